@@ -1,0 +1,37 @@
+/** Where a command writes, so tests can run commands in-process. */
+export interface Io {
+  out(line: string): void;
+  err(line: string): void;
+  /** Print a usage error and return exit code 2. */
+  usage(message: string): number;
+  cwd: string;
+}
+
+export const USAGE = `merge-gate — gate and land pull requests for continuous deployment
+
+Usage:
+  merge-gate check [--base REF] [--policy FILE] [--now ISO] [--approvals N]
+                   [--changes-requested N] [--label L]... [--check NAME=STATE]... [--json]
+      Evaluate the current branch of a local git repository against the policy.
+      Exit 0 pass, 1 fail, 3 wait, 2 usage or policy error.
+  merge-gate validate [FILE]
+      Check a policy file (default .github/merge-gate.yml). Exit 0 valid, 2 errors.
+  merge-gate schema
+      Print the JSON Schema of the policy file.
+  merge-gate deploy-trigger --config deploy.yml
+      Run the deploy trigger (see the README).
+  merge-gate --help
+`;
+
+export function processIo(): Io {
+  const io: Io = {
+    out: (line) => process.stdout.write(`${line}\n`),
+    err: (line) => process.stderr.write(`${line}\n`),
+    usage: (message) => {
+      io.err(`merge-gate: ${message}\n\n${USAGE}`);
+      return 2;
+    },
+    cwd: process.cwd(),
+  };
+  return io;
+}

@@ -1,0 +1,122 @@
+// Facts from a local git repository, for `merge-gate check` before pushing.
+// Review and CI facts cannot come from git; the CLI passes them in.
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import type { CheckResult, ChangedFile, FactNeeds, FactsSource, FileDiff, FileStatus, PullRequestFacts, Review } from './types.js';
+import { parseUnifiedDiff } from './diff.js';
+
+const run = promisify(execFile);
+
+export interface GitFactsOptions {
+  cwd: string;
+  /** The branch the change would land on, e.g. `main` or `origin/main`. */
+  base: string;
+  head?: string;
+  labels?: string[];
+  reviews?: Review[];
+  checks?: CheckResult[];
+}
+
+export class GitError extends Error {}
+
+export async function git(cwd: string, args: string[]): Promise<string> {
+  try {
+    const { stdout } = await run('git', args, { cwd, maxBuffer: 512 * 1024 * 1024, encoding: 'utf8' });
+    return stdout;
+  } catch (err) {
+    const stderr = String((err as { stderr?: string }).stderr ?? '').trim();
+    throw new GitError(`git ${args.join(' ')} failed: ${stderr || (err as Error).message}`);
+  }
+}
+
+/** The text of `path` at `rev`, or null when the file does not exist there. */
+export async function gitShow(cwd: string, rev: string, path: string): Promise<string | null> {
+  try {
+    const { stdout } = await run('git', ['show', `${rev}:${path}`], { cwd, maxBuffer: 64 * 1024 * 1024, encoding: 'utf8' });
+    return stdout;
+  } catch {
+    return null;
+  }
+}
+
+const STATUS: Record<string, FileStatus> = { A: 'added', M: 'modified', D: 'removed', R: 'renamed', C: 'copied', T: 'modified' };
+
+/** `git diff --name-status -z` and `--numstat -z` joined into ChangedFiles. */
+export function parseChangedFiles(nameStatus: string, numstat: string): ChangedFile[] {
+  const files: ChangedFile[] = [];
+  const ns = nameStatus.split('\0');
+  for (let i = 0; i < ns.length - 1; ) {
+    const code = ns[i++];
+    const status = STATUS[code[0]] ?? 'modified';
+    if (status === 'renamed' || status === 'copied') {
+      const previousPath = ns[i++];
+      files.push({ path: ns[i++], previousPath, status, additions: 0, deletions: 0 });
+    } else {
+      files.push({ path: ns[i++], status, additions: 0, deletions: 0 });
+    }
+  }
+  const byPath = new Map(files.map((f) => [f.path, f]));
+  const nums = numstat.split('\0');
+  for (let i = 0; i < nums.length - 1; ) {
+    const [added, deleted, path] = nums[i++].split('\t');
+    // Renames: "added\tdeleted\t" then the old and the new path as separate fields.
+    const target = path === '' ? (i++, nums[i++]) : path;
+    const file = byPath.get(target);
+    if (file) {
+      // Binary files count as no lines, as on GitHub.
+      file.additions = added === '-' ? 0 : Number(added);
+      file.deletions = deleted === '-' ? 0 : Number(deleted);
+    }
+  }
+  return files;
+}
+
+export function gitFactsSource(options: GitFactsOptions): FactsSource {
+  const { cwd } = options;
+  const headRev = options.head ?? 'HEAD';
+  let mergeBase = '';
+  return {
+    async load(needs: FactNeeds): Promise<PullRequestFacts> {
+      const [baseSha, headSha, branch, author, title] = await Promise.all([
+        git(cwd, ['rev-parse', '--verify', `${options.base}^{commit}`]),
+        git(cwd, ['rev-parse', '--verify', `${headRev}^{commit}`]),
+        git(cwd, ['rev-parse', '--abbrev-ref', headRev]),
+        git(cwd, ['log', '-1', '--format=%an', headRev]),
+        git(cwd, ['log', '-1', '--format=%s', headRev]),
+      ]);
+      mergeBase = (await git(cwd, ['merge-base', options.base, headRev])).trim();
+      const range = `${mergeBase}..${headRev}`;
+      const facts: PullRequestFacts = {
+        repository: cwd,
+        number: 0,
+        title: title.trim(),
+        url: '',
+        author: { login: author.trim(), bot: false },
+        base: { ref: options.base.replace(/^(refs\/remotes\/)?origin\//, '').replace(/^refs\/heads\//, ''), sha: baseSha.trim() },
+        head: { ref: branch.trim(), sha: headSha.trim() },
+        labels: options.labels ?? [],
+        draft: false,
+        state: 'open',
+        reviews: options.reviews ?? [],
+        checks: options.checks ?? [],
+      };
+      if (needs.files) {
+        const [nameStatus, numstat] = await Promise.all([
+          git(cwd, ['diff', '--name-status', '-z', '--find-renames', '--no-ext-diff', range]),
+          git(cwd, ['diff', '--numstat', '-z', '--find-renames', '--no-ext-diff', range]),
+        ]);
+        facts.files = parseChangedFiles(nameStatus, numstat);
+      }
+      if (needs.registryPath) {
+        const [base, head] = await Promise.all([gitShow(cwd, mergeBase, needs.registryPath), gitShow(cwd, headRev, needs.registryPath)]);
+        facts.registry = { base, head };
+      }
+      if (needs.gitattributes) facts.gitattributes = await gitShow(cwd, headRev, '.gitattributes');
+      return facts;
+    },
+    async diff(): Promise<FileDiff[]> {
+      const text = await git(cwd, ['diff', '--find-renames', '--no-color', '--no-ext-diff', '-U3', `${mergeBase}..${headRev}`]);
+      return parseUnifiedDiff(text);
+    },
+  };
+}

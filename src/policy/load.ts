@@ -1,0 +1,229 @@
+// Loading a policy: parse the YAML, merge the chosen preset under it, validate
+// against the schema, and report every problem at once with its line and column.
+// Loading never throws: it returns a policy or a list of errors.
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import type { z } from 'zod';
+import { describeInput, keysAt, PolicyFileSchema, type Policy } from './schema.js';
+import { listPresets, presetDocument, PRESET_NONE } from './presets.js';
+import { closest } from './suggest.js';
+
+export const DEFAULT_POLICY_PATH = '.github/merge-gate.yml';
+
+export interface PolicyError {
+  file: string;
+  /** 1-based */
+  line: number;
+  /** 1-based */
+  column: number;
+  /** Key path such as `size.max_lines` or `freeze.windows[0].to`; empty for file-level errors. */
+  path: string;
+  message: string;
+}
+
+export type LoadResult =
+  | { ok: true; policy: Policy; preset: string | null }
+  | { ok: false; errors: PolicyError[] };
+
+export type PathSegment = string | number;
+
+/** Maps a key path to where it is written (null when the file does not contain it). */
+export type Locator = (path: readonly PathSegment[], at: 'key' | 'value') => { line: number; column: number } | null;
+
+export function formatPath(path: readonly PathSegment[]): string {
+  return path.map((seg, i) => (typeof seg === 'number' ? `[${seg}]` : i === 0 ? seg : `.${seg}`)).join('');
+}
+
+export function formatPolicyError(e: PolicyError): string {
+  return `${e.file}:${e.line}:${e.column} ${e.path ? `${e.path}: ` : ''}${e.message}`;
+}
+
+/** A parsed YAML file that can say where each key path is written. */
+export interface ParsedYaml {
+  file: string;
+  value: unknown;
+  errors: PolicyError[];
+  locate: Locator;
+}
+
+export function parseYaml(text: string, file: string): ParsedYaml {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, logLevel: 'error' });
+  const pos = (offset: number) => {
+    const { line, col } = lineCounter.linePos(offset);
+    return { line, column: col };
+  };
+  const seen = new Set<string>();
+  const errors: PolicyError[] = doc.errors.map((err) => ({
+    file,
+    ...pos(err.pos[0]),
+    path: '',
+    message: `YAML syntax error: ${err.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}`,
+  })).filter((e) => !seen.has(formatPolicyError(e)) && Boolean(seen.add(formatPolicyError(e))));
+  let value: unknown = null;
+  if (errors.length === 0) {
+    try {
+      value = doc.toJS({ maxAliasCount: 100 });
+    } catch (err) {
+      errors.push({ file, line: 1, column: 1, path: '', message: `YAML error: ${(err as Error).message}` });
+    }
+  }
+  return { file, value, errors, locate: documentLocator(doc, pos) };
+}
+
+function documentLocator(doc: Document, pos: (offset: number) => { line: number; column: number }): Locator {
+  return (path, at) => {
+    let node: unknown = doc.contents;
+    let keyNode: Node | null = null;
+    for (const seg of path) {
+      keyNode = null;
+      if (isMap(node)) {
+        const pair = node.items.find((p) => (isScalar(p.key) ? String(p.key.value) : String(p.key)) === String(seg));
+        if (!pair) return null;
+        keyNode = pair.key as Node;
+        node = pair.value ?? null;
+      } else if (isSeq(node) && typeof seg === 'number') {
+        node = node.items[seg];
+        if (node === undefined) return null;
+      } else {
+        return null;
+      }
+    }
+    const target = at === 'key' && keyNode ? keyNode : ((node as Node | null)?.range ? (node as Node) : keyNode);
+    return target?.range ? pos(target.range[0]) : null;
+  };
+}
+
+/** Load the policy from the text of `.github/merge-gate.yml`. */
+export function loadPolicyText(text: string, file = DEFAULT_POLICY_PATH): LoadResult {
+  const parsed = parseYaml(text, file);
+  if (parsed.errors.length > 0) return { ok: false, errors: parsed.errors };
+  return loadPolicyObject(parsed.value, file, parsed.locate);
+}
+
+/**
+ * Load a policy that is already parsed (Probot's `context.config`). `locate`
+ * gives line and column when the text is at hand; without it errors point at 1:1.
+ */
+export function loadPolicyObject(raw: unknown, file = DEFAULT_POLICY_PATH, locate: Locator = () => null): LoadResult {
+  try {
+    return validate(normalize(raw ?? {}), file, locate);
+  } catch (err) {
+    // Fail closed with words, never a crash: a bug here must still block, not pass.
+    return { ok: false, errors: [{ file, line: 1, column: 1, path: '', message: `internal error while validating the policy: ${(err as Error).message}` }] };
+  }
+}
+
+function validate(raw: unknown, file: string, locate: Locator): LoadResult {
+  const at = (path: readonly PathSegment[], where: 'key' | 'value' = 'value') => {
+    // Point at the nearest part of the path that the file contains.
+    for (let n = path.length; n >= 0; n--) {
+      const p = locate(path.slice(0, n), n === path.length ? where : 'key');
+      if (p) return p;
+    }
+    return { line: 1, column: 1 };
+  };
+  const error = (path: readonly PathSegment[], message: string, where: 'key' | 'value' = 'value'): PolicyError => ({
+    file,
+    ...at(path, where),
+    path: formatPath(path),
+    message,
+  });
+
+  if (!isPlainObject(raw)) {
+    return { ok: false, errors: [error([], `expected a mapping of policy keys at the top level, got ${describeInput(raw)}`)] };
+  }
+
+  // The preset is merged under the file; errors inside a preset point at the preset file.
+  let base: Record<string, unknown> = {};
+  let presetLocate: Locator = () => null;
+  let presetFile = '';
+  const presetName = raw.preset === undefined ? 'default' : raw.preset;
+  const errors: PolicyError[] = [];
+  if (typeof presetName === 'string' && presetName !== PRESET_NONE) {
+    const preset = presetDocument(presetName);
+    if (!preset) {
+      const names = listPresets();
+      const hint = closest(presetName, names);
+      errors.push(error(['preset'], `unknown preset ${JSON.stringify(presetName)}${hint ? `; did you mean "${hint}"?` : ''} (available: ${[...names, PRESET_NONE].join(', ')})`));
+    } else {
+      base = isPlainObject(preset.value) ? preset.value : {};
+      presetLocate = preset.locate;
+      presetFile = preset.file;
+    }
+  }
+
+  const merged = mergeUnder(base, raw);
+  const result = PolicyFileSchema.safeParse(merged, { reportInput: true });
+  if (result.success && errors.length === 0) {
+    return { ok: true, policy: result.data, preset: presetName === PRESET_NONE || typeof presetName !== 'string' ? null : presetName };
+  }
+  for (const issue of result.success ? [] : result.error.issues) {
+    const inFile = hasPath(raw, issue.path as PathSegment[]);
+    const report = (path: PathSegment[], message: string, where: 'key' | 'value' = 'value') => {
+      if (!inFile && presetFile && hasPath(base, path)) {
+        const p = presetLocate(path, where) ?? { line: 1, column: 1 };
+        errors.push({ file: presetFile, ...p, path: formatPath(path), message });
+      } else errors.push(error(path, message, where));
+    };
+    const path = issue.path as PathSegment[];
+    if (issue.code === 'unrecognized_keys') {
+      const allowed = keysAt(path);
+      for (const key of issue.keys) {
+        const hint = closest(key, allowed);
+        const where = path.length ? `in ${formatPath(path)}` : 'at the top level';
+        report([...path, key], `unknown key${hint ? `; did you mean "${hint}"?` : ` ${where}`} (allowed: ${allowed.join(', ')})`, 'key');
+      }
+    } else {
+      report(path, humanMessage(issue));
+    }
+  }
+  errors.sort((a, b) => (a.file === b.file ? a.line - b.line || a.column - b.column : a.file < b.file ? -1 : 1));
+  return { ok: false, errors };
+}
+
+/** zod's own wording where the schema gave none. */
+function humanMessage(issue: z.core.$ZodIssue): string {
+  if (!issue.message.startsWith('Invalid input')) return issue.message;
+  if (issue.code === 'invalid_type') {
+    const names: Record<string, string> = { object: 'a mapping', array: 'a list', string: 'a string', number: 'a number', boolean: 'true or false' };
+    return `expected ${names[issue.expected] ?? issue.expected}, got ${describeInput(issue.input)}`;
+  }
+  return issue.message;
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  if (typeof v !== 'object' || v === null) return false;
+  const proto = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
+}
+
+function hasPath(value: unknown, path: readonly PathSegment[]): boolean {
+  let node = value;
+  for (const seg of path) {
+    if (isPlainObject(node) && Object.prototype.hasOwnProperty.call(node, seg)) node = node[seg as string];
+    else if (Array.isArray(node) && typeof seg === 'number' && seg < node.length) node = node[seg];
+    else return false;
+  }
+  return true;
+}
+
+/** Merge `top` over `base`: mappings merge key by key; lists and scalars in `top` replace. */
+export function mergeUnder(base: unknown, top: unknown): unknown {
+  if (!isPlainObject(base) || !isPlainObject(top)) return top === undefined ? base : top;
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(top)) out[k] = k in base ? mergeUnder(base[k], v) : v;
+  return out;
+}
+
+/**
+ * js-yaml (which Probot's config loader uses) turns `2026-12-18` into a Date;
+ * give the schema back the text the author wrote, in UTC as js-yaml read it.
+ */
+function normalize(value: unknown): unknown {
+  if (value instanceof Date) {
+    return Number.isNaN(value.getTime()) ? String(value) : value.toISOString().slice(0, 16).replace('T', ' ');
+  }
+  if (Array.isArray(value)) return value.map(normalize);
+  if (isPlainObject(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, normalize(v)]));
+  return value;
+}

@@ -1,0 +1,228 @@
+// The one definition of the policy file (SPEC §2). The TypeScript types, the
+// validation and the JSON Schema printed by `merge-gate schema` all come from
+// here, so they cannot drift apart.
+import { z } from 'zod';
+import { globProblem } from './glob.js';
+import { parseLocalDateTime, parseWeeklyPoint, isValidZone } from './time.js';
+
+/** How a value is named in an error: `"five hundred"`, `a list`, `true`. */
+export function describeInput(input: unknown): string {
+  if (input === undefined) return 'nothing';
+  if (input === null) return 'null';
+  if (typeof input === 'string') return JSON.stringify(input);
+  if (Array.isArray(input)) return 'a list';
+  if (typeof input === 'object') {
+    const proto = Object.getPrototypeOf(input);
+    return proto === Object.prototype || proto === null ? 'a mapping' : `a ${proto?.constructor?.name ?? 'value'}`;
+  }
+  return String(input);
+}
+
+const expected = (what: string) => (iss: { input?: unknown }) =>
+  `expected ${what}, got ${describeInput(iss.input)}`;
+
+const positiveInt = () => z.int({ error: expected('a positive integer') }).min(1, { error: expected('a positive integer') });
+const count = () => z.int({ error: expected('a whole number ≥ 0') }).min(0, { error: expected('a whole number ≥ 0') });
+const bool = () => z.boolean({ error: expected('true or false') });
+const text = () => z.string({ error: expected('a string') }).min(1, { error: 'must not be empty' });
+
+const glob = () =>
+  text().superRefine((value, ctx) => {
+    const problem = globProblem(value);
+    if (problem) ctx.addIssue({ code: 'custom', message: `invalid glob ${JSON.stringify(value)}: ${problem}` });
+  });
+const globList = () => z.array(glob(), { error: expected('a list of globs') });
+
+const LOCAL_DATE_TIME = /^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}$/;
+const WEEKLY_POINT = /^\s*(mon|tue|wed|thu|fri|sat|sun)[a-z]*\s+\d{1,2}:\d{2}\s*$/i;
+
+const localDateTime = () =>
+  z
+    .string({ error: expected('a date and time "YYYY-MM-DD HH:MM"') })
+    .regex(LOCAL_DATE_TIME, { error: expected('a date and time "YYYY-MM-DD HH:MM"') })
+    .superRefine((value, ctx) => {
+      // Only the ones the format accepted: the regex has already reported the rest.
+      if (LOCAL_DATE_TIME.test(value) && !parseLocalDateTime(value, 'UTC')) ctx.addIssue({ code: 'custom', message: `not a real date and time: ${JSON.stringify(value)}` });
+    });
+
+const weeklyPoint = () =>
+  z
+    .string({ error: expected('a weekday and time like "fri 16:00"') })
+    .regex(WEEKLY_POINT, { error: expected('a weekday and time like "fri 16:00"') })
+    .superRefine((value, ctx) => {
+      if (WEEKLY_POINT.test(value) && !parseWeeklyPoint(value)) ctx.addIssue({ code: 'custom', message: `expected a weekday and time like "fri 16:00", got ${JSON.stringify(value)}` });
+    });
+
+const approvalsLabel = (label: string, what: string) =>
+  z
+    .strictObject({
+      label: text().default(label).meta({ description: `Label that ${what}` }),
+      required: count().default(1).meta({ description: 'Approvals needed in that case' }),
+    })
+    .meta({ description: `Label that ${what}, and the approvals it then needs` });
+
+const window = z
+  .strictObject({
+    name: text().meta({ description: 'Shown on the check while the freeze holds' }),
+    from: localDateTime().optional().meta({ description: 'One-off window start, "YYYY-MM-DD HH:MM" in the policy time zone' }),
+    to: localDateTime().optional().meta({ description: 'One-off window end (exclusive)' }),
+    weekly: z
+      .strictObject({
+        from: weeklyPoint().meta({ description: 'e.g. "fri 16:00"' }),
+        to: weeklyPoint().meta({ description: 'e.g. "mon 08:00"; may wrap over the end of the week' }),
+      })
+      .optional(),
+  })
+  .superRefine((w, ctx) => {
+    const oneOff = w.from !== undefined || w.to !== undefined;
+    if (oneOff && w.weekly) ctx.addIssue({ code: 'custom', message: 'a window is either one-off (from/to) or weekly, not both' });
+    else if (!oneOff && !w.weekly) ctx.addIssue({ code: 'custom', message: 'a window needs from and to, or weekly' });
+    else if (oneOff && w.from === undefined) ctx.addIssue({ code: 'custom', path: ['from'], message: 'a one-off window needs from' });
+    else if (oneOff && w.to === undefined) ctx.addIssue({ code: 'custom', path: ['to'], message: 'a one-off window needs to' });
+    // Both are wall-clock times in one zone, so their text orders them.
+    else if (oneOff && w.to!.replace('T', ' ') <= w.from!.replace('T', ' ')) {
+      ctx.addIssue({ code: 'custom', path: ['to'], message: `must be after from (${w.from})` });
+    }
+  });
+
+const regexSource = (needsFlagGroup: boolean) =>
+  text().superRefine((value, ctx) => {
+    let re: RegExp;
+    try {
+      new RegExp(value);
+      // The empty alternative makes exec('') match, so `groups` lists every named group.
+      re = new RegExp(`(?:${value})|`);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: `invalid regular expression: ${(err as Error).message.replace(/^Invalid regular expression: /, '')}` });
+      return;
+    }
+    if (needsFlagGroup && !(re.exec('')?.groups && 'flag' in re.exec('')!.groups!)) {
+      ctx.addIssue({ code: 'custom', message: 'the regular expression needs a named group `flag`, e.g. (?<flag>[a-z0-9-]+)' });
+    }
+  });
+
+export const DEFAULT_REFERENCE = "isEnabled\\(['\"](?<flag>[A-Za-z0-9_.-]{3,})['\"]\\)";
+
+export const ReviewsSchema = z
+  .strictObject({
+    required: count().default(1).meta({ description: 'Approvals needed, from people other than the author' }),
+    scale: z
+      .array(
+        z.strictObject({
+          over_lines: count().meta({ description: 'When counted lines exceed this ...' }),
+          required: count().meta({ description: '... this many approvals are needed' }),
+        }),
+        { error: expected('a list of {over_lines, required} steps') },
+      )
+      .default([])
+      .meta({ description: 'Bigger changes need more eyes: the largest step whose over_lines is exceeded applies' }),
+    fresh: bool().default(false).meta({ description: 'Only approvals of the current head commit count' }),
+    block_on_changes_requested: bool().default(true).meta({ description: 'A standing "changes requested" review blocks' }),
+    ignore_bots: bool().default(true).meta({ description: 'Approvals from bot accounts do not count' }),
+  })
+  .meta({ description: 'Review requirements' });
+
+export const SizeSchema = z
+  .strictObject({
+    max_lines: positiveInt().optional().meta({ description: 'Most counted lines (additions + deletions, after exclusions)' }),
+    max_files: positiveInt().optional().meta({ description: 'Most counted files' }),
+    exclude: globList().default([]).meta({ description: 'Paths never counted (minimatch globs, dot files included)' }),
+    linguist_generated: bool().default(true).meta({ description: 'Also exclude paths marked linguist-generated in .gitattributes' }),
+    mechanical: approvalsLabel('mechanical', 'claims a purely mechanical change (renames, whitespace, excluded files)').optional(),
+  })
+  .meta({ description: 'Diff size limits' });
+
+export const FreezeSchema = z
+  .strictObject({
+    timezone: text()
+      .default('UTC')
+      .superRefine((value, ctx) => {
+        if (!isValidZone(value)) ctx.addIssue({ code: 'custom', message: `unknown IANA time zone ${JSON.stringify(value)} (e.g. "Europe/London", "America/New_York", "UTC")` });
+      })
+      .meta({ description: 'IANA time zone for every time in this section' }),
+    windows: z.array(window, { error: expected('a list of windows') }).default([]).meta({ description: 'Freeze windows, one-off or weekly' }),
+    exception: approvalsLabel('freeze-exception', 'lets a pull request land during a freeze').optional(),
+  })
+  .meta({ description: 'Freeze windows: nothing lands while one holds' });
+
+export const FlagsSchema = z
+  .strictObject({
+    registry: text().default('flags.yml').meta({ description: 'Path of the flag registry, read at the base and at the head' }),
+    reference: regexSource(true).default(DEFAULT_REFERENCE).meta({ description: 'Regular expression that finds flag uses; must have a named group `flag`' }),
+    feature_paths: globList().default(['src/**']).meta({ description: 'Where new behaviour lives' }),
+    feature_label: text().optional().meta({ description: 'A pull request with this label must land dark' }),
+  })
+  .meta({ description: 'Experimental-flag rules' });
+
+export const ChecksSchema = z
+  .strictObject({
+    required: z.array(text(), { error: expected('a list of check names') }).default([]).meta({ description: 'Check runs or commit statuses that must succeed on the head commit' }),
+    allow_neutral: bool().default(false).meta({ description: 'Neutral / skipped count as success' }),
+  })
+  .meta({ description: 'Required CI checks' });
+
+export const LandSchema = z
+  .strictObject({
+    mode: z.enum(['auto', 'label', 'off'], { error: expected('one of auto, label, off') }).default('auto'),
+    label: text().default('land').meta({ description: 'With mode: label, only pull requests with this label land' }),
+    method: z.enum(['merge', 'squash', 'rebase'], { error: expected('one of merge, squash, rebase') }).default('squash'),
+    delete_branch: bool().default(true),
+    dispatch: bool().default(false).meta({ description: 'Also send a repository_dispatch `trunk-updated` to the repository' }),
+  })
+  .meta({ description: 'How merge-gate lands a passing pull request' });
+
+export const PolicyFileSchema = z
+  .strictObject({
+    version: z.literal(1, { error: (iss) => `unsupported version ${describeInput(iss.input)}; this merge-gate reads version 1` }).optional(),
+    preset: text().optional().meta({ description: 'A bundled preset (policies/NAME.yml) merged under this file; "none" for no defaults' }),
+    branches: globList().optional().meta({ description: 'Base branches that are gated (globs); others are ignored. Absent: every branch' }),
+    reviews: ReviewsSchema.optional(),
+    size: SizeSchema.optional(),
+    freeze: FreezeSchema.optional(),
+    flags: FlagsSchema.optional(),
+    checks: ChecksSchema.optional(),
+    land: LandSchema.optional(),
+  })
+  .meta({ title: 'merge-gate policy', description: 'merge-gate policy file, version 1 (.github/merge-gate.yml)' });
+
+/** The policy file as written. */
+export type PolicyFile = z.input<typeof PolicyFileSchema>;
+/** The effective policy, preset merged and defaults filled in. */
+export type Policy = z.output<typeof PolicyFileSchema>;
+export type ReviewsPolicy = z.output<typeof ReviewsSchema>;
+export type SizePolicy = z.output<typeof SizeSchema>;
+export type FreezePolicy = z.output<typeof FreezeSchema>;
+export type FreezeWindow = FreezePolicy['windows'][number];
+export type FlagsPolicy = z.output<typeof FlagsSchema>;
+export type ChecksPolicy = z.output<typeof ChecksSchema>;
+export type LandPolicy = z.output<typeof LandSchema>;
+
+/** The JSON Schema of the policy file, for editors and `merge-gate schema`. */
+export function policyJsonSchema(): Record<string, unknown> {
+  const schema = z.toJSONSchema(PolicyFileSchema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+  return { ...schema, $id: 'https://github.com/merge-gate/merge-gate/policy-v1.schema.json' };
+}
+
+/** The keys an object schema accepts at `path` (for "did you mean"). */
+export function keysAt(path: readonly (string | number)[]): string[] {
+  let node: z.ZodType | undefined = PolicyFileSchema;
+  const unwrap = (s: z.ZodType): z.ZodType => {
+    // optional / default / pipe wrappers carry the real schema inside.
+    for (;;) {
+      const def = (s as unknown as { _zod: { def: { type: string; innerType?: z.ZodType; in?: z.ZodType } } })._zod.def;
+      if (def.innerType) s = def.innerType;
+      else if (def.type === 'pipe' && def.in) s = def.in;
+      else return s;
+    }
+  };
+  for (const seg of path) {
+    if (!node) return [];
+    node = unwrap(node);
+    if (typeof seg === 'number' && node instanceof z.ZodArray) node = node.element as z.ZodType;
+    else if (typeof seg === 'string' && node instanceof z.ZodObject) node = (node.shape as Record<string, z.ZodType>)[seg];
+    else return [];
+  }
+  if (!node) return [];
+  node = unwrap(node);
+  return node instanceof z.ZodObject ? Object.keys(node.shape) : [];
+}

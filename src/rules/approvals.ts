@@ -1,0 +1,45 @@
+// Who stands behind a pull request: each reviewer's latest opinion (SPEC §2,
+// reviews). Shared by the reviews rule, the freeze exception and mechanical changes.
+import type { Actor, PullRequestFacts, Review } from '../facts/types.js';
+import type { ReviewsPolicy } from '../policy/schema.js';
+import { required } from './context.js';
+
+export interface ReviewTally {
+  /** Reviewers whose standing opinion is an approval that counts. */
+  approvers: string[];
+  /** Reviewers whose standing opinion is "changes requested" (author and bots excluded as for approvals). */
+  changesRequested: string[];
+  /** Approvals that do not count because they were given on an older commit (`fresh`). */
+  stale: string[];
+  /** Approvals that do not count because they come from bots (`ignore_bots`). */
+  bots: string[];
+}
+
+const OPINIONS = new Set<Review['state']>(['APPROVED', 'CHANGES_REQUESTED', 'DISMISSED']);
+
+/** The defaults that apply when `reviews` is not configured but approvals still matter (freeze exception, mechanical). */
+const DEFAULTS: Pick<ReviewsPolicy, 'fresh' | 'ignore_bots'> = { fresh: false, ignore_bots: true };
+
+export function tallyReviews(policy: Pick<ReviewsPolicy, 'fresh' | 'ignore_bots'> | undefined, facts: PullRequestFacts): ReviewTally {
+  const { fresh, ignore_bots } = policy ?? DEFAULTS;
+  const latest = new Map<string, { review: Review; author: Actor }>();
+  const reviews = [...required(facts.reviews, 'reviews')].sort((a, b) => a.submittedAt.localeCompare(b.submittedAt));
+  for (const review of reviews) {
+    if (!OPINIONS.has(review.state)) continue; // comment-only reviews carry no opinion
+    latest.set(review.author.login.toLowerCase(), { review, author: review.author });
+  }
+  const tally: ReviewTally = { approvers: [], changesRequested: [], stale: [], bots: [] };
+  const author = facts.author.login.toLowerCase();
+  for (const [login, { review, author: reviewer }] of latest) {
+    if (login === author) continue; // the author never counts
+    if (review.state === 'DISMISSED') continue; // a dismissal clears the earlier opinion
+    if (reviewer.bot && ignore_bots) {
+      if (review.state === 'APPROVED') tally.bots.push(reviewer.login);
+      continue;
+    }
+    if (review.state === 'CHANGES_REQUESTED') tally.changesRequested.push(reviewer.login);
+    else if (fresh && review.commitSha !== facts.head.sha) tally.stale.push(reviewer.login);
+    else tally.approvers.push(reviewer.login);
+  }
+  return tally;
+}

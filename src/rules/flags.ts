@@ -1,0 +1,415 @@
+// The flags rule (SPEC §2, flags): new behaviour lands dark behind an
+// experimental flag, and nothing that is neither experimental nor deprecated
+// breaks. Compares the flag registry at the base with the one at the head and
+// scans the pull request's added lines for flag references.
+//
+// Decisions where the SPEC is silent (documented in one place):
+// - A missing registry at the base is an empty one. A missing registry at the
+//   head is an empty one too, except that a repository with no registry at
+//   either end whose pull request references no flag passes (nothing to check).
+// - A registry at the base that cannot be read makes the base-vs-head rules
+//   (1–3) impossible; they are skipped with a note and rules 4–6 still apply,
+//   so the pull request that repairs the registry can land. A registry at the
+//   head that cannot be read, or is invalid, fails the rule, naming file:line.
+// - A flag entry must be a mapping with `lifecycle` (experimental, supported,
+//   deprecated); its other keys are default, owner, description and
+//   deprecated_since; any other key is an error (a typo such as `defualt`
+//   would otherwise silently read as "off"). `default` must be a scalar.
+// - "Off" is exactly: false, 0, "", "off", null, or no default at all.
+// - A supported flag moving back to experimental counts as breaking it (rule 2):
+//   it would let the next pull request remove it without a deprecation.
+// - New files under feature_paths (rule 4) are files with status added or copied.
+// - The registry file's own added lines are not scanned for references.
+// - Labels compare case-insensitively, as GitHub treats them.
+import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import type { ChangedFile, FileDiff } from '../facts/types.js';
+import type { FlagsPolicy, Policy } from '../policy/schema.js';
+import { compileGlobs } from '../policy/glob.js';
+import { closest } from '../policy/suggest.js';
+import { required, type RuleContext } from './context.js';
+import type { Detail, RuleResult } from './types.js';
+
+export type Lifecycle = 'experimental' | 'supported' | 'deprecated';
+const LIFECYCLES: readonly Lifecycle[] = ['experimental', 'supported', 'deprecated'];
+const FLAG_KEYS = ['default', 'lifecycle', 'owner', 'description', 'deprecated_since'] as const;
+
+export interface FlagEntry {
+  name: string;
+  lifecycle: Lifecycle;
+  /** The default as YAML gives it; null when absent. */
+  default: string | number | boolean | null;
+  owner: unknown;
+  description: unknown;
+  /** 1-based line and column of the flag's key in the registry file. */
+  line: number;
+  column: number;
+}
+
+export interface Registry {
+  flags: Map<string, FlagEntry>;
+  /** Line of the top-level `flags:` key, when there is one. */
+  flagsLine: number | null;
+}
+
+export interface RegistryError {
+  line: number;
+  column: number;
+  message: string;
+}
+
+export type RegistryParse = { ok: true; registry: Registry } | { ok: false; errors: RegistryError[] };
+
+const emptyRegistry = (): Registry => ({ flags: new Map(), flagsLine: null });
+
+/** Parse and validate a flag registry's text (SPEC §2 flags). Never throws. */
+export function parseRegistry(text: string): RegistryParse {
+  const lineCounter = new LineCounter();
+  let doc: Document;
+  try {
+    doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  } catch (err) {
+    return { ok: false, errors: [{ line: 1, column: 1, message: `YAML error: ${(err as Error).message}` }] };
+  }
+  const pos = (offset: number | undefined) => {
+    if (offset === undefined) return { line: 1, column: 1 };
+    const { line, col } = lineCounter.linePos(offset);
+    return { line, column: col };
+  };
+  if (doc.errors.length > 0) {
+    return {
+      ok: false,
+      errors: doc.errors.map((e) => ({
+        ...pos(e.pos[0]),
+        message: `YAML syntax error: ${e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}`,
+      })),
+    };
+  }
+  const errors: RegistryError[] = [];
+  const at = (node: Node | null | undefined) => pos(node?.range?.[0]);
+  const fail = (node: Node | null | undefined, message: string) => errors.push({ ...at(node), message });
+  const deref = (node: unknown): Node | null => {
+    let n = node as Node | null | undefined;
+    for (let i = 0; i < 100 && n && isAlias(n); i++) n = n.resolve(doc) as Node | undefined;
+    return n ?? null;
+  };
+  const isNull = (n: Node | null) => n === null || (isScalar(n) && n.value === null);
+  const keyText = (k: unknown) => (isScalar(k) ? String(k.value) : null);
+
+  const registry = emptyRegistry();
+  const root = deref(doc.contents);
+  if (isNull(root)) return { ok: true, registry }; // an empty file is an empty registry
+  if (!isMap(root)) {
+    fail(root, 'expected a mapping with a top-level `flags:` key');
+    return { ok: false, errors };
+  }
+  const flagsPair = root.items.find((p) => keyText(p.key) === 'flags');
+  if (!flagsPair) return { ok: true, registry };
+  registry.flagsLine = at(flagsPair.key as Node).line;
+  const flagsNode = deref(flagsPair.value);
+  if (isNull(flagsNode)) return { ok: true, registry };
+  if (!isMap(flagsNode)) {
+    fail(flagsNode, 'flags: expected a mapping of flag name to {default, lifecycle, owner, description, deprecated_since}');
+    return { ok: false, errors };
+  }
+  for (const pair of flagsNode.items) {
+    const keyNode = pair.key as Node;
+    const name = keyText(keyNode);
+    if (name === null || name === '') {
+      fail(keyNode, 'flag names must be non-empty strings');
+      continue;
+    }
+    const where = at(keyNode);
+    const value = deref(pair.value);
+    if (!isMap(value)) {
+      fail(value ?? keyNode, `flags.${name}: expected a mapping with at least \`lifecycle\` (experimental, supported or deprecated)`);
+      continue;
+    }
+    const entry: FlagEntry = { name, lifecycle: 'experimental', default: null, owner: null, description: null, ...where };
+    let lifecycleSeen = false;
+    let ok = true;
+    for (const field of value.items) {
+      const key = keyText(field.key);
+      const node = deref(field.value);
+      if (key === null || !(FLAG_KEYS as readonly string[]).includes(key)) {
+        const hint = key === null ? null : closest(key, FLAG_KEYS);
+        fail(field.key as Node, `flags.${name}: unknown key ${JSON.stringify(key ?? String(field.key))}${hint ? `; did you mean "${hint}"?` : ''} (allowed: ${FLAG_KEYS.join(', ')})`);
+        ok = false;
+        continue;
+      }
+      if (node !== null && !isScalar(node)) {
+        fail(node, `flags.${name}.${key}: expected a single value, got ${isSeq(node) ? 'a list' : 'a mapping'}`);
+        ok = false;
+        continue;
+      }
+      const v = node === null ? null : (node.value as unknown);
+      if (key === 'lifecycle') {
+        lifecycleSeen = true;
+        if (typeof v !== 'string' || !(LIFECYCLES as readonly string[]).includes(v)) {
+          fail(node ?? (field.key as Node), `flags.${name}.lifecycle: expected one of ${LIFECYCLES.join(', ')}, got ${describe(v)}`);
+          ok = false;
+        } else entry.lifecycle = v as Lifecycle;
+      } else if (key === 'default') {
+        if (v !== null && typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') {
+          fail(node, `flags.${name}.default: expected true, false, a number, a string or null, got ${describe(v)}`);
+          ok = false;
+        } else entry.default = v as FlagEntry['default'];
+      } else if (key === 'owner') entry.owner = v;
+      else if (key === 'description') entry.description = v;
+    }
+    if (!lifecycleSeen) {
+      fail(keyNode, `flags.${name}: missing lifecycle (experimental, supported or deprecated)`);
+      ok = false;
+    }
+    if (ok) registry.flags.set(name, entry);
+  }
+  return errors.length > 0 ? { ok: false, errors } : { ok: true, registry };
+}
+
+function describe(v: unknown): string {
+  if (v === null || v === undefined) return 'nothing';
+  if (typeof v === 'string') return JSON.stringify(v);
+  return String(v);
+}
+
+/** false, 0, "", "off", null and no default at all are off; anything else is on. */
+export function isOff(value: unknown): boolean {
+  return value === null || value === undefined || value === false || value === 0 || value === '' || value === 'off';
+}
+
+/** Hunks are needed exactly when the flags rule is configured. */
+export function needsHunksForFlags(policy: Pick<Policy, 'flags'>): boolean {
+  return policy.flags !== undefined;
+}
+
+interface Reference {
+  flag: string;
+  path: string;
+  line: number | undefined;
+  underFeaturePaths: boolean;
+}
+
+/**
+ * Every flag reference in added lines: one per (file, line, flag). The regular
+ * expression is compiled once with the `g` flag; a diff of 100,000 lines scans
+ * in a few milliseconds.
+ */
+export function findReferences(
+  diff: readonly FileDiff[],
+  flags: Pick<FlagsPolicy, 'reference' | 'feature_paths' | 'registry'>,
+): Reference[] {
+  const re = new RegExp(flags.reference, 'g');
+  const isFeature = compileGlobs(flags.feature_paths);
+  const registryPath = normalizePath(flags.registry);
+  const refs: Reference[] = [];
+  for (const file of diff) {
+    if (normalizePath(file.path) === registryPath) continue; // the registry defines flags, it does not use them
+    const underFeaturePaths = isFeature(file.path);
+    for (const line of file.lines) {
+      if (line.type !== 'add') continue;
+      const text = line.content;
+      re.lastIndex = 0;
+      let seen: Set<string> | null = null;
+      for (let m = re.exec(text); m !== null; m = re.exec(text)) {
+        if (m[0] === '') re.lastIndex++; // an empty match must not loop forever
+        const flag = m.groups?.flag;
+        if (!flag) continue;
+        if (seen?.has(flag)) continue;
+        (seen ??= new Set()).add(flag);
+        refs.push({ flag, path: file.path, line: line.newLine, underFeaturePaths });
+      }
+    }
+  }
+  return refs;
+}
+
+function normalizePath(p: string): string {
+  return p.replace(/^\.\//, '');
+}
+
+const quote = (name: string) => JSON.stringify(name);
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+const show = (v: unknown) => (v === null || v === undefined ? 'none' : JSON.stringify(v));
+
+function sameValue(a: unknown, b: unknown): boolean {
+  return (a ?? null) === (b ?? null) || (Number.isNaN(a) && Number.isNaN(b));
+}
+
+export function flagsRule(ctx: RuleContext): RuleResult {
+  const flags = ctx.policy.flags;
+  if (!flags) return { rule: 'flags', outcome: 'skip', reason: 'not configured', details: [] };
+  const registryPath = flags.registry;
+  const texts = required(ctx.facts.registry, 'flag registry texts');
+  const files: ChangedFile[] = required(ctx.facts.files, 'changed files');
+  const diff = required(ctx.facts.diff, 'diff hunks');
+
+  const refs = findReferences(diff, flags);
+  const referenced = new Set(refs.map((r) => r.flag));
+  const pass = (details: Detail[] = []): RuleResult => ({
+    rule: 'flags',
+    outcome: 'pass',
+    reason: `no violations (${plural(referenced.size, 'flag')} referenced)`,
+    details,
+  });
+
+  if (texts.head === null && texts.base === null && refs.length === 0) {
+    return { rule: 'flags', outcome: 'pass', reason: `no flag registry (${registryPath}) and no flags referenced`, details: [] };
+  }
+
+  // The head registry: what the pull request would land.
+  let head: Registry;
+  if (texts.head === null) head = emptyRegistry();
+  else {
+    const parsed = parseRegistry(texts.head);
+    if (!parsed.ok) {
+      const first = parsed.errors[0];
+      const more = parsed.errors.length > 1 ? ` (and ${parsed.errors.length - 1} more)` : '';
+      return {
+        rule: 'flags',
+        outcome: 'fail',
+        reason: `invalid flag registry ${registryPath}:${first.line}: ${first.message}${more}`,
+        details: parsed.errors.map((e) => ({
+          message: `${registryPath}:${e.line}:${e.column} ${e.message}`,
+          path: registryPath,
+          line: e.line,
+          column: e.column,
+        })),
+      };
+    }
+    head = parsed.registry;
+  }
+
+  const violations: Detail[] = [];
+  const notes: Detail[] = [];
+  const registryDetail = (message: string, line: number | null | undefined): Detail =>
+    line ? { message, path: registryPath, line } : { message, path: registryPath };
+
+  // Rules 1–3: the registry at the base against the registry at the head.
+  let base: Registry | null = emptyRegistry();
+  if (texts.base !== null) {
+    const parsed = parseRegistry(texts.base);
+    if (parsed.ok) base = parsed.registry;
+    else {
+      base = null;
+      const e = parsed.errors[0];
+      notes.push({
+        message: `the registry at the base could not be read (${registryPath}:${e.line}: ${e.message}); the base-to-head rules (new, supported and turned-on flags) were not checked`,
+        path: registryPath,
+      });
+    }
+  }
+  if (base) {
+    const onlyRegistry = files.every((f) => normalizePath(f.path) === normalizePath(registryPath));
+    const others = files.filter((f) => normalizePath(f.path) !== normalizePath(registryPath)).map((f) => f.path);
+    const othersText = `${others.slice(0, 3).join(', ')}${others.length > 3 ? ` and ${others.length - 3} more` : ''}`;
+    const added = [...head.flags.values()].filter((f) => !base!.flags.has(f.name));
+
+    for (const flag of added) {
+      // Rule 1: a new flag lands experimental and off.
+      const problems: string[] = [];
+      if (flag.lifecycle !== 'experimental') problems.push(`lifecycle is ${flag.lifecycle}`);
+      if (!isOff(flag.default)) problems.push(`default is ${show(flag.default)}`);
+      if (problems.length > 0) {
+        violations.push(registryDetail(`new flag ${quote(flag.name)} must be experimental with an off default (false, 0, "", "off" or null): ${problems.join(', ')}`, flag.line));
+      }
+    }
+
+    for (const was of base.flags.values()) {
+      const now = head.flags.get(was.name);
+      if (was.lifecycle === 'supported') {
+        // Rule 2: never break what is neither experimental nor deprecated.
+        if (!now) {
+          const renamed = added.find((a) => typeof was.description === 'string' && was.description !== '' && a.description === was.description);
+          const line = renamed?.line ?? removalLine(diff, registryPath, was.name) ?? head.flagsLine;
+          violations.push(
+            registryDetail(
+              `supported flag ${quote(was.name)} was ${renamed ? `renamed to ${quote(renamed.name)}` : 'removed'}: a supported flag must first be marked deprecated`,
+              line,
+            ),
+          );
+          continue;
+        }
+        if (!sameValue(was.default, now.default)) {
+          violations.push(registryDetail(`supported flag ${quote(was.name)} changed its default from ${show(was.default)} to ${show(now.default)}: a supported flag must first be marked deprecated`, now.line));
+        }
+        if (now.lifecycle === 'experimental') {
+          violations.push(registryDetail(`supported flag ${quote(was.name)} may not go back to experimental: mark it deprecated instead`, now.line));
+        }
+      }
+      if (!now) continue;
+      // Rule 3: turning a default on, or promoting to supported, is the only change.
+      if (!onlyRegistry) {
+        if (isOff(was.default) && !isOff(now.default)) {
+          violations.push(registryDetail(`turning on flag ${quote(was.name)} (default ${show(was.default)} → ${show(now.default)}) must be the pull request's only change; it also changes ${othersText}`, now.line));
+        }
+        if (was.lifecycle === 'experimental' && now.lifecycle === 'supported') {
+          violations.push(registryDetail(`promoting flag ${quote(was.name)} from experimental to supported must be the pull request's only change; it also changes ${othersText}`, now.line));
+        }
+      }
+    }
+  }
+
+  // Rule 4: a feature pull request lands dark.
+  const featureLabel = flags.feature_label?.toLowerCase();
+  const labelled = featureLabel !== undefined && ctx.facts.labels.some((l) => l.toLowerCase() === featureLabel);
+  const isFeaturePath = compileGlobs(flags.feature_paths);
+  const newFiles = files.filter((f) => (f.status === 'added' || f.status === 'copied') && isFeaturePath(f.path));
+  if (labelled || newFiles.length > 0) {
+    const dark = refs.some((r) => {
+      const flag = head.flags.get(r.flag);
+      return r.underFeaturePaths && flag !== undefined && flag.lifecycle === 'experimental' && isOff(flag.default);
+    });
+    if (!dark) {
+      const why = labelled
+        ? `has the ${flags.feature_label} label`
+        : `adds ${newFiles.length === 1 ? 'a new file' : `${newFiles.length} new files`} under ${flags.feature_paths.join(', ')} (${newFiles.slice(0, 3).map((f) => f.path).join(', ')}${newFiles.length > 3 ? ', …' : ''})`;
+      const detail: Detail = {
+        message: `this pull request ${why} but adds no reference under ${flags.feature_paths.join(', ')} to a flag that is experimental and off at the head: land the feature dark behind a new experimental flag`,
+      };
+      if (newFiles.length > 0) detail.path = newFiles[0].path;
+      violations.push(detail);
+    }
+  }
+
+  // Rules 5 and 6: every reference names a flag that exists and is not deprecated.
+  for (const r of refs) {
+    const flag = head.flags.get(r.flag);
+    const at: Pick<Detail, 'path' | 'line'> = r.line ? { path: r.path, line: r.line } : { path: r.path };
+    if (!flag) {
+      violations.push({ message: `flag ${quote(r.flag)} is not in the registry ${registryPath}${texts.head === null ? ' (there is no registry at the head)' : ''}`, ...at });
+    } else if (flag.lifecycle === 'deprecated') {
+      violations.push({ message: `flag ${quote(r.flag)} is deprecated: new code may not use it`, ...at });
+    }
+  }
+
+  if (violations.length === 0) return pass(notes);
+  return {
+    rule: 'flags',
+    outcome: 'fail',
+    reason: `${plural(violations.length, 'flag violation')}`,
+    details: [...violations, ...notes],
+  };
+}
+
+/**
+ * Where a removed flag was, as a line of the registry at the head: the line
+ * just before its deleted key (or the first line after it), when the hunks show it.
+ */
+function removalLine(diff: readonly FileDiff[], registryPath: string, name: string): number | null {
+  const file = diff.find((f) => normalizePath(f.path) === normalizePath(registryPath));
+  if (!file) return null;
+  const escaped = name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const key = new RegExp(`^\\s*(?:${escaped}|"${escaped}"|'${escaped}')\\s*:`);
+  let before: number | null = null;
+  for (let i = 0; i < file.lines.length; i++) {
+    const line = file.lines[i];
+    if (line.type !== 'del') {
+      if (line.newLine) before = line.newLine;
+      continue;
+    }
+    if (!key.test(line.content)) continue;
+    if (before) return before;
+    const after = file.lines.slice(i).find((l) => l.type !== 'del' && l.newLine);
+    return after?.newLine ?? null;
+  }
+  return null;
+}

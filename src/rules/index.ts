@@ -1,0 +1,79 @@
+// The gate: which facts a policy needs, and the verdict from (policy, facts, now).
+// Everything here is pure except gatherFacts, which only asks the FactsSource.
+import { DateTime } from 'luxon';
+import type { FactNeeds, FactsSource, PullRequestFacts } from '../facts/types.js';
+import type { Policy } from '../policy/schema.js';
+import { formatPolicyError, type PolicyError } from '../policy/load.js';
+import { matchesAny } from '../policy/glob.js';
+import type { RuleContext } from './context.js';
+import { combine, type RuleName, type RuleResult, type Verdict } from './types.js';
+import { reviewsRule } from './reviews.js';
+import { sizeRule, needsHunksForSize } from './size.js';
+import { freezeRule, nextFreezeBoundary } from './freeze.js';
+import { flagsRule, needsHunksForFlags } from './flags.js';
+import { checksRule } from './checks.js';
+
+const RULES: ReadonlyArray<[RuleName, (ctx: RuleContext) => RuleResult]> = [
+  ['reviews', reviewsRule],
+  ['size', sizeRule],
+  ['freeze', freezeRule],
+  ['flags', flagsRule],
+  ['checks', checksRule],
+];
+
+/** The facts a policy needs; a rule that is not configured costs nothing. */
+export function factNeeds(policy: Policy): FactNeeds {
+  return {
+    reviews: Boolean(policy.reviews || policy.freeze?.exception || policy.size?.mechanical),
+    files: Boolean(policy.size || policy.flags || policy.reviews?.scale.length),
+    checks: Boolean(policy.checks?.required.length),
+    registryPath: policy.flags?.registry ?? null,
+    gitattributes: Boolean(policy.size?.linguist_generated),
+  };
+}
+
+/** Hunks are the expensive fact: only flags and a claimed-mechanical change need them. */
+export function needsHunks(policy: Policy, facts: PullRequestFacts): boolean {
+  return needsHunksForFlags(policy) || needsHunksForSize(policy.size, facts);
+}
+
+export async function gatherFacts(policy: Policy, source: FactsSource): Promise<PullRequestFacts> {
+  const facts = await source.load(factNeeds(policy));
+  if (isGated(policy, facts.base.ref) && needsHunks(policy, facts)) facts.diff = await source.diff(facts);
+  return facts;
+}
+
+export function isGated(policy: Policy, baseRef: string): boolean {
+  return !policy.branches || matchesAny(baseRef, policy.branches);
+}
+
+export function evaluate(policy: Policy, facts: PullRequestFacts, now: Date | DateTime): Verdict {
+  const at = (now instanceof Date ? DateTime.fromJSDate(now) : now).toUTC();
+  if (!isGated(policy, facts.base.ref)) {
+    const reason = `base branch ${facts.base.ref} is not gated (branches: ${policy.branches!.join(', ')})`;
+    const results = RULES.map(([rule]): RuleResult => ({ rule, outcome: 'skip', reason, details: [] }));
+    return { outcome: 'skip', results, nextChangeAt: null, headSha: facts.head.sha };
+  }
+  const ctx: RuleContext = { policy, facts, now: at };
+  const results = RULES.map(([rule, run]): RuleResult => {
+    try {
+      return run(ctx);
+    } catch (err) {
+      // Fail closed: a rule that cannot decide blocks, and says why.
+      return { rule, outcome: 'fail', reason: `could not evaluate: ${(err as Error).message}`, details: [] };
+    }
+  });
+  const next = nextFreezeBoundary(policy, at);
+  return { outcome: combine(results), results, nextChangeAt: next ? next.toUTC().toISO() : null, headSha: facts.head.sha };
+}
+
+/** A policy with errors blocks every pull request it governs, and says why. */
+export function policyErrorVerdict(errors: readonly PolicyError[], headSha: string): Verdict {
+  const policy: RuleResult = {
+    rule: 'policy',
+    outcome: 'fail',
+    reason: `${errors.length} error${errors.length === 1 ? '' : 's'} in ${errors[0]?.file ?? 'the policy'}`,
+    details: errors.map((e) => ({ message: formatPolicyError(e), path: e.file, line: e.line, column: e.column })),
+  };
+  return { outcome: 'fail', results: [policy], nextChangeAt: null, headSha };
+}

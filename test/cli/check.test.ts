@@ -1,0 +1,100 @@
+// `merge-gate check` against real git repositories made in a temp folder.
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { makeRepo, linesOf, type TempRepo } from '../helpers/git-repo.js';
+import { runCli } from '../helpers/cli.js';
+
+const POLICY = `
+preset: none
+reviews: { required: 2 }
+size: { max_lines: 100, exclude: ["**/package-lock.json"] }
+freeze:
+  timezone: Europe/London
+  windows:
+    - name: weekend
+      weekly: { from: "fri 16:00", to: "mon 08:00" }
+checks: { required: [ci/test] }
+`;
+const WEDNESDAY = '2026-11-25T10:00:00Z';
+const SATURDAY = '2026-11-28T10:00:00Z';
+
+let repo: TempRepo;
+afterEach(() => repo?.remove());
+
+/** main holds the policy; the topic branch adds `lines` lines in src/ and a big lockfile. */
+function repoWithChange(lines: number, policy = POLICY): TempRepo {
+  repo = makeRepo();
+  repo.commit('policy', { '.github/merge-gate.yml': policy, 'README.md': 'hello\n' });
+  repo.git('checkout', '-q', '-b', 'topic');
+  repo.commit('change', { 'src/feature.ts': linesOf(lines), 'package-lock.json': linesOf(5000, 'lock') });
+  return repo;
+}
+
+const passing = ['--approvals', '2', '--check', 'ci/test=success', '--base', 'main'];
+
+describe('merge-gate check', () => {
+  it('passes (exit 0) a small, reviewed, green change outside a freeze', () => {
+    const run = runCli(['check', ...passing, '--now', WEDNESDAY], repoWithChange(40).dir);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^size\s+pass\s+40 \/ 100 lines, 1 file excluded$/m);
+    expect(run.stdout).toMatch(/^PASS: /m);
+  });
+
+  it('fails (exit 1) a change over the size limit, naming the figure', () => {
+    const run = runCli(['check', ...passing, '--now', WEDNESDAY], repoWithChange(150).dir);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/^size\s+fail\s+150 \/ 100 lines, 1 file excluded$/m);
+  });
+
+  it('fails (exit 1) without enough approvals', () => {
+    const run = runCli(['check', '--base', 'main', '--approvals', '1', '--check', 'ci/test=success', '--now', WEDNESDAY], repoWithChange(10).dir);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/^reviews\s+fail\s+1 \/ 2 approvals/m);
+  });
+
+  it('waits (exit 3) during the weekend freeze, saying when it ends in the zone and in UTC', () => {
+    const run = runCli(['check', ...passing, '--now', SATURDAY], repoWithChange(10).dir);
+    expect(run.code).toBe(3);
+    expect(run.stdout).toMatch(/^freeze\s+wait\s+.*weekend.*Mon 08:00 Europe\/London \(08:00 UTC\)/m);
+  });
+
+  it('waits (exit 3) while a required check is pending', () => {
+    const run = runCli(['check', '--base', 'main', '--approvals', '2', '--check', 'ci/test=pending', '--now', WEDNESDAY], repoWithChange(10).dir);
+    expect(run.code).toBe(3);
+  });
+
+  it('prints the verdict as JSON with --json', () => {
+    const run = runCli(['check', ...passing, '--now', WEDNESDAY, '--json'], repoWithChange(150).dir);
+    const verdict = JSON.parse(run.stdout);
+    expect(verdict.outcome).toBe('fail');
+    expect(verdict.results.map((r: { rule: string; outcome: string }) => [r.rule, r.outcome])).toEqual([
+      ['reviews', 'pass'], ['size', 'fail'], ['freeze', 'pass'], ['flags', 'skip'], ['checks', 'pass'],
+    ]);
+    expect(verdict.nextChangeAt).toBe('2026-11-27T16:00:00.000Z');
+  });
+
+  it('reads the policy from the base branch, not from the change', () => {
+    repoWithChange(150);
+    // The change tries to raise its own limit: it must not count.
+    repo.commit('weaken', { '.github/merge-gate.yml': POLICY.replace('max_lines: 100', 'max_lines: 100000') });
+    const run = runCli(['check', ...passing, '--now', WEDNESDAY], repo.dir);
+    expect(run.code).toBe(1);
+  });
+
+  it('exits 2 on a policy error, with line and column', () => {
+    const run = runCli(['check', ...passing, '--now', WEDNESDAY], repoWithChange(10, 'size:\n  max_lines: many\n').dir);
+    expect(run.code).toBe(2);
+    expect(run.stderr.trim()).toBe('.github/merge-gate.yml:2:14 size.max_lines: expected a positive integer, got "many"');
+  });
+
+  it('exits 2 when the base does not exist', () => {
+    const run = runCli(['check', '--base', 'nope', '--now', WEDNESDAY], repoWithChange(10).dir);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('nope');
+  });
+
+  it('finds the base branch by itself', () => {
+    const run = runCli(['check', '--approvals', '2', '--check', 'ci/test=success', '--now', WEDNESDAY], repoWithChange(10).dir);
+    expect(run.code).toBe(0);
+  });
+});

@@ -1,0 +1,18 @@
+// Runs the real command line as a child process, from the TypeScript source.
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const ENTRY = `${ROOT}src/cli/index.ts`;
+
+export interface CliRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export function runCli(args: string[], cwd = ROOT): CliRun {
+  const env = { ...process.env, NODE_OPTIONS: '' };
+  const result = spawnSync(process.execPath, ['--import', 'tsx', ENTRY, ...args], { cwd, env, encoding: 'utf8', timeout: 60_000 });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}

@@ -1,0 +1,47 @@
+// Real git repositories in a temp folder, for the CLI and the git facts source.
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+
+export interface TempRepo {
+  dir: string;
+  git(...args: string[]): string;
+  write(files: Record<string, string>): void;
+  commit(message: string, files?: Record<string, string>): string;
+  remove(): void;
+}
+
+export function makeRepo(): TempRepo {
+  const dir = mkdtempSync(join(tmpdir(), 'merge-gate-repo-'));
+  const env = {
+    ...process.env,
+    GIT_AUTHOR_NAME: 'alice', GIT_AUTHOR_EMAIL: 'alice@example.com',
+    GIT_COMMITTER_NAME: 'alice', GIT_COMMITTER_EMAIL: 'alice@example.com',
+    GIT_CONFIG_NOSYSTEM: '1', HOME: dir,
+  };
+  const repo: TempRepo = {
+    dir,
+    git: (...args) => execFileSync('git', args, { cwd: dir, env, encoding: 'utf8' }),
+    write(files) {
+      for (const [path, text] of Object.entries(files)) {
+        mkdirSync(dirname(join(dir, path)), { recursive: true });
+        writeFileSync(join(dir, path), text);
+      }
+    },
+    commit(message, files = {}) {
+      repo.write(files);
+      repo.git('add', '-A');
+      repo.git('commit', '-q', '--allow-empty', '-m', message);
+      return repo.git('rev-parse', 'HEAD').trim();
+    },
+    remove: () => rmSync(dir, { recursive: true, force: true }),
+  };
+  repo.git('init', '-q', '-b', 'main');
+  return repo;
+}
+
+/** `n` numbered lines of text. */
+export function linesOf(n: number, prefix = 'line'): string {
+  return Array.from({ length: n }, (_, i) => `${prefix} ${i + 1}`).join('\n') + '\n';
+}

@@ -1,0 +1,130 @@
+import { describe, expect, it } from '@jest/globals';
+import { formatPolicyError, loadPolicyObject, loadPolicyText, mergeUnder, type PolicyError } from '../../src/policy/load.js';
+import { listPresets } from '../../src/policy/presets.js';
+
+function errorsOf(yaml: string): PolicyError[] {
+  const result = loadPolicyText(yaml);
+  if (result.ok) throw new Error(`expected errors, got a valid policy for:\n${yaml}`);
+  return result.errors;
+}
+
+/** Each error as `LINE:COLUMN path: message`, the file name left out. */
+function lines(yaml: string): string[] {
+  return errorsOf(yaml).map((e) => formatPolicyError(e).replace(/^\.github\/merge-gate\.yml:/, ''));
+}
+
+describe('policy errors name the key path, line and column', () => {
+  it.each([
+    ['YAML syntax error', 'reviews:\n  required: [1, 2\n', /^3:1 YAML syntax error: /],
+    ['duplicate key', 'reviews:\n  required: 1\n  required: 2\n', /^3:3 YAML syntax error: Map keys must be unique/],
+    ['a non-mapping document', '- 1\n- 2\n', /^1:1 expected a mapping of policy keys at the top level, got a list$/],
+    ['unknown top-level key with a near miss', 'version: 1\nrevews:\n  required: 2\n', /^2:1 revews: unknown key; did you mean "reviews"\?/],
+    ['unknown nested key with a near miss', 'size:\n  max_line: 3\n', /^2:3 size\.max_line: unknown key; did you mean "max_lines"\?/],
+    ['unknown key far from any', 'size:\n  colour: blue\n', /^2:3 size\.colour: unknown key in size \(allowed: max_lines, max_files, exclude, linguist_generated, mechanical\)$/],
+    ['wrong type (string for an integer)', 'version: 1\nsize:\n  max_lines: five hundred\n', /^3:14 size\.max_lines: expected a positive integer, got "five hundred"$/],
+    ['out of range (zero lines)', 'size:\n  max_lines: 0\n', /^2:14 size\.max_lines: expected a positive integer, got 0$/],
+    ['out of range (negative approvals)', 'reviews:\n  required: -1\n', /^2:13 reviews\.required: expected a whole number ≥ 0, got -1$/],
+    ['fraction', 'reviews:\n  required: 1.5\n', /^2:13 reviews\.required: expected a whole number ≥ 0, got 1\.5$/],
+    ['wrong type (boolean)', 'reviews:\n  fresh: "yes"\n', /^2:10 reviews\.fresh: expected true or false, got "yes"$/],
+    ['wrong type (mapping expected)', 'reviews: 5\n', /^1:10 reviews: expected a mapping, got 5$/],
+    ['wrong type (list expected)', 'size:\n  exclude: vendor/**\n', /^2:12 size\.exclude: expected a list of globs, got "vendor\/\*\*"$/],
+    ['bad enum', 'land:\n  method: fast-forward\n', /^2:11 land\.method: expected one of merge, squash, rebase, got "fast-forward"$/],
+    ['unsupported version', 'version: 2\n', /^1:10 version: unsupported version 2; this merge-gate reads version 1$/],
+    ['unknown IANA time zone', 'freeze:\n  timezone: Europe/Londn\n', /^2:13 freeze\.timezone: unknown IANA time zone "Europe\/Londn"/],
+    ['unparseable one-off time', 'freeze:\n  windows:\n    - name: x\n      from: "18/12/2026"\n      to: "2027-01-04 09:00"\n', /^4:13 freeze\.windows\[0\]\.from: expected a date and time "YYYY-MM-DD HH:MM", got "18\/12\/2026"$/],
+    ['impossible date', 'freeze:\n  windows:\n    - name: x\n      from: "2026-02-30 10:00"\n      to: "2027-01-04 09:00"\n', /^4:13 freeze\.windows\[0\]\.from: not a real date and time: "2026-02-30 10:00"$/],
+    ['unparseable weekly span', 'freeze:\n  windows:\n    - name: weekend\n      weekly: { from: "fry 16:00", to: "mon 08:00" }\n', /^4:23 freeze\.windows\[0\]\.weekly\.from: expected a weekday and time like "fri 16:00", got "fry 16:00"$/],
+    ['weekly time out of range', 'freeze:\n  windows:\n    - name: weekend\n      weekly: { from: "fri 16:00", to: "mon 25:00" }\n', /^4:40 freeze\.windows\[0\]\.weekly\.to: expected a weekday and time like "fri 16:00", got "mon 25:00"$/],
+    ['one-off window whose to is not after from', 'freeze:\n  windows:\n    - name: x\n      from: "2026-12-18 00:00"\n      to: "2026-12-18 00:00"\n', /^5:11 freeze\.windows\[0\]\.to: must be after from \(2026-12-18 00:00\)$/],
+    ['window with neither from/to nor weekly', 'freeze:\n  windows:\n    - name: x\n', /^3:7 freeze\.windows\[0\]: a window needs from and to, or weekly$/],
+    ['invalid regular expression', 'flags:\n  reference: "isEnabled\\\\(("\n', /^2:14 flags\.reference: invalid regular expression: \/isEnabled\\\(\(\/: Unterminated group$/],
+    ['reference without a named group flag', 'flags:\n  reference: "isEnabled\\\\(([a-z]+)\\\\)"\n', /^2:14 flags\.reference: the regular expression needs a named group `flag`/],
+    ['invalid glob (unclosed bracket)', 'size:\n  exclude: ["vendor/[abc"]\n', /^2:13 size\.exclude\[0\]: invalid glob "vendor\/\[abc": unclosed "\["$/],
+    ['invalid glob (unbalanced brace)', 'branches: ["stable/{a,b"]\n', /^1:12 branches\[0\]: invalid glob "stable\/\{a,b": unclosed "\{"$/],
+    ['invalid glob (leading slash)', 'flags:\n  feature_paths: ["/src/**"]\n', /^2:19 flags\.feature_paths\[0\]: invalid glob "\/src\/\*\*": paths are relative/],
+    ['unknown preset', 'preset: relaxd\n', /^1:9 preset: unknown preset "relaxd"; did you mean "relaxed"\? \(available: default, relaxed, none\)$/],
+  ])('%s', (_name, yaml, expected) => {
+    const found = lines(yaml);
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatch(expected);
+  });
+
+  it('reports every error at once, in file order', () => {
+    const yaml = [
+      'version: 1', //               1
+      'reviews:', //                 2
+      '  required: two', //          3
+      'size:', //                    4
+      '  max_lines: 500', //         5
+      '  exclud: ["vendor/**"]', //  6
+      'freeze:', //                  7
+      '  timezone: Mars/Olympus', // 8
+    ].join('\n');
+    const found = errorsOf(yaml);
+    expect(found.map((e) => [e.line, e.column, e.path])).toEqual([
+      [3, 13, 'reviews.required'],
+      [6, 3, 'size.exclud'],
+      [8, 13, 'freeze.timezone'],
+    ]);
+    expect(found[1].message).toContain('did you mean "exclude"');
+  });
+
+  it('never throws on garbage and points at the start of the file', () => {
+    for (const text of ['\t\t:', '{{{', '!!binary x', '*alias', '? [a]\n: b']) {
+      const result = loadPolicyText(text);
+      expect(result.ok).toBe(false);
+    }
+  });
+});
+
+describe('presets', () => {
+  it('ships default and relaxed', () => {
+    expect(listPresets()).toEqual(expect.arrayContaining(['default', 'relaxed']));
+  });
+
+  it('an empty file is the default preset: the seeds\' continuous-deployment policy', () => {
+    const result = loadPolicyText('');
+    if (!result.ok) throw new Error(result.errors.map(formatPolicyError).join('\n'));
+    expect(result.preset).toBe('default');
+    const { reviews, size, land } = result.policy;
+    expect(reviews).toMatchObject({ required: 2, fresh: true, block_on_changes_requested: true });
+    expect(size?.max_lines).toBe(500);
+    expect(size?.exclude).toEqual(expect.arrayContaining(['**/package-lock.json', 'vendor/**']));
+    expect(land).toMatchObject({ mode: 'auto', method: 'squash' });
+  });
+
+  it('relaxed needs one approval and allows 1000 lines', () => {
+    const result = loadPolicyText('preset: relaxed\n');
+    expect(result.ok && [result.policy.reviews?.required, result.policy.size?.max_lines]).toEqual([1, 1000]);
+  });
+
+  it('merges the preset under the file: mappings merge, lists replace', () => {
+    const result = loadPolicyText('size:\n  max_lines: 300\n  exclude: ["docs/**"]\n');
+    expect(result.ok && result.policy.size).toMatchObject({ max_lines: 300, exclude: ['docs/**'], linguist_generated: true });
+    expect(result.ok && result.policy.reviews?.required).toBe(2);
+  });
+
+  it('preset: none leaves unconfigured rules unconfigured', () => {
+    const result = loadPolicyText('preset: none\nreviews:\n  required: 1\n');
+    expect(result.ok && result.policy).toEqual({
+      preset: 'none',
+      reviews: { required: 1, scale: [], fresh: false, block_on_changes_requested: true, ignore_bots: true },
+    });
+  });
+
+  it('mergeUnder replaces lists and scalars and keeps the base elsewhere', () => {
+    expect(mergeUnder({ a: { b: [1, 2], c: 1 }, d: 1 }, { a: { b: [3] } })).toEqual({ a: { b: [3], c: 1 }, d: 1 });
+  });
+});
+
+describe('loading an already-parsed policy (Probot context.config)', () => {
+  it('accepts js-yaml Dates for one-off times', () => {
+    const result = loadPolicyObject({ freeze: { windows: [{ name: 'x', from: new Date('2026-12-18T00:00:00Z'), to: '2027-01-04 09:00' }] } });
+    expect(result.ok && result.policy.freeze?.windows[0].from).toBe('2026-12-18 00:00');
+  });
+
+  it('points at 1:1 without the text', () => {
+    const result = loadPolicyObject({ size: { max_lines: 'x' } });
+    expect(!result.ok && formatPolicyError(result.errors[0])).toBe('.github/merge-gate.yml:1:1 size.max_lines: expected a positive integer, got "x"');
+  });
+});
