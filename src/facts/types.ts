@@ -30,7 +30,7 @@ export interface ChangedFile {
   deletions: number;
 }
 
-/** One line of a hunk, as parse-diff gives it. */
+/** One line of a hunk; `content` without the diff's leading +, - or space. */
 export interface DiffLine {
   type: 'add' | 'del' | 'normal';
   content: string;

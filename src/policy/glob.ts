@@ -1,6 +1,6 @@
 // Glob validation and matching, one place for both so every rule matches paths
 // the same way: minimatch, dot files included, paths relative to the repository root.
-import { minimatch } from 'minimatch';
+import { Minimatch } from 'minimatch';
 
 /** Why a glob is unusable, or null when it is fine. */
 export function globProblem(pattern: string): string | null {
@@ -29,13 +29,14 @@ export function globProblem(pattern: string): string | null {
 
 const options = { dot: true, nocomment: true, nonegate: true } as const;
 
-/** True when `path` matches any of `patterns`. */
-export function matchesAny(path: string, patterns: readonly string[]): boolean {
-  return patterns.some((p) => minimatch(path, p, options));
-}
-
 /** A matcher compiled once, for hot loops over thousands of files. */
 export function compileGlobs(patterns: readonly string[]): (path: string) => boolean {
-  const res = patterns.map((p) => minimatch.makeRe(p, options)).filter((r): r is RegExp => r instanceof RegExp);
-  return (path) => res.some((r) => r.test(path));
+  // Minimatch#match, not makeRe: the regex also matches "vendor" for "vendor/**", match() does not.
+  const matchers = patterns.map((p) => new Minimatch(p, options));
+  return (path) => matchers.some((m) => m.match(path));
+}
+
+/** True when `path` matches any of `patterns`. */
+export function matchesAny(path: string, patterns: readonly string[]): boolean {
+  return compileGlobs(patterns)(path);
 }

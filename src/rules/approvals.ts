@@ -23,7 +23,7 @@ const DEFAULTS: Pick<ReviewsPolicy, 'fresh' | 'ignore_bots'> = { fresh: false, i
 export function tallyReviews(policy: Pick<ReviewsPolicy, 'fresh' | 'ignore_bots'> | undefined, facts: PullRequestFacts): ReviewTally {
   const { fresh, ignore_bots } = policy ?? DEFAULTS;
   const latest = new Map<string, { review: Review; author: Actor }>();
-  const reviews = [...required(facts.reviews, 'reviews')].sort((a, b) => a.submittedAt.localeCompare(b.submittedAt));
+  const reviews = [...required(facts.reviews, 'reviews')].sort((a, b) => Date.parse(a.submittedAt) - Date.parse(b.submittedAt));
   for (const review of reviews) {
     if (!OPINIONS.has(review.state)) continue; // comment-only reviews carry no opinion
     latest.set(review.author.login.toLowerCase(), { review, author: review.author });

@@ -94,10 +94,10 @@ function toOffset(weekday: number, minutes: number): WeekOffset {
   return minutes >= 1440 ? { day: weekday, minutes: minutes - 1440 } : { day: weekday - 1, minutes };
 }
 
-/** The local Monday (as a zone-free calendar date) of the week holding instant `ms`, shifted by `weeks`. */
-function mondayOf(ms: number, zone: string, weeks: number): DateTime {
+/** The local Monday (as a zone-free calendar date, UTC midnight) of the week holding instant `ms`. */
+function mondayOf(ms: number, zone: string): DateTime {
   const local = DateTime.fromMillis(ms, { zone });
-  return DateTime.utc(local.year, local.month, local.day).minus({ days: local.weekday - 1 }).plus({ weeks });
+  return DateTime.utc(local.year, local.month, local.day).minus({ days: local.weekday - 1 });
 }
 
 /** The instant of wall-clock `minutes` after midnight on `date` (+ `days`) in `zone`. */
@@ -124,14 +124,27 @@ class Calendar {
 
   /** Weekly occurrences starting in the weeks `fromWeek` … `toWeek` relative to the week of `ms`. */
   weeklySpans(ms: number, fromWeek: number, toWeek: number): Span[] {
+    if (this.weekly.length === 0) return [];
+    const monday = mondayOf(ms, this.zone);
     const spans: Span[] = [];
-    for (let k = fromWeek; k <= toWeek; k++) {
-      const monday = mondayOf(ms, this.zone, k);
+    for (let k = fromWeek; k <= toWeek; k++) spans.push(...this.week(k === 0 ? monday : monday.plus({ weeks: k })));
+    return spans;
+  }
+
+  private readonly weeks = new Map<number, Span[]>();
+
+  /** The non-empty occurrences of the weekly windows starting in the week of `monday` (memoised). */
+  private week(monday: DateTime): Span[] {
+    const key = monday.toMillis();
+    let spans = this.weeks.get(key);
+    if (!spans) {
+      spans = [];
       for (const w of this.weekly) {
         const start = wallClock(monday, w.from.day, w.from.minutes, this.zone);
         const end = wallClock(monday, w.to.day, w.to.minutes, this.zone);
         if (end > start) spans.push({ start, end, window: w.index });
       }
+      this.weeks.set(key, spans);
     }
     return spans;
   }
@@ -188,7 +201,10 @@ function analyse(freeze: FreezePolicy, now: DateTime): Analysis {
   let cur = t;
   let spans = here;
   while (spans.length > 0) {
-    cur = spans.reduce((m, s) => Math.max(m, s.end), cur);
+    const end = spans.reduce((m, s) => Math.max(m, s.end), cur);
+    // Every span containing `cur` ends after it; never loop in place, whatever happens.
+    if (end <= cur) throw new Error('internal error: freeze windows do not advance');
+    cur = end;
     if (cur > horizon) {
       // Past every one-off window, a year of weekly windows without a gap: frozen for good.
       return { state: { active: { name: cal.names(here.map((s) => s.window)), endsAt: null }, next: null }, nextNames: null };

@@ -39,12 +39,18 @@ export function approvalsRequired(ctx: RuleContext): ApprovalsRequired {
   return { required: step.required, why: `reviews.scale: ${lines} counted lines > ${step.over_lines}` };
 }
 
-const at = (logins: readonly string[]) => logins.map((l) => `@${l}`).join(', ');
+/** `@a, @b`, alphabetically so the text does not depend on the order reviews arrived in. */
+const at = (logins: readonly string[]) =>
+  [...logins].sort((a, b) => a.toLowerCase().localeCompare(b.toLowerCase())).map((l) => `@${l}`).join(', ');
 
 /** The reviews rule. */
 export function reviewsRule(ctx: RuleContext): RuleResult {
   const reviews = ctx.policy.reviews;
-  if (!reviews) return { rule: 'reviews', outcome: 'skip', reason: 'not configured', details: [] };
+  // A verified mechanical change needs size.mechanical.required approvals even where `reviews` is not configured.
+  if (!reviews && !mechanicalCheck(ctx.policy.size, ctx.facts).verified) {
+    return { rule: 'reviews', outcome: 'skip', reason: 'not configured', details: [] };
+  }
+  const blockOnChanges = reviews?.block_on_changes_requested ?? true;
   const tally = tallyReviews(reviews, ctx.facts);
   const { required, why } = approvalsRequired(ctx);
   const have = tally.approvers.length;
@@ -62,13 +68,13 @@ export function reviewsRule(ctx: RuleContext): RuleResult {
   }
   if (tally.changesRequested.length > 0) {
     details.push({
-      message: reviews.block_on_changes_requested
+      message: blockOnChanges
         ? `Changes requested by ${at(tally.changesRequested)}: address them and ask for a new review, or have the review dismissed.`
         : `Changes requested by ${at(tally.changesRequested)} (not blocking: reviews.block_on_changes_requested is false).`,
     });
   }
 
-  if (reviews.block_on_changes_requested && tally.changesRequested.length > 0) {
+  if (blockOnChanges && tally.changesRequested.length > 0) {
     return { rule: 'reviews', outcome: 'fail', reason: `changes requested by ${at(tally.changesRequested)}; ${figure}`, details, actionRequired: true };
   }
   if (have < required) {

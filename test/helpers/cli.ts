@@ -4,6 +4,8 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const ENTRY = `${ROOT}src/cli/index.ts`;
+// An absolute loader URL: the child may run in a folder with no node_modules.
+const TSX = new URL('node_modules/tsx/dist/loader.mjs', `file://${ROOT}`).href;
 
 export interface CliRun {
   code: number | null;
@@ -13,6 +15,6 @@ export interface CliRun {
 
 export function runCli(args: string[], cwd = ROOT): CliRun {
   const env = { ...process.env, NODE_OPTIONS: '' };
-  const result = spawnSync(process.execPath, ['--import', 'tsx', ENTRY, ...args], { cwd, env, encoding: 'utf8', timeout: 60_000 });
+  const result = spawnSync(process.execPath, ['--import', TSX, ENTRY, ...args], { cwd, env, encoding: 'utf8', timeout: 60_000 });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }

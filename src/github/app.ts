@@ -1,0 +1,132 @@
+// Webhook handlers: thin shells that turn an event into "evaluate pull request
+// X" (or "the pull requests whose head is S", or "every open pull request of
+// this repository"). All the work happens later, in the gate's queue.
+import type { ApplicationFunction, Probot } from 'probot';
+import type { AppConfig } from './config.js';
+import { MergeGate, type OnPass, type PullRef } from './gate.js';
+
+export const PULL_REQUEST_ACTIONS = [
+  'pull_request.opened',
+  'pull_request.reopened',
+  'pull_request.synchronize',
+  'pull_request.edited',
+  'pull_request.labeled',
+  'pull_request.unlabeled',
+  'pull_request.ready_for_review',
+  'pull_request.converted_to_draft',
+] as const;
+
+export const REVIEW_ACTIONS = ['pull_request_review.submitted', 'pull_request_review.edited', 'pull_request_review.dismissed'] as const;
+
+export interface AppHooks {
+  /** Landing plugs in here (a later issue); never called with DRY_RUN=true. */
+  onPass?: OnPass;
+  /** Hands out the gate, for tests and benchmarks. */
+  onGate?: (gate: MergeGate) => void;
+}
+
+interface RepoPayload {
+  installation?: { id: number };
+  repository: { id: number; name: string; full_name: string; owner: { login: string } | null; default_branch?: string };
+}
+
+function repoOf(payload: RepoPayload): { installationId: number; owner: string; repo: string } | null {
+  const installationId = payload.installation?.id;
+  if (!installationId) return null; // not sent to an installation: nothing we may act on
+  const owner = payload.repository.owner?.login ?? payload.repository.full_name.split('/')[0];
+  return { installationId, owner, repo: payload.repository.name };
+}
+
+function pullRef(payload: RepoPayload & { pull_request: { number: number } }): PullRef | null {
+  const repo = repoOf(payload);
+  return repo ? { ...repo, number: payload.pull_request.number } : null;
+}
+
+export function mergeGateApp(config: AppConfig, hooks: AppHooks = {}): ApplicationFunction {
+  return (app: Probot) => {
+    const gate = new MergeGate({
+      config,
+      installationOctokit: (id) => app.auth(id),
+      appOctokit: () => app.auth(),
+      log: app.log,
+      onPass: hooks.onPass,
+    });
+    hooks.onGate?.(gate);
+
+    const isOurs = async (appId: number | null | undefined) => typeof appId === 'number' && appId === (await gate.appId());
+
+    /** A check or status on `sha`: its pull requests, from the payload when it lists them, else by head SHA (forks). */
+    const byHead = (payload: RepoPayload, sha: string, pulls: ReadonlyArray<{ number: number; base: { repo: { id: number } } }>) => {
+      const repo = repoOf(payload);
+      if (!repo) return;
+      const own = pulls.filter((p) => p.base.repo.id === payload.repository.id);
+      if (own.length > 0) for (const p of own) gate.requestEvaluation({ ...repo, number: p.number });
+      else gate.requestHeadSha(repo.installationId, repo.owner, repo.repo, sha);
+    };
+
+    app.on([...PULL_REQUEST_ACTIONS], async (context) => {
+      const ref = pullRef(context.payload);
+      if (ref && context.payload.pull_request.state === 'open') gate.requestEvaluation(ref);
+    });
+
+    app.on('pull_request.closed', async (context) => {
+      const ref = pullRef(context.payload);
+      if (ref) gate.forget(ref);
+    });
+
+    app.on([...REVIEW_ACTIONS], async (context) => {
+      const ref = pullRef(context.payload);
+      if (ref && context.payload.pull_request.state === 'open') gate.requestEvaluation(ref);
+    });
+
+    // Other apps' checks finishing; never our own (writing our check would trigger us again).
+    app.on('check_run.completed', async (context) => {
+      const run = context.payload.check_run;
+      if (await isOurs(run.app?.id)) return;
+      byHead(context.payload, run.head_sha, run.pull_requests);
+    });
+    app.on('check_suite.completed', async (context) => {
+      const suite = context.payload.check_suite;
+      if (await isOurs(suite.app?.id)) return;
+      byHead(context.payload, suite.head_sha, suite.pull_requests);
+    });
+
+    // The Re-run button on our own check.
+    app.on('check_run.rerequested', async (context) => {
+      const run = context.payload.check_run;
+      if (!(await isOurs(run.app?.id))) return;
+      byHead(context.payload, run.head_sha, run.pull_requests);
+    });
+    app.on('check_suite.rerequested', async (context) => {
+      const suite = context.payload.check_suite;
+      if (!(await isOurs(suite.app?.id))) return;
+      byHead(context.payload, suite.head_sha, suite.pull_requests);
+    });
+
+    // Commit statuses carry no pull request: always by head SHA.
+    app.on('status', async (context) => {
+      byHead(context.payload, context.payload.sha, []);
+    });
+
+    // The policy changed on a default branch: re-evaluate what it governs.
+    app.on('push', async (context) => {
+      const { payload } = context;
+      const repo = repoOf(payload);
+      if (!repo || payload.ref !== `refs/heads/${payload.repository.default_branch}`) return;
+      const touched =
+        payload.commits.length >= 2048 || // GitHub lists at most 2,048 commits: assume the worst
+        payload.commits.some((c) => [...(c.added ?? []), ...(c.modified ?? []), ...(c.removed ?? [])].includes(config.policyPath));
+      if (!touched) return;
+      // The organisation's `.github` repository holds the fallback policy of every repository without one.
+      if (repo.repo === '.github') gate.requestInstallation(repo.installationId);
+      else gate.requestRepository(repo.installationId, repo.owner, repo.repo);
+    });
+
+    if (config.scheduleOnStart) {
+      gate.resumeAfterRestart().then(
+        (counts) => app.log.info(counts, 'merge-gate: re-armed time-driven re-evaluations after start'),
+        (err) => app.log.error({ err }, 'merge-gate: restart scan failed; pull requests are re-evaluated on their next event'),
+      );
+    }
+  };
+}

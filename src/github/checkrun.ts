@@ -1,0 +1,222 @@
+// The `merge-gate` check run (SPEC §3): one per head commit, created once and
+// then updated, never rewritten when nothing changed. The verdict is rendered
+// by the shared renderer, so the check says what `merge-gate check` prints.
+import { renderMarkdown } from '../render.js';
+import type { Detail, RuleResult, Verdict } from '../rules/types.js';
+import type { ExistingCheckRun, Octokit } from './facts.js';
+
+/** GitHub's limit for summary and text. Counted in UTF-8 bytes here, which is never more lenient. */
+export const OUTPUT_LIMIT = 65_535;
+export const TITLE_LIMIT = 1_000;
+/** Annotations per request (Checks API). */
+export const ANNOTATION_BATCH = 50;
+
+export type Conclusion = 'success' | 'failure' | 'action_required' | 'skipped';
+
+export interface Annotation {
+  path: string;
+  start_line: number;
+  end_line: number;
+  start_column?: number;
+  end_column?: number;
+  annotation_level: 'notice' | 'warning' | 'failure';
+  message: string;
+  title: string;
+}
+
+export interface CheckRunPlan {
+  status: 'in_progress' | 'completed';
+  conclusion: Conclusion | null;
+  title: string;
+  summary: string;
+  text: string;
+  /** Carries the next instant time alone changes the verdict, so a restarted app can re-arm its timer. */
+  externalId: string;
+  detailsUrl: string | null;
+  annotations: Annotation[];
+}
+
+export interface PlanOptions {
+  dryRun: boolean;
+  /** The pull request's page: where a person acts on an action_required check. */
+  pullRequestUrl: string;
+  /** The policy file path; policy errors elsewhere (presets, another repository) are not annotated. */
+  policyPath: string;
+}
+
+const byteLength = (s: string) => Buffer.byteLength(s, 'utf8');
+
+/** Cut `text` at a line boundary so it stays within `limit` bytes, saying how many lines were cut. */
+export function fitOutput(text: string, limit = OUTPUT_LIMIT): string {
+  if (byteLength(text) <= limit) return text;
+  const lines = text.split('\n');
+  let used = 0;
+  let kept = 0;
+  for (; kept < lines.length; kept++) {
+    const cost = byteLength(lines[kept]) + 1;
+    const notice = byteLength(`\n… ${lines.length - kept - 1} more lines cut`) + 16;
+    if (used + cost + notice > limit) break;
+    used += cost;
+  }
+  if (kept === 0) {
+    // One enormous line: cut inside it.
+    let head = lines[0].slice(0, limit - 64);
+    while (byteLength(head) > limit - 64) head = head.slice(0, Math.floor(head.length * 0.9));
+    return `${head}\n… ${lines.length} more lines cut (the first one in part)`;
+  }
+  return `${lines.slice(0, kept).join('\n')}\n… ${lines.length - kept} more lines cut`;
+}
+
+function cutTitle(title: string): string {
+  const oneLine = title.replace(/\s*\n\s*/g, ' ');
+  return oneLine.length <= TITLE_LIMIT ? oneLine : `${oneLine.slice(0, TITLE_LIMIT - 1)}…`;
+}
+
+function conclusionOf(verdict: Verdict): { status: CheckRunPlan['status']; conclusion: Conclusion | null } {
+  switch (verdict.outcome) {
+    case 'pass':
+      return { status: 'completed', conclusion: 'success' };
+    case 'wait':
+      return { status: 'in_progress', conclusion: null };
+    case 'skip':
+      return { status: 'completed', conclusion: 'skipped' };
+    case 'fail': {
+      const failing = verdict.results.filter((r) => r.outcome === 'fail');
+      const byPeople = failing.length > 0 && failing.every((r) => r.actionRequired === true);
+      return { status: 'completed', conclusion: byPeople ? 'action_required' : 'failure' };
+    }
+  }
+}
+
+/** How the renderer lists a detail; an annotation already written shows up in the check's text like this. */
+function renderedDetail(d: Detail): string {
+  const where = d.line ? `${d.path}:${d.line}` : d.path;
+  return `\`${where}\` ${d.message}`;
+}
+
+function annotationsOf(verdict: Verdict, policyPath: string): Annotation[] {
+  const out: Annotation[] = [];
+  const annotate = (r: RuleResult) => r.outcome === 'fail' || r.outcome === 'wait';
+  for (const r of verdict.results.filter(annotate)) {
+    for (const d of r.details) {
+      if (!d.path || !d.line || d.line < 1) continue;
+      if (r.rule === 'policy' && d.path !== policyPath) continue; // a preset or another repository's file
+      const a: Annotation = {
+        path: d.path,
+        start_line: d.line,
+        end_line: d.line,
+        annotation_level: r.outcome === 'fail' ? 'failure' : 'warning',
+        message: d.message.length > 60_000 ? `${d.message.slice(0, 60_000)}…` : d.message,
+        title: `merge-gate: ${r.rule}`,
+      };
+      if (d.column && d.column >= 1) {
+        a.start_column = d.column;
+        a.end_column = d.column;
+      }
+      out.push(a);
+    }
+  }
+  return out;
+}
+
+export function planCheckRun(verdict: Verdict, options: PlanOptions): CheckRunPlan {
+  const { title, summary, text } = renderMarkdown(verdict);
+  const { status, conclusion } = conclusionOf(verdict);
+  const banner = options.dryRun ? '\n\n> **Dry run** (`DRY_RUN=true`): merge-gate reports only and does not land pull requests.' : '';
+  return {
+    status,
+    conclusion,
+    title: cutTitle(title),
+    summary: fitOutput(summary + banner),
+    text: fitOutput(text),
+    externalId: verdict.nextChangeAt ? `next=${verdict.nextChangeAt}` : '',
+    detailsUrl: conclusion === 'action_required' ? options.pullRequestUrl : null,
+    annotations: annotationsOf(verdict, options.policyPath),
+  };
+}
+
+/** The instant a check run's external id says the verdict changes by itself, or null. */
+export function nextChangeFromExternalId(externalId: string | null | undefined): string | null {
+  const m = /^next=(\S+)$/.exec(externalId ?? '');
+  return m && !Number.isNaN(Date.parse(m[1])) ? m[1] : null;
+}
+
+const norm = (s: string | null | undefined) => s ?? '';
+
+/** An identical verdict is not written twice (SPEC §3). */
+export function isUnchanged(existing: ExistingCheckRun | null, plan: CheckRunPlan): boolean {
+  if (!existing) return false;
+  return (
+    existing.status === plan.status &&
+    (plan.status !== 'completed' || existing.conclusion === plan.conclusion) &&
+    norm(existing.title) === plan.title &&
+    norm(existing.summary) === plan.summary &&
+    norm(existing.text) === plan.text &&
+    norm(existing.externalId) === plan.externalId
+  );
+}
+
+export interface WriteTarget {
+  owner: string;
+  repo: string;
+  headSha: string;
+  checkName: string;
+  /** What the facts query found on the head commit. */
+  existing: ExistingCheckRun | null;
+  /** A run this process created but GitHub's read side may not show yet. */
+  knownId: number | null;
+  now: Date;
+}
+
+export interface WriteResult {
+  written: boolean;
+  id: number | null;
+  requests: number;
+}
+
+/** Create or update the check run; annotations go 50 a request. Writes nothing when nothing changed. */
+export async function writeCheckRun(octokit: Octokit, target: WriteTarget, plan: CheckRunPlan): Promise<WriteResult> {
+  if (isUnchanged(target.existing, plan)) return { written: false, id: target.existing!.id, requests: 0 };
+  const id = target.existing?.id ?? target.knownId;
+  // Annotations accumulate on a run: ones an earlier write made (listed in its text) are not sent again.
+  const earlier = target.existing?.text ?? '';
+  const annotations = id === null ? plan.annotations : plan.annotations.filter((a) => !earlier.includes(renderedDetail({ path: a.path, line: a.start_line, message: a.message })));
+  const output = { title: plan.title, summary: plan.summary, text: plan.text };
+  const state = {
+    status: plan.status,
+    ...(plan.conclusion && plan.status === 'completed' ? { conclusion: plan.conclusion, completed_at: target.now.toISOString() } : {}),
+    external_id: plan.externalId,
+    ...(plan.detailsUrl ? { details_url: plan.detailsUrl } : {}),
+  };
+  const first = annotations.slice(0, ANNOTATION_BATCH);
+  const params = { owner: target.owner, repo: target.repo };
+  let runId: number;
+  let requests = 1;
+  if (id === null) {
+    const res = await octokit.request('POST /repos/{owner}/{repo}/check-runs', {
+      ...params,
+      name: target.checkName,
+      head_sha: target.headSha,
+      ...state,
+      output: { ...output, ...(first.length ? { annotations: first } : {}) },
+    });
+    runId = Number(res.data.id);
+  } else {
+    await octokit.request('PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}', {
+      ...params,
+      check_run_id: id,
+      ...state,
+      output: { ...output, ...(first.length ? { annotations: first } : {}) },
+    });
+    runId = id;
+  }
+  for (let i = ANNOTATION_BATCH; i < annotations.length; i += ANNOTATION_BATCH) {
+    requests++;
+    await octokit.request('PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}', {
+      ...params,
+      check_run_id: runId,
+      output: { ...output, annotations: annotations.slice(i, i + ANNOTATION_BATCH) },
+    });
+  }
+  return { written: true, id: runId, requests };
+}

@@ -1,0 +1,98 @@
+// The app's runtime configuration: what the environment says, plus the clock
+// and timers every time-driven part uses, so tests can replace them.
+
+/** The wall clock. Injected everywhere a decision depends on "now". */
+export interface Clock {
+  now(): Date;
+}
+
+export type TimerHandle = unknown;
+
+/** setTimeout / clearTimeout, injectable so tests drive time with fake timers. */
+export interface Timers {
+  setTimeout(fn: () => void, ms: number): TimerHandle;
+  clearTimeout(handle: TimerHandle): void;
+}
+
+export const systemClock: Clock = { now: () => new Date() };
+
+/** Looks the globals up at call time, so `jest.useFakeTimers()` applies even after construction. */
+export const systemTimers: Timers = {
+  setTimeout: (fn, ms) => {
+    const handle = setTimeout(fn, ms);
+    // Timers must never keep a process alive on their own (tests, `probot run` shutdown).
+    (handle as { unref?: () => void }).unref?.();
+    return handle;
+  },
+  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+};
+
+export interface RetryConfig {
+  /** Attempts in all, the first included. */
+  attempts: number;
+  /** Delay before the first retry; doubled each time. */
+  baseDelayMs: number;
+  maxDelayMs: number;
+}
+
+export interface AppConfig {
+  /** Our GitHub App id (APP_ID): tells our own check runs and suites from everyone else's. */
+  appId: number | undefined;
+  /** Name of the check run (SPEC §1). */
+  checkName: string;
+  /** Path of the policy file on the default branch (SPEC §1). */
+  policyPath: string;
+  /** DRY_RUN=true: report only, never land. */
+  dryRun: boolean;
+  /** How long events for one pull request are gathered before it is evaluated. */
+  coalesceMs: number;
+  /** Evaluations running at once, over all pull requests. */
+  concurrency: number;
+  retry: RetryConfig;
+  /** On start, find waiting pull requests and schedule their re-evaluation. */
+  scheduleOnStart: boolean;
+  clock: Clock;
+  timers: Timers;
+}
+
+export const DEFAULT_CONFIG: AppConfig = {
+  appId: undefined,
+  checkName: 'merge-gate',
+  policyPath: '.github/merge-gate.yml',
+  dryRun: false,
+  coalesceMs: 2_000,
+  concurrency: 4,
+  retry: { attempts: 5, baseDelayMs: 5_000, maxDelayMs: 5 * 60_000 },
+  scheduleOnStart: true,
+  clock: systemClock,
+  timers: systemTimers,
+};
+
+function flag(value: string | undefined): boolean {
+  return value !== undefined && /^(1|true|yes|on)$/i.test(value.trim());
+}
+
+function positive(value: string | undefined, fallback: number, name: string): number {
+  if (value === undefined || value.trim() === '') return fallback;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new Error(`${name} must be a number ≥ 0, got ${JSON.stringify(value)}`);
+  return n;
+}
+
+/**
+ * The configuration from the environment (SPEC §7). Probot itself reads
+ * APP_ID, PRIVATE_KEY, WEBHOOK_SECRET, GHE_HOST, GHE_PROTOCOL and PORT; the
+ * app adds DRY_RUN and a few tuning knobs.
+ */
+export function configFromEnv(env: NodeJS.ProcessEnv = process.env, overrides: Partial<AppConfig> = {}): AppConfig {
+  const appId = env.APP_ID && /^\d+$/.test(env.APP_ID.trim()) ? Number(env.APP_ID) : undefined;
+  return {
+    ...DEFAULT_CONFIG,
+    appId,
+    dryRun: flag(env.DRY_RUN),
+    coalesceMs: positive(env.MERGE_GATE_COALESCE_MS, DEFAULT_CONFIG.coalesceMs, 'MERGE_GATE_COALESCE_MS'),
+    concurrency: Math.max(1, positive(env.MERGE_GATE_CONCURRENCY, DEFAULT_CONFIG.concurrency, 'MERGE_GATE_CONCURRENCY')),
+    scheduleOnStart: env.MERGE_GATE_SCHEDULE_ON_START === undefined ? true : flag(env.MERGE_GATE_SCHEDULE_ON_START),
+    ...overrides,
+  };
+}

@@ -1,0 +1,519 @@
+// Pull-request facts from GitHub, in as few requests as GitHub allows:
+//   - one GraphQL query for the pull request, labels, reviews, files, the head
+//     commit's check runs and statuses, the flag registry and .gitattributes at
+//     the head, and our own `merge-gate` check run on the head (so the check-run
+//     writer needs no request of its own); follow-up queries only for
+//     connections past 100 items, all connections paged together;
+//   - the diff (one REST request, diff media type) only when a rule needs hunks,
+//     with per-file patches (REST, paginated) when GitHub will not produce the
+//     whole diff (406: more than 300 files or 20,000 lines).
+// The flag registry "at the base" is the registry at the merge base, as in the
+// local-git source: when the pull request does not touch the registry it is the
+// head's text; when it does, the head's text with the pull request's hunks for
+// that file undone (the diff is needed by the flags rule anyway).
+import type { ProbotOctokit } from 'probot';
+import type {
+  Actor,
+  ChangedFile,
+  CheckResult,
+  CheckState,
+  FactNeeds,
+  FactsSource,
+  FileDiff,
+  FileStatus,
+  PullRequestFacts,
+  Review,
+  ReviewState,
+} from '../facts/types.js';
+import { parseUnifiedDiff } from '../facts/diff.js';
+import { ExplainedError, StaleReadError } from './errors.js';
+import { FACTS_QUERY, HEAD_COMMIT_QUERY, MORE_QUERY, OPEN_PULLS_QUERY } from './queries.js';
+
+export type Octokit = InstanceType<typeof ProbotOctokit>;
+
+/** GitHub will not render a pull request diff past these (it answers 406). */
+export const DIFF_MAX_FILES = 300;
+export const DIFF_MAX_LINES = 20_000;
+
+/** Our check run on the head commit, as the facts query found it. */
+export interface ExistingCheckRun {
+  id: number;
+  status: string;
+  conclusion: string | null;
+  title: string | null;
+  summary: string | null;
+  text: string | null;
+  externalId: string | null;
+}
+
+interface PageInfo {
+  hasNextPage: boolean;
+  endCursor: string | null;
+}
+interface Connection<T> {
+  pageInfo: PageInfo;
+  nodes: T[];
+}
+interface BlobEntry {
+  object: { __typename: string; text?: string | null; isBinary?: boolean | null; isTruncated?: boolean } | null;
+}
+type ContextNode =
+  | { __typename: 'CheckRun'; name: string; status: string; conclusion: string | null; startedAt: string | null; completedAt: string | null; checkSuite: { app: { databaseId: number | null } | null } }
+  | { __typename: 'StatusContext'; context: string; state: string; createdAt: string };
+interface ReviewNode {
+  author: { __typename: string; login: string } | null;
+  state: string;
+  submittedAt: string | null;
+  commit: { oid: string } | null;
+}
+interface FileNode {
+  path: string;
+  additions: number;
+  deletions: number;
+  changeType: string;
+}
+interface HeadCommitNode {
+  oid: string;
+  registry?: BlobEntry | null;
+  gitattributes?: BlobEntry | null;
+  statusCheckRollup?: { contexts: Connection<ContextNode> } | null;
+  checkSuites: { nodes: Array<{ checkRuns: { nodes: Array<{ databaseId: number; status: string; conclusion: string | null; title: string | null; summary: string | null; text: string | null; externalId: string | null }> } }> };
+}
+interface PullNode {
+  number: number;
+  title: string;
+  url: string;
+  state: 'OPEN' | 'CLOSED' | 'MERGED';
+  isDraft: boolean;
+  changedFiles: number;
+  additions: number;
+  deletions: number;
+  author: { __typename: string; login: string } | null;
+  baseRefName: string;
+  baseRefOid: string;
+  headRefName: string;
+  headRefOid: string;
+  labels: Connection<{ name: string }>;
+  reviews?: Connection<ReviewNode>;
+  files?: Connection<FileNode>;
+  commits: { nodes: Array<{ commit: HeadCommitNode }> };
+}
+
+export interface DiffCache {
+  get(key: string): FileDiff[] | undefined;
+  set(key: string, diff: FileDiff[]): void;
+}
+
+/** A small LRU of parsed diffs, bounded by the number of diff lines kept. */
+export class LruDiffCache implements DiffCache {
+  private readonly map = new Map<string, { diff: FileDiff[]; weight: number }>();
+  private weight = 0;
+  constructor(private readonly maxLines = 500_000) {}
+  get(key: string): FileDiff[] | undefined {
+    const hit = this.map.get(key);
+    if (!hit) return undefined;
+    this.map.delete(key);
+    this.map.set(key, hit);
+    return hit.diff;
+  }
+  set(key: string, diff: FileDiff[]): void {
+    const weight = diff.reduce((n, f) => n + f.lines.length + 1, 0);
+    if (weight > this.maxLines) return;
+    const old = this.map.get(key);
+    if (old) {
+      this.weight -= old.weight;
+      this.map.delete(key);
+    }
+    this.map.set(key, { diff, weight });
+    this.weight += weight;
+    for (const [k, v] of this.map) {
+      if (this.weight <= this.maxLines) break;
+      this.map.delete(k);
+      this.weight -= v.weight;
+    }
+  }
+}
+
+export interface PullRequestSourceOptions {
+  octokit: Octokit;
+  owner: string;
+  repo: string;
+  number: number;
+  appId: number;
+  checkName: string;
+  /** Paths whose per-file patch may be missing (too large) without failing: those the policy never counts. */
+  patchOptional?: (path: string) => boolean;
+  diffCache?: DiffCache;
+}
+
+const REVIEW_STATES = new Set<ReviewState>(['APPROVED', 'CHANGES_REQUESTED', 'DISMISSED', 'COMMENTED']);
+
+const CHANGE_TYPES: Record<string, FileStatus> = {
+  ADDED: 'added',
+  DELETED: 'removed',
+  RENAMED: 'renamed',
+  COPIED: 'copied',
+  MODIFIED: 'modified',
+  CHANGED: 'modified',
+};
+
+function actor(node: { __typename: string; login: string } | null): Actor {
+  if (!node) return { login: 'ghost', bot: false };
+  return { login: node.login, bot: node.__typename === 'Bot' || node.login.endsWith('[bot]') };
+}
+
+function checkState(node: ContextNode): CheckState {
+  if (node.__typename === 'StatusContext') {
+    const s = node.state.toLowerCase();
+    return s === 'success' || s === 'failure' || s === 'error' ? s : 'pending'; // PENDING, EXPECTED
+  }
+  if (node.status !== 'COMPLETED') return 'pending';
+  const c = (node.conclusion ?? '').toLowerCase();
+  const known: CheckState[] = ['success', 'failure', 'neutral', 'skipped', 'cancelled', 'timed_out', 'action_required', 'stale'];
+  return (known as string[]).includes(c) ? (c as CheckState) : 'failure'; // startup_failure and anything new: fail closed
+}
+
+/** Undo a file's hunks on its head text: the text at the merge base. Throws StaleReadError when they do not fit. */
+export function reverseApply(headText: string | null, diff: FileDiff): string {
+  const trailing = headText === null || headText === '' || headText.endsWith('\n');
+  const head = headText === null || headText === '' ? [] : (trailing ? headText.slice(0, -1) : headText).split('\n');
+  const out: string[] = [];
+  let i = 0; // next head line (0-based)
+  const mismatch = () => new StaleReadError(`the diff of ${diff.path} does not fit its text at the head`);
+  for (const line of diff.lines) {
+    if (line.type === 'del') {
+      while (out.length < (line.oldLine ?? 1) - 1) {
+        if (i >= head.length) throw mismatch();
+        out.push(head[i++]);
+      }
+      out.push(line.content);
+      continue;
+    }
+    const at = (line.newLine ?? 0) - 1;
+    if (at < i || at >= head.length) throw mismatch();
+    while (i < at) out.push(head[i++]);
+    if (head[i] !== line.content) throw mismatch();
+    i++;
+    if (line.type === 'normal') {
+      if (line.oldLine !== undefined && line.oldLine !== out.length + 1) throw mismatch();
+      out.push(line.content);
+    }
+  }
+  while (i < head.length) out.push(head[i++]);
+  return out.length === 0 ? '' : `${out.join('\n')}\n`;
+}
+
+/** The pull request on GitHub, as a FactsSource. */
+export class GitHubPullRequestSource implements FactsSource {
+  /** Our check run on the head commit, after `load`. */
+  existingCheckRun: ExistingCheckRun | null = null;
+  /** The facts after `load` (the head SHA is what a failure check is written on). */
+  facts: PullRequestFacts | null = null;
+  private pull: PullNode | null = null;
+  private diffPromise: Promise<FileDiff[]> | null = null;
+  /** Every changed file (read whenever the registry is, to tell whether the pull request touches it). */
+  private changedFiles: ChangedFile[] = [];
+
+  constructor(private readonly options: PullRequestSourceOptions) {}
+
+  private get repoParams() {
+    return { owner: this.options.owner, repo: this.options.repo };
+  }
+
+  async load(needs: FactNeeds): Promise<PullRequestFacts> {
+    const { octokit, owner, repo, number, appId, checkName } = this.options;
+    const headVars = {
+      registry: needs.registryPath !== null,
+      registryPath: needs.registryPath ?? '',
+      gitattributes: needs.gitattributes,
+      checks: needs.checks,
+      appId,
+      checkName,
+    };
+    // Files tell whether the pull request touches the registry.
+    const wantFiles = needs.files || needs.registryPath !== null;
+    const data = await octokit.graphql<{ repository: { nameWithOwner: string; pullRequest: PullNode | null } | null }>(FACTS_QUERY, {
+      owner,
+      repo,
+      number,
+      reviews: needs.reviews,
+      files: wantFiles,
+      ...headVars,
+    });
+    const pull = data.repository?.pullRequest;
+    if (!pull) throw new ExplainedError(`pull request ${owner}/${repo}#${number} was not found`);
+    this.pull = pull;
+
+    let head: HeadCommitNode | null | undefined = pull.commits.nodes[0]?.commit;
+    if (!head || head.oid !== pull.headRefOid) {
+      const more = await octokit.graphql<{ repository: { object: HeadCommitNode | null } }>(HEAD_COMMIT_QUERY, {
+        owner,
+        repo,
+        oid: pull.headRefOid,
+        ...headVars,
+      });
+      head = more.repository.object;
+      if (!head || !head.oid) throw new StaleReadError(`head commit ${pull.headRefOid} is not readable yet`);
+    }
+
+    const labels = [...pull.labels.nodes];
+    const reviews = pull.reviews ? [...pull.reviews.nodes] : undefined;
+    const files = pull.files ? [...pull.files.nodes] : undefined;
+    const contexts = head.statusCheckRollup ? [...head.statusCheckRollup.contexts.nodes] : needs.checks ? [] : undefined;
+    await this.paginate(pull, head, { labels, reviews, files, contexts });
+
+    const ownRun = head.checkSuites.nodes.flatMap((s) => s.checkRuns.nodes)[0];
+    this.existingCheckRun = ownRun
+      ? {
+          id: ownRun.databaseId,
+          status: ownRun.status.toLowerCase(),
+          conclusion: ownRun.conclusion ? ownRun.conclusion.toLowerCase() : null,
+          title: ownRun.title,
+          summary: ownRun.summary,
+          text: ownRun.text,
+          externalId: ownRun.externalId,
+        }
+      : null;
+
+    const facts: PullRequestFacts = {
+      repository: data.repository!.nameWithOwner,
+      number: pull.number,
+      title: pull.title,
+      url: pull.url,
+      author: actor(pull.author),
+      base: { ref: pull.baseRefName, sha: pull.baseRefOid },
+      head: { ref: pull.headRefName, sha: pull.headRefOid },
+      labels: labels.map((l) => l.name),
+      draft: pull.isDraft,
+      state: pull.state === 'OPEN' ? 'open' : pull.state === 'MERGED' ? 'merged' : 'closed',
+    };
+    if (reviews && needs.reviews) {
+      facts.reviews = reviews
+        .filter((r) => r.submittedAt !== null && REVIEW_STATES.has(r.state as ReviewState))
+        .map((r): Review => ({ author: actor(r.author), state: r.state as ReviewState, commitSha: r.commit?.oid ?? null, submittedAt: r.submittedAt! }))
+        .sort((a, b) => a.submittedAt.localeCompare(b.submittedAt));
+    }
+    if (files && wantFiles) {
+      const changed = files.map((f): ChangedFile => ({ path: f.path, status: CHANGE_TYPES[f.changeType] ?? 'modified', additions: f.additions, deletions: f.deletions }));
+      if (needs.files) facts.files = changed;
+      this.changedFiles = changed;
+    }
+    if (contexts && needs.checks) {
+      facts.checks = contexts
+        // Our own check run is the verdict, never an input to it.
+        .filter((c) => !(c.__typename === 'CheckRun' && c.checkSuite.app?.databaseId === appId))
+        .map((c): CheckResult =>
+          c.__typename === 'CheckRun'
+            ? { name: c.name, source: 'check_run', state: checkState(c), updatedAt: c.completedAt ?? c.startedAt ?? '' }
+            : { name: c.context, source: 'status', state: checkState(c), updatedAt: c.createdAt },
+        );
+    }
+    if (needs.gitattributes) facts.gitattributes = await this.blobText(head.gitattributes ?? null, '.gitattributes', pull.headRefOid);
+    this.facts = facts;
+    if (needs.registryPath !== null) {
+      const headText = await this.blobText(head.registry ?? null, needs.registryPath, pull.headRefOid);
+      facts.registry = { base: await this.registryAtBase(facts, needs.registryPath, headText), head: headText };
+    }
+    return facts;
+  }
+
+  /** Follow-up pages for every connection past its first 100, one request per round. */
+  private async paginate(
+    pull: PullNode,
+    head: HeadCommitNode,
+    into: { labels: PullNode['labels']['nodes']; reviews?: ReviewNode[]; files?: FileNode[]; contexts?: ContextNode[] },
+  ): Promise<void> {
+    let labels = pull.labels.pageInfo;
+    let reviews = pull.reviews?.pageInfo;
+    let files = pull.files?.pageInfo;
+    let contexts = head.statusCheckRollup?.contexts.pageInfo;
+    const more = (p: PageInfo | undefined) => Boolean(p?.hasNextPage);
+    while (more(labels) || more(reviews) || more(files) || more(contexts)) {
+      const data = await this.options.octokit.graphql<{
+        repository: {
+          pullRequest: { headRefOid: string; labels?: PullNode['labels']; reviews?: Connection<ReviewNode>; files?: Connection<FileNode> };
+          object?: { statusCheckRollup: { contexts: Connection<ContextNode> } | null } | null;
+        };
+      }>(MORE_QUERY, {
+        ...this.repoParams,
+        number: pull.number,
+        oid: head.oid,
+        labels: more(labels),
+        labelsAfter: labels.endCursor,
+        reviews: more(reviews),
+        reviewsAfter: reviews?.endCursor ?? null,
+        files: more(files),
+        filesAfter: files?.endCursor ?? null,
+        contexts: more(contexts),
+        contextsAfter: contexts?.endCursor ?? null,
+      });
+      const page = data.repository.pullRequest;
+      // Pages of two different heads would mix two states of the pull request.
+      if (page.headRefOid !== pull.headRefOid) throw new StaleReadError('the pull request changed while it was read');
+      if (more(labels)) ({ pageInfo: labels } = take(page.labels, into.labels));
+      if (more(reviews)) ({ pageInfo: reviews } = take(page.reviews, into.reviews!));
+      if (more(files)) ({ pageInfo: files } = take(page.files, into.files!));
+      if (more(contexts)) ({ pageInfo: contexts } = take(data.repository.object?.statusCheckRollup?.contexts, into.contexts!));
+    }
+  }
+
+  /** A file's text from a GraphQL blob, with REST for a truncated one; null when it does not exist. */
+  private async blobText(entry: BlobEntry | null, path: string, ref: string): Promise<string | null> {
+    const object = entry?.object;
+    if (!object || object.__typename !== 'Blob') return null;
+    if (object.isBinary) throw new ExplainedError(`${path} is a binary file at ${ref.slice(0, 7)}; merge-gate reads it as text`);
+    if (!object.isTruncated && typeof object.text === 'string') return object.text;
+    return this.rawFile(path, ref);
+  }
+
+  private async rawFile(path: string, ref: string): Promise<string | null> {
+    try {
+      const res = await this.options.octokit.request('GET /repos/{owner}/{repo}/contents/{path}', {
+        ...this.repoParams,
+        path,
+        ref,
+        mediaType: { format: 'raw' },
+      });
+      return String(res.data);
+    } catch (err) {
+      if ((err as { status?: number }).status === 404) return null;
+      throw err;
+    }
+  }
+
+  /** The registry at the merge base (see the top of this file). */
+  private async registryAtBase(facts: PullRequestFacts, path: string, headText: string | null): Promise<string | null> {
+    const touched = this.changedFiles.find((f) => f.path === path);
+    const renames = this.changedFiles.some((f) => f.status === 'renamed');
+    if (!touched && (headText !== null || !renames)) return headText; // not touched (a rename away would leave no head text)
+    if (touched?.status === 'added') return null;
+    const diff = await this.diff(facts);
+    const own = diff.find((d) => d.path === path);
+    if (own && own.lines.length > 0) return reverseApply(headText, own);
+    if (!own && !diff.some((d) => d.previousPath === path)) return headText;
+    return this.mergeBaseFile(facts, path); // renamed away, or its patch is missing
+  }
+
+  /** Two REST requests, for the rare case the diff cannot give the base text. */
+  private async mergeBaseFile(facts: PullRequestFacts, path: string): Promise<string | null> {
+    const { data } = await this.options.octokit.request('GET /repos/{owner}/{repo}/compare/{basehead}', {
+      ...this.repoParams,
+      basehead: `${facts.base.sha}...${facts.head.sha}`,
+      per_page: 1,
+    });
+    return this.rawFile(path, data.merge_base_commit.sha);
+  }
+
+  async diff(facts: PullRequestFacts): Promise<FileDiff[]> {
+    if (facts.state !== 'open') return []; // nothing is decided for a closed pull request
+    this.diffPromise ??= this.fetchDiff(facts);
+    return this.diffPromise;
+  }
+
+  private async fetchDiff(facts: PullRequestFacts): Promise<FileDiff[]> {
+    const key = `${facts.repository}#${facts.number}@${facts.base.sha}..${facts.head.sha}`;
+    const cached = this.options.diffCache?.get(key);
+    if (cached) return cached;
+    const pull = this.pull;
+    const tooLarge = pull !== null && (pull.changedFiles > DIFF_MAX_FILES || pull.additions + pull.deletions > DIFF_MAX_LINES);
+    let diff: FileDiff[] | null = null;
+    if (!tooLarge) {
+      try {
+        const res = await this.options.octokit.request('GET /repos/{owner}/{repo}/pulls/{pull_number}', {
+          ...this.repoParams,
+          pull_number: facts.number,
+          mediaType: { format: 'diff' },
+          // Probot's retry plugin would retry a 406 three times; it is final.
+          request: { retries: 0 },
+        });
+        diff = parseUnifiedDiff(String(res.data));
+      } catch (err) {
+        if ((err as { status?: number }).status !== 406) throw err;
+      }
+    }
+    diff ??= await this.perFileDiff(facts);
+    this.options.diffCache?.set(key, diff);
+    return diff;
+  }
+
+  /** The diff from per-file patches (GET …/pulls/{n}/files, 100 a page, up to GitHub's 3,000 files). */
+  private async perFileDiff(facts: PullRequestFacts): Promise<FileDiff[]> {
+    const files = await this.options.octokit.paginate('GET /repos/{owner}/{repo}/pulls/{pull_number}/files', {
+      ...this.repoParams,
+      pull_number: facts.number,
+      per_page: 100,
+    });
+    const out: FileDiff[] = [];
+    const missing: string[] = [];
+    for (const f of files) {
+      const previous = f.previous_filename;
+      if (f.patch) {
+        const from = f.status === 'added' ? '/dev/null' : `a/${previous ?? f.filename}`;
+        const to = f.status === 'removed' ? '/dev/null' : `b/${f.filename}`;
+        const text = `diff --git a/${previous ?? f.filename} b/${f.filename}\n--- ${from}\n+++ ${to}\n${f.patch}\n`;
+        const parsed = parseUnifiedDiff(text)[0];
+        out.push(parsed ? { ...parsed, path: f.filename, ...(previous ? { previousPath: previous } : {}) } : { path: f.filename, lines: [] });
+      } else {
+        // No patch: binary (no lines counted) or too large for GitHub to render.
+        if (f.additions + f.deletions > 0 && !this.options.patchOptional?.(f.filename)) missing.push(f.filename);
+        out.push(previous ? { path: f.filename, previousPath: previous, lines: [] } : { path: f.filename, lines: [] });
+      }
+    }
+    if (missing.length > 0) {
+      const shown = missing.slice(0, 5).join(', ');
+      throw new ExplainedError(
+        `GitHub does not show the diff of ${missing.length} file${missing.length === 1 ? '' : 's'} (too large): ${shown}${missing.length > 5 ? `, and ${missing.length - 5} more` : ''}; merge-gate cannot check ${missing.length === 1 ? 'it' : 'them'}`,
+      );
+    }
+    return out;
+  }
+}
+
+function take<T>(page: Connection<T> | undefined | null, into: T[]): { pageInfo: PageInfo } {
+  if (!page) throw new StaleReadError('a page of the pull request could not be read');
+  into.push(...page.nodes);
+  return { pageInfo: page.pageInfo };
+}
+
+export interface OpenPull {
+  number: number;
+  headSha: string;
+  /** Our check run on the head, when asked for. */
+  check?: { status: string; externalId: string | null } | null;
+}
+
+/** Every open pull request of a repository (100 a request), optionally with our check run on each head. */
+export async function listOpenPulls(
+  octokit: Octokit,
+  params: { owner: string; repo: string; appId: number; checkName: string; withCheck: boolean },
+  pace?: (rate: { remaining: number; resetAt: string }) => Promise<void>,
+): Promise<OpenPull[]> {
+  const out: OpenPull[] = [];
+  let after: string | null = null;
+  for (;;) {
+    const data: {
+      rateLimit: { remaining: number; resetAt: string } | null;
+      repository: {
+        pullRequests: Connection<{
+          number: number;
+          headRefOid: string;
+          commits?: { nodes: Array<{ commit: { oid: string; checkSuites: { nodes: Array<{ checkRuns: { nodes: Array<{ status: string; externalId: string | null }> } }> } } }> };
+        }>;
+      } | null;
+    } = await octokit.graphql(OPEN_PULLS_QUERY, { ...params, after });
+    if (!data.repository) return out;
+    for (const pr of data.repository.pullRequests.nodes) {
+      const item: OpenPull = { number: pr.number, headSha: pr.headRefOid };
+      if (params.withCheck) {
+        const commit = pr.commits?.nodes[0]?.commit;
+        const run = commit && commit.oid === pr.headRefOid ? commit.checkSuites.nodes.flatMap((s) => s.checkRuns.nodes)[0] : undefined;
+        item.check = run ? { status: run.status.toLowerCase(), externalId: run.externalId } : null;
+      }
+      out.push(item);
+    }
+    const { hasNextPage, endCursor } = data.repository.pullRequests.pageInfo;
+    if (!hasNextPage) return out;
+    after = endCursor;
+    if (pace && data.rateLimit) await pace(data.rateLimit);
+  }
+}

@@ -1,0 +1,308 @@
+// The app's engine: "evaluate pull request X" requests go through a keyed queue
+// (no overlap, bursts coalesce, bounded retries); an evaluation reads the
+// policy, gathers facts, asks the functional core (src/rules) for a verdict,
+// writes the check run, and arms a timer when time alone will change the
+// verdict. Handlers (app.ts) only translate events into requests.
+import type { Logger } from 'probot';
+import type { FactNeeds, PullRequestFacts } from '../facts/types.js';
+import type { Policy } from '../policy/schema.js';
+import { compileGlobs } from '../policy/glob.js';
+import { evaluate, gatherFacts, policyErrorVerdict } from '../rules/index.js';
+import type { Verdict } from '../rules/types.js';
+import type { AppConfig } from './config.js';
+import { classifyError } from './errors.js';
+import { GitHubPullRequestSource, listOpenPulls, LruDiffCache, type Octokit } from './facts.js';
+import { readPolicy } from './policy.js';
+import { nextChangeFromExternalId, planCheckRun, writeCheckRun, type CheckRunPlan } from './checkrun.js';
+import { KeyedQueue } from './queue.js';
+import { TimeScheduler } from './scheduler.js';
+
+export interface PullRef {
+  installationId: number;
+  owner: string;
+  repo: string;
+  number: number;
+}
+
+export type Log = Pick<Logger, 'debug' | 'info' | 'warn' | 'error'>;
+
+/** Called with a passing verdict unless DRY_RUN is set: where landing (a later issue) plugs in. */
+export type OnPass = (pass: { octokit: Octokit; ref: PullRef; facts: PullRequestFacts; policy: Policy; verdict: Verdict }) => Promise<void>;
+
+export interface GateDeps {
+  config: AppConfig;
+  /** An octokit authenticated as the installation (Probot's `app.auth(id)`). */
+  installationOctokit(installationId: number): Promise<Octokit>;
+  /** An octokit authenticated as the app (Probot's `app.auth()`). */
+  appOctokit(): Promise<Octokit>;
+  log: Log;
+  onPass?: OnPass;
+}
+
+export type EvaluationResult =
+  | { kind: 'closed' }
+  | { kind: 'no-policy'; written: boolean }
+  | { kind: 'verdict'; verdict: Verdict; written: boolean }
+  | { kind: 'unreadable'; message: string; written: boolean };
+
+const NO_NEEDS: FactNeeds = { reviews: false, files: false, checks: false, registryPath: null, gitattributes: false };
+
+/** Below this many GraphQL points left, the restart scan waits for the reset. */
+const SCAN_RESERVE = 500;
+
+export function pullKey(ref: PullRef): string {
+  return `${ref.installationId}:${ref.owner}/${ref.repo}#${ref.number}`.toLowerCase();
+}
+
+export class MergeGate {
+  readonly queue: KeyedQueue;
+  readonly scheduler: TimeScheduler;
+  readonly stats = { evaluations: 0, writes: 0, unchanged: 0 };
+  private readonly refs = new Map<string, PullRef>();
+  private readonly diffCache = new LruDiffCache();
+  /** Check runs this process created, by repository and head SHA, for GitHub's read-after-write lag. */
+  private readonly created = new Map<string, number>();
+  private appIdPromise: Promise<number> | null = null;
+
+  constructor(private readonly deps: GateDeps) {
+    const { config } = deps;
+    this.queue = new KeyedQueue({
+      delayMs: config.coalesceMs,
+      concurrency: config.concurrency,
+      retry: config.retry,
+      timers: config.timers,
+      clock: config.clock,
+      onError: (key, error, { attempt, retryInMs }) => {
+        const err = error as Error;
+        if (retryInMs !== null) deps.log.warn({ key, attempt, retryInMs, err: err.message }, 'merge-gate: will retry');
+        else deps.log.error({ key, attempt, err }, 'merge-gate: giving up for now; the next event or timer tries again');
+      },
+    });
+    this.scheduler = new TimeScheduler(config, (key) => {
+      const ref = this.refs.get(key);
+      if (ref) this.requestEvaluation(ref, 0);
+    });
+  }
+
+  /** Our GitHub App id (APP_ID, or asked of GitHub once). */
+  appId(): Promise<number> {
+    if (this.deps.config.appId !== undefined) return Promise.resolve(this.deps.config.appId);
+    this.appIdPromise ??= this.deps
+      .appOctokit()
+      .then((o) => o.request('GET /app'))
+      .then((res) => res.data!.id)
+      .catch((err) => {
+        this.appIdPromise = null;
+        throw err;
+      });
+    return this.appIdPromise;
+  }
+
+  /** Evaluate the pull request soon; requests for it in the meantime coalesce. */
+  requestEvaluation(ref: PullRef, delayMs?: number): void {
+    const key = pullKey(ref);
+    this.refs.set(key, ref);
+    this.queue.enqueue(key, () => this.evaluate(ref).then(() => undefined), delayMs);
+  }
+
+  /** A closed pull request: drop what is pending for it. */
+  forget(ref: PullRef): void {
+    const key = pullKey(ref);
+    this.queue.cancel(key);
+    this.scheduler.clear(key);
+    this.refs.delete(key);
+  }
+
+  /** Re-evaluate every open pull request of a repository (its policy changed). */
+  requestRepository(installationId: number, owner: string, repo: string): void {
+    this.queue.enqueue(`${installationId}:repo:${owner}/${repo}`.toLowerCase(), async () => {
+      const octokit = await this.deps.installationOctokit(installationId);
+      const pulls = await listOpenPulls(octokit, { owner, repo, appId: await this.appId(), checkName: this.deps.config.checkName, withCheck: false });
+      for (const p of pulls) this.requestEvaluation({ installationId, owner, repo, number: p.number });
+    });
+  }
+
+  /** Re-evaluate every repository of an installation (the organisation-wide policy changed). */
+  requestInstallation(installationId: number): void {
+    this.queue.enqueue(`${installationId}:installation`, async () => {
+      const octokit = await this.deps.installationOctokit(installationId);
+      const repos = await octokit.paginate('GET /installation/repositories', { per_page: 100 });
+      for (const r of repos) if (!r.archived) this.requestRepository(installationId, r.owner.login, r.name);
+    });
+  }
+
+  /**
+   * Re-evaluate the open pull requests whose head is `sha` (a check or status
+   * event). Lists the open pull requests and matches their head SHA, which
+   * reaches fork pull requests too; lookups for one SHA coalesce.
+   */
+  requestHeadSha(installationId: number, owner: string, repo: string, sha: string): void {
+    this.queue.enqueue(`${installationId}:sha:${owner}/${repo}@${sha}`.toLowerCase(), async () => {
+      const octokit = await this.deps.installationOctokit(installationId);
+      const pulls = await listOpenPulls(octokit, { owner, repo, appId: await this.appId(), checkName: this.deps.config.checkName, withCheck: false });
+      for (const p of pulls) if (p.headSha === sha) this.requestEvaluation({ installationId, owner, repo, number: p.number });
+    });
+  }
+
+  /** One evaluation of one pull request, now. */
+  async evaluate(ref: PullRef): Promise<EvaluationResult> {
+    const { config, log } = this.deps;
+    this.stats.evaluations++;
+    const key = pullKey(ref);
+    const octokit = await this.deps.installationOctokit(ref.installationId);
+    const appId = await this.appId();
+    const read = await readPolicy(octokit, ref.owner, ref.repo, config.policyPath);
+    const exclude = read.kind === 'ok' && read.policy.size?.exclude.length ? compileGlobs(read.policy.size.exclude) : undefined;
+    const source = new GitHubPullRequestSource({
+      octokit,
+      owner: ref.owner,
+      repo: ref.repo,
+      number: ref.number,
+      appId,
+      checkName: config.checkName,
+      patchOptional: exclude,
+      diffCache: this.diffCache,
+    });
+
+    let facts: PullRequestFacts;
+    try {
+      facts = read.kind === 'ok' ? await gatherFacts(read.policy, source) : await source.load(NO_NEEDS);
+    } catch (error) {
+      // Fail closed: nothing half-read becomes a pass. Say what went wrong when we can; otherwise retry.
+      const cls = classifyError(error, config.clock.now());
+      if (!cls.retryable && cls.explanation && source.facts?.state === 'open') {
+        const written = await this.write(octokit, ref, source, source.facts, unreadablePlan(cls.explanation));
+        this.scheduler.clear(key);
+        log.warn({ key, err: cls.explanation }, 'merge-gate: pull request could not be read');
+        return { kind: 'unreadable', message: cls.explanation, written };
+      }
+      throw error;
+    }
+
+    if (facts.state !== 'open') {
+      this.forget(ref);
+      return { kind: 'closed' };
+    }
+    if (read.kind === 'none') {
+      this.scheduler.clear(key);
+      // Not gated. Only a check left over from an earlier policy is updated; otherwise nothing is written.
+      if (!source.existingCheckRun) return { kind: 'no-policy', written: false };
+      const verdict: Verdict = {
+        outcome: 'skip',
+        results: [{ rule: 'policy', outcome: 'skip', reason: `no ${config.policyPath} on the default branch: not gated`, details: [] }],
+        nextChangeAt: null,
+        headSha: facts.head.sha,
+      };
+      return { kind: 'no-policy', written: await this.write(octokit, ref, source, facts, this.plan(verdict, facts)) };
+    }
+
+    const verdict = read.kind === 'error' ? policyErrorVerdict(read.errors, facts.head.sha) : evaluate(read.policy, facts, config.clock.now());
+    const written = await this.write(octokit, ref, source, facts, this.plan(verdict, facts));
+    this.scheduler.schedule(key, verdict.nextChangeAt);
+    if (verdict.outcome === 'pass' && read.kind === 'ok' && !config.dryRun && this.deps.onPass) {
+      await this.deps.onPass({ octokit, ref, facts, policy: read.policy, verdict });
+    }
+    log.debug({ key, outcome: verdict.outcome, written }, 'merge-gate: evaluated');
+    return { kind: 'verdict', verdict, written };
+  }
+
+  private plan(verdict: Verdict, facts: PullRequestFacts): CheckRunPlan {
+    return planCheckRun(verdict, { dryRun: this.deps.config.dryRun, pullRequestUrl: facts.url, policyPath: this.deps.config.policyPath });
+  }
+
+  private async write(octokit: Octokit, ref: PullRef, source: GitHubPullRequestSource, facts: PullRequestFacts, plan: CheckRunPlan): Promise<boolean> {
+    const createdKey = `${ref.owner}/${ref.repo}@${facts.head.sha}`.toLowerCase();
+    const result = await writeCheckRun(
+      octokit,
+      {
+        owner: ref.owner,
+        repo: ref.repo,
+        headSha: facts.head.sha,
+        checkName: this.deps.config.checkName,
+        existing: source.existingCheckRun,
+        knownId: this.created.get(createdKey) ?? null,
+        now: this.deps.config.clock.now(),
+      },
+      plan,
+    );
+    if (result.written) {
+      this.stats.writes++;
+      if (!source.existingCheckRun && result.id !== null) {
+        this.created.set(createdKey, result.id);
+        if (this.created.size > 10_000) this.created.delete(this.created.keys().next().value!);
+      }
+    } else this.stats.unchanged++;
+    return result.written;
+  }
+
+  /**
+   * After a restart: re-arm the timers that lived in memory. Every open pull
+   * request with our check run is looked at (one GraphQL request per 100 open
+   * pull requests of each repository); a check that carries the next instant
+   * time changes the verdict gets its timer back (a past instant fires at once),
+   * and a waiting check without one is re-evaluated once, in case an event was
+   * missed while the app was down. GraphQL points are watched: below a reserve,
+   * the scan waits for the rate limit's reset.
+   */
+  async resumeAfterRestart(): Promise<{ installations: number; repositories: number; scheduled: number; evaluated: number }> {
+    const { config } = this.deps;
+    const appId = await this.appId();
+    const app = await this.deps.appOctokit();
+    const installations = await app.paginate('GET /app/installations', { per_page: 100 });
+    const counts = { installations: installations.length, repositories: 0, scheduled: 0, evaluated: 0 };
+    const pace = async (rate: { remaining: number; resetAt: string }) => {
+      if (rate.remaining >= SCAN_RESERVE) return;
+      const wait = Math.max(0, Date.parse(rate.resetAt) - config.clock.now().getTime()) + 1000;
+      this.deps.log.warn({ wait }, 'merge-gate: restart scan waits for the GraphQL rate limit to reset');
+      await new Promise<void>((resolve) => config.timers.setTimeout(resolve, wait));
+    };
+    for (const installation of installations) {
+      const octokit = await this.deps.installationOctokit(installation.id);
+      const repos = await octokit.paginate('GET /installation/repositories', { per_page: 100 });
+      for (const r of repos) {
+        if (r.archived) continue;
+        counts.repositories++;
+        const pulls = await listOpenPulls(octokit, { owner: r.owner.login, repo: r.name, appId, checkName: config.checkName, withCheck: true }, pace);
+        for (const p of pulls) {
+          if (!p.check) continue;
+          const ref: PullRef = { installationId: installation.id, owner: r.owner.login, repo: r.name, number: p.number };
+          const next = nextChangeFromExternalId(p.check.externalId);
+          if (next) {
+            const key = pullKey(ref);
+            this.refs.set(key, ref);
+            this.scheduler.schedule(key, next);
+            counts.scheduled++;
+          } else if (p.check.status !== 'completed') {
+            this.requestEvaluation(ref);
+            counts.evaluated++;
+          }
+        }
+      }
+    }
+    return counts;
+  }
+
+  /** Resolves when no evaluation is due or running (timers for later instants aside). */
+  idle(): Promise<void> {
+    return this.queue.idle();
+  }
+
+  stop(): void {
+    this.queue.stop();
+    this.scheduler.stop();
+  }
+}
+
+/** A failure check for a pull request merge-gate could not read, with what went wrong. */
+function unreadablePlan(message: string): CheckRunPlan {
+  return {
+    status: 'completed',
+    conclusion: 'failure',
+    title: 'fail: merge-gate could not read this pull request',
+    summary: `**❌ fail** — merge-gate could not read this pull request, so it cannot pass it.\n\n${message}`,
+    text: '',
+    externalId: '',
+    detailsUrl: null,
+    annotations: [],
+  };
+}

@@ -1,0 +1,130 @@
+// The GraphQL documents the app sends. Tests validate every one of them against
+// GitHub's published schema (@octokit/graphql-schema).
+
+/** A file's text at a commit (null object: the file does not exist). */
+const BLOB = /* GraphQL */ `
+fragment MergeGateBlob on TreeEntry {
+  object { __typename ... on Blob { text isBinary isTruncated } }
+}`;
+
+const CONTEXT = /* GraphQL */ `
+fragment MergeGateCheckContext on StatusCheckRollupContext {
+  __typename
+  ... on CheckRun { name status conclusion startedAt completedAt checkSuite { app { databaseId } } }
+  ... on StatusContext { context state createdAt }
+}`;
+
+const HEAD_COMMIT = /* GraphQL */ `
+fragment MergeGateHeadCommit on Commit {
+  oid
+  registry: file(path: $registryPath) @include(if: $registry) { ...MergeGateBlob }
+  gitattributes: file(path: ".gitattributes") @include(if: $gitattributes) { ...MergeGateBlob }
+  statusCheckRollup @include(if: $checks) {
+    contexts(first: 100) { pageInfo { hasNextPage endCursor } nodes { ...MergeGateCheckContext } }
+  }
+  checkSuites(first: 5, filterBy: { appId: $appId }) {
+    nodes {
+      checkRuns(first: 1, filterBy: { checkName: $checkName }) {
+        nodes { databaseId status conclusion title summary text externalId }
+      }
+    }
+  }
+}`;
+
+const REVIEW = /* GraphQL */ `
+fragment MergeGateReview on PullRequestReview {
+  author { __typename login }
+  state
+  submittedAt
+  commit { oid }
+}`;
+
+const FILE = /* GraphQL */ `
+fragment MergeGateFile on PullRequestChangedFile { path additions deletions changeType }`;
+
+const HEAD_VARIABLES = '$registry: Boolean!, $registryPath: String!, $gitattributes: Boolean!, $checks: Boolean!, $appId: Int!, $checkName: String!';
+
+/**
+ * Everything one evaluation needs, in one request: the pull request, labels,
+ * reviews, files, the head commit's checks and statuses, the flag registry and
+ * `.gitattributes` at the head when asked, and our own check run on the head.
+ */
+export const FACTS_QUERY = /* GraphQL */ `
+query MergeGateFacts($owner: String!, $repo: String!, $number: Int!, $reviews: Boolean!, $files: Boolean!, ${HEAD_VARIABLES}) {
+  repository(owner: $owner, name: $repo) {
+    nameWithOwner
+    pullRequest(number: $number) {
+      number title url state isDraft changedFiles additions deletions
+      author { __typename login }
+      baseRefName baseRefOid headRefName headRefOid
+      labels(first: 100) { pageInfo { hasNextPage endCursor } nodes { name } }
+      reviews(first: 100) @include(if: $reviews) { pageInfo { hasNextPage endCursor } nodes { ...MergeGateReview } }
+      files(first: 100) @include(if: $files) { pageInfo { hasNextPage endCursor } nodes { ...MergeGateFile } }
+      commits(last: 1) { nodes { commit { ...MergeGateHeadCommit } } }
+    }
+  }
+}
+${HEAD_COMMIT}${BLOB}${CONTEXT}${REVIEW}${FILE}`;
+
+/** The head commit by its SHA, when `commits(last: 1)` did not reach it (pull requests of more than 250 commits). */
+export const HEAD_COMMIT_QUERY = /* GraphQL */ `
+query MergeGateHeadCommit($owner: String!, $repo: String!, $oid: GitObjectID!, ${HEAD_VARIABLES}) {
+  repository(owner: $owner, name: $repo) {
+    object(oid: $oid) { ... on Commit { ...MergeGateHeadCommit } }
+  }
+}
+${HEAD_COMMIT}${BLOB}${CONTEXT}`;
+
+/** Follow-up pages of every connection that has more than 100 items, all in one request per round. */
+export const MORE_QUERY = /* GraphQL */ `
+query MergeGateMore($owner: String!, $repo: String!, $number: Int!, $oid: GitObjectID!,
+  $labels: Boolean!, $labelsAfter: String, $reviews: Boolean!, $reviewsAfter: String,
+  $files: Boolean!, $filesAfter: String, $contexts: Boolean!, $contextsAfter: String) {
+  repository(owner: $owner, name: $repo) {
+    pullRequest(number: $number) {
+      headRefOid
+      labels(first: 100, after: $labelsAfter) @include(if: $labels) { pageInfo { hasNextPage endCursor } nodes { name } }
+      reviews(first: 100, after: $reviewsAfter) @include(if: $reviews) { pageInfo { hasNextPage endCursor } nodes { ...MergeGateReview } }
+      files(first: 100, after: $filesAfter) @include(if: $files) { pageInfo { hasNextPage endCursor } nodes { ...MergeGateFile } }
+    }
+    object(oid: $oid) @include(if: $contexts) {
+      ... on Commit {
+        statusCheckRollup {
+          contexts(first: 100, after: $contextsAfter) { pageInfo { hasNextPage endCursor } nodes { ...MergeGateCheckContext } }
+        }
+      }
+    }
+  }
+}
+${CONTEXT}${REVIEW}${FILE}`;
+
+/**
+ * A repository's open pull requests with their head SHA (and, for the restart
+ * scan, our check run on it). Used to map a check or status event to its pull
+ * requests (fork pull requests included) and to re-evaluate a repository.
+ */
+export const OPEN_PULLS_QUERY = /* GraphQL */ `
+query MergeGateOpenPulls($owner: String!, $repo: String!, $after: String, $withCheck: Boolean!, $appId: Int!, $checkName: String!) {
+  rateLimit { remaining resetAt }
+  repository(owner: $owner, name: $repo) {
+    pullRequests(states: OPEN, first: 100, after: $after) {
+      pageInfo { hasNextPage endCursor }
+      nodes {
+        number
+        headRefOid
+        commits(last: 1) @include(if: $withCheck) {
+          nodes {
+            commit {
+              oid
+              checkSuites(first: 5, filterBy: { appId: $appId }) {
+                nodes { checkRuns(first: 1, filterBy: { checkName: $checkName }) { nodes { status externalId } } }
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}`;
+
+export const ALL_QUERIES = { FACTS_QUERY, HEAD_COMMIT_QUERY, MORE_QUERY, OPEN_PULLS_QUERY };

@@ -1,0 +1,182 @@
+// A keyed work queue: one key per pull request (or per repository / head SHA
+// lookup). For one key, jobs never overlap and bursts coalesce: the first
+// event arms a timer, later events only replace the job, and when the timer
+// fires the newest job runs once. Events that arrive while the job runs mark
+// it dirty, and it runs once more afterwards. Failures that may go away
+// (5xx, rate limits, network) are retried with bounded exponential backoff,
+// honouring GitHub's retry-after. Time comes from injected timers.
+import { classifyError, type ErrorClass } from './errors.js';
+import type { Clock, RetryConfig, TimerHandle, Timers } from './config.js';
+
+export type Job = () => Promise<void>;
+
+export interface QueueOptions {
+  /** Coalescing delay: how long events for one key are gathered before the job runs. */
+  delayMs: number;
+  /** Jobs running at once, over all keys. */
+  concurrency: number;
+  retry: RetryConfig;
+  timers: Timers;
+  clock: Clock;
+  classify?: (error: unknown, now: Date) => ErrorClass;
+  /** Told about every failure: whether it will be retried, and when. */
+  onError?: (key: string, error: unknown, info: { attempt: number; retryInMs: number | null }) => void;
+}
+
+export interface QueueStats {
+  /** enqueue() calls. */
+  enqueued: number;
+  /** Job runs, retries included. */
+  runs: number;
+  retries: number;
+  /** Jobs given up after the last attempt, or not retryable. */
+  failures: number;
+}
+
+interface Entry {
+  job: Job;
+  timer: TimerHandle | null;
+  ready: boolean;
+  running: boolean;
+  dirty: boolean;
+  /** Failed attempts so far for the current job. */
+  failures: number;
+}
+
+export class KeyedQueue {
+  readonly stats: QueueStats = { enqueued: 0, runs: 0, retries: 0, failures: 0 };
+  private readonly entries = new Map<string, Entry>();
+  private readonly readyKeys: string[] = [];
+  private running = 0;
+  private waiters: Array<() => void> = [];
+  private runWaiters: Array<() => void> = [];
+  private stopped = false;
+
+  constructor(private readonly options: QueueOptions) {}
+
+  /** Run `job` for `key` after the coalescing delay, unless a run of `key` is already due. */
+  enqueue(key: string, job: Job, delayMs = this.options.delayMs): void {
+    if (this.stopped) return;
+    this.stats.enqueued++;
+    const entry = this.entries.get(key);
+    if (!entry) {
+      const fresh: Entry = { job, timer: null, ready: false, running: false, dirty: false, failures: 0 };
+      this.entries.set(key, fresh);
+      this.arm(key, fresh, delayMs);
+      return;
+    }
+    entry.job = job; // the newest state wins
+    if (entry.running) entry.dirty = true;
+    // A timer (coalescing or retry backoff) or a place in line is already there: nothing more to do.
+  }
+
+  /** Forget `key`: a pending run is dropped; a running one finishes but does not run again. */
+  cancel(key: string): void {
+    const entry = this.entries.get(key);
+    if (!entry) return;
+    if (entry.timer !== null) this.options.timers.clearTimeout(entry.timer);
+    entry.timer = null;
+    entry.dirty = false;
+    if (entry.ready) {
+      entry.ready = false;
+      this.readyKeys.splice(this.readyKeys.indexOf(key), 1);
+    }
+    if (!entry.running) this.entries.delete(key);
+    this.settle();
+  }
+
+  has(key: string): boolean {
+    return this.entries.has(key);
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** Resolves when nothing is due, waiting or running (for tests and shutdown). */
+  idle(): Promise<void> {
+    if (this.entries.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  /** Resolves when no job is running or waiting for a slot (armed timers aside). */
+  settled(): Promise<void> {
+    if (this.running === 0 && this.readyKeys.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.runWaiters.push(resolve));
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const key of [...this.entries.keys()]) this.cancel(key);
+  }
+
+  private arm(key: string, entry: Entry, delayMs: number): void {
+    entry.timer = this.options.timers.setTimeout(() => {
+      entry.timer = null;
+      entry.ready = true;
+      this.readyKeys.push(key);
+      this.pump();
+    }, Math.max(0, delayMs));
+  }
+
+  private pump(): void {
+    while (this.running < this.options.concurrency && this.readyKeys.length > 0) {
+      const key = this.readyKeys.shift()!;
+      const entry = this.entries.get(key)!;
+      entry.ready = false;
+      void this.run(key, entry);
+    }
+  }
+
+  private async run(key: string, entry: Entry): Promise<void> {
+    this.running++;
+    this.stats.runs++;
+    entry.running = true;
+    entry.dirty = false;
+    let retryIn: number | null = null;
+    try {
+      await entry.job();
+      entry.failures = 0;
+    } catch (error) {
+      const now = this.options.clock.now();
+      const cls = (this.options.classify ?? classifyError)(error, now);
+      const attempt = ++entry.failures;
+      const { attempts, baseDelayMs, maxDelayMs } = this.options.retry;
+      if (cls.retryable && entry.failures < attempts && !this.stopped && this.entries.get(key) === entry) {
+        const backoff = Math.min(maxDelayMs, baseDelayMs * 2 ** (entry.failures - 1));
+        retryIn = Math.max(backoff, cls.retryAfterMs ?? 0);
+        this.stats.retries++;
+      } else {
+        this.stats.failures++;
+        entry.failures = 0;
+      }
+      this.options.onError?.(key, error, { attempt, retryInMs: retryIn });
+    } finally {
+      entry.running = false;
+      this.running--;
+      const current = this.entries.get(key) === entry && !this.stopped;
+      if (current && retryIn !== null) {
+        this.arm(key, entry, retryIn);
+      } else if (current && entry.dirty) {
+        entry.dirty = false;
+        this.arm(key, entry, this.options.delayMs);
+      } else if (this.entries.get(key) === entry) {
+        this.entries.delete(key);
+      }
+      this.pump();
+      this.settle();
+    }
+  }
+
+  private settle(): void {
+    if (this.running === 0 && this.readyKeys.length === 0) {
+      const runWaiters = this.runWaiters;
+      this.runWaiters = [];
+      for (const resolve of runWaiters) resolve();
+    }
+    if (this.entries.size > 0) return;
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const resolve of waiters) resolve();
+  }
+}

@@ -1,0 +1,620 @@
+// A fake GitHub behind nock: repositories, pull requests, commits, check runs
+// and statuses held in memory, served over the REST and GraphQL endpoints the
+// app uses. GraphQL queries are validated against GitHub's published schema
+// (@octokit/graphql-schema) and then executed against that very schema with
+// resolvers over the fake state, so a query that asks for a field GitHub does
+// not have fails here as it would there. Every REST request body is validated
+// against GitHub's OpenAPI description. Every request is recorded.
+//
+// No jest here: tests assert on what was recorded, and bench/github.ts reuses it.
+import nock from 'nock';
+import { buildClientSchema, graphqlSync, type GraphQLSchema, type IntrospectionQuery } from 'graphql';
+import { schema as published, validate as validateQuery } from '@octokit/graphql-schema';
+import { operationOf, restRequestProblems } from './github-openapi.js';
+
+export interface FakeFile {
+  path: string;
+  additions: number;
+  deletions: number;
+  status: 'added' | 'modified' | 'removed' | 'renamed' | 'copied';
+  previousPath?: string;
+  /** Unified-diff hunks (without the file header); absent: GitHub shows no patch (binary or too large). */
+  patch?: string;
+}
+
+export interface FakeReview {
+  login: string;
+  bot?: boolean;
+  state: 'APPROVED' | 'CHANGES_REQUESTED' | 'DISMISSED' | 'COMMENTED' | 'PENDING';
+  submittedAt: string;
+  commit: string;
+}
+
+export interface FakePull {
+  number: number;
+  title: string;
+  author: string;
+  state: 'OPEN' | 'CLOSED' | 'MERGED';
+  draft: boolean;
+  baseRef: string;
+  headRef: string;
+  headSha: string;
+  labels: string[];
+  reviews: FakeReview[];
+  files: FakeFile[];
+  /** A pull request from a fork: check suites on its head list no pull requests. */
+  fork: boolean;
+}
+
+export interface FakeCheckRun {
+  id: number;
+  appId: number;
+  name: string;
+  headSha: string;
+  status: string;
+  conclusion: string | null;
+  title: string | null;
+  summary: string | null;
+  text: string | null;
+  externalId: string | null;
+  detailsUrl: string | null;
+  annotations: unknown[];
+  startedAt: string;
+  completedAt: string | null;
+}
+
+export interface FakeStatus {
+  sha: string;
+  context: string;
+  state: 'SUCCESS' | 'PENDING' | 'FAILURE' | 'ERROR' | 'EXPECTED';
+  createdAt: string;
+}
+
+export interface FakeRepo {
+  id: number;
+  owner: string;
+  name: string;
+  defaultBranch: string;
+  /** Branch name → tip SHA. */
+  branches: Map<string, string>;
+  /** Commit SHA → path → text. */
+  trees: Map<string, Map<string, string>>;
+  pulls: Map<number, FakePull>;
+  checkRuns: FakeCheckRun[];
+  statuses: FakeStatus[];
+  archived: boolean;
+}
+
+export interface RecordedRequest {
+  method: string;
+  /** Path without the API prefix and query. */
+  path: string;
+  query: URLSearchParams;
+  accept: string;
+  body: unknown;
+  kind: 'rest' | 'graphql' | 'auth';
+  /** OpenAPI operation (REST) or GraphQL operation name. */
+  operation: string | null;
+  variables?: Record<string, unknown>;
+}
+
+export interface Failure {
+  method?: string;
+  /** Matches the request path (REST) or the GraphQL operation name. */
+  match: RegExp;
+  status: number;
+  times: number;
+  headers?: Record<string, string>;
+  body?: unknown;
+}
+
+let schemaCache: GraphQLSchema | null = null;
+function githubSchema(): GraphQLSchema {
+  schemaCache ??= buildClientSchema((published.json as { data?: IntrospectionQuery }).data ?? (published.json as IntrospectionQuery), { assumeValid: true });
+  return schemaCache;
+}
+
+function connection<T>(items: T[], args: { first?: number | null; after?: string | null; last?: number | null }) {
+  let start = args.after ? Number(args.after) + 1 : 0;
+  let end = items.length;
+  if (args.first != null) end = Math.min(end, start + args.first);
+  if (args.last != null) start = Math.max(start, end - args.last);
+  const nodes = items.slice(start, end);
+  return {
+    totalCount: items.length,
+    nodes,
+    edges: nodes.map((node, i) => ({ node, cursor: String(start + i) })),
+    pageInfo: { hasNextPage: end < items.length, hasPreviousPage: start > 0, endCursor: nodes.length ? String(end - 1) : null, startCursor: nodes.length ? String(start) : null },
+  };
+}
+
+let shaCounter = 0;
+export function fakeSha(seed = `sha${++shaCounter}`): string {
+  let h = 0x811c9dc5;
+  let out = '';
+  for (let round = 0; out.length < 40; round++) {
+    for (const ch of `${seed}:${round}`) h = Math.imul(h ^ ch.charCodeAt(0), 0x01000193) >>> 0;
+    out += h.toString(16).padStart(8, '0');
+  }
+  return out.slice(0, 40);
+}
+
+/** A patch that adds `lines` lines to a new file. */
+export function addedPatch(lines: string[]): string {
+  return [`@@ -0,0 +1,${lines.length} @@`, ...lines.map((l) => `+${l}`)].join('\n');
+}
+
+export class FakeGitHub {
+  readonly appId: number;
+  readonly installationId: number;
+  readonly origin: string;
+  readonly prefix: string;
+  readonly graphqlPath: string;
+  readonly repos = new Map<string, FakeRepo>();
+  readonly requests: RecordedRequest[] = [];
+  /** Schema violations and unexpected requests; a test ends by asserting this is empty. */
+  readonly problems: string[] = [];
+  readonly failures: Failure[] = [];
+  /** The diff endpoint answers 406 for these pull requests, whatever their size. */
+  readonly diffTooLarge = new Set<number>();
+  private nextCheckRunId = 1000;
+  private scopes: nock.Scope[] = [];
+  /** GraphQL points left, as `rateLimit` reports them. */
+  rateRemaining = 5000;
+
+  constructor(options: { baseUrl?: string; appId?: number; installationId?: number } = {}) {
+    const base = new URL(options.baseUrl ?? 'https://api.github.com');
+    this.origin = base.origin;
+    this.prefix = base.pathname.replace(/\/$/, '');
+    // GitHub Enterprise: REST under /api/v3, GraphQL at /api/graphql (what octokit derives).
+    this.graphqlPath = this.prefix.endsWith('/api/v3') ? `${this.prefix.slice(0, -3)}/graphql` : `${this.prefix}/graphql`;
+    this.appId = options.appId ?? 4242;
+    this.installationId = options.installationId ?? 1;
+  }
+
+  get baseUrl(): string {
+    return `${this.origin}${this.prefix}`;
+  }
+
+  addRepo(owner: string, name: string, options: { id?: number; defaultBranch?: string; files?: Record<string, string> } = {}): FakeRepo {
+    const repo: FakeRepo = {
+      id: options.id ?? 1000 + this.repos.size,
+      owner,
+      name,
+      defaultBranch: options.defaultBranch ?? 'main',
+      branches: new Map(),
+      trees: new Map(),
+      pulls: new Map(),
+      checkRuns: [],
+      statuses: [],
+      archived: false,
+    };
+    const tip = fakeSha(`${owner}/${name}@tip`);
+    repo.branches.set(repo.defaultBranch, tip);
+    repo.trees.set(tip, new Map(Object.entries(options.files ?? {})));
+    this.repos.set(`${owner}/${name}`.toLowerCase(), repo);
+    return repo;
+  }
+
+  repo(owner: string, name: string): FakeRepo {
+    const repo = this.repos.get(`${owner}/${name}`.toLowerCase());
+    if (!repo) throw new Error(`no fake repository ${owner}/${name}`);
+    return repo;
+  }
+
+  /** Set a file on the default branch (a new tip commit). */
+  setDefaultFile(repo: FakeRepo, path: string, text: string | null): void {
+    const old = repo.trees.get(repo.branches.get(repo.defaultBranch)!)!;
+    const tree = new Map(old);
+    if (text === null) tree.delete(path);
+    else tree.set(path, text);
+    const tip = fakeSha();
+    repo.trees.set(tip, tree);
+    repo.branches.set(repo.defaultBranch, tip);
+  }
+
+  addPull(repo: FakeRepo, pull: Partial<FakePull> & { number: number }, headFiles: Record<string, string> = {}): FakePull {
+    const full: FakePull = {
+      title: `Pull request ${pull.number}`,
+      author: 'alice',
+      state: 'OPEN',
+      draft: false,
+      baseRef: repo.defaultBranch,
+      headRef: `topic-${pull.number}`,
+      headSha: fakeSha(`${repo.name}#${pull.number}`),
+      labels: [],
+      reviews: [],
+      files: [],
+      fork: false,
+      ...pull,
+    };
+    repo.pulls.set(full.number, full);
+    repo.trees.set(full.headSha, new Map(Object.entries(headFiles)));
+    return full;
+  }
+
+  /** Move a pull request's head (a push). */
+  push(repo: FakeRepo, pull: FakePull, headFiles?: Record<string, string>): string {
+    const previous = repo.trees.get(pull.headSha) ?? new Map();
+    pull.headSha = fakeSha();
+    repo.trees.set(pull.headSha, headFiles ? new Map(Object.entries(headFiles)) : new Map(previous));
+    return pull.headSha;
+  }
+
+  addCheckRun(repo: FakeRepo, run: Partial<FakeCheckRun> & { name: string; headSha: string; appId: number }): FakeCheckRun {
+    const full: FakeCheckRun = {
+      id: this.nextCheckRunId++,
+      status: 'completed',
+      conclusion: 'success',
+      title: null,
+      summary: null,
+      text: null,
+      externalId: null,
+      detailsUrl: null,
+      annotations: [],
+      startedAt: '2026-11-20T10:00:00Z',
+      completedAt: '2026-11-20T10:05:00Z',
+      ...run,
+    };
+    repo.checkRuns.push(full);
+    return full;
+  }
+
+  /** Our app's check runs on a commit. */
+  ourRuns(repo: FakeRepo, sha?: string): FakeCheckRun[] {
+    return repo.checkRuns.filter((r) => r.appId === this.appId && (sha === undefined || r.headSha === sha));
+  }
+
+  fail(failure: Omit<Failure, 'times'> & { times?: number }): void {
+    this.failures.push({ times: 1, ...failure });
+  }
+
+  /** Requests other than authentication (tokens are cached for an hour; they are not per evaluation). */
+  apiRequests(): RecordedRequest[] {
+    return this.requests.filter((r) => r.kind !== 'auth');
+  }
+
+  resetRequests(): void {
+    this.requests.length = 0;
+  }
+
+  count(): { rest: number; graphql: number; total: number; writes: number } {
+    const api = this.apiRequests();
+    const rest = api.filter((r) => r.kind === 'rest').length;
+    const graphql = api.filter((r) => r.kind === 'graphql').length;
+    const writes = api.filter((r) => r.method !== 'GET' && r.kind === 'rest').length;
+    return { rest, graphql, total: rest + graphql, writes };
+  }
+
+  install(): this {
+    const scope = nock(this.origin).persist();
+    for (const method of ['GET', 'POST', 'PATCH', 'PUT', 'DELETE']) {
+      // eslint-disable-next-line @typescript-eslint/no-this-alias
+      const fake = this;
+      scope.intercept(/.*/, method).reply(function (uri, body) {
+        try {
+          return fake.handle(method, uri, body, this.req.headers as Record<string, string | string[] | undefined>);
+        } catch (err) {
+          fake.problems.push(`fake GitHub crashed on ${method} ${uri}: ${(err as Error).stack}`);
+          return [500, { message: 'fake crashed' }];
+        }
+      });
+    }
+    this.scopes.push(scope);
+    return this;
+  }
+
+  uninstall(): void {
+    for (const s of this.scopes) s.persist(false);
+    nock.cleanAll();
+    this.scopes = [];
+  }
+
+  // ---------------------------------------------------------------- routing
+
+  private handle(method: string, uri: string, rawBody: unknown, headers: Record<string, string | string[] | undefined>): [number, unknown, Record<string, string>] {
+    const url = new URL(uri, this.origin);
+    const accept = String(headers.accept ?? '');
+    let body: unknown = rawBody;
+    if (typeof rawBody === 'string' && rawBody !== '') {
+      try {
+        body = JSON.parse(rawBody);
+      } catch {
+        /* keep text */
+      }
+    }
+    if (url.pathname === this.graphqlPath && method === 'POST') return this.graphql(body as { query: string; variables?: Record<string, unknown> });
+    if (!url.pathname.startsWith(`${this.prefix}/`)) {
+      this.problems.push(`${method} ${url.pathname}: outside the API prefix ${this.prefix}`);
+      return [404, { message: 'Not Found' }, {}];
+    }
+    const path = url.pathname.slice(this.prefix.length);
+    const operation = operationOf(method, path);
+    const kind = /\/access_tokens$/.test(path) ? 'auth' : 'rest';
+    this.requests.push({ method, path, query: url.searchParams, accept, body, kind, operation });
+    this.problems.push(...restRequestProblems(method, path, body === '' ? undefined : body));
+
+    const failure = this.failures.find((f) => f.times > 0 && (!f.method || f.method === method) && f.match.test(path));
+    if (failure) {
+      failure.times--;
+      return [failure.status, failure.body ?? { message: `fake failure ${failure.status}` }, failure.headers ?? {}];
+    }
+    return this.rest(method, path, url.searchParams, accept, body);
+  }
+
+  private rest(method: string, path: string, query: URLSearchParams, accept: string, body: unknown): [number, unknown, Record<string, string>] {
+    const json = (status: number, data: unknown, headers: Record<string, string> = {}): [number, unknown, Record<string, string>] => [
+      status,
+      data,
+      { 'content-type': 'application/json; charset=utf-8', ...headers },
+    ];
+    let m: RegExpExecArray | null;
+    if ((m = /^\/app\/installations\/(\d+)\/access_tokens$/.exec(path)) && method === 'POST') {
+      return json(201, { token: `ghs_fake${m[1]}`, expires_at: new Date(Date.now() + 3600_000).toISOString(), permissions: { checks: 'write' }, repository_selection: 'all' });
+    }
+    if (path === '/app' && method === 'GET') return json(200, { id: this.appId, slug: 'merge-gate', name: 'merge-gate' });
+    if (path === '/app/installations' && method === 'GET') return json(200, [{ id: this.installationId, account: { login: 'octo' } }]);
+    if (path === '/installation/repositories' && method === 'GET') {
+      const repositories = [...this.repos.values()].map((r) => ({ id: r.id, name: r.name, full_name: `${r.owner}/${r.name}`, owner: { login: r.owner }, archived: r.archived }));
+      return json(200, { total_count: repositories.length, repositories });
+    }
+    if ((m = /^\/repos\/([^/]+)\/([^/]+)\/(.*)$/.exec(path))) {
+      const repo = this.repos.get(`${m[1]}/${m[2]}`.toLowerCase());
+      if (!repo) return json(404, { message: 'Not Found' });
+      return this.repoRest(repo, method, m[3], query, accept, body, json);
+    }
+    return json(404, { message: 'Not Found' });
+  }
+
+  private repoRest(
+    repo: FakeRepo,
+    method: string,
+    rest: string,
+    query: URLSearchParams,
+    accept: string,
+    body: unknown,
+    json: (status: number, data: unknown, headers?: Record<string, string>) => [number, unknown, Record<string, string>],
+  ): [number, unknown, Record<string, string>] {
+    let m: RegExpExecArray | null;
+    if ((m = /^contents\/(.+)$/.exec(rest)) && method === 'GET') {
+      const path = decodeURIComponent(m[1]);
+      const ref = query.get('ref');
+      const sha = ref ? (repo.branches.get(ref) ?? ref) : repo.branches.get(repo.defaultBranch)!;
+      const text = repo.trees.get(sha)?.get(path);
+      if (text === undefined) return json(404, { message: 'Not Found' });
+      if (!accept.includes('raw')) return json(200, { type: 'file', path, content: Buffer.from(text).toString('base64'), encoding: 'base64' });
+      return [200, text, { 'content-type': 'application/vnd.github.raw; charset=utf-8' }];
+    }
+    if ((m = /^pulls\/(\d+)$/.exec(rest)) && method === 'GET') {
+      const pull = repo.pulls.get(Number(m[1]));
+      if (!pull) return json(404, { message: 'Not Found' });
+      if (accept.includes('diff')) {
+        const lines = pull.files.reduce((n, f) => n + f.additions + f.deletions, 0);
+        if (this.diffTooLarge.has(pull.number) || pull.files.length > 300 || lines > 20_000) {
+          return json(406, {
+            message: `Sorry, the diff exceeded the maximum number of ${pull.files.length > 300 ? 'files (300)' : 'lines (20000)'}. Consider using 'List pull requests files' API or locally cloning the repository instead.`,
+            errors: [{ resource: 'PullRequest', field: 'diff', code: 'too_large' }],
+          });
+        }
+        return [200, unifiedDiff(pull.files), { 'content-type': 'text/plain; charset=utf-8' }];
+      }
+      return json(200, { number: pull.number, head: { sha: pull.headSha }, base: { ref: pull.baseRef } });
+    }
+    if ((m = /^pulls\/(\d+)\/files$/.exec(rest)) && method === 'GET') {
+      const pull = repo.pulls.get(Number(m[1]));
+      if (!pull) return json(404, { message: 'Not Found' });
+      const perPage = Number(query.get('per_page') ?? 30);
+      const page = Number(query.get('page') ?? 1);
+      const slice = pull.files.slice((page - 1) * perPage, page * perPage).map((f) => ({
+        sha: fakeSha(f.path),
+        filename: f.path,
+        status: f.status,
+        additions: f.additions,
+        deletions: f.deletions,
+        changes: f.additions + f.deletions,
+        ...(f.previousPath ? { previous_filename: f.previousPath } : {}),
+        ...(f.patch !== undefined ? { patch: f.patch } : {}),
+      }));
+      const last = Math.max(1, Math.ceil(pull.files.length / perPage));
+      const headers: Record<string, string> = {};
+      if (page < last) {
+        const link = (p: number) => `<${this.baseUrl}/repos/${repo.owner}/${repo.name}/pulls/${pull.number}/files?per_page=${perPage}&page=${p}>`;
+        headers.link = `${link(page + 1)}; rel="next", ${link(last)}; rel="last"`;
+      }
+      return json(200, slice, headers);
+    }
+    if ((m = /^compare\/([0-9a-f]+)\.\.\.([0-9a-f]+)$/.exec(rest)) && method === 'GET') {
+      return json(200, { merge_base_commit: { sha: this.mergeBases.get(`${m[1]}...${m[2]}`) ?? m[1] }, commits: [], files: [] });
+    }
+    if (rest === 'check-runs' && method === 'POST') {
+      const b = body as Record<string, unknown> & { output?: Record<string, unknown> };
+      const run = this.addCheckRun(repo, {
+        appId: this.appId,
+        name: String(b.name),
+        headSha: String(b.head_sha),
+        status: b.conclusion ? 'completed' : String(b.status ?? 'queued'),
+        conclusion: (b.conclusion as string | undefined) ?? null,
+        title: (b.output?.title as string | undefined) ?? null,
+        summary: (b.output?.summary as string | undefined) ?? null,
+        text: (b.output?.text as string | undefined) || null,
+        externalId: (b.external_id as string | undefined) || null,
+        detailsUrl: (b.details_url as string | undefined) ?? null,
+        annotations: (b.output?.annotations as unknown[] | undefined) ?? [],
+        completedAt: (b.completed_at as string | undefined) ?? null,
+      });
+      return json(201, { id: run.id, head_sha: run.headSha, name: run.name, status: run.status, conclusion: run.conclusion });
+    }
+    if ((m = /^check-runs\/(\d+)$/.exec(rest)) && method === 'PATCH') {
+      const run = repo.checkRuns.find((r) => r.id === Number(m![1]));
+      if (!run) return json(404, { message: 'Not Found' });
+      const b = body as Record<string, unknown> & { output?: Record<string, unknown> };
+      if (b.status !== undefined) run.status = String(b.status);
+      if (b.conclusion !== undefined) {
+        run.conclusion = String(b.conclusion);
+        run.status = 'completed';
+      } else if (b.status !== undefined && b.status !== 'completed') run.conclusion = null;
+      if (b.external_id !== undefined) run.externalId = String(b.external_id) || null;
+      if (b.details_url !== undefined) run.detailsUrl = String(b.details_url);
+      if (b.output) {
+        run.title = (b.output.title as string | undefined) ?? run.title;
+        run.summary = (b.output.summary as string | undefined) ?? run.summary;
+        if (b.output.text !== undefined) run.text = String(b.output.text) || null;
+        run.annotations.push(...((b.output.annotations as unknown[] | undefined) ?? []));
+      }
+      return json(200, { id: run.id, status: run.status, conclusion: run.conclusion });
+    }
+    return json(404, { message: 'Not Found' });
+  }
+
+  /** Merge bases for the compare endpoint, `base...head` → SHA. */
+  readonly mergeBases = new Map<string, string>();
+
+  // ---------------------------------------------------------------- GraphQL
+
+  private graphql(body: { query: string; variables?: Record<string, unknown> }): [number, unknown, Record<string, string>] {
+    const name = /(?:query|mutation)\s+(\w+)/.exec(body.query)?.[1] ?? null;
+    this.requests.push({ method: 'POST', path: '/graphql', query: new URLSearchParams(), accept: '', body, kind: 'graphql', operation: name, variables: body.variables });
+    const invalid = validateQuery(body.query);
+    if (invalid.length > 0) {
+      this.problems.push(...invalid.map((e) => `GraphQL ${name}: ${e.message}`));
+      return [200, { errors: invalid.map((e) => ({ message: e.message })) }, {}];
+    }
+    const failure = this.failures.find((f) => f.times > 0 && (!f.method || f.method === 'POST') && name !== null && f.match.test(name));
+    if (failure) {
+      failure.times--;
+      return [failure.status, failure.body ?? { message: `fake failure ${failure.status}` }, failure.headers ?? {}];
+    }
+    const result = graphqlSync({ schema: githubSchema(), source: body.query, rootValue: this.root(), variableValues: body.variables });
+    if (result.errors?.length) {
+      this.problems.push(...result.errors.map((e) => `GraphQL ${name} execution: ${e.message} at ${JSON.stringify(e.path)}`));
+    }
+    return [200, result, { 'content-type': 'application/json; charset=utf-8' }];
+  }
+
+  private root() {
+    return {
+      rateLimit: () => ({ remaining: this.rateRemaining, resetAt: new Date(Date.now() + 3600_000).toISOString(), cost: 1, limit: 5000, used: 5000 - this.rateRemaining, nodeCount: 1 }),
+      repository: ({ owner, name }: { owner: string; name: string }) => {
+        const repo = this.repos.get(`${owner}/${name}`.toLowerCase());
+        return repo ? this.repoNode(repo) : null;
+      },
+    };
+  }
+
+  private repoNode(repo: FakeRepo) {
+    return {
+      nameWithOwner: `${repo.owner}/${repo.name}`,
+      pullRequest: ({ number }: { number: number }) => {
+        const pull = repo.pulls.get(number);
+        return pull ? this.pullNode(repo, pull) : null;
+      },
+      pullRequests: (args: { states?: string[]; first?: number; after?: string }) => {
+        const pulls = [...repo.pulls.values()].filter((p) => !args.states || args.states.includes(p.state));
+        return connection(
+          pulls.map((p) => this.pullNode(repo, p)),
+          args,
+        );
+      },
+      object: ({ oid, expression }: { oid?: string; expression?: string }) => {
+        const sha = oid ?? expression ?? '';
+        return repo.trees.has(sha) ? this.commitNode(repo, sha) : null;
+      },
+    };
+  }
+
+  private pullNode(repo: FakeRepo, pull: FakePull) {
+    const actor = (login: string, bot = false) => ({ __typename: bot ? 'Bot' : 'User', login });
+    return {
+      number: pull.number,
+      title: pull.title,
+      url: `https://github.com/${repo.owner}/${repo.name}/pull/${pull.number}`,
+      state: pull.state,
+      isDraft: pull.draft,
+      changedFiles: pull.files.length,
+      additions: pull.files.reduce((n, f) => n + f.additions, 0),
+      deletions: pull.files.reduce((n, f) => n + f.deletions, 0),
+      author: actor(pull.author),
+      baseRefName: pull.baseRef,
+      baseRefOid: repo.branches.get(pull.baseRef) ?? fakeSha(pull.baseRef),
+      headRefName: pull.headRef,
+      headRefOid: pull.headSha,
+      labels: (args: { first?: number; after?: string }) => connection(pull.labels.map((name) => ({ name })), args),
+      reviews: (args: { first?: number; after?: string }) =>
+        connection(
+          pull.reviews.map((r) => ({ author: actor(r.login, r.bot), state: r.state, submittedAt: r.state === 'PENDING' ? null : r.submittedAt, commit: { oid: r.commit } })),
+          args,
+        ),
+      files: (args: { first?: number; after?: string }) =>
+        connection(
+          pull.files.map((f) => ({ path: f.path, additions: f.additions, deletions: f.deletions, changeType: { added: 'ADDED', modified: 'MODIFIED', removed: 'DELETED', renamed: 'RENAMED', copied: 'COPIED' }[f.status] })),
+          args,
+        ),
+      commits: (args: { first?: number; last?: number }) => connection([{ commit: this.commitNode(repo, pull.headSha) }], args),
+    };
+  }
+
+  private commitNode(repo: FakeRepo, sha: string) {
+    const runNode = (r: FakeCheckRun) => ({
+      __typename: 'CheckRun',
+      databaseId: r.id,
+      name: r.name,
+      status: r.status.toUpperCase(),
+      conclusion: r.conclusion ? r.conclusion.toUpperCase() : null,
+      title: r.title,
+      summary: r.summary,
+      text: r.text,
+      externalId: r.externalId,
+      startedAt: r.startedAt,
+      completedAt: r.completedAt,
+      checkSuite: { app: { databaseId: r.appId } },
+    });
+    const runs = repo.checkRuns.filter((r) => r.headSha === sha);
+    const statuses = repo.statuses.filter((s) => s.sha === sha);
+    return {
+      __typename: 'Commit',
+      oid: sha,
+      file: ({ path }: { path: string }) => {
+        const text = repo.trees.get(sha)?.get(path);
+        return text === undefined ? null : { object: { __typename: 'Blob', text, isBinary: false, isTruncated: false } };
+      },
+      statusCheckRollup: () =>
+        runs.length + statuses.length === 0
+          ? null
+          : {
+              contexts: (args: { first?: number; after?: string }) =>
+                connection(
+                  [...runs.map(runNode), ...statuses.map((s) => ({ __typename: 'StatusContext', context: s.context, state: s.state, createdAt: s.createdAt }))],
+                  args,
+                ),
+            },
+      checkSuites: (args: { first?: number; filterBy?: { appId?: number } }) => {
+        const apps = [...new Set(runs.map((r) => r.appId))].filter((id) => !args.filterBy?.appId || id === args.filterBy.appId);
+        return connection(
+          apps.map((appId) => ({
+            checkRuns: (a: { first?: number; filterBy?: { checkName?: string } }) =>
+              connection(
+                runs.filter((r) => r.appId === appId && (!a.filterBy?.checkName || r.name === a.filterBy.checkName)).map(runNode),
+                a,
+              ),
+          })),
+          args,
+        );
+      },
+    };
+  }
+}
+
+/** The diff media type's text for a pull request's files. */
+export function unifiedDiff(files: FakeFile[]): string {
+  return files
+    .map((f) => {
+      const from = f.previousPath ?? f.path;
+      const header = [`diff --git a/${from} b/${f.path}`];
+      if (f.status === 'renamed') header.push('similarity index 90%', `rename from ${from}`, `rename to ${f.path}`);
+      if (f.patch === undefined) return [...header, `Binary files a/${from} and b/${f.path} differ`].join('\n');
+      header.push(`--- ${f.status === 'added' ? '/dev/null' : `a/${from}`}`, `+++ ${f.status === 'removed' ? '/dev/null' : `b/${f.path}`}`);
+      return [...header, f.patch].join('\n');
+    })
+    .join('\n')
+    .concat('\n');
+}
