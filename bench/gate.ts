@@ -29,12 +29,14 @@ function syntheticDiff(files: number, lines: number): string {
   const out: string[] = [];
   for (let f = 0; f < files; f++) {
     const path = f % 10 === 0 ? `vendor/lib${f}.js` : `src/module${f}/file${f}.ts`;
-    out.push(`diff --git a/${path} b/${path}`, `--- a/${path}`, `+++ b/${path}`, `@@ -1,${per} +1,${per} @@`);
+    const body: string[] = [];
     for (let l = 0; l < per; l++) {
       // Mostly additions, one in eight a deletion, one in fifty references a flag.
-      if (l % 8 === 7) out.push(`-  const old${l} = compute(${l});`);
-      else out.push(l % 50 === 0 ? `+  if (isEnabled('flag-${l % 200}')) { run${l}(); }` : `+  const value${l} = compute(${l}) + ${f};`);
+      if (l % 8 === 7) body.push(`-  const old${l} = compute(${l});`);
+      else body.push(l % 50 === 0 ? `+  if (isEnabled('flag-${l % 200}')) { run${l}(); }` : `+  const value${l} = compute(${l}) + ${f};`);
     }
+    const dels = body.filter((l) => l.startsWith('-')).length;
+    out.push(`diff --git a/${path} b/${path}`, `--- a/${path}`, `+++ b/${path}`, `@@ -1,${dels} +1,${body.length - dels} @@`, ...body);
   }
   return `${out.join('\n')}\n`;
 }

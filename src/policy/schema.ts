@@ -79,11 +79,19 @@ const window = z
     else if (!oneOff && !w.weekly) ctx.addIssue({ code: 'custom', message: 'a window needs from and to, or weekly' });
     else if (oneOff && w.from === undefined) ctx.addIssue({ code: 'custom', path: ['from'], message: 'a one-off window needs from' });
     else if (oneOff && w.to === undefined) ctx.addIssue({ code: 'custom', path: ['to'], message: 'a one-off window needs to' });
+    else if (w.weekly && parseWeeklyPoint(w.weekly.from) && sameWeeklyPoint(w.weekly.from, w.weekly.to)) {
+      ctx.addIssue({ code: 'custom', path: ['weekly', 'to'], message: 'must differ from weekly.from (the span would be empty)' });
+    }
     // Both are wall-clock times in one zone, so their text orders them.
     else if (oneOff && w.to!.replace('T', ' ') <= w.from!.replace('T', ' ')) {
       ctx.addIssue({ code: 'custom', path: ['to'], message: `must be after from (${w.from})` });
     }
   });
+
+function sameWeeklyPoint(a: string, b: string): boolean {
+  const [pa, pb] = [parseWeeklyPoint(a), parseWeeklyPoint(b)];
+  return pa !== null && pb !== null && pa.weekday === pb.weekday && pa.minutes === pb.minutes;
+}
 
 const regexSource = (needsFlagGroup: boolean) =>
   text().superRefine((value, ctx) => {

@@ -70,10 +70,12 @@ export function parseRegistry(text: string): RegistryParse {
   } catch (err) {
     return { ok: false, errors: [{ line: 1, column: 1, message: `YAML error: ${(err as Error).message}` }] };
   }
+  // Errors at the very end of the text (an unclosed quote) point at the last real line, for annotations.
+  const lastLine = Math.max(1, text.replace(/\r?\n$/, '').split('\n').length);
   const pos = (offset: number | undefined) => {
     if (offset === undefined) return { line: 1, column: 1 };
     const { line, col } = lineCounter.linePos(offset);
-    return { line, column: col };
+    return line > lastLine ? { line: lastLine, column: 1 } : { line, column: col };
   };
   if (doc.errors.length > 0) {
     return {

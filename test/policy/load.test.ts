@@ -36,6 +36,7 @@ describe('policy errors name the key path, line and column', () => {
     ['unparseable weekly span', 'freeze:\n  windows:\n    - name: weekend\n      weekly: { from: "fry 16:00", to: "mon 08:00" }\n', /^4:23 freeze\.windows\[0\]\.weekly\.from: expected a weekday and time like "fri 16:00", got "fry 16:00"$/],
     ['weekly time out of range', 'freeze:\n  windows:\n    - name: weekend\n      weekly: { from: "fri 16:00", to: "mon 25:00" }\n', /^4:40 freeze\.windows\[0\]\.weekly\.to: expected a weekday and time like "fri 16:00", got "mon 25:00"$/],
     ['one-off window whose to is not after from', 'freeze:\n  windows:\n    - name: x\n      from: "2026-12-18 00:00"\n      to: "2026-12-18 00:00"\n', /^5:11 freeze\.windows\[0\]\.to: must be after from \(2026-12-18 00:00\)$/],
+    ['weekly span that is empty', 'freeze:\n  windows:\n    - name: w\n      weekly:\n        from: "fri 16:00"\n        to: "Friday 16:00"\n', /^6:13 freeze\.windows\[0\]\.weekly\.to: must differ from weekly\.from/],
     ['window with neither from/to nor weekly', 'freeze:\n  windows:\n    - name: x\n', /^3:7 freeze\.windows\[0\]: a window needs from and to, or weekly$/],
     ['invalid regular expression', 'flags:\n  reference: "isEnabled\\\\(("\n', /^2:14 flags\.reference: invalid regular expression: \/isEnabled\\\(\(\/: Unterminated group$/],
     ['reference without a named group flag', 'flags:\n  reference: "isEnabled\\\\(([a-z]+)\\\\)"\n', /^2:14 flags\.reference: the regular expression needs a named group `flag`/],

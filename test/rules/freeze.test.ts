@@ -74,8 +74,10 @@ describe('freezeState: weekly edge cases', () => {
     expectState(freeze('UTC', '    - name: weekend\n      weekly: { from: "sat 20:00", to: "sun 24:00" }\n'), at, frozen, boundary);
   });
 
-  it('a span from a point to the same point is empty: never frozen, no boundary', () => {
-    expectState(freeze('UTC', '    - name: nothing\n      weekly: { from: "fri 16:00", to: "fri 16:00" }\n'), '2026-01-09T16:00:00Z', false, null);
+  it('a span from a point to the same point is empty: never frozen, no boundary (validation rejects it; the rule is safe anyway)', () => {
+    const empty: FreezePolicy = { timezone: 'UTC', windows: [{ name: 'nothing', weekly: { from: 'fri 16:00', to: 'fri 16:00' } }] };
+    expect(loadPolicyText(`preset: none\nfreeze: ${JSON.stringify(empty)}\n`).ok).toBe(false);
+    expectState(empty, '2026-01-09T16:00:00Z', false, null);
   });
 
   it.each([
@@ -160,6 +162,21 @@ describe('freezeState: wall-clock times that do not exist or exist twice resolve
     ['weekly end inside the spring-forward gap: ends at 01:30 UTC', '2026-03-29T01:30:00Z', false, '2026-04-04T21:00:00Z'],
   ])('%s', (_name, at, frozen, boundary) => {
     expectState(freeze('Europe/London', '    - name: late\n      weekly: { from: "sat 22:00", to: "sun 01:30" }\n'), at, frozen, boundary);
+  });
+
+  it.each<Row>([
+    // "sun 01:30" → "sun 02:15" on 29 Mar resolves to 01:30 UTC → 01:15 UTC: empty that week, so the next freeze is a week later.
+    ['weekly window lying in the gap is empty that day: before', '2026-03-28T12:00:00Z', false, '2026-04-05T00:30:00Z'],
+    ['weekly window lying in the gap is empty that day: during', '2026-03-29T01:20:00Z', false, '2026-04-05T00:30:00Z'],
+    ['weekly window lying in the gap holds the week after', '2026-04-05T00:30:00Z', true, '2026-04-05T01:15:00Z'],
+  ])('%s', (_name, at, frozen, boundary) => {
+    expectState(freeze('Europe/London', '    - name: gap\n      weekly: { from: "sun 01:30", to: "sun 02:15" }\n'), at, frozen, boundary);
+  });
+
+  it('a one-off window lying in the gap is empty: never frozen, no boundary', () => {
+    const f = freeze('Europe/London', '    - name: gap\n      from: "2026-03-29 01:30"\n      to: "2026-03-29 02:15"\n');
+    expectState(f, '2026-03-29T01:20:00Z', false, null);
+    expectState(f, '2026-03-29T01:30:00Z', false, null);
   });
 
   it.each<Row>([
