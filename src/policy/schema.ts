@@ -90,6 +90,7 @@ const window = z
 
 function sameWeeklyPoint(a: string, b: string): boolean {
   const [pa, pb] = [parseWeeklyPoint(a), parseWeeklyPoint(b)];
+  // Written the same: an empty span. ("mon 00:00" to "sun 24:00" is the whole week.)
   return pa !== null && pb !== null && pa.weekday === pb.weekday && pa.minutes === pb.minutes;
 }
 

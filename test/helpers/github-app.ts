@@ -7,6 +7,7 @@ import { mergeGateApp, type AppHooks } from '../../src/github/app.js';
 import { DEFAULT_CONFIG, type AppConfig } from '../../src/github/config.js';
 import type { MergeGate } from '../../src/github/gate.js';
 import type { FakeGitHub, FakePull, FakeRepo } from './github-fake.js';
+import { ManualClock } from './github-timers.js';
 
 let privateKey: string | null = null;
 /** A throwaway RSA key: Probot signs real app JWTs with it, the fake ignores them. */
@@ -37,8 +38,13 @@ export interface TestApp {
   probot: Probot;
   gate: MergeGate;
   config: AppConfig;
+  clock: ManualClock;
   errors: unknown[];
   receive(name: string, payload: object): Promise<void>;
+  /** Let `ms` of fake time pass, waiting for the evaluations it starts. */
+  advance(ms: number): Promise<void>;
+  /** Let fake time pass in coalescing steps until nothing is queued (at most `maxMs`). */
+  drain(maxMs?: number): Promise<void>;
 }
 
 let delivery = 0;
@@ -46,6 +52,7 @@ let delivery = 0;
 export interface StartOptions {
   /** Build Probot from this environment, as `probot run` does (APP_ID, PRIVATE_KEY, GHE_HOST, …), instead of the fake's base URL. */
   env?: Record<string, string>;
+  clock?: ManualClock;
 }
 
 export async function startTestApp(fake: FakeGitHub, overrides: Partial<AppConfig> = {}, hooks: AppHooks = {}, options: StartOptions = {}): Promise<TestApp> {
@@ -56,15 +63,25 @@ export async function startTestApp(fake: FakeGitHub, overrides: Partial<AppConfi
   const probot = options.env
     ? createProbot({ env: { APP_ID: String(fake.appId), PRIVATE_KEY: testPrivateKey(), ...options.env }, overrides: { Octokit, log } })
     : new Probot({ appId: fake.appId, privateKey: testPrivateKey(), baseUrl: fake.baseUrl, Octokit, log });
-  const config: AppConfig = { ...DEFAULT_CONFIG, appId: fake.appId, scheduleOnStart: false, coalesceMs: 1000, ...overrides };
+  const clock = options.clock ?? new ManualClock();
+  fake.now = () => clock.now().getTime();
+  const config: AppConfig = { ...DEFAULT_CONFIG, appId: fake.appId, scheduleOnStart: false, coalesceMs: 1000, clock, timers: clock, ...overrides };
   let gate: MergeGate | undefined;
   await probot.load(mergeGateApp(config, { ...hooks, onGate: (g) => (gate = g) }));
+  const settled = () => gate!.queue.settled();
   return {
     probot,
     gate: gate!,
     config,
+    clock,
     errors,
     receive: (name, payload) => probot.receive({ id: `delivery-${++delivery}`, name, payload } as never),
+    advance: (ms) => clock.advance(ms, settled),
+    async drain(maxMs = 60_000) {
+      await settled();
+      const step = Math.max(1, config.coalesceMs);
+      for (let waited = 0; gate!.queue.size > 0 && waited <= maxMs; waited += step) await clock.advance(step, settled);
+    },
   };
 }
 

@@ -161,6 +161,8 @@ export class FakeGitHub {
   private scopes: nock.Scope[] = [];
   /** GraphQL points left, as `rateLimit` reports them. */
   rateRemaining = 5000;
+  /** The fake's notion of now (token expiry, rate-limit reset); tests point it at their clock. */
+  now: () => number = () => Date.now();
 
   constructor(options: { baseUrl?: string; appId?: number; installationId?: number } = {}) {
     const base = new URL(options.baseUrl ?? 'https://api.github.com');
@@ -350,7 +352,7 @@ export class FakeGitHub {
     ];
     let m: RegExpExecArray | null;
     if ((m = /^\/app\/installations\/(\d+)\/access_tokens$/.exec(path)) && method === 'POST') {
-      return json(201, { token: `ghs_fake${m[1]}`, expires_at: new Date(Date.now() + 3600_000).toISOString(), permissions: { checks: 'write' }, repository_selection: 'all' });
+      return json(201, { token: `ghs_fake${m[1]}`, expires_at: new Date(this.now() + 3600_000).toISOString(), permissions: { checks: 'write' }, repository_selection: 'all' });
     }
     if (path === '/app' && method === 'GET') return json(200, { id: this.appId, slug: 'merge-gate', name: 'merge-gate' });
     if (path === '/app/installations' && method === 'GET') return json(200, [{ id: this.installationId, account: { login: 'octo' } }]);
@@ -493,7 +495,7 @@ export class FakeGitHub {
 
   private root() {
     return {
-      rateLimit: () => ({ remaining: this.rateRemaining, resetAt: new Date(Date.now() + 3600_000).toISOString(), cost: 1, limit: 5000, used: 5000 - this.rateRemaining, nodeCount: 1 }),
+      rateLimit: () => ({ remaining: this.rateRemaining, resetAt: new Date(this.now() + 3600_000).toISOString(), cost: 1, limit: 5000, used: 5000 - this.rateRemaining, nodeCount: 1 }),
       repository: ({ owner, name }: { owner: string; name: string }) => {
         const repo = this.repos.get(`${owner}/${name}`.toLowerCase());
         return repo ? this.repoNode(repo) : null;

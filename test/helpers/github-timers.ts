@@ -1,21 +1,66 @@
-// Jest fake timers for the app: timers and Date are faked, while nextTick,
-// setImmediate and queueMicrotask stay real so nock and fetch keep working.
-import { jest } from '@jest/globals';
-import type { TestApp } from './github-app.js';
+// Fake time for the app. The app takes its clock and timers by injection
+// (AppConfig.clock / .timers); tests hand it this manual clock, so time only
+// moves when a test says so, while Probot, fetch and nock keep the process's
+// real timers (faking those globally stalls the HTTP stack).
+import type { Clock, TimerHandle, Timers } from '../../src/github/config.js';
 
-export function useAppFakeTimers(now: string | Date = '2026-11-22T10:00:00Z'): void {
-  jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'], now: new Date(now) });
+interface Pending {
+  at: number;
+  seq: number;
+  fn: () => void;
 }
 
-/**
- * Let time pass in steps of the coalescing delay until the queue is empty (or
- * `maxMs` has passed), waiting for running evaluations between steps.
- */
-export async function drain(app: TestApp, maxMs = 60_000): Promise<void> {
-  const step = Math.max(1, app.config.coalesceMs);
-  await app.gate.queue.settled();
-  for (let waited = 0; app.gate.queue.size > 0 && waited <= maxMs; waited += step) {
-    await jest.advanceTimersByTimeAsync(step);
-    await app.gate.queue.settled();
+export class ManualClock implements Clock, Timers {
+  private t: number;
+  private seq = 0;
+  private readonly pending = new Map<number, Pending>();
+
+  constructor(start: string | Date = '2026-11-22T10:00:00Z') {
+    this.t = new Date(start).getTime();
+  }
+
+  now(): Date {
+    return new Date(this.t);
+  }
+
+  setTimeout(fn: () => void, ms: number): TimerHandle {
+    const id = ++this.seq;
+    this.pending.set(id, { at: this.t + Math.max(0, ms), seq: id, fn });
+    return id;
+  }
+
+  clearTimeout(handle: TimerHandle): void {
+    this.pending.delete(handle as number);
+  }
+
+  /** Timers armed and not yet fired. */
+  get timerCount(): number {
+    return this.pending.size;
+  }
+
+  /** Jump to an instant without firing anything (like jest.setSystemTime). */
+  set(at: string | Date): void {
+    this.t = new Date(at).getTime();
+  }
+
+  /**
+   * Move time forward by `ms`, firing due timers in order of their instant;
+   * `between` is awaited after each one (e.g. until the evaluations it started are done).
+   */
+  async advance(ms: number, between: () => Promise<void> = async () => undefined): Promise<void> {
+    const end = this.t + ms;
+    for (;;) {
+      let next: [number, Pending] | null = null;
+      for (const entry of this.pending) {
+        if (entry[1].at <= end && (!next || entry[1].at < next[1].at || (entry[1].at === next[1].at && entry[1].seq < next[1].seq))) next = entry;
+      }
+      if (!next) break;
+      this.pending.delete(next[0]);
+      this.t = Math.max(this.t, next[1].at);
+      next[1].fn();
+      await between();
+    }
+    this.t = end;
+    await between();
   }
 }
