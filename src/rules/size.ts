@@ -182,7 +182,7 @@ export function sizeRule(ctx: RuleContext): RuleResult {
         {
           message: `The "${label}" label claims a purely mechanical change (renames, whitespace, excluded files), but ${plural(mech.offenders.length, 'file is', 'files are')} not. Remove the label, or move the other changes to another pull request.`,
         },
-        ...mech.offenders.slice(0, LISTED_OFFENDERS).map((path) => ({ message: `${path}: not a pure rename or a whitespace-only change`, path })),
+        ...mech.offenders.slice(0, LISTED_OFFENDERS).map((path) => ({ message: 'not a pure rename or a whitespace-only change', path })),
         ...(mech.offenders.length > LISTED_OFFENDERS ? [{ message: `and ${mech.offenders.length - LISTED_OFFENDERS} more files` }] : []),
         ...details,
       ],
@@ -204,7 +204,7 @@ export function sizeRule(ctx: RuleContext): RuleResult {
     const biggest = [...count.counted].sort((a, b) => b.additions + b.deletions - (a.additions + a.deletions)).slice(0, 5);
     if (overLines) details.unshift({ message: `${count.lines} counted lines exceed size.max_lines (${size.max_lines}). Split the pull request${size.mechanical ? `, or if it is purely mechanical (renames, whitespace) add the "${size.mechanical.label}" label` : ''}.` });
     if (overFiles) details.unshift({ message: `${count.files} counted files exceed size.max_files (${size.max_files}). Split the pull request.` });
-    for (const f of biggest) details.push({ message: `${f.path}: ${f.additions + f.deletions} lines`, path: f.path });
+    for (const f of biggest) details.push({ message: `${f.additions + f.deletions} counted lines`, path: f.path });
     return { rule: 'size', outcome: 'fail', reason: figure, details };
   }
 

@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, jest, test } from '@jest/globa
 import nock from 'nock';
 import { FakeGitHub, type FakeRepo } from '../helpers/github-fake.js';
 import { pullPayload, startTestApp, type TestApp } from '../helpers/github-app.js';
-import { drain, useAppFakeTimers } from '../helpers/github-timers.js';
+import { ManualClock } from '../helpers/github-timers.js';
 import { approve, FULL_POLICY, fileAdding, setupRepo, typicalFiles, typicalPull } from '../helpers/github-scenario.js';
 
 let fake: FakeGitHub;
@@ -14,7 +14,6 @@ let app: TestApp | undefined;
 
 beforeEach(() => {
   nock.disableNetConnect();
-  useAppFakeTimers();
   fake = new FakeGitHub().install();
 });
 
@@ -22,9 +21,14 @@ afterEach(() => {
   app?.gate.stop();
   app = undefined;
   fake.uninstall();
-  jest.useRealTimers();
   expect(fake.problems).toEqual([]);
 });
+
+/** Spin the event loop (no timers) until `cond` holds. */
+async function until(cond: () => boolean): Promise<void> {
+  for (let i = 0; i < 10_000 && !cond(); i++) await new Promise((r) => setImmediate(r));
+  expect(cond()).toBe(true);
+}
 
 const opened = (repo: FakeRepo, number = 2) => pullPayload('pull_request', 'opened', fake, repo, repo.pulls.get(number)!);
 
@@ -34,7 +38,7 @@ describe('a typical pull request', () => {
     const pull = typicalPull(fake, repo);
     app = await startTestApp(fake);
     await app.receive('pull_request', opened(repo));
-    await drain(app);
+    await app.drain();
 
     const sent = fake.apiRequests().map((r) => r.operation);
     expect(sent).toEqual([
@@ -55,11 +59,11 @@ describe('a typical pull request', () => {
     typicalPull(fake, repo);
     app = await startTestApp(fake);
     await app.receive('pull_request', opened(repo));
-    await drain(app);
+    await app.drain();
     fake.resetRequests();
 
     await app.receive('pull_request', pullPayload('pull_request', 'edited', fake, repo, repo.pulls.get(2)!));
-    await drain(app);
+    await app.drain();
     expect(fake.count().writes).toBe(0);
     // The diff of an unchanged head is remembered: policy and facts only.
     expect(fake.apiRequests().map((r) => r.operation)).toEqual(['GET /repos/{owner}/{repo}/contents/{path}', 'MergeGateFacts']);
@@ -72,13 +76,13 @@ describe('a typical pull request', () => {
     pull.reviews = [];
     app = await startTestApp(fake);
     await app.receive('pull_request', opened(repo));
-    await drain(app);
+    await app.drain();
     expect(fake.ourRuns(repo)[0]).toMatchObject({ conclusion: 'action_required', detailsUrl: `https://github.com/octo/app/pull/2` });
 
     approve(pull);
     fake.resetRequests();
     await app.receive('pull_request_review', pullPayload('pull_request_review', 'submitted', fake, repo, pull));
-    await drain(app);
+    await app.drain();
     const writes = fake.apiRequests().filter((r) => r.method !== 'GET' && r.kind === 'rest');
     expect(writes.map((w) => w.operation)).toEqual(['PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}']);
     expect(fake.ourRuns(repo)).toHaveLength(1);
@@ -90,11 +94,11 @@ describe('a typical pull request', () => {
     const pull = typicalPull(fake, repo);
     app = await startTestApp(fake);
     await app.receive('pull_request', opened(repo));
-    await drain(app);
+    await app.drain();
     const oldHead = pull.headSha;
     fake.push(repo, pull);
     await app.receive('pull_request', pullPayload('pull_request', 'synchronize', fake, repo, pull));
-    await drain(app);
+    await app.drain();
     expect(fake.ourRuns(repo, oldHead)).toHaveLength(1);
     // `fresh: true`: the approval was for the old head, and CI has not reported on the new one.
     expect(fake.ourRuns(repo, pull.headSha)).toEqual([expect.objectContaining({ status: 'completed', conclusion: 'action_required' })]);
@@ -110,9 +114,9 @@ describe('coalescing', () => {
       pull.labels = [`label-${i}`]; // the state keeps changing while events arrive
       const action = ['labeled', 'unlabeled', 'edited', 'synchronize'][i % 4];
       await app.receive('pull_request', pullPayload('pull_request', action, fake, repo, pull));
-      await jest.advanceTimersByTimeAsync(45);
+      await app.advance(45);
     }
-    await drain(app);
+    await app.drain();
     expect(fake.apiRequests().filter((r) => r.operation === 'MergeGateFacts')).toHaveLength(1);
     expect(app.gate.stats.evaluations).toBe(1);
     expect(app.gate.queue.stats.enqueued).toBe(20);
@@ -137,12 +141,11 @@ describe('coalescing', () => {
       }
     };
     await app.receive('pull_request', pullPayload('pull_request', 'labeled', fake, repo, pull));
-    await jest.advanceTimersByTimeAsync(100);
-    await app.gate.queue.settled();
-    expect(app.gate.stats.evaluations).toBe(1);
+    await app.advance(100);
+        expect(app.gate.stats.evaluations).toBe(1);
     // Stop the echo: the follow-up evaluation receives nothing more.
     app.gate.evaluate = evaluate;
-    await drain(app);
+    await app.drain();
     expect(app.gate.stats.evaluations).toBe(2);
     expect(overlap).toBe(false);
   });
@@ -160,12 +163,11 @@ freeze:
 `;
 
   test('a freeze ending re-evaluates the pull request with no event from GitHub', async () => {
-    jest.setSystemTime(new Date('2026-12-18T11:00:00Z'));
     const repo = setupRepo(fake, FREEZE);
     const pull = fake.addPull(repo, { number: 7, files: [fileAdding('README.md', ['hello'])] });
-    app = await startTestApp(fake);
+    app = await startTestApp(fake, {}, {}, { clock: new ManualClock('2026-12-18T11:00:00Z') });
     await app.receive('pull_request', opened(repo, 7));
-    await drain(app);
+    await app.drain();
     const [run] = fake.ourRuns(repo, pull.headSha);
     expect(run.status).toBe('in_progress');
     expect(run.title).toContain('Havana release freeze');
@@ -173,45 +175,42 @@ freeze:
     expect(app.gate.scheduler.due('1:octo/app#7')?.toISOString()).toBe('2026-12-18T12:00:00.000Z');
 
     fake.resetRequests();
-    await jest.advanceTimersByTimeAsync(59 * 60_000);
-    await app.gate.queue.settled();
-    expect(fake.apiRequests()).toHaveLength(0); // nothing before the freeze ends
-    await jest.advanceTimersByTimeAsync(60_000);
-    await drain(app);
+    await app.advance(59 * 60_000);
+        expect(fake.apiRequests()).toHaveLength(0); // nothing before the freeze ends
+    await app.advance(60_000);
+    await app.drain();
     expect(fake.ourRuns(repo, pull.headSha)).toEqual([expect.objectContaining({ status: 'completed', conclusion: 'success', externalId: null })]);
     expect(app.gate.scheduler.size).toBe(0);
   });
 
   test('a passing pull request is re-evaluated when a freeze begins', async () => {
-    jest.setSystemTime(new Date('2026-12-17T23:30:00Z'));
     const repo = setupRepo(fake, FREEZE);
     const pull = fake.addPull(repo, { number: 8, files: [fileAdding('README.md', ['hello'])] });
-    app = await startTestApp(fake);
+    app = await startTestApp(fake, {}, {}, { clock: new ManualClock('2026-12-17T23:30:00Z') });
     await app.receive('pull_request', opened(repo, 8));
-    await drain(app);
+    await app.drain();
     expect(fake.ourRuns(repo, pull.headSha)[0]).toMatchObject({ conclusion: 'success', externalId: 'next=2026-12-18T00:00:00.000Z' });
-    await jest.advanceTimersByTimeAsync(30 * 60_000);
-    await drain(app);
+    await app.advance(30 * 60_000);
+    await app.drain();
     expect(fake.ourRuns(repo, pull.headSha)[0]).toMatchObject({ status: 'in_progress', conclusion: null });
   });
 
   test('after a restart, timers come back from the check runs (no evaluation needed) and waiting checks are re-evaluated', async () => {
-    jest.setSystemTime(new Date('2026-12-18T11:00:00Z'));
     const repo = setupRepo(fake, FREEZE);
     const frozen = fake.addPull(repo, { number: 7, files: [fileAdding('README.md', ['hello'])] });
     const waitingForCi = fake.addPull(repo, { number: 9, files: [fileAdding('README.md', ['hi'])] });
     fake.addPull(repo, { number: 10 }); // no check of ours: not touched
     fake.addCheckRun(repo, { appId: fake.appId, name: 'merge-gate', headSha: frozen.headSha, status: 'in_progress', conclusion: null, externalId: 'next=2026-12-18T12:00:00.000Z' });
     fake.addCheckRun(repo, { appId: fake.appId, name: 'merge-gate', headSha: waitingForCi.headSha, status: 'in_progress', conclusion: null });
-    app = await startTestApp(fake);
+    app = await startTestApp(fake, {}, {}, { clock: new ManualClock('2026-12-18T11:00:00Z') });
     const counts = await app.gate.resumeAfterRestart();
     expect(counts).toEqual({ installations: 1, repositories: 1, scheduled: 1, evaluated: 1 });
     expect(app.gate.scheduler.due('1:octo/app#7')?.toISOString()).toBe('2026-12-18T12:00:00.000Z');
     expect(fake.apiRequests().map((r) => r.operation)).toEqual(['GET /app/installations', 'GET /installation/repositories', 'MergeGateOpenPulls']);
-    await drain(app);
+    await app.drain();
     expect(fake.ourRuns(repo, waitingForCi.headSha)[0].externalId).toBe('next=2026-12-18T12:00:00.000Z'); // re-evaluated: frozen too
-    await jest.advanceTimersByTimeAsync(60 * 60_000);
-    await drain(app);
+    await app.advance(60 * 60_000);
+    await app.drain();
     expect(fake.ourRuns(repo, frozen.headSha)[0]).toMatchObject({ status: 'completed', conclusion: 'success' });
   });
 
@@ -222,10 +221,11 @@ freeze:
     app = await startTestApp(fake);
     let done = false;
     const scan = app.gate.resumeAfterRestart().then(() => (done = true));
-    await jest.advanceTimersByTimeAsync(10_000);
+    await until(() => app!.clock.timerCount > 0); // the scan read one page and waits
+    await app.advance(10_000);
     expect(done).toBe(false);
     expect(fake.apiRequests().filter((r) => r.operation === 'MergeGateOpenPulls')).toHaveLength(1);
-    await jest.advanceTimersByTimeAsync(3600_000);
+    await app.advance(3600_000);
     await scan;
     expect(fake.apiRequests().filter((r) => r.operation === 'MergeGateOpenPulls')).toHaveLength(2);
   });
@@ -240,7 +240,7 @@ describe('the diff', () => {
     fake.diffTooLarge.add(pull.number);
     app = await startTestApp(fake);
     await app.receive('pull_request', opened(repo));
-    await drain(app);
+    await app.drain();
     const ops = fake.apiRequests().map((r) => r.operation);
     expect(ops).toContain('GET /repos/{owner}/{repo}/pulls/{pull_number}/files');
     const diffRequests = fake.apiRequests().filter((r) => r.operation === 'GET /repos/{owner}/{repo}/pulls/{pull_number}');
@@ -255,7 +255,7 @@ describe('the diff', () => {
     typicalPull(fake, repo, 2, typicalFiles(301, 1));
     app = await startTestApp(fake);
     await app.receive('pull_request', opened(repo));
-    await drain(app);
+    await app.drain();
     const ops = fake.apiRequests().map((r) => r.operation);
     expect(ops).not.toContain('GET /repos/{owner}/{repo}/pulls/{pull_number}');
     expect(ops.filter((o) => o === 'GET /repos/{owner}/{repo}/pulls/{pull_number}/files')).toHaveLength(4);
@@ -271,7 +271,7 @@ describe('the diff', () => {
     typicalPull(fake, repo, 2, files);
     app = await startTestApp(fake);
     await app.receive('pull_request', opened(repo));
-    await drain(app);
+    await app.drain();
     const [run] = fake.ourRuns(repo);
     expect(run).toMatchObject({ status: 'completed', conclusion: 'failure', title: 'fail: merge-gate could not read this pull request' });
     expect(run.summary).toContain('src/feature/huge.ts');
@@ -285,7 +285,7 @@ describe('policy', () => {
     const pull = typicalPull(fake, repo);
     app = await startTestApp(fake);
     await app.receive('pull_request', opened(repo));
-    await drain(app);
+    await app.drain();
     const [run] = fake.ourRuns(repo, pull.headSha);
     expect(run).toMatchObject({ status: 'completed', conclusion: 'failure' });
     expect(run.text).toContain('.github/merge-gate.yml:3:14 size.max_lines');
@@ -302,7 +302,7 @@ describe('policy', () => {
     typicalPull(fake, repo);
     app = await startTestApp(fake);
     await app.receive('pull_request', opened(repo));
-    await drain(app);
+    await app.drain();
     const [run] = fake.ourRuns(repo);
     expect(run.conclusion).toBe('failure');
     expect(run.annotations).toEqual([expect.objectContaining({ path: '.github/merge-gate.yml', start_line: expect.any(Number) })]);
@@ -316,7 +316,7 @@ describe('policy', () => {
     const pull = typicalPull(fake, repo);
     app = await startTestApp(fake);
     await app.receive('pull_request', opened(repo));
-    await drain(app);
+    await app.drain();
     const [run] = fake.ourRuns(repo, pull.headSha);
     // reviews.required 3 from the extended file; checks.required replaced (ci/lint not required).
     expect(run.summary).toContain('1 / 3 approvals');
@@ -328,7 +328,7 @@ describe('policy', () => {
     typicalPull(fake, repo);
     app = await startTestApp(fake);
     await app.receive('pull_request', opened(repo));
-    await drain(app);
+    await app.drain();
     expect(fake.ourRuns(repo)).toEqual([]);
     expect(fake.count().writes).toBe(0);
   });
@@ -339,7 +339,7 @@ describe('policy', () => {
     pull.baseRef = 'experiments';
     app = await startTestApp(fake);
     await app.receive('pull_request', opened(repo));
-    await drain(app);
+    await app.drain();
     expect(fake.ourRuns(repo)[0]).toMatchObject({ status: 'completed', conclusion: 'skipped' });
     // Not gated: no hunks are read.
     expect(fake.apiRequests().map((r) => r.operation)).not.toContain('GET /repos/{owner}/{repo}/pulls/{pull_number}');
@@ -353,15 +353,13 @@ describe('failing closed', () => {
     app = await startTestApp(fake, { retry: { attempts: 3, baseDelayMs: 5_000, maxDelayMs: 60_000 } });
     fake.fail({ match: /^MergeGateFacts$/, status: 502 });
     await app.receive('pull_request', opened(repo));
-    await jest.advanceTimersByTimeAsync(1000);
-    await app.gate.queue.settled();
-    expect(fake.ourRuns(repo)).toEqual([]); // no pass from half-read facts
+    await app.advance(1000);
+        expect(fake.ourRuns(repo)).toEqual([]); // no pass from half-read facts
     expect(app.gate.queue.stats.retries).toBe(1);
-    await jest.advanceTimersByTimeAsync(4_999);
-    await app.gate.queue.settled();
-    expect(fake.apiRequests().filter((r) => r.operation === 'MergeGateFacts')).toHaveLength(1); // backoff holds
-    await jest.advanceTimersByTimeAsync(1);
-    await drain(app);
+    await app.advance(4_999);
+        expect(fake.apiRequests().filter((r) => r.operation === 'MergeGateFacts')).toHaveLength(1); // backoff holds
+    await app.advance(1);
+    await app.drain();
     expect(fake.ourRuns(repo)).toEqual([expect.objectContaining({ conclusion: 'success' })]);
   });
 
@@ -371,13 +369,11 @@ describe('failing closed', () => {
     app = await startTestApp(fake, { retry: { attempts: 3, baseDelayMs: 1_000, maxDelayMs: 60_000 } });
     fake.fail({ method: 'GET', match: /contents/, status: 403, headers: { 'retry-after': '30' }, body: { message: 'You have exceeded a secondary rate limit' } });
     await app.receive('pull_request', opened(repo));
-    await jest.advanceTimersByTimeAsync(1000);
-    await app.gate.queue.settled();
-    await jest.advanceTimersByTimeAsync(29_000);
-    await app.gate.queue.settled();
-    expect(fake.ourRuns(repo)).toEqual([]);
-    await jest.advanceTimersByTimeAsync(1_000);
-    await drain(app);
+    await app.advance(1000);
+        await app.advance(29_000);
+        expect(fake.ourRuns(repo)).toEqual([]);
+    await app.advance(1_000);
+    await app.drain();
     expect(fake.ourRuns(repo)).toEqual([expect.objectContaining({ conclusion: 'success' })]);
   });
 
@@ -386,12 +382,12 @@ describe('failing closed', () => {
     const pull = typicalPull(fake, repo);
     app = await startTestApp(fake, { retry: { attempts: 3, baseDelayMs: 1_000, maxDelayMs: 60_000 } });
     await app.receive('pull_request', opened(repo));
-    await drain(app);
+    await app.drain();
     const before = { ...fake.ourRuns(repo)[0] };
     pull.reviews = []; // would fail now, if only GitHub answered
     fake.fail({ match: /^MergeGateFacts$/, status: 503, times: 100 });
     await app.receive('pull_request', pullPayload('pull_request', 'edited', fake, repo, pull));
-    await drain(app, 600_000);
+    await app.drain(600_000);
     expect(fake.apiRequests().filter((r) => r.operation === 'MergeGateFacts')).toHaveLength(1 + 3);
     expect(app.gate.queue.stats.failures).toBe(1);
     expect(fake.ourRuns(repo)[0]).toEqual(before);
@@ -405,7 +401,7 @@ describe('operating modes', () => {
     const landed: number[] = [];
     app = await startTestApp(fake, { dryRun: true }, { onPass: async ({ ref }) => void landed.push(ref.number) });
     await app.receive('pull_request', opened(repo));
-    await drain(app);
+    await app.drain();
     expect(fake.ourRuns(repo)[0].conclusion).toBe('success');
     expect(fake.ourRuns(repo)[0].summary).toContain('Dry run');
     expect(landed).toEqual([]);
@@ -417,7 +413,7 @@ describe('operating modes', () => {
     const landed: number[] = [];
     app = await startTestApp(fake, { dryRun: false }, { onPass: async ({ ref }) => void landed.push(ref.number) });
     await app.receive('pull_request', opened(repo));
-    await drain(app);
+    await app.drain();
     expect(fake.ourRuns(repo)[0].summary).not.toContain('Dry run');
     expect(landed).toEqual([2]);
   });
@@ -429,7 +425,7 @@ describe('operating modes', () => {
     typicalPull(fake, repo);
     app = await startTestApp(fake, {}, {}, { env: { GHE_HOST: 'ghe.example.test:8080', GHE_PROTOCOL: 'http' } });
     await app.receive('pull_request', opened(repo));
-    await drain(app);
+    await app.drain();
     expect(fake.ourRuns(repo)).toEqual([expect.objectContaining({ conclusion: 'success' })]);
     expect(fake.apiRequests().map((r) => r.operation)).toContain('MergeGateFacts');
     expect(fake.requests.length).toBeGreaterThanOrEqual(5);
@@ -442,12 +438,12 @@ describe('operating modes', () => {
     const closed = typicalPull(fake, repo, 3);
     app = await startTestApp(fake);
     await app.receive('pull_request', pullPayload('pull_request', 'converted_to_draft', fake, repo, draft));
-    await drain(app);
+    await app.drain();
     expect(fake.ourRuns(repo, draft.headSha)).toEqual([expect.objectContaining({ conclusion: 'success' })]);
     // Closed between the event and the evaluation: read, not written.
     await app.receive('pull_request', pullPayload('pull_request', 'labeled', fake, repo, closed));
     closed.state = 'CLOSED';
-    await drain(app);
+    await app.drain();
     expect(fake.ourRuns(repo, closed.headSha)).toEqual([]);
   });
 });

@@ -352,7 +352,7 @@ export class FakeGitHub {
     ];
     let m: RegExpExecArray | null;
     if ((m = /^\/app\/installations\/(\d+)\/access_tokens$/.exec(path)) && method === 'POST') {
-      return json(201, { token: `ghs_fake${m[1]}`, expires_at: new Date(this.now() + 3600_000).toISOString(), permissions: { checks: 'write' }, repository_selection: 'all' });
+      return json(201, { token: `ghs_fake${m[1]}`, expires_at: new Date(Date.now() + 3600_000).toISOString(), permissions: { checks: 'write' }, repository_selection: 'all' });
     }
     if (path === '/app' && method === 'GET') return json(200, { id: this.appId, slug: 'merge-gate', name: 'merge-gate' });
     if (path === '/app/installations' && method === 'GET') return json(200, [{ id: this.installationId, account: { login: 'octo' } }]);
