@@ -1,15 +1,10 @@
 import { DateTime } from 'luxon';
 import type { CheckResult, CheckState } from '../../src/facts/types.js';
-import { formatPolicyError, loadPolicyText } from '../../src/policy/load.js';
 import type { Policy } from '../../src/policy/schema.js';
 import { checksRule } from '../../src/rules/checks.js';
 import { check, makeFacts } from '../helpers/facts.js';
+import { validPolicy as policy } from '../helpers/policy.js';
 
-function policy(yaml: string): Policy {
-  const result = loadPolicyText(yaml);
-  if (!result.ok) throw new Error(result.errors.map(formatPolicyError).join('\n'));
-  return result.policy;
-}
 const run = (yaml: string, checks: CheckResult[] | undefined) =>
   checksRule({ policy: policy(yaml), facts: makeFacts({ checks }), now: DateTime.fromISO('2026-03-04T12:00:00Z') });
 

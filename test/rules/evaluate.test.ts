@@ -5,12 +5,8 @@ import { evaluate, factNeeds, gatherFacts, policyErrorVerdict } from '../../src/
 import { loadPolicyText } from '../../src/policy/load.js';
 import type { Policy } from '../../src/policy/schema.js';
 import type { FactNeeds, FactsSource, PullRequestFacts } from '../../src/facts/types.js';
+import { validPolicy as policy } from '../helpers/policy.js';
 
-function policy(yaml: string): Policy {
-  const result = loadPolicyText(yaml);
-  if (!result.ok) throw new Error(JSON.stringify(result.errors));
-  return result.policy;
-}
 
 const NOW = DateTime.fromISO('2026-11-25T10:00:00Z');
 const HEAD = 'h'.repeat(40);

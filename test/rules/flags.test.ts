@@ -2,17 +2,15 @@
 // the registry at the head, and the flag references in added lines.
 import { describe, expect, it } from '@jest/globals';
 import type { ChangedFile, FileDiff, PullRequestFacts } from '../../src/facts/types.js';
-import { loadPolicyText } from '../../src/policy/load.js';
 import type { Policy } from '../../src/policy/schema.js';
 import { flagsRule, isOff, needsHunksForFlags, parseRegistry } from '../../src/rules/flags.js';
 import type { RuleResult } from '../../src/rules/types.js';
 import { DateTime } from 'luxon';
 import { changed, hunks, makeFacts } from '../helpers/facts.js';
+import { validPolicy } from '../helpers/policy.js';
 
 function policy(yaml = 'flags:\n  feature_label: feature\n'): Policy {
-  const result = loadPolicyText(`preset: none\n${yaml}`);
-  if (!result.ok) throw new Error(result.errors.map((e) => e.message).join('\n'));
-  return result.policy;
+  return validPolicy(`preset: none\n${yaml}`);
 }
 
 type Flags = Record<string, Record<string, unknown>>;

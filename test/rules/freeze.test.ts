@@ -7,11 +7,10 @@ import { loadPolicyText } from '../../src/policy/load.js';
 import type { FreezePolicy, Policy } from '../../src/policy/schema.js';
 import { freezeRule, freezeState, nextFreezeBoundary } from '../../src/rules/freeze.js';
 import { makeFacts, review } from '../helpers/facts.js';
+import { validPolicy } from '../helpers/policy.js';
 
 function policy(yaml: string): Policy {
-  const result = loadPolicyText(`preset: none\n${yaml}`);
-  if (!result.ok) throw new Error(result.errors.map((e) => e.message).join('\n'));
-  return result.policy;
+  return validPolicy(`preset: none\n${yaml}`);
 }
 
 function freeze(timezone: string, windows: string): FreezePolicy {

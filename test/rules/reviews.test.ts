@@ -1,16 +1,11 @@
 import { DateTime } from 'luxon';
 import type { PullRequestFacts, Review } from '../../src/facts/types.js';
-import { formatPolicyError, loadPolicyText } from '../../src/policy/load.js';
 import type { Policy } from '../../src/policy/schema.js';
 import type { RuleContext } from '../../src/rules/context.js';
 import { approvalsRequired, reviewsRule } from '../../src/rules/reviews.js';
 import { AUTHOR, OLD_SHA, changed, changedFromHunks, hunks, makeFacts, review } from '../helpers/facts.js';
+import { validPolicy as policy } from '../helpers/policy.js';
 
-function policy(yaml: string): Policy {
-  const result = loadPolicyText(yaml);
-  if (!result.ok) throw new Error(result.errors.map(formatPolicyError).join('\n'));
-  return result.policy;
-}
 const ctx = (p: Policy, facts: PullRequestFacts): RuleContext => ({ policy: p, facts, now: DateTime.fromISO('2026-03-04T12:00:00Z') });
 
 const TWO = `

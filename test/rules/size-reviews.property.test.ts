@@ -1,18 +1,13 @@
 import fc from 'fast-check';
 import { DateTime } from 'luxon';
 import type { ChangedFile, PullRequestFacts, Review } from '../../src/facts/types.js';
-import { formatPolicyError, loadPolicyText } from '../../src/policy/load.js';
 import type { Policy } from '../../src/policy/schema.js';
 import type { RuleContext } from '../../src/rules/context.js';
 import { reviewsRule } from '../../src/rules/reviews.js';
 import { countSize, sizeRule } from '../../src/rules/size.js';
 import { AUTHOR, HEAD_SHA, OLD_SHA, makeFacts } from '../helpers/facts.js';
+import { validPolicy as policy } from '../helpers/policy.js';
 
-function policy(text: string): Policy {
-  const result = loadPolicyText(text);
-  if (!result.ok) throw new Error(result.errors.map(formatPolicyError).join('\n'));
-  return result.policy;
-}
 const NOW = DateTime.fromISO('2026-03-04T12:00:00Z');
 const ctx = (p: Policy, facts: PullRequestFacts): RuleContext => ({ policy: p, facts, now: NOW });
 

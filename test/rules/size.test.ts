@@ -1,16 +1,11 @@
 import { DateTime } from 'luxon';
 import type { FileDiff, PullRequestFacts } from '../../src/facts/types.js';
-import { formatPolicyError, loadPolicyText } from '../../src/policy/load.js';
 import type { Policy, SizePolicy } from '../../src/policy/schema.js';
 import type { RuleContext } from '../../src/rules/context.js';
 import { countSize, mechanicalCheck, needsHunksForSize, sizeRule } from '../../src/rules/size.js';
 import { changed, changedFromHunks, hunks, makeFacts } from '../helpers/facts.js';
+import { validPolicy as policy } from '../helpers/policy.js';
 
-function policy(yaml: string): Policy {
-  const result = loadPolicyText(yaml);
-  if (!result.ok) throw new Error(result.errors.map(formatPolicyError).join('\n'));
-  return result.policy;
-}
 const ctx = (p: Policy, facts: PullRequestFacts): RuleContext => ({ policy: p, facts, now: DateTime.fromISO('2026-03-04T12:00:00Z') });
 
 const SIZE_YAML = `
