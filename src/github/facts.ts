@@ -99,35 +99,48 @@ interface PullNode {
   commits: { nodes: Array<{ commit: HeadCommitNode }> };
 }
 
-export interface DiffCache {
-  get(key: string): FileDiff[] | undefined;
-  set(key: string, diff: FileDiff[]): void;
+/** What stays true of a pull request while its base and head SHAs stay the same. */
+export interface CachedFacts {
+  files?: ChangedFile[];
+  diff?: FileDiff[];
 }
 
-/** A small LRU of parsed diffs, bounded by the number of diff lines kept. */
-export class LruDiffCache implements DiffCache {
-  private readonly map = new Map<string, { diff: FileDiff[]; weight: number }>();
+/**
+ * Changed files and diffs by pull request, base SHA and head SHA: a
+ * re-evaluation of an unchanged pull request (a label, a review, a status)
+ * reads neither again. Least recently used entries go first, past a budget of
+ * files plus diff lines.
+ */
+export class FactsCache {
+  private readonly map = new Map<string, { facts: CachedFacts; weight: number }>();
   private weight = 0;
-  constructor(private readonly maxLines = 500_000) {}
-  get(key: string): FileDiff[] | undefined {
+  constructor(private readonly maxWeight = 1_000_000) {}
+
+  static key(facts: { repository: string; number: number; base: { sha: string }; head: { sha: string } }): string {
+    return `${facts.repository}#${facts.number}@${facts.base.sha}..${facts.head.sha}`;
+  }
+
+  get(key: string): CachedFacts | undefined {
     const hit = this.map.get(key);
     if (!hit) return undefined;
     this.map.delete(key);
     this.map.set(key, hit);
-    return hit.diff;
+    return hit.facts;
   }
-  set(key: string, diff: FileDiff[]): void {
-    const weight = diff.reduce((n, f) => n + f.lines.length + 1, 0);
-    if (weight > this.maxLines) return;
+
+  update(key: string, more: CachedFacts): void {
     const old = this.map.get(key);
+    const facts = { ...old?.facts, ...more };
+    const weight = (facts.files?.length ?? 0) + (facts.diff?.reduce((n, f) => n + f.lines.length + 1, 0) ?? 0);
     if (old) {
       this.weight -= old.weight;
       this.map.delete(key);
     }
-    this.map.set(key, { diff, weight });
+    if (weight > this.maxWeight) return;
+    this.map.set(key, { facts, weight });
     this.weight += weight;
     for (const [k, v] of this.map) {
-      if (this.weight <= this.maxLines) break;
+      if (this.weight <= this.maxWeight) break;
       this.map.delete(k);
       this.weight -= v.weight;
     }
@@ -143,7 +156,7 @@ export interface PullRequestSourceOptions {
   checkName: string;
   /** Paths whose per-file patch may be missing (too large) without failing: those the policy never counts. */
   patchOptional?: (path: string) => boolean;
-  diffCache?: DiffCache;
+  cache?: FactsCache;
 }
 
 const REVIEW_STATES = new Set<ReviewState>(['APPROVED', 'CHANGES_REQUESTED', 'DISMISSED', 'COMMENTED']);
@@ -256,6 +269,17 @@ export class GitHubPullRequestSource implements FactsSource {
       if (!head || !head.oid) throw new StaleReadError(`head commit ${pull.headRefOid} is not readable yet`);
     }
 
+    // Past the first 100 files, the rest may be known already: from an earlier evaluation of the
+    // same base and head, or from the per-file listing the diff of a very large pull request needs anyway.
+    const cacheKey = FactsCache.key({ repository: data.repository!.nameWithOwner, number: pull.number, base: { sha: pull.baseRefOid }, head: { sha: pull.headRefOid } });
+    const cachedFiles = this.options.cache?.get(cacheKey)?.files;
+    let filesFrom: 'graphql' | 'cache' | 'listing' = 'graphql';
+    if (pull.files?.pageInfo.hasNextPage) {
+      if (cachedFiles) filesFrom = 'cache';
+      else if (needs.registryPath !== null && this.diffTooLarge(pull)) filesFrom = 'listing';
+      if (filesFrom !== 'graphql') pull.files = { ...pull.files, pageInfo: { hasNextPage: false, endCursor: null } };
+    }
+
     const labels = [...pull.labels.nodes];
     const reviews = pull.reviews ? [...pull.reviews.nodes] : undefined;
     const files = pull.files ? [...pull.files.nodes] : undefined;
@@ -294,7 +318,11 @@ export class GitHubPullRequestSource implements FactsSource {
         .sort((a, b) => a.submittedAt.localeCompare(b.submittedAt));
     }
     if (files && wantFiles) {
-      const changed = files.map((f): ChangedFile => ({ path: f.path, status: CHANGE_TYPES[f.changeType] ?? 'modified', additions: f.additions, deletions: f.deletions }));
+      let changed: ChangedFile[];
+      if (filesFrom === 'cache') changed = cachedFiles!;
+      else if (filesFrom === 'listing') changed = (await this.listFiles(pull.number)).map(restChangedFile);
+      else changed = files.map((f): ChangedFile => ({ path: f.path, status: CHANGE_TYPES[f.changeType] ?? 'modified', additions: f.additions, deletions: f.deletions }));
+      if (changed.length > 100) this.options.cache?.update(cacheKey, { files: changed });
       if (needs.files) facts.files = changed;
       this.changedFiles = changed;
     }
@@ -410,20 +438,23 @@ export class GitHubPullRequestSource implements FactsSource {
     return this.diffPromise;
   }
 
+  /** GitHub will answer 406 for the whole diff: go straight to per-file patches. */
+  private diffTooLarge(pull: PullNode | null): boolean {
+    return pull !== null && (pull.changedFiles > DIFF_MAX_FILES || pull.additions + pull.deletions > DIFF_MAX_LINES);
+  }
+
   private async fetchDiff(facts: PullRequestFacts): Promise<FileDiff[]> {
-    const key = `${facts.repository}#${facts.number}@${facts.base.sha}..${facts.head.sha}`;
-    const cached = this.options.diffCache?.get(key);
+    const key = FactsCache.key(facts);
+    const cached = this.options.cache?.get(key)?.diff;
     if (cached) return cached;
-    const pull = this.pull;
-    const tooLarge = pull !== null && (pull.changedFiles > DIFF_MAX_FILES || pull.additions + pull.deletions > DIFF_MAX_LINES);
     let diff: FileDiff[] | null = null;
-    if (!tooLarge) {
+    if (!this.diffTooLarge(this.pull)) {
       try {
         const res = await this.options.octokit.request('GET /repos/{owner}/{repo}/pulls/{pull_number}', {
           ...this.repoParams,
           pull_number: facts.number,
           mediaType: { format: 'diff' },
-          // Probot's retry plugin would retry a 406 three times; it is final.
+          // Probot's retry plugin would retry a 406 three times (sleeping 1 + 4 + 9 s); it is final. A 5xx is retried by the queue.
           request: { retries: 0 },
         });
         diff = parseUnifiedDiff(String(res.data));
@@ -432,17 +463,25 @@ export class GitHubPullRequestSource implements FactsSource {
       }
     }
     diff ??= await this.perFileDiff(facts);
-    this.options.diffCache?.set(key, diff);
+    this.options.cache?.update(key, { diff });
     return diff;
   }
 
-  /** The diff from per-file patches (GET …/pulls/{n}/files, 100 a page, up to GitHub's 3,000 files). */
+  private listing: ReturnType<GitHubPullRequestSource['fetchListing']> | null = null;
+
+  /** GET …/pulls/{n}/files, 100 a page (up to GitHub's 3,000 files), read once per source. */
+  private listFiles(number: number) {
+    this.listing ??= this.fetchListing(number);
+    return this.listing;
+  }
+
+  private fetchListing(number: number) {
+    return this.options.octokit.paginate('GET /repos/{owner}/{repo}/pulls/{pull_number}/files', { ...this.repoParams, pull_number: number, per_page: 100 });
+  }
+
+  /** The diff from per-file patches. */
   private async perFileDiff(facts: PullRequestFacts): Promise<FileDiff[]> {
-    const files = await this.options.octokit.paginate('GET /repos/{owner}/{repo}/pulls/{pull_number}/files', {
-      ...this.repoParams,
-      pull_number: facts.number,
-      per_page: 100,
-    });
+    const files = await this.listFiles(facts.number);
     const out: FileDiff[] = [];
     const missing: string[] = [];
     for (const f of files) {
@@ -467,6 +506,14 @@ export class GitHubPullRequestSource implements FactsSource {
     }
     return out;
   }
+}
+
+const REST_STATUSES: Record<string, FileStatus> = { added: 'added', removed: 'removed', renamed: 'renamed', copied: 'copied' };
+
+function restChangedFile(f: { filename: string; previous_filename?: string; status: string; additions: number; deletions: number }): ChangedFile {
+  const file: ChangedFile = { path: f.filename, status: REST_STATUSES[f.status] ?? 'modified', additions: f.additions, deletions: f.deletions };
+  if (f.previous_filename) file.previousPath = f.previous_filename;
+  return file;
 }
 
 function take<T>(page: Connection<T> | undefined | null, into: T[]): { pageInfo: PageInfo } {
@@ -511,9 +558,10 @@ export async function listOpenPulls(
       }
       out.push(item);
     }
+    // Paced after every page, the last one too: the next query may be another repository's.
+    if (pace && data.rateLimit) await pace(data.rateLimit);
     const { hasNextPage, endCursor } = data.repository.pullRequests.pageInfo;
     if (!hasNextPage) return out;
     after = endCursor;
-    if (pace && data.rateLimit) await pace(data.rateLimit);
   }
 }

@@ -11,7 +11,7 @@ import { evaluate, gatherFacts, policyErrorVerdict } from '../rules/index.js';
 import type { Verdict } from '../rules/types.js';
 import type { AppConfig } from './config.js';
 import { classifyError } from './errors.js';
-import { GitHubPullRequestSource, listOpenPulls, LruDiffCache, type Octokit } from './facts.js';
+import { FactsCache, GitHubPullRequestSource, listOpenPulls, type Octokit } from './facts.js';
 import { readPolicy } from './policy.js';
 import { nextChangeFromExternalId, planCheckRun, writeCheckRun, type CheckRunPlan } from './checkrun.js';
 import { KeyedQueue } from './queue.js';
@@ -59,10 +59,12 @@ export class MergeGate {
   readonly scheduler: TimeScheduler;
   readonly stats = { evaluations: 0, writes: 0, unchanged: 0 };
   private readonly refs = new Map<string, PullRef>();
-  private readonly diffCache = new LruDiffCache();
+  private readonly factsCache = new FactsCache();
   /** Check runs this process created, by repository and head SHA, for GitHub's read-after-write lag. */
   private readonly created = new Map<string, number>();
   private appIdPromise: Promise<number> | null = null;
+  /** Head SHAs waiting for their repository's lookup. */
+  private readonly pendingHeads = new Map<string, Set<string>>();
 
   constructor(private readonly deps: GateDeps) {
     const { config } = deps;
@@ -133,14 +135,30 @@ export class MergeGate {
 
   /**
    * Re-evaluate the open pull requests whose head is `sha` (a check or status
-   * event). Lists the open pull requests and matches their head SHA, which
-   * reaches fork pull requests too; lookups for one SHA coalesce.
+   * event). Lists the repository's open pull requests and matches their head
+   * SHA, which reaches fork pull requests too. Lookups coalesce per repository:
+   * one listing serves every SHA that arrived while it was due.
    */
   requestHeadSha(installationId: number, owner: string, repo: string, sha: string): void {
-    this.queue.enqueue(`${installationId}:sha:${owner}/${repo}@${sha}`.toLowerCase(), async () => {
-      const octokit = await this.deps.installationOctokit(installationId);
-      const pulls = await listOpenPulls(octokit, { owner, repo, appId: await this.appId(), checkName: this.deps.config.checkName, withCheck: false });
-      for (const p of pulls) if (p.headSha === sha) this.requestEvaluation({ installationId, owner, repo, number: p.number });
+    const key = `${installationId}:heads:${owner}/${repo}`.toLowerCase();
+    const shas = this.pendingHeads.get(key) ?? new Set<string>();
+    shas.add(sha);
+    this.pendingHeads.set(key, shas);
+    this.queue.enqueue(key, async () => {
+      const wanted = this.pendingHeads.get(key);
+      this.pendingHeads.delete(key);
+      if (!wanted?.size) return;
+      try {
+        const octokit = await this.deps.installationOctokit(installationId);
+        const pulls = await listOpenPulls(octokit, { owner, repo, appId: await this.appId(), checkName: this.deps.config.checkName, withCheck: false });
+        for (const p of pulls) if (wanted.has(p.headSha)) this.requestEvaluation({ installationId, owner, repo, number: p.number });
+      } catch (error) {
+        // Put them back for the retry.
+        const again = this.pendingHeads.get(key) ?? new Set<string>();
+        for (const s of wanted) again.add(s);
+        this.pendingHeads.set(key, again);
+        throw error;
+      }
     });
   }
 
@@ -161,7 +179,7 @@ export class MergeGate {
       appId,
       checkName: config.checkName,
       patchOptional: exclude,
-      diffCache: this.diffCache,
+      cache: this.factsCache,
     });
 
     let facts: PullRequestFacts;

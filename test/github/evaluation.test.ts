@@ -225,6 +225,7 @@ freeze:
     await app.advance(10_000);
     expect(done).toBe(false);
     expect(fake.apiRequests().filter((r) => r.operation === 'MergeGateOpenPulls')).toHaveLength(1);
+    fake.rateRemaining = 5000; // the reset
     await app.advance(3600_000);
     await scan;
     expect(fake.apiRequests().filter((r) => r.operation === 'MergeGateOpenPulls')).toHaveLength(2);
@@ -250,17 +251,24 @@ describe('the diff', () => {
     expect(run.annotations).toEqual([expect.objectContaining({ path: 'src/feature/extra.ts', start_line: 2, annotation_level: 'failure' })]);
   });
 
-  test('a pull request of more than 300 files goes straight to per-file patches', async () => {
+  test('a pull request of more than 300 files goes straight to per-file patches, which give its files too', async () => {
     const repo = setupRepo(fake);
-    typicalPull(fake, repo, 2, typicalFiles(301, 1));
+    const pull = typicalPull(fake, repo, 2, typicalFiles(301, 1));
     app = await startTestApp(fake);
     await app.receive('pull_request', opened(repo));
     await app.drain();
     const ops = fake.apiRequests().map((r) => r.operation);
     expect(ops).not.toContain('GET /repos/{owner}/{repo}/pulls/{pull_number}');
     expect(ops.filter((o) => o === 'GET /repos/{owner}/{repo}/pulls/{pull_number}/files')).toHaveLength(4);
-    expect(ops.filter((o) => o === 'MergeGateMore')).toHaveLength(3);
+    expect(ops).not.toContain('MergeGateMore'); // the files past 100 come from that listing
     expect(fake.ourRuns(repo)[0].conclusion).toBe('success');
+    expect(fake.ourRuns(repo)[0].summary).toContain('301 / 5000 lines');
+
+    // Nothing changed: neither the files past 100 nor the patches are read again.
+    fake.resetRequests();
+    await app.receive('pull_request', pullPayload('pull_request', 'labeled', fake, repo, pull));
+    await app.drain();
+    expect(fake.apiRequests().map((r) => r.operation)).toEqual(['GET /repos/{owner}/{repo}/contents/{path}', 'MergeGateFacts']);
   });
 
   test('a file GitHub shows no patch for fails closed, and says which', async () => {

@@ -57,8 +57,9 @@ export interface StartOptions {
 
 export async function startTestApp(fake: FakeGitHub, overrides: Partial<AppConfig> = {}, hooks: AppHooks = {}, options: StartOptions = {}): Promise<TestApp> {
   const errors: unknown[] = [];
-  // Retries and throttling would sleep for real; the app's own queue retries instead.
-  const Octokit = ProbotOctokit.defaults({ retry: { enabled: false }, throttle: { enabled: false } });
+  // Retries and throttling would sleep for real (throttling spaces writes a second apart); the
+  // app's own queue retries instead. A function, so Probot's own instance options cannot undo it.
+  const Octokit = ProbotOctokit.defaults(((options: object) => ({ ...options, retry: { enabled: false }, throttle: { enabled: false } })) as never);
   const log = quietLogger(errors) as never;
   const probot = options.env
     ? createProbot({ env: { APP_ID: String(fake.appId), PRIVATE_KEY: testPrivateKey(), ...options.env }, overrides: { Octokit, log } })

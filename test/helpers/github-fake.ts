@@ -44,6 +44,8 @@ export interface FakePull {
   files: FakeFile[];
   /** A pull request from a fork: check suites on its head list no pull requests. */
   fork: boolean;
+  /** What `commits(last: 1)` answers, when not the head (GitHub stops at 250 commits). */
+  lastListedCommit?: string;
 }
 
 export interface FakeCheckRun {
@@ -155,6 +157,8 @@ export class FakeGitHub {
   /** Schema violations and unexpected requests; a test ends by asserting this is empty. */
   readonly problems: string[] = [];
   readonly failures: Failure[] = [];
+  /** Paths GraphQL reports as truncated blobs (text null), as it does for large files. */
+  readonly truncatedBlobs = new Set<string>();
   /** The diff endpoint answers 406 for these pull requests, whatever their size. */
   readonly diffTooLarge = new Set<number>();
   private nextCheckRunId = 1000;
@@ -295,7 +299,9 @@ export class FakeGitHub {
       const fake = this;
       scope.intercept(/.*/, method).reply(function (uri, body) {
         try {
-          return fake.handle(method, uri, body, this.req.headers as Record<string, string | string[] | undefined>);
+          const [status, data, headers] = fake.handle(method, uri, body, this.req.headers as Record<string, string | string[] | undefined>);
+          // A text body without its length keeps fetch waiting for the stream's end.
+          return typeof data === 'string' ? [status, data, { ...headers, 'content-length': String(Buffer.byteLength(data)) }] : [status, data, headers];
         } catch (err) {
           fake.problems.push(`fake GitHub crashed on ${method} ${uri}: ${(err as Error).stack}`);
           return [500, { message: 'fake crashed' }];
@@ -441,7 +447,7 @@ export class FakeGitHub {
         text: (b.output?.text as string | undefined) || null,
         externalId: (b.external_id as string | undefined) || null,
         detailsUrl: (b.details_url as string | undefined) ?? null,
-        annotations: (b.output?.annotations as unknown[] | undefined) ?? [],
+        annotations: [...((b.output?.annotations as unknown[] | undefined) ?? [])],
         completedAt: (b.completed_at as string | undefined) ?? null,
       });
       return json(201, { id: run.id, head_sha: run.headSha, name: run.name, status: run.status, conclusion: run.conclusion });
@@ -490,7 +496,7 @@ export class FakeGitHub {
     if (result.errors?.length) {
       this.problems.push(...result.errors.map((e) => `GraphQL ${name} execution: ${e.message} at ${JSON.stringify(e.path)}`));
     }
-    return [200, result, { 'content-type': 'application/json; charset=utf-8' }];
+    return [200, JSON.stringify(result), { 'content-type': 'application/json; charset=utf-8' }];
   }
 
   private root() {
@@ -551,7 +557,7 @@ export class FakeGitHub {
           pull.files.map((f) => ({ path: f.path, additions: f.additions, deletions: f.deletions, changeType: { added: 'ADDED', modified: 'MODIFIED', removed: 'DELETED', renamed: 'RENAMED', copied: 'COPIED' }[f.status] })),
           args,
         ),
-      commits: (args: { first?: number; last?: number }) => connection([{ commit: this.commitNode(repo, pull.headSha) }], args),
+      commits: (args: { first?: number; last?: number }) => connection([{ commit: this.commitNode(repo, pull.lastListedCommit ?? pull.headSha) }], args),
     };
   }
 
@@ -577,7 +583,9 @@ export class FakeGitHub {
       oid: sha,
       file: ({ path }: { path: string }) => {
         const text = repo.trees.get(sha)?.get(path);
-        return text === undefined ? null : { object: { __typename: 'Blob', text, isBinary: false, isTruncated: false } };
+        if (text === undefined) return null;
+        const truncated = this.truncatedBlobs.has(path);
+        return { object: { __typename: 'Blob', text: truncated ? null : text, isBinary: false, isTruncated: truncated } };
       },
       statusCheckRollup: () =>
         runs.length + statuses.length === 0

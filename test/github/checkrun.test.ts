@@ -1,0 +1,181 @@
+// The check run: what each verdict becomes, the 65,535-character cut,
+// annotations in batches of 50, and not writing an unchanged verdict.
+import { afterEach, beforeEach, describe, expect, test } from '@jest/globals';
+import nock from 'nock';
+import { ProbotOctokit } from 'probot';
+import { fitOutput, isUnchanged, nextChangeFromExternalId, OUTPUT_LIMIT, planCheckRun, writeCheckRun, type CheckRunPlan } from '../../src/github/checkrun.js';
+import type { ExistingCheckRun, Octokit } from '../../src/github/facts.js';
+import type { RuleResult, Verdict } from '../../src/rules/types.js';
+import { FakeGitHub, type FakeRepo } from '../helpers/github-fake.js';
+
+const OPTIONS = { dryRun: false, pullRequestUrl: 'https://github.com/octo/app/pull/2', policyPath: '.github/merge-gate.yml' };
+const rule = (r: Partial<RuleResult> & Pick<RuleResult, 'rule' | 'outcome'>): RuleResult => ({ reason: `${r.rule} ${r.outcome}`, details: [], ...r });
+const verdict = (outcome: Verdict['outcome'], results: RuleResult[], nextChangeAt: string | null = null): Verdict => ({ outcome, results, nextChangeAt, headSha: 'a'.repeat(40) });
+
+describe('planCheckRun', () => {
+  test('pass → completed/success', () => {
+    const plan = planCheckRun(verdict('pass', [rule({ rule: 'reviews', outcome: 'pass' })]), OPTIONS);
+    expect(plan).toMatchObject({ status: 'completed', conclusion: 'success', externalId: '', detailsUrl: null, annotations: [] });
+    expect(plan.title).toBe('pass: all rules pass');
+  });
+
+  test('fail → completed/failure, or action_required when every failing rule is fixed by a person on GitHub', () => {
+    const byPeople = verdict('fail', [rule({ rule: 'reviews', outcome: 'fail', actionRequired: true }), rule({ rule: 'size', outcome: 'pass' })]);
+    expect(planCheckRun(byPeople, OPTIONS)).toMatchObject({ status: 'completed', conclusion: 'action_required', detailsUrl: OPTIONS.pullRequestUrl });
+    const mixed = verdict('fail', [rule({ rule: 'reviews', outcome: 'fail', actionRequired: true }), rule({ rule: 'size', outcome: 'fail' })]);
+    expect(planCheckRun(mixed, OPTIONS)).toMatchObject({ status: 'completed', conclusion: 'failure', detailsUrl: null });
+  });
+
+  test('wait → in_progress, with the reason in the output and the next change in the external id', () => {
+    const plan = planCheckRun(
+      verdict('wait', [rule({ rule: 'freeze', outcome: 'wait', reason: 'frozen until Mon 08:00 Europe/London (07:00 UTC)' })], '2026-12-21T07:00:00.000Z'),
+      OPTIONS,
+    );
+    expect(plan).toMatchObject({ status: 'in_progress', conclusion: null, externalId: 'next=2026-12-21T07:00:00.000Z' });
+    expect(plan.title).toContain('frozen until Mon 08:00 Europe/London (07:00 UTC)');
+    expect(plan.summary).toContain('frozen until Mon 08:00');
+    expect(nextChangeFromExternalId(plan.externalId)).toBe('2026-12-21T07:00:00.000Z');
+  });
+
+  test('skip → completed/skipped', () => {
+    expect(planCheckRun(verdict('skip', [rule({ rule: 'reviews', outcome: 'skip', reason: 'base branch x is not gated' })]), OPTIONS)).toMatchObject({
+      status: 'completed',
+      conclusion: 'skipped',
+      title: 'skip: base branch x is not gated',
+    });
+  });
+
+  test('annotations come from details with a path and a line, of failing and waiting rules', () => {
+    const v = verdict('fail', [
+      rule({ rule: 'flags', outcome: 'fail', details: [{ message: 'flag "x" is not in the registry', path: 'src/a.ts', line: 4 }, { message: 'no line', path: 'src/b.ts' }] }),
+      rule({ rule: 'policy', outcome: 'fail', details: [{ message: 'bad', path: '.github/merge-gate.yml', line: 7, column: 5 }, { message: 'in preset', path: 'policies/default.yml', line: 2 }] }),
+      rule({ rule: 'size', outcome: 'pass', details: [{ message: 'fine', path: 'src/c.ts', line: 1 }] }),
+    ]);
+    expect(planCheckRun(v, OPTIONS).annotations).toEqual([
+      { path: 'src/a.ts', start_line: 4, end_line: 4, annotation_level: 'failure', message: 'flag "x" is not in the registry', title: 'merge-gate: flags' },
+      { path: '.github/merge-gate.yml', start_line: 7, end_line: 7, start_column: 5, end_column: 5, annotation_level: 'failure', message: 'bad', title: 'merge-gate: policy' },
+    ]);
+  });
+
+  test('DRY_RUN says so in the summary', () => {
+    expect(planCheckRun(verdict('pass', []), { ...OPTIONS, dryRun: true }).summary).toMatch(/Dry run.*does not land/);
+  });
+
+  test('an enormous verdict is cut under 65,535 characters, saying how much was cut', () => {
+    const details = Array.from({ length: 5000 }, (_, i) => ({ message: `violation number ${i} — ${'é'.repeat(20)}`, path: `src/f${i}.ts`, line: i + 1 }));
+    const plan = planCheckRun(verdict('fail', [rule({ rule: 'flags', outcome: 'fail', reason: 'x'.repeat(100), details })]), OPTIONS);
+    expect(Buffer.byteLength(plan.text)).toBeLessThanOrEqual(OUTPUT_LIMIT);
+    expect(Buffer.byteLength(plan.text)).toBeGreaterThan(60_000); // cut close to the limit, not far below it
+    const m = /\n… (\d+) more lines cut$/.exec(plan.text);
+    expect(m).not.toBeNull();
+    const kept = plan.text.split('\n').length - 1;
+    expect(kept + Number(m![1])).toBe(5000 + 2); // "### flags", a blank line, 5000 details
+    expect(plan.annotations).toHaveLength(5000);
+  });
+});
+
+describe('fitOutput', () => {
+  test('leaves short text alone', () => {
+    expect(fitOutput('a\nb')).toBe('a\nb');
+  });
+  test('cuts at a line boundary', () => {
+    const text = Array.from({ length: 10 }, (_, i) => `line ${i}`).join('\n');
+    expect(fitOutput(text, 60)).toMatch(/^line 0\nline 1\n(?:line \d\n)*… \d more lines cut$/);
+    expect(Buffer.byteLength(fitOutput(text, 60))).toBeLessThanOrEqual(60);
+  });
+  test('one enormous line is cut inside', () => {
+    const out = fitOutput('x'.repeat(200_000));
+    expect(Buffer.byteLength(out)).toBeLessThanOrEqual(OUTPUT_LIMIT);
+    expect(out).toMatch(/… 1 more lines cut \(the first one in part\)$/);
+  });
+});
+
+describe('writeCheckRun', () => {
+  let fake: FakeGitHub;
+  let repo: FakeRepo;
+  let octokit: Octokit;
+  const sha = 'b'.repeat(40);
+  const now = new Date('2026-11-22T10:00:00Z');
+
+  beforeEach(() => {
+    nock.disableNetConnect();
+    fake = new FakeGitHub().install();
+    repo = fake.addRepo('octo', 'app');
+    octokit = new ProbotOctokit({ auth: { token: 'test' }, retry: { enabled: false }, throttle: { enabled: false } } as never) as Octokit;
+  });
+  afterEach(() => {
+    fake.uninstall();
+    expect(fake.problems).toEqual([]);
+  });
+
+  const target = (existing: ExistingCheckRun | null = null) => ({ owner: 'octo', repo: 'app', headSha: sha, checkName: 'merge-gate', existing, knownId: null, now });
+
+  function manyAnnotations(n: number): CheckRunPlan {
+    const details = Array.from({ length: n }, (_, i) => ({ message: `problem ${i}`, path: 'src/a.ts', line: i + 1 }));
+    return planCheckRun(verdict('fail', [rule({ rule: 'flags', outcome: 'fail', details })]), OPTIONS);
+  }
+
+  test('120 annotations: created with the first 50, then two PATCHes of 50 and 20', async () => {
+    const result = await writeCheckRun(octokit, target(), manyAnnotations(120));
+    expect(result).toMatchObject({ written: true, requests: 3 });
+    const writes = fake.apiRequests();
+    expect(writes.map((w) => w.operation)).toEqual([
+      'POST /repos/{owner}/{repo}/check-runs',
+      'PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}',
+      'PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}',
+    ]);
+    expect(writes.map((w) => (w.body as { output: { annotations: unknown[] } }).output.annotations.length)).toEqual([50, 50, 20]);
+    const [run] = fake.ourRuns(repo);
+    expect(run).toMatchObject({ name: 'merge-gate', headSha: sha, status: 'completed', conclusion: 'failure' });
+    expect(run.annotations).toHaveLength(120);
+    expect((writes[0].body as { completed_at: string }).completed_at).toBe('2026-11-22T10:00:00.000Z');
+  });
+
+  test('an unchanged verdict is not written; a changed one is PATCHed without repeating annotations already made', async () => {
+    const plan = manyAnnotations(3);
+    await writeCheckRun(octokit, target(), plan);
+    const run = fake.ourRuns(repo)[0];
+    const existing: ExistingCheckRun = { id: run.id, status: run.status, conclusion: run.conclusion, title: run.title, summary: run.summary, text: run.text, externalId: run.externalId };
+    expect(isUnchanged(existing, plan)).toBe(true);
+    fake.resetRequests();
+    expect(await writeCheckRun(octokit, target(existing), plan)).toEqual({ written: false, id: run.id, requests: 0 });
+    expect(fake.requests).toEqual([]);
+
+    const more = manyAnnotations(4);
+    await writeCheckRun(octokit, target(existing), more);
+    expect(fake.apiRequests().map((r) => r.operation)).toEqual(['PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}']);
+    expect(fake.ourRuns(repo)).toHaveLength(1);
+    expect(fake.ourRuns(repo)[0].annotations.map((a) => (a as { message: string }).message)).toEqual(['problem 0', 'problem 1', 'problem 2', 'problem 3']);
+  });
+
+  test('from completed back to in_progress (a freeze begins)', async () => {
+    await writeCheckRun(octokit, target(), planCheckRun(verdict('pass', []), OPTIONS));
+    const run = fake.ourRuns(repo)[0];
+    const existing: ExistingCheckRun = { id: run.id, status: run.status, conclusion: run.conclusion, title: run.title, summary: run.summary, text: run.text, externalId: run.externalId };
+    const wait = planCheckRun(verdict('wait', [rule({ rule: 'freeze', outcome: 'wait', reason: 'frozen until Mon 08:00' })], '2026-11-23T08:00:00Z'), OPTIONS);
+    await writeCheckRun(octokit, target(existing), wait);
+    const body = fake.apiRequests().at(-1)!.body as Record<string, unknown>;
+    expect(body).toMatchObject({ status: 'in_progress', external_id: 'next=2026-11-23T08:00:00Z' });
+    expect(body).not.toHaveProperty('conclusion');
+    expect(fake.ourRuns(repo)[0]).toMatchObject({ status: 'in_progress', conclusion: null });
+  });
+});
+
+describe('isUnchanged', () => {
+  const plan = planCheckRun(verdict('pass', [rule({ rule: 'reviews', outcome: 'pass' })]), OPTIONS);
+  const same: ExistingCheckRun = { id: 1, status: 'completed', conclusion: 'success', title: plan.title, summary: plan.summary, text: null, externalId: null };
+  test.each([
+    ['status', { status: 'in_progress' }],
+    ['conclusion', { conclusion: 'failure' }],
+    ['title', { title: 'other' }],
+    ['summary', { summary: 'other' }],
+    ['text', { text: 'other' }],
+    ['external id', { externalId: 'next=2030-01-01T00:00:00Z' }],
+  ])('a different %s is a change', (_what, change) => {
+    expect(isUnchanged(same, plan)).toBe(true);
+    expect(isUnchanged({ ...same, ...change }, plan)).toBe(false);
+  });
+  test('no existing run is a change', () => {
+    expect(isUnchanged(null, plan)).toBe(false);
+  });
+});

@@ -1,0 +1,227 @@
+// The keyed queue on its own, with jest's fake timers.
+import { afterEach, beforeEach, describe, expect, jest, test } from '@jest/globals';
+import { KeyedQueue, type QueueOptions } from '../../src/github/queue.js';
+import { systemClock, systemTimers } from '../../src/github/config.js';
+import { StaleReadError } from '../../src/github/errors.js';
+
+beforeEach(() => {
+  jest.useFakeTimers({ now: new Date('2026-11-22T10:00:00Z') });
+});
+afterEach(() => {
+  jest.useRealTimers();
+});
+
+function queue(options: Partial<QueueOptions> = {}): KeyedQueue {
+  return new KeyedQueue({
+    delayMs: 1000,
+    concurrency: 4,
+    retry: { attempts: 3, baseDelayMs: 1000, maxDelayMs: 10_000 },
+    // The app's real timers and clock: they look the globals up when called, so jest's fakes apply.
+    timers: systemTimers,
+    clock: systemClock,
+    ...options,
+  });
+}
+
+/** A job that records its runs and can be held open. */
+function recorder() {
+  const runs: Array<{ label: string; at: number }> = [];
+  let release: (() => void) | null = null;
+  let hold = false;
+  const job = (label: string) => async () => {
+    runs.push({ label, at: Date.now() });
+    if (hold) await new Promise<void>((r) => (release = r));
+  };
+  return {
+    runs,
+    job,
+    hold: () => (hold = true),
+    release: () => {
+      hold = false;
+      release?.();
+    },
+  };
+}
+
+describe('coalescing', () => {
+  test('twenty enqueues within a second run once, the newest job, after the delay', async () => {
+    const q = queue();
+    const r = recorder();
+    for (let i = 0; i < 20; i++) {
+      q.enqueue('pr#1', r.job(`event ${i}`));
+      await jest.advanceTimersByTimeAsync(45);
+    }
+    expect(r.runs).toEqual([]); // 900 ms in: not yet
+    await jest.advanceTimersByTimeAsync(100);
+    expect(r.runs.map((x) => x.label)).toEqual(['event 19']);
+    await q.idle();
+    expect(q.stats).toEqual({ enqueued: 20, runs: 1, retries: 0, failures: 0 });
+  });
+
+  test('the delay is from the first event, so a steady stream cannot starve the pull request', async () => {
+    const q = queue();
+    const r = recorder();
+    for (let i = 0; i < 50; i++) {
+      q.enqueue('pr#1', r.job(`event ${i}`));
+      await jest.advanceTimersByTimeAsync(100);
+    }
+    expect(r.runs.length).toBeGreaterThanOrEqual(4);
+    expect(r.runs.length).toBeLessThanOrEqual(5);
+  });
+
+  test('keys are independent', async () => {
+    const q = queue();
+    const r = recorder();
+    q.enqueue('pr#1', r.job('a'));
+    q.enqueue('pr#2', r.job('b'));
+    await jest.advanceTimersByTimeAsync(1000);
+    expect(r.runs.map((x) => x.label).sort()).toEqual(['a', 'b']);
+  });
+});
+
+describe('no overlap', () => {
+  test('events while a job runs give exactly one more run, after it, of the newest job', async () => {
+    const q = queue();
+    const r = recorder();
+    r.hold();
+    q.enqueue('pr#1', r.job('first'));
+    await jest.advanceTimersByTimeAsync(1000);
+    expect(r.runs.map((x) => x.label)).toEqual(['first']);
+    for (let i = 0; i < 5; i++) q.enqueue('pr#1', r.job(`during ${i}`));
+    await jest.advanceTimersByTimeAsync(5000);
+    expect(r.runs).toHaveLength(1); // still held: nothing overlaps
+    r.release();
+    await jest.advanceTimersByTimeAsync(1000);
+    expect(r.runs.map((x) => x.label)).toEqual(['first', 'during 4']);
+    await q.idle();
+    expect(q.size).toBe(0);
+  });
+
+  test('concurrency bounds jobs over all keys', async () => {
+    const q = queue({ concurrency: 2 });
+    let running = 0;
+    let most = 0;
+    const releases: Array<() => void> = [];
+    for (let i = 0; i < 5; i++) {
+      q.enqueue(`pr#${i}`, async () => {
+        running++;
+        most = Math.max(most, running);
+        await new Promise<void>((r) => releases.push(r));
+        running--;
+      });
+    }
+    await jest.advanceTimersByTimeAsync(1000);
+    expect(running).toBe(2);
+    while (releases.length) {
+      releases.shift()!();
+      await jest.advanceTimersByTimeAsync(0);
+    }
+    await q.idle();
+    expect(most).toBe(2);
+    expect(q.stats.runs).toBe(5);
+  });
+});
+
+describe('retries', () => {
+  const httpError = (status: number, headers: Record<string, string> = {}) => Object.assign(new Error(`HTTP ${status}`), { status, response: { headers } });
+
+  test('a 502 is retried with exponential backoff, bounded', async () => {
+    const errors: Array<{ attempt: number; retryInMs: number | null }> = [];
+    const q = queue({ onError: (_k, _e, info) => errors.push(info) });
+    const at: number[] = [];
+    q.enqueue('pr#1', async () => {
+      at.push(Date.now());
+      throw httpError(502);
+    });
+    await jest.advanceTimersByTimeAsync(60_000);
+    await q.idle();
+    const start = Date.parse('2026-11-22T10:00:00Z');
+    expect(at.map((t) => t - start)).toEqual([1000, 2000, 4000]); // delay, +1 s, +2 s
+    expect(errors).toEqual([
+      { attempt: 1, retryInMs: 1000 },
+      { attempt: 2, retryInMs: 2000 },
+      { attempt: 3, retryInMs: null },
+    ]);
+    expect(q.stats).toMatchObject({ runs: 3, retries: 2, failures: 1 });
+  });
+
+  test('retry-after from GitHub is honoured when longer than the backoff', async () => {
+    const q = queue();
+    const at: number[] = [];
+    let calls = 0;
+    q.enqueue('pr#1', async () => {
+      at.push(Date.now());
+      if (++calls === 1) throw httpError(429, { 'retry-after': '60' });
+    });
+    await jest.advanceTimersByTimeAsync(120_000);
+    expect(at[1] - at[0]).toBe(60_000);
+  });
+
+  test('a stale read is retried; a 404 is not', async () => {
+    const q = queue();
+    let stale = 0;
+    let missing = 0;
+    q.enqueue('a', async () => {
+      if (++stale === 1) throw new StaleReadError('moved');
+    });
+    q.enqueue('b', async () => {
+      missing++;
+      throw httpError(404);
+    });
+    await jest.advanceTimersByTimeAsync(10_000);
+    expect(stale).toBe(2);
+    expect(missing).toBe(1);
+  });
+
+  test('an event during the backoff does not cut it short', async () => {
+    const q = queue();
+    const at: number[] = [];
+    q.enqueue('pr#1', async () => {
+      at.push(Date.now());
+      throw httpError(500);
+    });
+    await jest.advanceTimersByTimeAsync(1000);
+    q.enqueue('pr#1', async () => void at.push(Date.now()));
+    await jest.advanceTimersByTimeAsync(999);
+    expect(at).toHaveLength(1);
+    await jest.advanceTimersByTimeAsync(1);
+    expect(at).toHaveLength(2);
+  });
+});
+
+describe('cancel and stop', () => {
+  test('cancel drops a pending run', async () => {
+    const q = queue();
+    const r = recorder();
+    q.enqueue('pr#1', r.job('x'));
+    q.cancel('pr#1');
+    await jest.advanceTimersByTimeAsync(5000);
+    expect(r.runs).toEqual([]);
+    await q.idle();
+  });
+
+  test('cancel during a run: it finishes and does not run again', async () => {
+    const q = queue();
+    const r = recorder();
+    r.hold();
+    q.enqueue('pr#1', r.job('x'));
+    await jest.advanceTimersByTimeAsync(1000);
+    q.enqueue('pr#1', r.job('y'));
+    q.cancel('pr#1');
+    r.release();
+    await jest.advanceTimersByTimeAsync(5000);
+    expect(r.runs.map((x) => x.label)).toEqual(['x']);
+    await q.idle();
+  });
+
+  test('stop empties the queue and refuses more', async () => {
+    const q = queue();
+    const r = recorder();
+    q.enqueue('pr#1', r.job('x'));
+    q.stop();
+    q.enqueue('pr#2', r.job('y'));
+    await jest.advanceTimersByTimeAsync(5000);
+    expect(r.runs).toEqual([]);
+    expect(jest.getTimerCount()).toBe(0);
+  });
+});
