@@ -23,6 +23,11 @@ function where(d: Detail): string {
   return d.line ? `${d.path}:${d.line}` : d.path;
 }
 
+/** One detail as the check run's text lists it: `` `path:line` message ``. */
+export function markdownDetail(d: Detail): string {
+  return `${where(d) ? `\`${where(d)}\` ` : ''}${d.message}`;
+}
+
 export interface RenderedMarkdown {
   title: string;
   /** The table, one row per rule. */
@@ -36,7 +41,7 @@ export function renderMarkdown(verdict: Verdict): RenderedMarkdown {
   const summary = [`**${MARK[verdict.outcome]} ${verdict.outcome}** — ${escapeCell(headline(verdict))}`, '', '| rule | result | measured |', '| --- | --- | --- |', ...rows].join('\n');
   const sections = verdict.results
     .filter((r) => r.details.length > 0)
-    .map((r) => [`### ${r.rule}`, '', ...r.details.map((d) => `- ${where(d) ? `\`${where(d)}\` ` : ''}${d.message}`)].join('\n'));
+    .map((r) => [`### ${r.rule}`, '', ...r.details.map((d) => `- ${markdownDetail(d)}`)].join('\n'));
   return { title: `${verdict.outcome}: ${headline(verdict)}`, summary, text: sections.join('\n\n') };
 }
 

@@ -1,8 +1,8 @@
 // The `merge-gate` check run (SPEC §3): one per head commit, created once and
 // then updated, never rewritten when nothing changed. The verdict is rendered
 // by the shared renderer, so the check says what `merge-gate check` prints.
-import { renderMarkdown } from '../render.js';
-import type { Detail, RuleResult, Verdict } from '../rules/types.js';
+import { markdownDetail, renderMarkdown } from '../render.js';
+import type { RuleResult, Verdict } from '../rules/types.js';
 import type { ExistingCheckRun, Octokit } from './facts.js';
 
 /** GitHub's limit for summary and text. Counted in UTF-8 bytes here, which is never more lenient. */
@@ -88,12 +88,6 @@ function conclusionOf(verdict: Verdict): { status: CheckRunPlan['status']; concl
   }
 }
 
-/** How the renderer lists a detail; an annotation already written shows up in the check's text like this. */
-function renderedDetail(d: Detail): string {
-  const where = d.line ? `${d.path}:${d.line}` : d.path;
-  return `\`${where}\` ${d.message}`;
-}
-
 function annotationsOf(verdict: Verdict, policyPath: string): Annotation[] {
   const out: Annotation[] = [];
   const annotate = (r: RuleResult) => r.outcome === 'fail' || r.outcome === 'wait';
@@ -177,10 +171,14 @@ export interface WriteResult {
 /** Create or update the check run; annotations go 50 a request. Writes nothing when nothing changed. */
 export async function writeCheckRun(octokit: Octokit, target: WriteTarget, plan: CheckRunPlan): Promise<WriteResult> {
   if (isUnchanged(target.existing, plan)) return { written: false, id: target.existing!.id, requests: 0 };
-  const id = target.existing?.id ?? target.knownId;
-  // Annotations accumulate on a run: ones an earlier write made (listed in its text) are not sent again.
+  // GitHub does not move a completed run back to in_progress: a verdict that goes
+  // back to waiting starts a new run on the head, which supersedes the old one
+  // (GitHub shows, and branch protection reads, the newest run of a name).
+  const reopen = target.existing?.status === 'completed' && plan.status !== 'completed';
+  const id = reopen ? null : (target.existing?.id ?? target.knownId);
+  // Annotations accumulate on a run: ones an earlier write made (listed in its text by the renderer) are not sent again.
   const earlier = target.existing?.text ?? '';
-  const annotations = id === null ? plan.annotations : plan.annotations.filter((a) => !earlier.includes(renderedDetail({ path: a.path, line: a.start_line, message: a.message })));
+  const annotations = id === null ? plan.annotations : plan.annotations.filter((a) => !earlier.includes(markdownDetail({ path: a.path, line: a.start_line, message: a.message })));
   const output = { title: plan.title, summary: plan.summary, text: plan.text };
   const state = {
     status: plan.status,

@@ -245,7 +245,7 @@ export class MergeGate {
     );
     if (result.written) {
       this.stats.writes++;
-      if (!source.existingCheckRun && result.id !== null) {
+      if (result.id !== null && result.id !== source.existingCheckRun?.id) {
         this.created.set(createdKey, result.id);
         if (this.created.size > 10_000) this.created.delete(this.created.keys().next().value!);
       }

@@ -24,7 +24,7 @@ fragment MergeGateHeadCommit on Commit {
   }
   checkSuites(first: 5, filterBy: { appId: $appId }) {
     nodes {
-      checkRuns(first: 1, filterBy: { checkName: $checkName }) {
+      checkRuns(first: 1, filterBy: { checkName: $checkName, checkType: LATEST }) {
         nodes { databaseId status conclusion title summary text externalId }
       }
     }
@@ -117,7 +117,7 @@ query MergeGateOpenPulls($owner: String!, $repo: String!, $after: String, $withC
             commit {
               oid
               checkSuites(first: 5, filterBy: { appId: $appId }) {
-                nodes { checkRuns(first: 1, filterBy: { checkName: $checkName }) { nodes { status externalId } } }
+                nodes { checkRuns(first: 1, filterBy: { checkName: $checkName, checkType: LATEST }) { nodes { status externalId } } }
               }
             }
           }

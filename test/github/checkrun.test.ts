@@ -148,16 +148,28 @@ describe('writeCheckRun', () => {
     expect(fake.ourRuns(repo)[0].annotations.map((a) => (a as { message: string }).message)).toEqual(['problem 0', 'problem 1', 'problem 2', 'problem 3']);
   });
 
-  test('from completed back to in_progress (a freeze begins)', async () => {
+  test('from completed back to in_progress (a freeze begins): a new run supersedes the completed one, which GitHub will not reopen', async () => {
     await writeCheckRun(octokit, target(), planCheckRun(verdict('pass', []), OPTIONS));
     const run = fake.ourRuns(repo)[0];
     const existing: ExistingCheckRun = { id: run.id, status: run.status, conclusion: run.conclusion, title: run.title, summary: run.summary, text: run.text, externalId: run.externalId };
     const wait = planCheckRun(verdict('wait', [rule({ rule: 'freeze', outcome: 'wait', reason: 'frozen until Mon 08:00' })], '2026-11-23T08:00:00Z'), OPTIONS);
-    await writeCheckRun(octokit, target(existing), wait);
-    const body = fake.apiRequests().at(-1)!.body as Record<string, unknown>;
-    expect(body).toMatchObject({ status: 'in_progress', external_id: 'next=2026-11-23T08:00:00Z' });
-    expect(body).not.toHaveProperty('conclusion');
-    expect(fake.ourRuns(repo)[0]).toMatchObject({ status: 'in_progress', conclusion: null });
+    const result = await writeCheckRun(octokit, target(existing), wait);
+    const last = fake.apiRequests().at(-1)!;
+    expect(last.operation).toBe('POST /repos/{owner}/{repo}/check-runs');
+    expect(last.body).toMatchObject({ head_sha: sha, status: 'in_progress', external_id: 'next=2026-11-23T08:00:00Z' });
+    expect(last.body).not.toHaveProperty('conclusion');
+    const runs = fake.ourRuns(repo);
+    expect(runs.map((r) => [r.status, r.conclusion])).toEqual([['completed', 'success'], ['in_progress', null]]);
+    expect(result.id).toBe(runs[1].id);
+  });
+
+  test('from in_progress to completed updates the same run', async () => {
+    await writeCheckRun(octokit, target(), planCheckRun(verdict('wait', [rule({ rule: 'freeze', outcome: 'wait' })], '2026-11-23T08:00:00Z'), OPTIONS));
+    const run = fake.ourRuns(repo)[0];
+    const existing: ExistingCheckRun = { id: run.id, status: run.status, conclusion: run.conclusion, title: run.title, summary: run.summary, text: run.text, externalId: run.externalId };
+    await writeCheckRun(octokit, target(existing), planCheckRun(verdict('pass', []), OPTIONS));
+    expect(fake.apiRequests().at(-1)!.operation).toBe('PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}');
+    expect(fake.ourRuns(repo).map((r) => [r.id, r.status, r.conclusion])).toEqual([[run.id, 'completed', 'success']]);
   });
 });
 

@@ -192,7 +192,15 @@ freeze:
     expect(fake.ourRuns(repo, pull.headSha)[0]).toMatchObject({ conclusion: 'success', externalId: 'next=2026-12-18T00:00:00.000Z' });
     await app.advance(30 * 60_000);
     await app.drain();
-    expect(fake.ourRuns(repo, pull.headSha)[0]).toMatchObject({ status: 'in_progress', conclusion: null });
+    // GitHub will not reopen a completed run: a new one supersedes it.
+    const runs = fake.ourRuns(repo, pull.headSha);
+    expect(runs.map((r) => [r.status, r.conclusion])).toEqual([['completed', 'success'], ['in_progress', null]]);
+    // And the next look, with nothing changed, finds the newest run and writes nothing.
+    fake.resetRequests();
+    await app.receive('pull_request', opened(repo, 8));
+    await app.drain();
+    expect(fake.count().writes).toBe(0);
+    expect(fake.ourRuns(repo, pull.headSha)).toHaveLength(2);
   });
 
   test('after a restart, timers come back from the check runs (no evaluation needed) and waiting checks are re-evaluated', async () => {

@@ -456,6 +456,10 @@ export class FakeGitHub {
       const run = repo.checkRuns.find((r) => r.id === Number(m![1]));
       if (!run) return json(404, { message: 'Not Found' });
       const b = body as Record<string, unknown> & { output?: Record<string, unknown> };
+      // GitHub keeps a completed run completed; moving it back is refused here so the app must not try.
+      if (run.status === 'completed' && b.status !== undefined && b.status !== 'completed') {
+        return json(422, { message: 'A completed check run cannot go back to ' + String(b.status) });
+      }
       if (b.status !== undefined) run.status = String(b.status);
       if (b.conclusion !== undefined) {
         run.conclusion = String(b.conclusion);
@@ -601,11 +605,12 @@ export class FakeGitHub {
         const apps = [...new Set(runs.map((r) => r.appId))].filter((id) => !args.filterBy?.appId || id === args.filterBy.appId);
         return connection(
           apps.map((appId) => ({
-            checkRuns: (a: { first?: number; filterBy?: { checkName?: string } }) =>
-              connection(
-                runs.filter((r) => r.appId === appId && (!a.filterBy?.checkName || r.name === a.filterBy.checkName)).map(runNode),
-                a,
-              ),
+            checkRuns: (a: { first?: number; filterBy?: { checkName?: string; checkType?: string } }) => {
+              const named = runs.filter((r) => r.appId === appId && (!a.filterBy?.checkName || r.name === a.filterBy.checkName));
+              // checkType LATEST: only the newest run of each name.
+              const shown = a.filterBy?.checkType === 'LATEST' ? named.filter((r) => !named.some((o) => o.name === r.name && o.id > r.id)) : named;
+              return connection(shown.map(runNode), a);
+            },
           })),
           args,
         );
