@@ -288,7 +288,8 @@ export function flagsRule(ctx: RuleContext): RuleResult {
   // Rules 1–3: the registry at the base against the registry at the head.
   let base: Registry | null = emptyRegistry();
   if (texts.base !== null) {
-    const parsed = parseRegistry(texts.base);
+    // An unchanged registry (the usual case) is parsed once.
+    const parsed: RegistryParse = texts.base === texts.head ? { ok: true, registry: head } : parseRegistry(texts.base);
     if (parsed.ok) base = parsed.registry;
     else {
       base = null;
