@@ -52,7 +52,8 @@ export async function checkCommand(args: string[], io: Io): Promise<number> {
   }
   const v = parsed.values;
 
-  const now = v.now === undefined ? DateTime.utc() : DateTime.fromISO(v.now, { setZone: true });
+  // An instant without an offset is UTC, never the machine's zone.
+  const now = v.now === undefined ? DateTime.utc() : DateTime.fromISO(v.now, { zone: 'utc', setZone: true });
   if (!now.isValid) return io.usage(`--now expects an ISO 8601 instant such as 2026-12-24T10:00:00Z, got ${JSON.stringify(v.now)}`);
   const approvals = count(v.approvals, '--approvals');
   const changesRequested = count(v['changes-requested'], '--changes-requested');

@@ -11,7 +11,6 @@ export interface GitFactsOptions {
   cwd: string;
   /** The branch the change would land on, e.g. `main` or `origin/main`. */
   base: string;
-  head?: string;
   labels?: string[];
   reviews?: Review[];
   checks?: CheckResult[];
@@ -73,7 +72,7 @@ export function parseChangedFiles(nameStatus: string, numstat: string): ChangedF
 
 export function gitFactsSource(options: GitFactsOptions): FactsSource {
   const { cwd } = options;
-  const headRev = options.head ?? 'HEAD';
+  const headRev = 'HEAD';
   let mergeBase = '';
   return {
     async load(needs: FactNeeds): Promise<PullRequestFacts> {
@@ -111,7 +110,8 @@ export function gitFactsSource(options: GitFactsOptions): FactsSource {
         const [base, head] = await Promise.all([gitShow(cwd, mergeBase, needs.registryPath), gitShow(cwd, headRev, needs.registryPath)]);
         facts.registry = { base, head };
       }
-      if (needs.gitattributes) facts.gitattributes = await gitShow(cwd, headRev, '.gitattributes');
+      // At the base, like the policy: a change cannot mark its own files generated to escape the count.
+      if (needs.gitattributes) facts.gitattributes = await gitShow(cwd, mergeBase, '.gitattributes');
       return facts;
     },
     async diff(): Promise<FileDiff[]> {

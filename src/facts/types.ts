@@ -84,7 +84,7 @@ export interface PullRequestFacts {
   diff?: FileDiff[];
   /** The flag registry's text at the base and at the head (null: the file does not exist). */
   registry?: { base: string | null; head: string | null };
-  /** `.gitattributes` at the head (null: none). */
+  /** `.gitattributes` at the base (null: none): a change cannot mark its own files generated. */
   gitattributes?: string | null;
   checks?: CheckResult[];
 }

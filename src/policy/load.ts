@@ -63,6 +63,10 @@ export function parseYaml(text: string, file: string): ParsedYaml {
   if (errors.length === 0) {
     try {
       value = doc.toJS({ maxAliasCount: 100 });
+      if (isCyclic(value)) {
+        errors.push({ file, line: 1, column: 1, path: '', message: 'YAML error: an alias refers to a node that contains it (a recursive alias)' });
+        value = null;
+      }
     } catch (err) {
       errors.push({ file, line: 1, column: 1, path: '', message: `YAML error: ${(err as Error).message}` });
     }
@@ -106,7 +110,7 @@ export function loadPolicyText(text: string, file = DEFAULT_POLICY_PATH): LoadRe
  */
 export function loadPolicyObject(raw: unknown, file = DEFAULT_POLICY_PATH, locate: Locator = () => null): LoadResult {
   try {
-    return validate(normalize(raw ?? {}), file, locate);
+    return validate(raw ?? {}, file, locate);
   } catch (err) {
     // Fail closed with words, never a crash: a bug here must still block, not pass.
     return { ok: false, errors: [{ file, line: 1, column: 1, path: '', message: `internal error while validating the policy: ${(err as Error).message}` }] };
@@ -210,20 +214,17 @@ function hasPath(value: unknown, path: readonly PathSegment[]): boolean {
 /** Merge `top` over `base`: mappings merge key by key; lists and scalars in `top` replace. */
 export function mergeUnder(base: unknown, top: unknown): unknown {
   if (!isPlainObject(base) || !isPlainObject(top)) return top === undefined ? base : top;
-  const out: Record<string, unknown> = { ...base };
+  // No prototype: a key named `__proto__` stays a key (and is then reported as unknown).
+  const out: Record<string, unknown> = Object.assign(Object.create(null), base);
   for (const [k, v] of Object.entries(top)) out[k] = k in base ? mergeUnder(base[k], v) : v;
   return out;
 }
 
-/**
- * js-yaml (which Probot's config loader uses) turns `2026-12-18` into a Date;
- * give the schema back the text the author wrote, in UTC as js-yaml read it.
- */
-function normalize(value: unknown): unknown {
-  if (value instanceof Date) {
-    return Number.isNaN(value.getTime()) ? String(value) : value.toISOString().slice(0, 16).replace('T', ' ');
-  }
-  if (Array.isArray(value)) return value.map(normalize);
-  if (isPlainObject(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, normalize(v)]));
-  return value;
+function isCyclic(value: unknown, path = new Set<unknown>()): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  if (path.has(value)) return true;
+  path.add(value);
+  const cyclic = Object.values(value).some((v) => isCyclic(v, path));
+  path.delete(value);
+  return cyclic;
 }

@@ -2,6 +2,7 @@
 // validation and the JSON Schema printed by `merge-gate schema` all come from
 // here, so they cannot drift apart.
 import { z } from 'zod';
+import isSafeRegex from 'safe-regex2';
 import { globProblem } from './glob.js';
 import { parseLocalDateTime, parseWeeklyPoint, isValidZone } from './time.js';
 
@@ -34,7 +35,8 @@ const glob = () =>
 const globList = () => z.array(glob(), { error: expected('a list of globs') });
 
 const LOCAL_DATE_TIME = /^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}$/;
-const WEEKLY_POINT = /^\s*(mon|tue|wed|thu|fri|sat|sun)[a-z]*\s+\d{1,2}:\d{2}\s*$/i;
+// No flags: the JSON Schema `pattern` carries the source only. The weekday's name is checked below.
+const WEEKLY_POINT = /^\s*[A-Za-z]{3,9}\s+\d{1,2}:\d{2}\s*$/;
 
 const localDateTime = () =>
   z
@@ -79,7 +81,7 @@ const window = z
     else if (!oneOff && !w.weekly) ctx.addIssue({ code: 'custom', message: 'a window needs from and to, or weekly' });
     else if (oneOff && w.from === undefined) ctx.addIssue({ code: 'custom', path: ['from'], message: 'a one-off window needs from' });
     else if (oneOff && w.to === undefined) ctx.addIssue({ code: 'custom', path: ['to'], message: 'a one-off window needs to' });
-    else if (w.weekly && parseWeeklyPoint(w.weekly.from) && sameWeeklyPoint(w.weekly.from, w.weekly.to)) {
+    else if (w.weekly && emptyWeeklySpan(w.weekly.from, w.weekly.to)) {
       ctx.addIssue({ code: 'custom', path: ['weekly', 'to'], message: 'must differ from weekly.from (the span would be empty)' });
     }
     // Both are wall-clock times in one zone, so their text orders them.
@@ -88,10 +90,13 @@ const window = z
     }
   });
 
-function sameWeeklyPoint(a: string, b: string): boolean {
+/** A weekly span from `a` to `b` that holds no time: the same instant of the week, short of a whole week ("mon 00:00" to "sun 24:00"). */
+function emptyWeeklySpan(a: string, b: string): boolean {
   const [pa, pb] = [parseWeeklyPoint(a), parseWeeklyPoint(b)];
-  // Written the same: an empty span. ("mon 00:00" to "sun 24:00" is the whole week.)
-  return pa !== null && pb !== null && pa.weekday === pb.weekday && pa.minutes === pb.minutes;
+  if (!pa || !pb) return false;
+  const week = 7 * 1440;
+  const [ma, mb] = [(pa.weekday - 1) * 1440 + pa.minutes, (pb.weekday - 1) * 1440 + pb.minutes];
+  return ma % week === mb % week && mb - ma !== week;
 }
 
 const regexSource = (needsFlagGroup: boolean) =>
@@ -107,6 +112,10 @@ const regexSource = (needsFlagGroup: boolean) =>
     }
     if (needsFlagGroup && !(re.exec('')?.groups && 'flag' in re.exec('')!.groups!)) {
       ctx.addIssue({ code: 'custom', message: 'the regular expression needs a named group `flag`, e.g. (?<flag>[a-z0-9-]+)' });
+    }
+    // It runs over every added line of every pull request, in the app's one thread.
+    if (!isSafeRegex(value)) {
+      ctx.addIssue({ code: 'custom', message: 'the regular expression nests repetitions (like (a+)+) and can take exponential time; rewrite it without nested quantifiers' });
     }
   });
 
@@ -184,7 +193,7 @@ export const PolicyFileSchema = z
   .strictObject({
     version: z.literal(1, { error: (iss) => `unsupported version ${describeInput(iss.input)}; this merge-gate reads version 1` }).optional(),
     preset: text().optional().meta({ description: 'A bundled preset (policies/NAME.yml) merged under this file; "none" for no defaults' }),
-    branches: globList().optional().meta({ description: 'Base branches that are gated (globs); others are ignored. Absent: every branch' }),
+    branches: globList().min(1, { error: 'an empty list gates no branch; remove the key to gate every branch' }).optional().meta({ description: 'Base branches that are gated (globs); others are ignored. Absent: every branch' }),
     reviews: ReviewsSchema.optional(),
     size: SizeSchema.optional(),
     freeze: FreezeSchema.optional(),

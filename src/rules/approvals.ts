@@ -7,7 +7,7 @@ import { required } from './context.js';
 export interface ReviewTally {
   /** Reviewers whose standing opinion is an approval that counts. */
   approvers: string[];
-  /** Reviewers whose standing opinion is "changes requested" (author and bots excluded as for approvals). */
+  /** Reviewers whose standing opinion is "changes requested" (the author excluded; bots included). */
   changesRequested: string[];
   /** Approvals that do not count because they were given on an older commit (`fresh`). */
   stale: string[];
@@ -33,11 +33,10 @@ export function tallyReviews(policy: Pick<ReviewsPolicy, 'fresh' | 'ignore_bots'
   for (const [login, { review, author: reviewer }] of latest) {
     if (login === author) continue; // the author never counts
     if (review.state === 'DISMISSED') continue; // a dismissal clears the earlier opinion
-    if (reviewer.bot && ignore_bots) {
-      if (review.state === 'APPROVED') tally.bots.push(reviewer.login);
-      continue;
-    }
+    // A standing "changes requested" blocks whoever gave it, a bot (a security scanner) included;
+    // ignore_bots is about approvals only.
     if (review.state === 'CHANGES_REQUESTED') tally.changesRequested.push(reviewer.login);
+    else if (reviewer.bot && ignore_bots) tally.bots.push(reviewer.login);
     else if (fresh && review.commitSha !== facts.head.sha) tally.stale.push(reviewer.login);
     else tally.approvers.push(reviewer.login);
   }

@@ -253,10 +253,6 @@ export function flagsRule(ctx: RuleContext): RuleResult {
     details,
   });
 
-  if (texts.head === null && texts.base === null && refs.length === 0) {
-    return { rule: 'flags', outcome: 'pass', reason: `no flag registry (${registryPath}) and no flags referenced`, details: [] };
-  }
-
   // The head registry: what the pull request would land.
   let head: Registry;
   if (texts.head === null) head = emptyRegistry();

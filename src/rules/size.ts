@@ -108,20 +108,25 @@ function isPureRename(file: ChangedFile): boolean {
 }
 
 /**
- * A change whose old and new text are the same once all whitespace (line breaks
- * included) is removed, compared hunk by hunk with the context lines, so moving
- * code past other code is not whitespace. The hunks must account for every
- * counted addition and deletion (a truncated or missing patch, a binary file or
- * a mode change cannot be verified), and there must be at least one changed line.
- * `content` is the line itself, without parse-diff's "+"/"-"/" " marker (src/facts/diff.ts).
+ * A change whose old and new text are the same once whitespace (line breaks
+ * included) is dropped wherever it does not separate two words: re-indenting
+ * and re-wrapping are whitespace, `return x` → `returnx` is not. Compared hunk by hunk with the
+ * context lines, so moving code past other code is not whitespace. The hunks
+ * must account for every counted addition and deletion (a truncated or missing
+ * patch, a binary file or a mode change cannot be verified), and there must be
+ * at least one changed line. Caveat, documented: in a language where
+ * indentation is syntax (Python, YAML), re-indenting can change meaning.
+ * `content` is the line itself, without the diff's "+"/"-"/" " marker (src/facts/diff.ts).
  */
 function isWhitespaceOnly(file: ChangedFile, diff: FileDiff | undefined): boolean {
   if (!diff) return false;
-  const text = (l: DiffLine) => l.content.replace(/\s+/g, '');
+  const words = (l: DiffLine) => l.content.trim().replace(/\s+/g, ' ');
+  // Whitespace only separates words: where one side is punctuation it can come and go.
+  const tokens = (parts: string[]) => parts.join(' ').replace(/ (?=\W)|(?<=\W) /g, '');
   let adds = 0;
   let dels = 0;
-  let oldText = '';
-  let newText = '';
+  const oldText: string[] = [];
+  const newText: string[] = [];
   let lastOld: number | undefined;
   let lastNew: number | undefined;
   for (const line of diff.lines) {
@@ -131,19 +136,21 @@ function isWhitespaceOnly(file: ChangedFile, diff: FileDiff | undefined): boolea
       (line.oldLine !== undefined && lastOld !== undefined && line.oldLine !== lastOld + 1) ||
       (line.newLine !== undefined && lastNew !== undefined && line.newLine !== lastNew + 1);
     if (jumped) {
-      oldText += '\n';
-      newText += '\n';
+      oldText.push('\n');
+      newText.push('\n');
     }
     if (line.oldLine !== undefined) lastOld = line.oldLine;
     if (line.newLine !== undefined) lastNew = line.newLine;
-    const t = text(line);
-    if (line.type === 'add') { adds++; newText += t; }
-    else if (line.type === 'del') { dels++; oldText += t; }
-    else { oldText += t; newText += t; }
+    const t = words(line);
+    if (line.type === 'add') adds++;
+    else if (line.type === 'del') dels++;
+    if (t === '') continue; // blank lines are whitespace
+    if (line.type !== 'add') oldText.push(t);
+    if (line.type !== 'del') newText.push(t);
   }
   if (adds + dels === 0) return false;
   if (adds !== file.additions || dels !== file.deletions) return false;
-  return oldText === newText;
+  return tokens(oldText) === tokens(newText);
 }
 
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;

@@ -81,6 +81,36 @@ describe('merge-gate check', () => {
     expect(run.code).toBe(1);
   });
 
+  it('fails (exit 1) while someone requests changes, however many approve', () => {
+    const run = runCli(['check', ...passing, '--changes-requested', '1', '--now', WEDNESDAY], repoWithChange(10).dir);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/^reviews\s+fail\s+changes requested by @requester-1; 2 \/ 2 approvals$/m);
+  });
+
+  it('--label: the freeze exception label with enough approvals lands during a freeze', () => {
+    const policy = POLICY.replace('checks:', '  exception: { label: freeze-exception, required: 2 }\nchecks:');
+    const dir = repoWithChange(10, policy).dir;
+    expect(runCli(['check', ...passing, '--now', SATURDAY], dir).code).toBe(3);
+    const run = runCli(['check', ...passing, '--label', 'freeze-exception', '--now', SATURDAY], dir);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^freeze\s+pass\s+.*freeze-exception/m);
+  });
+
+  it('--now without an offset is UTC, whatever the machine\'s zone', () => {
+    // Friday 15:30 UTC is outside the freeze (it starts at 16:00 London = 16:00 UTC in November).
+    const dir = repoWithChange(10).dir;
+    expect(runCli(['check', ...passing, '--now', '2026-11-27T15:30:00'], dir, { TZ: 'Pacific/Kiritimati' }).code).toBe(0);
+    expect(runCli(['check', ...passing, '--now', '2026-11-27T16:30:00'], dir, { TZ: 'Pacific/Kiritimati' }).code).toBe(3);
+  });
+
+  it('a change cannot mark its own files linguist-generated to escape the size limit', () => {
+    repoWithChange(150);
+    repo.commit('escape', { '.gitattributes': '* linguist-generated\n' });
+    const run = runCli(['check', ...passing, '--now', WEDNESDAY], repo.dir);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/^size\s+fail\s+151 \/ 100 lines, 1 file excluded$/m);
+  });
+
   it('exits 2 on a policy error, with line and column', () => {
     const run = runCli(['check', ...passing, '--now', WEDNESDAY], repoWithChange(10, 'size:\n  max_lines: many\n').dir);
     expect(run.code).toBe(2);

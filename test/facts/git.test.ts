@@ -35,7 +35,8 @@ describe('facts from a local git repository', () => {
     expect(byPath['new-name.txt']).toMatchObject({ status: 'renamed', previousPath: 'old-name.txt', additions: 0, deletions: 0 });
     expect(byPath['image.bin']).toMatchObject({ status: 'added', additions: 0, deletions: 0 });
     expect(facts.registry).toEqual({ base: 'flags: {}\n', head: 'flags:\n  x-y-z: { default: false, lifecycle: experimental }\n' });
-    expect(facts.gitattributes).toBe('gen/** linguist-generated\n');
+    // Added by the change itself, so it does not count: .gitattributes is read at the base.
+    expect(facts.gitattributes).toBeNull();
     expect(facts.base.ref).toBe('main');
     expect(facts.head.ref).toBe('topic');
     expect(facts.author.login).toBe('alice');

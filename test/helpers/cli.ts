@@ -13,8 +13,8 @@ export interface CliRun {
   stderr: string;
 }
 
-export function runCli(args: string[], cwd = ROOT): CliRun {
-  const env = { ...process.env, NODE_OPTIONS: '' };
+export function runCli(args: string[], cwd = ROOT, extraEnv: Record<string, string> = {}): CliRun {
+  const env = { ...process.env, NODE_OPTIONS: '', ...extraEnv };
   const result = spawnSync(process.execPath, ['--import', TSX, ENTRY, ...args], { cwd, env, encoding: 'utf8', timeout: 60_000 });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }

@@ -371,9 +371,15 @@ describe('flagsRule: rules 5 and 6, references in added lines', () => {
 });
 
 describe('flagsRule: missing registries', () => {
-  it('no registry at the base or the head and no references → pass, even for a feature', () => {
+  it('no registry at the base or the head and no references → pass', () => {
+    const result = run({ base: null, head: null, files: [changed('src/a.ts', 1, 0)], diff: [added('src/a.ts', ['x'])] });
+    expect(result).toMatchObject({ rule: 'flags', outcome: 'pass', reason: 'no violations (0 flags referenced)' });
+  });
+
+  it('no registry anywhere does not excuse a feature from landing dark (rule 4)', () => {
     const result = run({ base: null, head: null, labels: ['feature'], files: [changed('src/new.ts', 1, 0, { status: 'added' })], diff: [added('src/new.ts', ['x'])] });
-    expect(result).toEqual({ rule: 'flags', outcome: 'pass', reason: 'no flag registry (flags.yml) and no flags referenced', details: [] });
+    expect(result.outcome).toBe('fail');
+    expect(result.details.map((d) => d.message).join('\n')).toMatch(/feature label but adds no reference/);
   });
 
   it('no registry anywhere but a reference → the flag is unknown', () => {
@@ -456,8 +462,9 @@ describe('flagsRule: an invalid registry', () => {
   });
 });
 
-describe('flagsRule: performance', () => {
-  it('scans a diff of 100,000 added lines in well under 100 ms', () => {
+describe('flagsRule: a large diff', () => {
+  // Its speed is measured in bench/gate.ts, not asserted here.
+  it('scans 100,000 added lines and finds the one flag they reference', () => {
     const files: ChangedFile[] = [];
     const diff: FileDiff[] = [];
     for (let f = 0; f < 100; f++) {
@@ -466,15 +473,6 @@ describe('flagsRule: performance', () => {
       files.push(changed(`src/mod${f}.ts`, 1000, 0, { status: 'added' }));
     }
     expect(diff.reduce((n, d) => n + d.lines.length, 0)).toBe(100_000);
-    run({ files, diff }); // warm up
-    const times: number[] = [];
-    let result: RuleResult | null = null;
-    for (let i = 0; i < 3; i++) {
-      const start = performance.now();
-      result = run({ files, diff });
-      times.push(performance.now() - start);
-    }
-    expect(result!.reason).toBe('no violations (1 flag referenced)');
-    expect(Math.min(...times)).toBeLessThan(100);
+    expect(run({ files, diff }).reason).toBe('no violations (1 flag referenced)');
   });
 });

@@ -39,6 +39,8 @@ describe('reviewsRule', () => {
     ["the author's own approval is ignored", TWO, () => [review(AUTHOR, 'APPROVED'), review('alice', 'APPROVED')], { outcome: 'fail', reason: '1 / 2 approvals' }],
     ['a bot approval is ignored', TWO, () => [review('renovate[bot]', 'APPROVED'), review('alice', 'APPROVED')],
       { outcome: 'fail', reason: '1 / 2 approvals', details: /@renovate\[bot\] is a bot/ }],
+    ['a bot\'s standing "changes requested" blocks even with ignore_bots', TWO, () => [review('scanner[bot]', 'CHANGES_REQUESTED'), review('alice', 'APPROVED'), review('bob', 'APPROVED')],
+      { outcome: 'fail', reason: 'changes requested by @scanner[bot]; 2 / 2 approvals' }],
     ['a bot approval counts with ignore_bots: false', TWO.replace('ignore_bots: true', 'ignore_bots: false'), () => [review('renovate[bot]', 'APPROVED'), review('alice', 'APPROVED')],
       { outcome: 'pass', reason: '2 / 2 approvals (@alice, @renovate[bot])' }],
     ['an approval on an older commit does not count with fresh: true', TWO, () => [review('alice', 'APPROVED'), review('carol', 'APPROVED', { commitSha: OLD_SHA })],

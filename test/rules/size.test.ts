@@ -86,6 +86,7 @@ describe('mechanicalCheck', () => {
   const reindent = hunks('src/indent.ts', [' function f() {', '-  return 1;', '+    return 1;', ' }']);
   const reflow = hunks('src/reflow.ts', [' x', '-call(a, b, c);', '+call(', '+  a,', '+  b,', '+  c', '+);', ' y']);
   const reflowComma = hunks('src/comma.ts', [' x', '-call(a, b, c);', '+call(', '+  a,', '+  b,', '+  c,', '+);', ' y']);
+  const joined = hunks('src/joined.ts', [' a', '-return x;', '+returnx;', ' b']);
   const trailing = hunks('src/trailing.ts', ['-let a = 1;   ', '-\t', '+let a = 1;', ' end']);
   const contentEdit = hunks('src/edit.ts', [' a', '-return 1;', '+return 2;', ' b']);
   const moved = hunks('src/moved.ts', ['-first();', ' second();', '+first();']);
@@ -104,6 +105,7 @@ describe('mechanicalCheck', () => {
     ['whitespace-only change: re-indentation', { labels: label, files: [changedFromHunks(reindent)], diff: [reindent] }, { claimed: true, verified: true, offenders: [] }],
     ['whitespace-only change: a line split over several', { labels: label, files: [changedFromHunks(reflow)], diff: [reflow] }, { claimed: true, verified: true, offenders: [] }],
     ['whitespace-only change: trailing blanks and a blank line removed', { labels: label, files: [changedFromHunks(trailing)], diff: [trailing] }, { claimed: true, verified: true, offenders: [] }],
+    ['joining two words is not whitespace-only', { labels: label, files: [changedFromHunks(joined)], diff: [joined] }, { claimed: true, verified: false, offenders: ['src/joined.ts'] }],
     ['a reflow that adds a trailing comma is not whitespace-only', { labels: label, files: [changedFromHunks(reflowComma)], diff: [reflowComma] }, { claimed: true, verified: false, offenders: ['src/comma.ts'] }],
     ['content change', { labels: label, files: [changedFromHunks(contentEdit)], diff: [contentEdit] }, { claimed: true, verified: false, offenders: ['src/edit.ts'] }],
     ['a line moved past another line is not whitespace', { labels: label, files: [changedFromHunks(moved)], diff: [moved] }, { claimed: true, verified: false, offenders: ['src/moved.ts'] }],
@@ -218,7 +220,7 @@ describe('sizeRule', () => {
     expect(result.details.some((d) => d.message.includes('mechanical'))).toBe(true);
   });
 
-  it('evaluates 3,000 files / 100,000 lines, mechanical claim included, well under a second', () => {
+  it('evaluates 3,000 files / 100,000 lines, mechanical claim included, correctly (its speed is in bench/)', () => {
     const files = [];
     const diff: FileDiff[] = [];
     for (let i = 0; i < 3000; i++) {
@@ -239,11 +241,9 @@ describe('sizeRule', () => {
     expect(total).toBeGreaterThanOrEqual(100_000);
     const gitattributes = Array.from({ length: 50 }, (_, i) => `gen${i}/** linguist-generated\n*.gen${i}.ts linguist-generated`).join('\n');
     const facts = makeFacts({ labels: ['mechanical'], files, diff, gitattributes });
-    const started = performance.now();
+    // Latency is measured in bench/, not asserted here.
     const result = sizeRule(ctx(P, facts));
-    const elapsed = performance.now() - started;
     expect(result.outcome).toBe('pass');
     expect(result.reason).toMatch(/verified mechanical/);
-    expect(elapsed).toBeLessThan(500);
   });
 });
