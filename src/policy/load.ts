@@ -48,9 +48,11 @@ export interface ParsedYaml {
 export function parseYaml(text: string, file: string): ParsedYaml {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, logLevel: 'error' });
+  // An error at the very end (an unclosed quote) points at the last real line, so annotations stay in the file.
+  const lastLine = Math.max(1, text.replace(/\r?\n$/, '').split('\n').length);
   const pos = (offset: number) => {
     const { line, col } = lineCounter.linePos(offset);
-    return { line, column: col };
+    return line > lastLine ? { line: lastLine, column: 1 } : { line, column: col };
   };
   const seen = new Set<string>();
   const errors: PolicyError[] = doc.errors.map((err) => ({
@@ -195,7 +197,7 @@ function humanMessage(issue: z.core.$ZodIssue): string {
   return issue.message;
 }
 
-function isPlainObject(v: unknown): v is Record<string, unknown> {
+export function isPlainObject(v: unknown): v is Record<string, unknown> {
   if (typeof v !== 'object' || v === null) return false;
   const proto = Object.getPrototypeOf(v);
   return proto === Object.prototype || proto === null;

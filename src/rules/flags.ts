@@ -4,9 +4,8 @@
 // scans the pull request's added lines for flag references.
 //
 // Decisions where the SPEC is silent (documented in one place):
-// - A missing registry at the base is an empty one. A missing registry at the
-//   head is an empty one too, except that a repository with no registry at
-//   either end whose pull request references no flag passes (nothing to check).
+// - A missing registry, at the base or the head, is an empty one: references
+//   then name unknown flags, and a feature must still land dark (rule 4).
 // - A registry at the base that cannot be read makes the base-vs-head rules
 //   (1–3) impossible; they are skipped with a note and rules 4–6 still apply,
 //   so the pull request that repairs the registry can land. A registry at the
@@ -21,11 +20,11 @@
 // - New files under feature_paths (rule 4) are files with status added or copied.
 // - The registry file's own added lines are not scanned for references.
 // - Labels compare case-insensitively, as GitHub treats them.
-import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import type { ChangedFile, FileDiff } from '../facts/types.js';
 import type { FlagsPolicy, Policy } from '../policy/schema.js';
 import { compileGlobs } from '../policy/glob.js';
 import { closest } from '../policy/suggest.js';
+import { isPlainObject, parseYaml } from '../policy/load.js';
 import { required, type RuleContext } from './context.js';
 import type { Detail, RuleResult } from './types.js';
 
@@ -63,103 +62,59 @@ const emptyRegistry = (): Registry => ({ flags: new Map(), flagsLine: null });
 
 /** Parse and validate a flag registry's text (SPEC §2 flags). Never throws. */
 export function parseRegistry(text: string): RegistryParse {
-  const lineCounter = new LineCounter();
-  let doc: Document;
-  try {
-    doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
-  } catch (err) {
-    return { ok: false, errors: [{ line: 1, column: 1, message: `YAML error: ${(err as Error).message}` }] };
-  }
-  // Errors at the very end of the text (an unclosed quote) point at the last real line, for annotations.
-  const lastLine = Math.max(1, text.replace(/\r?\n$/, '').split('\n').length);
-  const pos = (offset: number | undefined) => {
-    if (offset === undefined) return { line: 1, column: 1 };
-    const { line, col } = lineCounter.linePos(offset);
-    return line > lastLine ? { line: lastLine, column: 1 } : { line, column: col };
-  };
-  if (doc.errors.length > 0) {
-    return {
-      ok: false,
-      errors: doc.errors.map((e) => ({
-        ...pos(e.pos[0]),
-        message: `YAML syntax error: ${e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}`,
-      })),
-    };
-  }
+  // The same YAML reading as the policy file: syntax errors, positions, recursive aliases.
+  const parsed = parseYaml(text, 'registry');
+  if (parsed.errors.length > 0) return { ok: false, errors: parsed.errors.map(({ line, column, message }) => ({ line, column, message })) };
   const errors: RegistryError[] = [];
-  const at = (node: Node | null | undefined) => pos(node?.range?.[0]);
-  const fail = (node: Node | null | undefined, message: string) => errors.push({ ...at(node), message });
-  const deref = (node: unknown): Node | null => {
-    let n = node as Node | null | undefined;
-    for (let i = 0; i < 100 && n && isAlias(n); i++) n = n.resolve(doc) as Node | undefined;
-    return n ?? null;
-  };
-  const isNull = (n: Node | null) => n === null || (isScalar(n) && n.value === null);
-  const keyText = (k: unknown) => (isScalar(k) ? String(k.value) : null);
+  const at = (path: readonly (string | number)[], where: 'key' | 'value' = 'key') => parsed.locate(path, where) ?? { line: 1, column: 1 };
+  const fail = (path: readonly (string | number)[], where: 'key' | 'value', message: string) => errors.push({ ...at(path, where), message });
 
   const registry = emptyRegistry();
-  const root = deref(doc.contents);
-  if (isNull(root)) return { ok: true, registry }; // an empty file is an empty registry
-  if (!isMap(root)) {
-    fail(root, 'expected a mapping with a top-level `flags:` key');
+  const root = parsed.value;
+  if (root === null || root === undefined) return { ok: true, registry }; // an empty file is an empty registry
+  if (!isPlainObject(root)) {
+    fail([], 'value', 'expected a mapping with a top-level `flags:` key');
     return { ok: false, errors };
   }
-  const flagsPair = root.items.find((p) => keyText(p.key) === 'flags');
-  if (!flagsPair) return { ok: true, registry };
-  registry.flagsLine = at(flagsPair.key as Node).line;
-  const flagsNode = deref(flagsPair.value);
-  if (isNull(flagsNode)) return { ok: true, registry };
-  if (!isMap(flagsNode)) {
-    fail(flagsNode, 'flags: expected a mapping of flag name to {default, lifecycle, owner, description, deprecated_since}');
+  if (!Object.prototype.hasOwnProperty.call(root, 'flags')) return { ok: true, registry };
+  registry.flagsLine = at(['flags']).line;
+  const flags = root.flags;
+  if (flags === null) return { ok: true, registry };
+  if (!isPlainObject(flags)) {
+    fail(['flags'], 'value', 'flags: expected a mapping of flag name to {default, lifecycle, owner, description, deprecated_since}');
     return { ok: false, errors };
   }
-  for (const pair of flagsNode.items) {
-    const keyNode = pair.key as Node;
-    const name = keyText(keyNode);
-    if (name === null || name === '') {
-      fail(keyNode, 'flag names must be non-empty strings');
+  for (const [name, value] of Object.entries(flags)) {
+    const path = ['flags', name];
+    if (name === '') {
+      fail(path, 'key', 'flag names must be non-empty strings');
       continue;
     }
-    const where = at(keyNode);
-    const value = deref(pair.value);
-    if (!isMap(value)) {
-      fail(value ?? keyNode, `flags.${name}: expected a mapping with at least \`lifecycle\` (experimental, supported or deprecated)`);
+    if (!isPlainObject(value)) {
+      fail(path, value === null ? 'key' : 'value', `flags.${name}: expected a mapping with at least \`lifecycle\` (experimental, supported or deprecated)`);
       continue;
     }
-    const entry: FlagEntry = { name, lifecycle: 'experimental', default: null, owner: null, description: null, ...where };
-    let lifecycleSeen = false;
+    const entry: FlagEntry = { name, lifecycle: 'experimental', default: null, owner: null, description: null, ...at(path) };
     let ok = true;
-    for (const field of value.items) {
-      const key = keyText(field.key);
-      const node = deref(field.value);
-      if (key === null || !(FLAG_KEYS as readonly string[]).includes(key)) {
-        const hint = key === null ? null : closest(key, FLAG_KEYS);
-        fail(field.key as Node, `flags.${name}: unknown key ${JSON.stringify(key ?? String(field.key))}${hint ? `; did you mean "${hint}"?` : ''} (allowed: ${FLAG_KEYS.join(', ')})`);
-        ok = false;
-        continue;
-      }
-      if (node !== null && !isScalar(node)) {
-        fail(node, `flags.${name}.${key}: expected a single value, got ${isSeq(node) ? 'a list' : 'a mapping'}`);
-        ok = false;
-        continue;
-      }
-      const v = node === null ? null : (node.value as unknown);
-      if (key === 'lifecycle') {
-        lifecycleSeen = true;
-        if (typeof v !== 'string' || !(LIFECYCLES as readonly string[]).includes(v)) {
-          fail(node ?? (field.key as Node), `flags.${name}.lifecycle: expected one of ${LIFECYCLES.join(', ')}, got ${describe(v)}`);
-          ok = false;
-        } else entry.lifecycle = v as Lifecycle;
-      } else if (key === 'default') {
-        if (v !== null && typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') {
-          fail(node, `flags.${name}.default: expected true, false, a number, a string or null, got ${describe(v)}`);
-          ok = false;
-        } else entry.default = v as FlagEntry['default'];
-      } else if (key === 'owner') entry.owner = v;
+    const problem = (key: string, where: 'key' | 'value', message: string) => {
+      fail([...path, key], where, message);
+      ok = false;
+    };
+    for (const [key, v] of Object.entries(value)) {
+      if (!(FLAG_KEYS as readonly string[]).includes(key)) {
+        const hint = closest(key, FLAG_KEYS);
+        problem(key, 'key', `flags.${name}: unknown key ${JSON.stringify(key)}${hint ? `; did you mean "${hint}"?` : ''} (allowed: ${FLAG_KEYS.join(', ')})`);
+      } else if (typeof v === 'object' && v !== null) {
+        problem(key, 'value', `flags.${name}.${key}: expected a single value, got ${Array.isArray(v) ? 'a list' : 'a mapping'}`);
+      } else if (key === 'lifecycle') {
+        if (typeof v === 'string' && (LIFECYCLES as readonly string[]).includes(v)) entry.lifecycle = v as Lifecycle;
+        else problem(key, 'value', `flags.${name}.lifecycle: expected one of ${LIFECYCLES.join(', ')}, got ${describe(v)}`);
+      } else if (key === 'default') entry.default = v as FlagEntry['default'];
+      else if (key === 'owner') entry.owner = v;
       else if (key === 'description') entry.description = v;
     }
-    if (!lifecycleSeen) {
-      fail(keyNode, `flags.${name}: missing lifecycle (experimental, supported or deprecated)`);
+    if (!Object.prototype.hasOwnProperty.call(value, 'lifecycle')) {
+      fail(path, 'key', `flags.${name}: missing lifecycle (experimental, supported or deprecated)`);
       ok = false;
     }
     if (ok) registry.flags.set(name, entry);

@@ -15,7 +15,7 @@ function lines(yaml: string): string[] {
 
 describe('policy errors name the key path, line and column', () => {
   it.each([
-    ['YAML syntax error', 'reviews:\n  required: [1, 2\n', /^3:1 YAML syntax error: /],
+    ['YAML syntax error (at the end: the last line)', 'reviews:\n  required: [1, 2\n', /^2:1 YAML syntax error: /],
     ['duplicate key', 'reviews:\n  required: 1\n  required: 2\n', /^3:3 YAML syntax error: Map keys must be unique/],
     ['a non-mapping document', '- 1\n- 2\n', /^1:1 expected a mapping of policy keys at the top level, got a list$/],
     ['unknown top-level key with a near miss', 'version: 1\nrevews:\n  required: 2\n', /^2:1 revews: unknown key; did you mean "reviews"\?/],
