@@ -1,8 +1,9 @@
 // GitHub cost of the app: requests per evaluation (REST and GraphQL counted
 // apart) for a typical pull request (10 files) and a large one (500 files),
 // first evaluation and re-evaluation with nothing changed, every rule
-// configured (flags included); and how many evaluations a burst of 1,000
-// webhooks over 100 pull requests turns into.
+// configured (flags included), and for a repository with no policy file;
+// and how many evaluations a burst of 1,000 webhooks over 100 pull requests
+// turns into.
 //
 // Runs the real app (Probot + merge-gate) against the fake GitHub the tests
 // use (nock, in memory), on fake time.   npx tsx bench/github.ts
@@ -35,10 +36,10 @@ async function measure(fake: FakeGitHub, app: TestApp, repo: FakeRepo, pull: Fak
   return { first, again, ms };
 }
 
-async function perEvaluation(files: number): Promise<{ first: Cost; again: Cost; ms: number; conclusion: string | null }> {
+async function perEvaluation(files: number, policy = true): Promise<{ first: Cost; again: Cost; ms: number; conclusion: string | null }> {
   const fake = new FakeGitHub().install();
   try {
-    const repo = setupRepo(fake);
+    const repo = policy ? setupRepo(fake) : setupRepo(fake, null);
     const pull = typicalPull(fake, repo, 2, typicalFiles(files));
     const app = await startTestApp(fake);
     const result = await measure(fake, app, repo, pull);
@@ -111,6 +112,7 @@ async function main(): Promise<void> {
   nock.disableNetConnect();
   const typical = await perEvaluation(10);
   const large = await perEvaluation(500);
+  const ungated = await perEvaluation(10, false);
   const bursts = [await burst(1000, 100, 1_000), await burst(1000, 100, 10_000)];
 
   const row = (name: string, c: Cost) => ({ case: name, REST: c.rest, GraphQL: c.graphql, total: c.total, writes: c.writes });
@@ -119,6 +121,7 @@ async function main(): Promise<void> {
     row('typical (10 files), unchanged', typical.again),
     row('large (500 files), first', large.first),
     row('large (500 files), unchanged', large.again),
+    row('no policy file, any event', ungated.again),
   ]);
   printTable(`Bursts of 1,000 webhooks over 100 pull requests (coalescing ${DEFAULT_CONFIG.coalesceMs} ms, ${DEFAULT_CONFIG.concurrency} evaluations at once)`,
     bursts.map((b) => ({
@@ -139,6 +142,7 @@ async function main(): Promise<void> {
     perEvaluation: {
       typical10Files: { first: typical.first, unchanged: typical.again, conclusion: typical.conclusion, wallMs: Math.round(typical.ms) },
       large500Files: { first: large.first, unchanged: large.again, conclusion: large.conclusion, wallMs: Math.round(large.ms) },
+      noPolicy: { first: ungated.first, again: ungated.again, conclusion: ungated.conclusion },
     },
     bursts,
   });

@@ -10,6 +10,12 @@ export const OUTPUT_LIMIT = 65_535;
 export const TITLE_LIMIT = 1_000;
 /** Annotations per request (Checks API). */
 export const ANNOTATION_BATCH = 50;
+/**
+ * Annotations per check run write, at most: each batch of 50 costs a request,
+ * so 5,000 flag violations would otherwise be 100 PATCHes. The text says how
+ * many were left out (and still lists them, up to its own limit).
+ */
+export const ANNOTATION_LIMIT = 250;
 
 export type Conclusion = 'success' | 'failure' | 'action_required' | 'skipped';
 
@@ -117,15 +123,19 @@ export function planCheckRun(verdict: Verdict, options: PlanOptions): CheckRunPl
   const { title, summary, text } = renderMarkdown(verdict);
   const { status, conclusion } = conclusionOf(verdict);
   const banner = options.dryRun ? '\n\n> **Dry run** (`DRY_RUN=true`): merge-gate reports only and does not land pull requests.' : '';
+  const annotations = annotationsOf(verdict, options.policyPath);
+  const left = annotations.length - ANNOTATION_LIMIT;
+  // First, so that cutting a long text never cuts the notice.
+  const notice = left > 0 ? `> ${annotations.length} details point at a file and a line; the first ${ANNOTATION_LIMIT} are annotated and the other ${left} are left out.\n\n` : '';
   return {
     status,
     conclusion,
     title: cutTitle(title),
     summary: fitOutput(summary + banner),
-    text: fitOutput(text),
+    text: fitOutput(notice + text),
     externalId: verdict.nextChangeAt ? `next=${verdict.nextChangeAt}` : '',
     detailsUrl: conclusion === 'action_required' ? options.pullRequestUrl : null,
-    annotations: annotationsOf(verdict, options.policyPath),
+    annotations: annotations.slice(0, ANNOTATION_LIMIT),
   };
 }
 
@@ -168,7 +178,7 @@ export interface WriteResult {
   requests: number;
 }
 
-/** Create or update the check run; annotations go 50 a request. Writes nothing when nothing changed. */
+/** Create or update the check run; annotations go 50 a request, 250 at most. Writes nothing when nothing changed. */
 export async function writeCheckRun(octokit: Octokit, target: WriteTarget, plan: CheckRunPlan): Promise<WriteResult> {
   if (isUnchanged(target.existing, plan)) return { written: false, id: target.existing!.id, requests: 0 };
   // GitHub does not move a completed run back to in_progress: a verdict that goes
@@ -178,7 +188,8 @@ export async function writeCheckRun(octokit: Octokit, target: WriteTarget, plan:
   const id = reopen ? null : (target.existing?.id ?? target.knownId);
   // Annotations accumulate on a run: ones an earlier write made (listed in its text by the renderer) are not sent again.
   const earlier = target.existing?.text ?? '';
-  const annotations = id === null ? plan.annotations : plan.annotations.filter((a) => !earlier.includes(markdownDetail({ path: a.path, line: a.start_line, message: a.message })));
+  const fresh = id === null ? plan.annotations : plan.annotations.filter((a) => !earlier.includes(markdownDetail({ path: a.path, line: a.start_line, message: a.message })));
+  const annotations = fresh.slice(0, ANNOTATION_LIMIT); // a plan caps them already; a hand-made one is capped here
   const output = { title: plan.title, summary: plan.summary, text: plan.text };
   const state = {
     status: plan.status,

@@ -49,6 +49,12 @@ export interface AppConfig {
   /** Evaluations running at once, over all pull requests. */
   concurrency: number;
   retry: RetryConfig;
+  /**
+   * After the retries are given up on a pull request (its check is then written
+   * as not passing), it is evaluated again this much later, and so on until an
+   * evaluation succeeds: no event is needed, and no freeze boundary is lost.
+   */
+  giveUpRetryMs: number;
   /** On start, find waiting pull requests and schedule their re-evaluation. */
   scheduleOnStart: boolean;
   clock: Clock;
@@ -63,6 +69,7 @@ export const DEFAULT_CONFIG: AppConfig = {
   coalesceMs: 2_000,
   concurrency: 4,
   retry: { attempts: 5, baseDelayMs: 5_000, maxDelayMs: 5 * 60_000 },
+  giveUpRetryMs: 5 * 60_000,
   scheduleOnStart: true,
   clock: systemClock,
   timers: systemTimers,
@@ -92,6 +99,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env, overrides: P
     dryRun: flag(env.DRY_RUN),
     coalesceMs: positive(env.MERGE_GATE_COALESCE_MS, DEFAULT_CONFIG.coalesceMs, 'MERGE_GATE_COALESCE_MS'),
     concurrency: Math.max(1, positive(env.MERGE_GATE_CONCURRENCY, DEFAULT_CONFIG.concurrency, 'MERGE_GATE_CONCURRENCY')),
+    // At least a second: a zero would spin on a pull request GitHub keeps failing.
+    giveUpRetryMs: Math.max(1_000, positive(env.MERGE_GATE_GIVE_UP_RETRY_MS, DEFAULT_CONFIG.giveUpRetryMs, 'MERGE_GATE_GIVE_UP_RETRY_MS')),
     scheduleOnStart: env.MERGE_GATE_SCHEDULE_ON_START === undefined ? true : flag(env.MERGE_GATE_SCHEDULE_ON_START),
     ...overrides,
   };

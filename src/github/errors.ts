@@ -13,6 +13,23 @@ export class StaleReadError extends Error {
   override name = 'StaleReadError';
 }
 
+/** The pull request does not exist (any more), or is out of the app's reach. */
+export class PullGoneError extends ExplainedError {
+  override name = 'PullGoneError';
+}
+
+/**
+ * The verdict was written, and what came after it (the landing hook) failed.
+ * Retried like its cause, but the check already says what the verdict is: it
+ * is not overwritten with "could not evaluate".
+ */
+export class AfterVerdictError extends Error {
+  override name = 'AfterVerdictError';
+  constructor(override readonly cause: unknown) {
+    super(`after the verdict: ${(cause as Error)?.message ?? String(cause)}`);
+  }
+}
+
 export interface ErrorClass {
   retryable: boolean;
   /** GitHub's own advice (retry-after, rate-limit reset), in milliseconds from now. */
@@ -46,6 +63,7 @@ function advisedDelay(err: HttpLikeError, now: Date): number | undefined {
 const RATE_LIMIT = /rate limit|abuse|secondary/i;
 
 export function classifyError(error: unknown, now: Date = new Date()): ErrorClass {
+  if (error instanceof AfterVerdictError) return classifyError(error.cause, now);
   if (error instanceof ExplainedError) return { retryable: false, explanation: error.message };
   if (error instanceof StaleReadError) return { retryable: true, retryAfterMs: 0 };
   const err = (error ?? {}) as HttpLikeError;
@@ -68,4 +86,32 @@ export function classifyError(error: unknown, now: Date = new Date()): ErrorClas
   }
   const what = status === 403 ? 'merge-gate lacks a permission it needs' : status === 404 ? 'not found' : `HTTP ${status}`;
   return { retryable: false, explanation: `GitHub answered ${status} (${what}): ${err.message ?? ''}`.trim() };
+}
+
+/** What went wrong, in words for a check run: the explanation when there is one, else what GitHub answered. */
+export function describeError(error: unknown, now: Date = new Date()): string {
+  const cls = classifyError(error, now);
+  if (cls.explanation) return cls.explanation;
+  if (error instanceof AfterVerdictError) return describeError(error.cause, now);
+  if (error instanceof StaleReadError) return `the pull request kept changing while it was read (${error.message})`;
+  const err = (error ?? {}) as HttpLikeError;
+  const message = (err.message ?? String(error)).trim();
+  if (Array.isArray(err.errors) && err.status === undefined) {
+    const types = err.errors.map((e) => e.type ?? '');
+    const what = types.includes('RATE_LIMITED') ? ' (rate limited)' : '';
+    return `GitHub's GraphQL API kept failing${what}: ${err.errors.map((e) => e.message).join('; ')}`;
+  }
+  if (typeof err.status === 'number') {
+    const what = err.status >= 500 ? ' (an error on GitHub\'s side)' : ' (rate limited)';
+    return `GitHub kept answering ${err.status}${what}: ${message}`;
+  }
+  return `GitHub could not be reached or answered in a way merge-gate did not expect: ${message}`;
+}
+
+/** The pull request (or its repository) is gone: trying again later cannot help. */
+export function isGone(error: unknown): boolean {
+  if (error instanceof PullGoneError) return true;
+  const err = (error ?? {}) as HttpLikeError;
+  if (Array.isArray(err.errors) && err.status === undefined) return err.errors.length > 0 && err.errors.every((e) => e.type === 'NOT_FOUND');
+  return err.status === 404;
 }

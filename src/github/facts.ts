@@ -1,9 +1,10 @@
 // Pull-request facts from GitHub, in as few requests as GitHub allows:
 //   - one GraphQL query for the pull request, labels, reviews, files, the head
-//     commit's check runs and statuses, the flag registry and .gitattributes at
-//     the head, and our own `merge-gate` check run on the head (so the check-run
-//     writer needs no request of its own); follow-up queries only for
-//     connections past 100 items, all connections paged together;
+//     commit's check runs and statuses, the flag registry at the head,
+//     .gitattributes at the base (a pull request must not be able to mark its
+//     own lines generated), and our own `merge-gate` check run on the head (so
+//     the check-run writer needs no request of its own); follow-up queries only
+//     for connections past 100 items, all connections paged together;
 //   - the diff (one REST request, diff media type) only when a rule needs hunks,
 //     with per-file patches (REST, paginated) when GitHub will not produce the
 //     whole diff (406: more than 300 files or 20,000 lines).
@@ -26,7 +27,7 @@ import type {
   ReviewState,
 } from '../facts/types.js';
 import { parseUnifiedDiff } from '../facts/diff.js';
-import { ExplainedError, StaleReadError } from './errors.js';
+import { classifyError, ExplainedError, PullGoneError, StaleReadError } from './errors.js';
 import { FACTS_QUERY, HEAD_COMMIT_QUERY, MORE_QUERY, OPEN_PULLS_QUERY } from './queries.js';
 
 export type Octokit = InstanceType<typeof ProbotOctokit>;
@@ -72,12 +73,31 @@ interface FileNode {
   deletions: number;
   changeType: string;
 }
+interface OwnRunNode {
+  databaseId: number;
+  status: string;
+  conclusion: string | null;
+  title: string | null;
+  summary: string | null;
+  text: string | null;
+  externalId: string | null;
+}
 interface HeadCommitNode {
   oid: string;
   registry?: BlobEntry | null;
-  gitattributes?: BlobEntry | null;
   statusCheckRollup?: { contexts: Connection<ContextNode> } | null;
-  checkSuites: { nodes: Array<{ checkRuns: { nodes: Array<{ databaseId: number; status: string; conclusion: string | null; title: string | null; summary: string | null; text: string | null; externalId: string | null }> } }> };
+  checkSuites: { nodes: Array<{ checkRuns: { nodes: OwnRunNode[] } }> };
+}
+
+/**
+ * Our newest run over the suites a commit has of our app: each suite answers
+ * its own latest run (`checkType: LATEST`), and a commit can have several of
+ * our suites; the newest run (highest id) is the one GitHub shows.
+ */
+export function newestRun<T extends { databaseId: number }>(suites: ReadonlyArray<{ checkRuns: { nodes: readonly T[] } }>): T | undefined {
+  let newest: T | undefined;
+  for (const suite of suites) for (const run of suite.checkRuns.nodes) if (!newest || run.databaseId > newest.databaseId) newest = run;
+  return newest;
 }
 interface PullNode {
   number: number;
@@ -93,6 +113,8 @@ interface PullNode {
   baseRefOid: string;
   headRefName: string;
   headRefOid: string;
+  /** The base branch's tip, for `.gitattributes` (null: the branch is gone). */
+  baseRef?: { target: { oid?: string; gitattributes?: BlobEntry | null } | null } | null;
   labels: Connection<{ name: string }>;
   reviews?: Connection<ReviewNode>;
   files?: Connection<FileNode>;
@@ -238,7 +260,6 @@ export class GitHubPullRequestSource implements FactsSource {
     const headVars = {
       registry: needs.registryPath !== null,
       registryPath: needs.registryPath ?? '',
-      gitattributes: needs.gitattributes,
       checks: needs.checks,
       appId,
       checkName,
@@ -251,10 +272,11 @@ export class GitHubPullRequestSource implements FactsSource {
       number,
       reviews: needs.reviews,
       files: wantFiles,
+      gitattributes: needs.gitattributes,
       ...headVars,
     });
     const pull = data.repository?.pullRequest;
-    if (!pull) throw new ExplainedError(`pull request ${owner}/${repo}#${number} was not found`);
+    if (!pull) throw new PullGoneError(`pull request ${owner}/${repo}#${number} was not found`);
     this.pull = pull;
 
     let head: HeadCommitNode | null | undefined = pull.commits.nodes[0]?.commit;
@@ -286,7 +308,7 @@ export class GitHubPullRequestSource implements FactsSource {
     const contexts = head.statusCheckRollup ? [...head.statusCheckRollup.contexts.nodes] : needs.checks ? [] : undefined;
     await this.paginate(pull, head, { labels, reviews, files, contexts });
 
-    const ownRun = head.checkSuites.nodes.flatMap((s) => s.checkRuns.nodes)[0];
+    const ownRun = newestRun(head.checkSuites.nodes);
     this.existingCheckRun = ownRun
       ? {
           id: ownRun.databaseId,
@@ -336,8 +358,13 @@ export class GitHubPullRequestSource implements FactsSource {
             : { name: c.context, source: 'status', state: checkState(c), updatedAt: c.createdAt },
         );
     }
-    if (needs.gitattributes) facts.gitattributes = await this.blobText(head.gitattributes ?? null, '.gitattributes', pull.headRefOid);
+    // Known from here on: what a failure check is written on, should a file below not be readable.
     this.facts = facts;
+    if (needs.gitattributes) {
+      // At the base, never the head: the pull request does not choose what is left out of its own count.
+      const base = pull.baseRef?.target;
+      facts.gitattributes = base?.oid ? await this.blobText(base.gitattributes ?? null, '.gitattributes', base.oid) : null;
+    }
     if (needs.registryPath !== null) {
       const headText = await this.blobText(head.registry ?? null, needs.registryPath, pull.headRefOid);
       facts.registry = { base: await this.registryAtBase(facts, needs.registryPath, headText), head: headText };
@@ -385,13 +412,22 @@ export class GitHubPullRequestSource implements FactsSource {
     }
   }
 
-  /** A file's text from a GraphQL blob, with REST for a truncated one; null when it does not exist. */
+  /**
+   * A file's text from a GraphQL blob, with REST for a truncated one; null when
+   * it does not exist. A file that cannot be read as text is explained, naming it.
+   */
   private async blobText(entry: BlobEntry | null, path: string, ref: string): Promise<string | null> {
     const object = entry?.object;
     if (!object || object.__typename !== 'Blob') return null;
-    if (object.isBinary) throw new ExplainedError(`${path} is a binary file at ${ref.slice(0, 7)}; merge-gate reads it as text`);
+    if (object.isBinary) throw new ExplainedError(`${path} could not be read: it is a binary file at ${ref.slice(0, 7)}; merge-gate reads it as text`);
     if (!object.isTruncated && typeof object.text === 'string') return object.text;
-    return this.rawFile(path, ref);
+    try {
+      return await this.rawFile(path, ref);
+    } catch (err) {
+      const cls = classifyError(err);
+      if (cls.retryable) throw err;
+      throw new ExplainedError(`${path} could not be read at ${ref.slice(0, 7)} (too large for GitHub's GraphQL API, and the contents API refused it): ${cls.explanation ?? (err as Error).message}`);
+    }
   }
 
   private async rawFile(path: string, ref: string): Promise<string | null> {
@@ -544,7 +580,7 @@ export async function listOpenPulls(
         pullRequests: Connection<{
           number: number;
           headRefOid: string;
-          commits?: { nodes: Array<{ commit: { oid: string; checkSuites: { nodes: Array<{ checkRuns: { nodes: Array<{ status: string; externalId: string | null }> } }> } } }> };
+          commits?: { nodes: Array<{ commit: { oid: string; checkSuites: { nodes: Array<{ checkRuns: { nodes: Array<{ databaseId: number; status: string; externalId: string | null }> } }> } } }> };
         }>;
       } | null;
     } = await octokit.graphql(OPEN_PULLS_QUERY, { ...params, after });
@@ -553,7 +589,7 @@ export async function listOpenPulls(
       const item: OpenPull = { number: pr.number, headSha: pr.headRefOid };
       if (params.withCheck) {
         const commit = pr.commits?.nodes[0]?.commit;
-        const run = commit && commit.oid === pr.headRefOid ? commit.checkSuites.nodes.flatMap((s) => s.checkRuns.nodes)[0] : undefined;
+        const run = commit && commit.oid === pr.headRefOid ? newestRun(commit.checkSuites.nodes) : undefined;
         item.check = run ? { status: run.status.toLowerCase(), externalId: run.externalId } : null;
       }
       out.push(item);

@@ -2,7 +2,9 @@
 // (no overlap, bursts coalesce, bounded retries); an evaluation reads the
 // policy, gathers facts, asks the functional core (src/rules) for a verdict,
 // writes the check run, and arms a timer when time alone will change the
-// verdict. Handlers (app.ts) only translate events into requests.
+// verdict. When the retries are given up, the check is written as not passing
+// and a slower retry is armed (fail closed, and keep trying). Handlers (app.ts)
+// only translate events into requests.
 import type { Logger } from 'probot';
 import type { FactNeeds, PullRequestFacts } from '../facts/types.js';
 import type { Policy } from '../policy/schema.js';
@@ -10,8 +12,8 @@ import { compileGlobs } from '../policy/glob.js';
 import { evaluate, gatherFacts, policyErrorVerdict } from '../rules/index.js';
 import type { Verdict } from '../rules/types.js';
 import type { AppConfig } from './config.js';
-import { classifyError } from './errors.js';
-import { FactsCache, GitHubPullRequestSource, listOpenPulls, type Octokit } from './facts.js';
+import { AfterVerdictError, classifyError, describeError, isGone } from './errors.js';
+import { FactsCache, GitHubPullRequestSource, listOpenPulls, type ExistingCheckRun, type Octokit } from './facts.js';
 import { readPolicy } from './policy.js';
 import { nextChangeFromExternalId, planCheckRun, writeCheckRun, type CheckRunPlan } from './checkrun.js';
 import { KeyedQueue } from './queue.js';
@@ -54,11 +56,30 @@ export function pullKey(ref: PullRef): string {
   return `${ref.installationId}:${ref.owner}/${ref.repo}#${ref.number}`.toLowerCase();
 }
 
+/** Why an evaluation was asked for, beyond "something happened". */
+export interface RequestOptions {
+  /** Coalescing delay; the configured one when absent. */
+  delayMs?: number;
+  /**
+   * A check of ours may be on the head although no policy governs the pull
+   * request any more (the policy changed, or the request comes from a check
+   * we wrote): with no policy, look for it and mark it skipped. Otherwise an
+   * evaluation without a policy stops right after reading the policy.
+   */
+  leftover?: boolean;
+}
+
 export class MergeGate {
   readonly queue: KeyedQueue;
   readonly scheduler: TimeScheduler;
-  readonly stats = { evaluations: 0, writes: 0, unchanged: 0 };
+  readonly stats = { evaluations: 0 };
   private readonly refs = new Map<string, PullRef>();
+  /** Pull requests whose next evaluation looks for a leftover check when there is no policy (kept until one succeeds). */
+  private readonly leftover = new Set<string>();
+  /** Pull requests whose last policy read found a policy (ok or with errors). */
+  private readonly governed = new Set<string>();
+  /** The check run each pull request's last write went to: what a give-up marks when GitHub cannot even be read. */
+  private readonly lastRun = new Map<string, { headSha: string; id: number }>();
   private readonly factsCache = new FactsCache();
   /** Check runs this process created, by repository and head SHA, for GitHub's read-after-write lag. */
   private readonly created = new Map<string, number>();
@@ -77,12 +98,14 @@ export class MergeGate {
       onError: (key, error, { attempt, retryInMs }) => {
         const err = error as Error;
         if (retryInMs !== null) deps.log.warn({ key, attempt, retryInMs, err: err.message }, 'merge-gate: will retry');
-        else deps.log.error({ key, attempt, err }, 'merge-gate: giving up for now; the next event or timer tries again');
+        else deps.log.error({ key, attempt, err }, 'merge-gate: giving up for now; the check says so, and a slower retry is armed');
       },
+      onGiveUp: (key, error) => this.giveUp(key, error),
     });
     this.scheduler = new TimeScheduler(config, (key) => {
       const ref = this.refs.get(key);
-      if (ref) this.requestEvaluation(ref, 0);
+      // A check of ours carries the instant: it may be left over from a policy removed meanwhile.
+      if (ref) this.requestEvaluation(ref, { delayMs: 0, leftover: true });
     });
   }
 
@@ -101,10 +124,11 @@ export class MergeGate {
   }
 
   /** Evaluate the pull request soon; requests for it in the meantime coalesce. */
-  requestEvaluation(ref: PullRef, delayMs?: number): void {
+  requestEvaluation(ref: PullRef, options: RequestOptions = {}): void {
     const key = pullKey(ref);
     this.refs.set(key, ref);
-    this.queue.enqueue(key, () => this.evaluate(ref).then(() => undefined), delayMs);
+    if (options.leftover) this.leftover.add(key);
+    this.queue.enqueue(key, () => this.evaluate(ref).then(() => undefined), options.delayMs);
   }
 
   /** A closed pull request: drop what is pending for it. */
@@ -113,6 +137,9 @@ export class MergeGate {
     this.queue.cancel(key);
     this.scheduler.clear(key);
     this.refs.delete(key);
+    this.leftover.delete(key);
+    this.governed.delete(key);
+    this.lastRun.delete(key);
   }
 
   /** Re-evaluate every open pull request of a repository (its policy changed). */
@@ -120,7 +147,7 @@ export class MergeGate {
     this.queue.enqueue(`${installationId}:repo:${owner}/${repo}`.toLowerCase(), async () => {
       const octokit = await this.deps.installationOctokit(installationId);
       const pulls = await listOpenPulls(octokit, { owner, repo, appId: await this.appId(), checkName: this.deps.config.checkName, withCheck: false });
-      for (const p of pulls) this.requestEvaluation({ installationId, owner, repo, number: p.number });
+      for (const p of pulls) this.requestEvaluation({ installationId, owner, repo, number: p.number }, { leftover: true });
     });
   }
 
@@ -164,12 +191,29 @@ export class MergeGate {
 
   /** One evaluation of one pull request, now. */
   async evaluate(ref: PullRef): Promise<EvaluationResult> {
+    const key = pullKey(ref);
+    const leftover = this.leftover.delete(key);
+    try {
+      return await this.evaluateOnce(ref, key, leftover);
+    } catch (error) {
+      if (leftover && this.refs.has(key)) this.leftover.add(key); // for the retry (unless forgotten meanwhile)
+      throw error;
+    }
+  }
+
+  private async evaluateOnce(ref: PullRef, key: string, leftover: boolean): Promise<EvaluationResult> {
     const { config, log } = this.deps;
     this.stats.evaluations++;
-    const key = pullKey(ref);
     const octokit = await this.deps.installationOctokit(ref.installationId);
-    const appId = await this.appId();
     const read = await readPolicy(octokit, ref.owner, ref.repo, config.policyPath);
+    if (read.kind === 'none') this.governed.delete(key);
+    else this.governed.add(key);
+    if (read.kind === 'none' && !leftover) {
+      // Not gated, and no reason to think a check of ours is on the head: one request, nothing written.
+      this.scheduler.clear(key);
+      return { kind: 'no-policy', written: false };
+    }
+    const appId = await this.appId();
     const exclude = read.kind === 'ok' && read.policy.size?.exclude.length ? compileGlobs(read.policy.size.exclude) : undefined;
     const source = new GitHubPullRequestSource({
       octokit,
@@ -218,7 +262,11 @@ export class MergeGate {
     const written = await this.write(octokit, ref, source, facts, this.plan(verdict, facts));
     this.scheduler.schedule(key, verdict.nextChangeAt);
     if (verdict.outcome === 'pass' && read.kind === 'ok' && !config.dryRun && this.deps.onPass) {
-      await this.deps.onPass({ octokit, ref, facts, policy: read.policy, verdict });
+      try {
+        await this.deps.onPass({ octokit, ref, facts, policy: read.policy, verdict });
+      } catch (error) {
+        throw new AfterVerdictError(error);
+      }
     }
     log.debug({ key, outcome: verdict.outcome, written }, 'merge-gate: evaluated');
     return { kind: 'verdict', verdict, written };
@@ -243,14 +291,70 @@ export class MergeGate {
       },
       plan,
     );
-    if (result.written) {
-      this.stats.writes++;
-      if (result.id !== null && result.id !== source.existingCheckRun?.id) {
-        this.created.set(createdKey, result.id);
-        if (this.created.size > 10_000) this.created.delete(this.created.keys().next().value!);
-      }
-    } else this.stats.unchanged++;
+    if (result.written && result.id !== null && result.id !== source.existingCheckRun?.id) {
+      this.created.set(createdKey, result.id);
+      if (this.created.size > 10_000) this.created.delete(this.created.keys().next().value!);
+    }
+    if (result.id !== null) this.lastRun.set(pullKey(ref), { headSha: facts.head.sha, id: result.id });
     return result.written;
+  }
+
+  /**
+   * The queue gave up on `key` (retries spent, or an error that cannot be
+   * explained on the check). Fail closed and keep trying: arm a slower retry
+   * (a sooner freeze boundary stays), then, best effort, write the check as not
+   * passing, so that no earlier success stands for a pull request that could
+   * not be evaluated. A repository listing or a head lookup has no check: the
+   * next event asks again.
+   */
+  private async giveUp(key: string, error: unknown): Promise<void> {
+    const ref = this.refs.get(key);
+    if (!ref) return;
+    const { config, log } = this.deps;
+    const now = config.clock.now();
+    if (error instanceof AfterVerdictError) {
+      // The verdict was written before the landing hook failed: the check already tells the truth.
+      // Try again later only if the hook's failure may go away (landing reports the rest itself).
+      if (classifyError(error, now).retryable) this.scheduler.scheduleEarliest(key, new Date(now.getTime() + config.giveUpRetryMs));
+      return;
+    }
+    this.scheduler.scheduleEarliest(key, new Date(now.getTime() + config.giveUpRetryMs));
+    const message = describeError(error, now);
+    const due = () => this.scheduler.due(key) ?? new Date(now.getTime() + config.giveUpRetryMs);
+    try {
+      const octokit = await this.deps.installationOctokit(ref.installationId);
+      const source = new GitHubPullRequestSource({ octokit, owner: ref.owner, repo: ref.repo, number: ref.number, appId: await this.appId(), checkName: config.checkName });
+      let facts: PullRequestFacts;
+      try {
+        facts = await source.load(NO_NEEDS);
+      } catch (err) {
+        if (isGone(err)) {
+          this.forget(ref);
+          return;
+        }
+        // GitHub cannot even tell us the head: mark the run our last write went to, without reading it.
+        // (A head that moved since has no run of ours yet, which does not pass either.)
+        const last = this.lastRun.get(key);
+        if (!last) throw err;
+        await writeCheckRun(
+          octokit,
+          { owner: ref.owner, repo: ref.repo, headSha: last.headSha, checkName: config.checkName, existing: null, knownId: last.id, now },
+          couldNotEvaluatePlan(message, due(), config.giveUpRetryMs, null),
+        );
+        log.warn({ key }, 'merge-gate: could not evaluate; the last check written says so');
+        return;
+      }
+      if (facts.state !== 'open') {
+        this.forget(ref);
+        return;
+      }
+      // Nothing to supersede, and no policy known to govern it: a repository that never opted in gets no check.
+      if (!source.existingCheckRun && !this.governed.has(key)) return;
+      await this.write(octokit, ref, source, facts, couldNotEvaluatePlan(message, due(), config.giveUpRetryMs, source.existingCheckRun));
+      log.warn({ key }, 'merge-gate: could not evaluate; the check says so');
+    } catch (err) {
+      log.warn({ key, err: (err as Error).message }, 'merge-gate: could not write the failure check either; the retry will');
+    }
   }
 
   /**
@@ -291,7 +395,7 @@ export class MergeGate {
             this.scheduler.schedule(key, next);
             counts.scheduled++;
           } else if (p.check.status !== 'completed') {
-            this.requestEvaluation(ref);
+            this.requestEvaluation(ref, { leftover: true });
             counts.evaluated++;
           }
         }
@@ -309,6 +413,37 @@ export class MergeGate {
     this.queue.stop();
     this.scheduler.stop();
   }
+}
+
+/** How long, in words. */
+function duration(ms: number): string {
+  if (ms >= 90 * 60_000) return `${Math.round(ms / 3_600_000)} hours`;
+  if (ms >= 90_000) return `${Math.round(ms / 60_000)} minutes`;
+  return `${Math.round(ms / 1000)} seconds`;
+}
+
+export const COULD_NOT_EVALUATE_TITLE = 'fail: merge-gate could not evaluate this pull request';
+
+/**
+ * The check of a pull request whose evaluation was given up. Its external id
+ * names the retry, so that a restarted app re-arms it; an unchanged failure
+ * keeps the instant it already carries, so a retry that fails the same way
+ * writes nothing.
+ */
+function couldNotEvaluatePlan(message: string, retryAt: Date, retryMs: number, existing: ExistingCheckRun | null): CheckRunPlan {
+  const carried = existing?.title === COULD_NOT_EVALUATE_TITLE && nextChangeFromExternalId(existing.externalId);
+  return {
+    status: 'completed',
+    conclusion: 'failure',
+    title: COULD_NOT_EVALUATE_TITLE,
+    summary:
+      `**❌ fail** — merge-gate could not evaluate this pull request, so it cannot pass it: ${message}\n\n` +
+      `merge-gate tries again by itself every ${duration(retryMs)}, and on the pull request's next event; the Re-run button tries at once.`,
+    text: '',
+    externalId: `next=${carried || retryAt.toISOString()}`,
+    detailsUrl: null,
+    annotations: [],
+  };
 }
 
 /** A failure check for a pull request merge-gate could not read, with what went wrong. */

@@ -18,13 +18,13 @@ const HEAD_COMMIT = /* GraphQL */ `
 fragment MergeGateHeadCommit on Commit {
   oid
   registry: file(path: $registryPath) @include(if: $registry) { ...MergeGateBlob }
-  gitattributes: file(path: ".gitattributes") @include(if: $gitattributes) { ...MergeGateBlob }
   statusCheckRollup @include(if: $checks) {
     contexts(first: 100) { pageInfo { hasNextPage endCursor } nodes { ...MergeGateCheckContext } }
   }
   checkSuites(first: 5, filterBy: { appId: $appId }) {
     nodes {
       checkRuns(first: 1, filterBy: { checkName: $checkName, checkType: LATEST }) {
+        # Newest of each suite; the app picks the highest databaseId over the suites.
         nodes { databaseId status conclusion title summary text externalId }
       }
     }
@@ -42,21 +42,27 @@ fragment MergeGateReview on PullRequestReview {
 const FILE = /* GraphQL */ `
 fragment MergeGateFile on PullRequestChangedFile { path additions deletions changeType }`;
 
-const HEAD_VARIABLES = '$registry: Boolean!, $registryPath: String!, $gitattributes: Boolean!, $checks: Boolean!, $appId: Int!, $checkName: String!';
+const HEAD_VARIABLES = '$registry: Boolean!, $registryPath: String!, $checks: Boolean!, $appId: Int!, $checkName: String!';
 
 /**
  * Everything one evaluation needs, in one request: the pull request, labels,
- * reviews, files, the head commit's checks and statuses, the flag registry and
- * `.gitattributes` at the head when asked, and our own check run on the head.
+ * reviews, files, the head commit's checks and statuses, the flag registry at
+ * the head and `.gitattributes` at the base when asked, and our own check run
+ * on the head. `.gitattributes` decides what the size rule leaves out, so it is
+ * read from the base branch like the policy: a pull request cannot weaken the
+ * rules it is judged by.
  */
 export const FACTS_QUERY = /* GraphQL */ `
-query MergeGateFacts($owner: String!, $repo: String!, $number: Int!, $reviews: Boolean!, $files: Boolean!, ${HEAD_VARIABLES}) {
+query MergeGateFacts($owner: String!, $repo: String!, $number: Int!, $reviews: Boolean!, $files: Boolean!, $gitattributes: Boolean!, ${HEAD_VARIABLES}) {
   repository(owner: $owner, name: $repo) {
     nameWithOwner
     pullRequest(number: $number) {
       number title url state isDraft changedFiles additions deletions
       author { __typename login }
       baseRefName baseRefOid headRefName headRefOid
+      baseRef @include(if: $gitattributes) {
+        target { ... on Commit { oid gitattributes: file(path: ".gitattributes") { ...MergeGateBlob } } }
+      }
       labels(first: 100) { pageInfo { hasNextPage endCursor } nodes { name } }
       reviews(first: 100) @include(if: $reviews) { pageInfo { hasNextPage endCursor } nodes { ...MergeGateReview } }
       files(first: 100) @include(if: $files) { pageInfo { hasNextPage endCursor } nodes { ...MergeGateFile } }
@@ -117,7 +123,7 @@ query MergeGateOpenPulls($owner: String!, $repo: String!, $after: String, $withC
             commit {
               oid
               checkSuites(first: 5, filterBy: { appId: $appId }) {
-                nodes { checkRuns(first: 1, filterBy: { checkName: $checkName, checkType: LATEST }) { nodes { status externalId } } }
+                nodes { checkRuns(first: 1, filterBy: { checkName: $checkName, checkType: LATEST }) { nodes { databaseId status externalId } } }
               }
             }
           }

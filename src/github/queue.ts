@@ -4,7 +4,8 @@
 // fires the newest job runs once. Events that arrive while the job runs mark
 // it dirty, and it runs once more afterwards. Failures that may go away
 // (5xx, rate limits, network) are retried with bounded exponential backoff,
-// honouring GitHub's retry-after. Time comes from injected timers.
+// honouring GitHub's retry-after; when a key's job is given up, `onGiveUp` runs
+// in its place (still exclusive for the key). Time comes from injected timers.
 import { classifyError, type ErrorClass } from './errors.js';
 import type { Clock, RetryConfig, TimerHandle, Timers } from './config.js';
 
@@ -21,6 +22,13 @@ export interface QueueOptions {
   classify?: (error: unknown, now: Date) => ErrorClass;
   /** Told about every failure: whether it will be retried, and when. */
   onError?: (key: string, error: unknown, info: { attempt: number; retryInMs: number | null }) => void;
+  /**
+   * Awaited when a job is given up (not retryable, or out of attempts), while
+   * the key still counts as running: nothing else of the key overlaps it. Its
+   * own errors are swallowed (it is the last resort). Not called for a key
+   * cancelled meanwhile, nor after stop().
+   */
+  onGiveUp?: (key: string, error: unknown) => Promise<void>;
 }
 
 export interface QueueStats {
@@ -39,6 +47,8 @@ interface Entry {
   ready: boolean;
   running: boolean;
   dirty: boolean;
+  /** Cancelled while running: it finishes, and is neither retried nor given up. */
+  cancelled: boolean;
   /** Failed attempts so far for the current job. */
   failures: number;
 }
@@ -60,13 +70,16 @@ export class KeyedQueue {
     this.stats.enqueued++;
     const entry = this.entries.get(key);
     if (!entry) {
-      const fresh: Entry = { job, timer: null, ready: false, running: false, dirty: false, failures: 0 };
+      const fresh: Entry = { job, timer: null, ready: false, running: false, dirty: false, cancelled: false, failures: 0 };
       this.entries.set(key, fresh);
       this.arm(key, fresh, delayMs);
       return;
     }
     entry.job = job; // the newest state wins
-    if (entry.running) entry.dirty = true;
+    if (entry.running) {
+      entry.dirty = true;
+      entry.cancelled = false; // asked for again (reopened): it runs once more after all
+    }
     // A timer (coalescing or retry backoff) or a place in line is already there: nothing more to do.
   }
 
@@ -77,16 +90,13 @@ export class KeyedQueue {
     if (entry.timer !== null) this.options.timers.clearTimeout(entry.timer);
     entry.timer = null;
     entry.dirty = false;
+    entry.cancelled = entry.running;
     if (entry.ready) {
       entry.ready = false;
       this.readyKeys.splice(this.readyKeys.indexOf(key), 1);
     }
     if (!entry.running) this.entries.delete(key);
     this.settle();
-  }
-
-  has(key: string): boolean {
-    return this.entries.has(key);
   }
 
   get size(): number {
@@ -133,6 +143,8 @@ export class KeyedQueue {
     this.stats.runs++;
     entry.running = true;
     entry.dirty = false;
+    // Still wanted: not cancelled (a closed pull request), not stopped.
+    const live = () => !this.stopped && !entry.cancelled && this.entries.get(key) === entry;
     let retryIn: number | null = null;
     try {
       await entry.job();
@@ -142,7 +154,7 @@ export class KeyedQueue {
       const cls = (this.options.classify ?? classifyError)(error, now);
       const attempt = ++entry.failures;
       const { attempts, baseDelayMs, maxDelayMs } = this.options.retry;
-      if (cls.retryable && entry.failures < attempts && !this.stopped && this.entries.get(key) === entry) {
+      if (cls.retryable && entry.failures < attempts && live()) {
         const backoff = Math.min(maxDelayMs, baseDelayMs * 2 ** (entry.failures - 1));
         retryIn = Math.max(backoff, cls.retryAfterMs ?? 0);
         this.stats.retries++;
@@ -151,10 +163,17 @@ export class KeyedQueue {
         entry.failures = 0;
       }
       this.options.onError?.(key, error, { attempt, retryInMs: retryIn });
+      if (retryIn === null && this.options.onGiveUp && live()) {
+        try {
+          await this.options.onGiveUp(key, error);
+        } catch {
+          // The last resort failed too; whoever gave it work has planned for that.
+        }
+      }
     } finally {
       entry.running = false;
       this.running--;
-      const current = this.entries.get(key) === entry && !this.stopped;
+      const current = live();
       if (current && retryIn !== null) {
         this.arm(key, entry, retryIn);
       } else if (current && entry.dirty) {

@@ -1,7 +1,9 @@
 // Time-driven re-evaluation: a verdict that time alone will change (a freeze
 // ending, or beginning) gets a timer for that instant, so the pull request is
 // re-evaluated with no event from GitHub. One timer per pull request; a newer
-// verdict replaces it. Timers and clock are injected.
+// verdict replaces it. A timer is spent when it fires; if the evaluation it
+// starts fails for good, the gate arms a retry here (scheduleEarliest), so the
+// boundary is not lost. Timers and clock are injected.
 import type { Clock, TimerHandle, Timers } from './config.js';
 
 /** setTimeout's ceiling (~24.8 days); longer waits are chained. */
@@ -22,6 +24,13 @@ export class TimeScheduler {
     const when = typeof at === 'string' ? Date.parse(at) : at.getTime();
     if (Number.isNaN(when)) return;
     this.arm(key, when);
+  }
+
+  /** Re-evaluate `key` at `at`, unless it is due sooner already (a freeze boundary is never pushed back). */
+  scheduleEarliest(key: string, at: Date): void {
+    const timer = this.timers.get(key);
+    if (timer && timer.at <= at.getTime()) return;
+    this.schedule(key, at);
   }
 
   clear(key: string): void {

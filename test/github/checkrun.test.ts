@@ -3,7 +3,7 @@
 import { afterEach, beforeEach, describe, expect, test } from '@jest/globals';
 import nock from 'nock';
 import { ProbotOctokit } from 'probot';
-import { fitOutput, isUnchanged, nextChangeFromExternalId, OUTPUT_LIMIT, planCheckRun, writeCheckRun, type CheckRunPlan } from '../../src/github/checkrun.js';
+import { ANNOTATION_LIMIT, fitOutput, isUnchanged, nextChangeFromExternalId, OUTPUT_LIMIT, planCheckRun, writeCheckRun, type CheckRunPlan } from '../../src/github/checkrun.js';
 import type { ExistingCheckRun, Octokit } from '../../src/github/facts.js';
 import type { RuleResult, Verdict } from '../../src/rules/types.js';
 import { FakeGitHub, type FakeRepo } from '../helpers/github-fake.js';
@@ -69,8 +69,18 @@ describe('planCheckRun', () => {
     const m = /\n… (\d+) more lines cut$/.exec(plan.text);
     expect(m).not.toBeNull();
     const kept = plan.text.split('\n').length - 1;
-    expect(kept + Number(m![1])).toBe(5000 + 2); // "### flags", a blank line, 5000 details
-    expect(plan.annotations).toHaveLength(5000);
+    expect(kept + Number(m![1])).toBe(2 + 5000 + 2); // the annotation notice and a blank line, "### flags", a blank line, 5000 details
+    // Annotations are capped, and the text says so first, where the cut cannot reach it.
+    expect(plan.annotations).toHaveLength(ANNOTATION_LIMIT);
+    expect(plan.annotations.at(-1)).toMatchObject({ path: 'src/f249.ts', start_line: 250 });
+    expect(plan.text.split('\n')[0]).toBe('> 5000 details point at a file and a line; the first 250 are annotated and the other 4750 are left out.');
+  });
+
+  test('up to the cap, no notice', () => {
+    const details = Array.from({ length: ANNOTATION_LIMIT }, (_, i) => ({ message: `m${i}`, path: 'src/a.ts', line: i + 1 }));
+    const plan = planCheckRun(verdict('fail', [rule({ rule: 'flags', outcome: 'fail', details })]), OPTIONS);
+    expect(plan.annotations).toHaveLength(ANNOTATION_LIMIT);
+    expect(plan.text).not.toContain('left out');
   });
 });
 
@@ -129,6 +139,23 @@ describe('writeCheckRun', () => {
     expect(run).toMatchObject({ name: 'merge-gate', headSha: sha, status: 'completed', conclusion: 'failure' });
     expect(run.annotations).toHaveLength(120);
     expect((writes[0].body as { completed_at: string }).completed_at).toBe('2026-11-22T10:00:00.000Z');
+  });
+
+  test('5,000 flag violations cost five requests, not a hundred: 250 annotations at most', async () => {
+    const result = await writeCheckRun(octokit, target(), manyAnnotations(5000));
+    expect(result).toMatchObject({ written: true, requests: 5 });
+    expect(fake.apiRequests()).toHaveLength(5);
+    const [run] = fake.ourRuns(repo);
+    expect(run.annotations).toHaveLength(250);
+    expect(run.text).toMatch(/^> 5000 details point at a file and a line; the first 250 are annotated and the other 4750 are left out\./);
+  });
+
+  test('a plan with more annotations than the cap (built by hand) is still capped per write', async () => {
+    const plan = manyAnnotations(10);
+    const many = { ...plan, annotations: Array.from({ length: 400 }, (_, i) => ({ ...plan.annotations[0], start_line: i + 1, end_line: i + 1, message: `x${i}` })) };
+    const result = await writeCheckRun(octokit, target(), many);
+    expect(result.requests).toBe(5);
+    expect(fake.ourRuns(repo)[0].annotations).toHaveLength(250);
   });
 
   test('an unchanged verdict is not written; a changed one is PATCHed without repeating annotations already made', async () => {

@@ -2,15 +2,96 @@
 // configuration from the environment, error classes, and the validators the
 // other tests rely on (which must reject what GitHub would reject).
 import { readFileSync } from 'node:fs';
-import { describe, expect, test } from '@jest/globals';
+import { describe, expect, jest, test } from '@jest/globals';
+import nock from 'nock';
+import { Probot } from 'probot';
 import { parse } from 'yaml';
 import { validate as validateQuery } from '@octokit/graphql-schema';
 import app, { mergeGateApp } from '../../src/index.js';
 import { ALL_QUERIES } from '../../src/github/queries.js';
 import { configFromEnv, DEFAULT_CONFIG } from '../../src/github/config.js';
-import { classifyError, ExplainedError, StaleReadError } from '../../src/github/errors.js';
-import { PULL_REQUEST_ACTIONS, REVIEW_ACTIONS } from '../../src/github/app.js';
+import { classifyError, describeError, ExplainedError, StaleReadError } from '../../src/github/errors.js';
 import { operationOf, restRequestProblems } from '../helpers/github-openapi.js';
+import { FakeGitHub } from '../helpers/github-fake.js';
+import { pullPayload, quietLogger, startTestApp, testPrivateKey } from '../helpers/github-app.js';
+import { fileAdding, REGISTRY, setupRepo, typicalFiles, typicalPull } from '../helpers/github-scenario.js';
+
+type Access = 'read' | 'write';
+/** Permissions a GitHub App may be granted that merge-gate has any use for. */
+const ALLOWED = ['checks', 'pull_requests', 'contents', 'statuses', 'metadata'];
+
+/**
+ * What each REST operation needs, per GitHub's "Permissions required for
+ * GitHub Apps" (`app`: authenticated as the app with its JWT, no installation
+ * permission). Every operation the fake GitHub accepts
+ * (test/fixtures/openapi-requests.json) must be here.
+ */
+const REST_NEEDS: Record<string, Array<[string, Access]> | 'app'> = {
+  'GET /app': 'app',
+  'GET /app/installations': 'app',
+  'POST /app/installations/{installation_id}/access_tokens': 'app',
+  'GET /installation/repositories': [['metadata', 'read']],
+  'GET /repos/{owner}/{repo}/contents/{path}': [['contents', 'read']],
+  'GET /repos/{owner}/{repo}/compare/{basehead}': [['contents', 'read']],
+  'GET /repos/{owner}/{repo}/pulls/{pull_number}': [['pull_requests', 'read']],
+  'GET /repos/{owner}/{repo}/pulls/{pull_number}/files': [['pull_requests', 'read']],
+  'POST /repos/{owner}/{repo}/check-runs': [['checks', 'write']],
+  'PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}': [['checks', 'write']],
+};
+
+/** What each GraphQL document reads: GitHub leaves out (or refuses) what the installation may not see. */
+const GRAPHQL_NEEDS: Record<string, Array<[string, Access]>> = {
+  // pull request, labels, reviews, files; blobs (registry, .gitattributes); check runs and statuses
+  MergeGateFacts: [['pull_requests', 'read'], ['contents', 'read'], ['checks', 'read'], ['statuses', 'read']],
+  MergeGateMore: [['pull_requests', 'read'], ['checks', 'read'], ['statuses', 'read']],
+  MergeGateHeadCommit: [['contents', 'read'], ['checks', 'read'], ['statuses', 'read']],
+  MergeGateOpenPulls: [['pull_requests', 'read'], ['checks', 'read']],
+};
+
+/** Write access granted for what no test can observe yet: landing (SPEC §4) merges, deletes the branch, dispatches. */
+const LANDING_WRITES: Record<string, string> = {
+  pull_requests: 'merging a pull request (PUT …/pulls/{n}/merge)',
+  contents: 'the merge commit on the base branch, deleting the merged branch, repository_dispatch',
+};
+
+/**
+ * Runs the app through every path that talks to GitHub differently, against the
+ * fake, and returns the REST operations and GraphQL documents it sent.
+ */
+async function observeRequests(): Promise<{ rest: Set<string>; graphql: Set<string> }> {
+  nock.disableNetConnect();
+  const fake = new FakeGitHub().install();
+  try {
+    const repo = setupRepo(fake);
+    // 2: a typical pull request: policy, facts, diff, a new check run; then a changed verdict (PATCH).
+    const typical = typicalPull(fake, repo, 2);
+    // 3: GitHub will not render the diff (406): per-file patches.
+    typicalPull(fake, repo, 3, typicalFiles(3));
+    fake.diffTooLarge.add(3);
+    // 4: the flag registry renamed away: read at the merge base (compare, then contents).
+    fake.addPull(repo, { number: 4, files: [{ path: 'config/flags.yml', previousPath: 'flags.yml', status: 'renamed', additions: 0, deletions: 0, patch: '' }] }, { 'config/flags.yml': REGISTRY });
+    // 5: more than 100 labels: follow-up pages. 6: the commit list stops short of the head: the head by SHA.
+    typicalPull(fake, repo, 5, [fileAdding('src/a.ts', ['x'])]).labels = Array.from({ length: 101 }, (_, i) => `l${i}`);
+    const long = typicalPull(fake, repo, 6, [fileAdding('src/b.ts', ['y'])]);
+    long.lastListedCommit = 'c'.repeat(40);
+    repo.trees.set(long.lastListedCommit, new Map());
+    // No APP_ID: the app asks GitHub who it is (GET /app).
+    const test = await startTestApp(fake, { appId: undefined });
+    for (const n of [2, 3, 4, 5, 6]) await test.receive('pull_request', pullPayload('pull_request', 'opened', fake, repo, repo.pulls.get(n)!));
+    await test.drain();
+    typical.reviews = [];
+    await test.receive('pull_request', pullPayload('pull_request', 'edited', fake, repo, typical));
+    await test.drain();
+    await test.gate.resumeAfterRestart();
+    test.gate.stop();
+    expect(fake.problems).toEqual([]);
+    const rest = new Set(fake.requests.filter((r) => r.kind !== 'graphql').map((r) => r.operation ?? `${r.method} ${r.path}`));
+    const graphql = new Set(fake.requests.filter((r) => r.kind === 'graphql').map((r) => r.operation ?? '(anonymous)'));
+    return { rest, graphql };
+  } finally {
+    fake.uninstall();
+  }
+}
 
 describe('app.yml', () => {
   const manifest = parse(readFileSync(new URL('../../app.yml', import.meta.url), 'utf8')) as {
@@ -18,15 +99,50 @@ describe('app.yml', () => {
     default_permissions: Record<string, string>;
     default_events: string[];
   };
+  const grants = (permission: string, access: Access) => {
+    const granted = manifest.default_permissions[permission];
+    return granted === 'write' || (granted === 'read' && access === 'read');
+  };
 
-  test('asks for exactly the permissions the product needs, no more', () => {
+  test('grants every permission the requests the app sends need, and nothing merge-gate has no use for', async () => {
     expect(manifest.name).toBe('merge-gate');
-    expect(manifest.default_permissions).toEqual({ checks: 'write', pull_requests: 'write', contents: 'write', statuses: 'read', metadata: 'read' });
+    expect(Object.keys(manifest.default_permissions).filter((p) => !ALLOWED.includes(p))).toEqual([]);
+
+    const { rest, graphql } = await observeRequests();
+    // The fake GitHub refuses any other REST operation: the scenario above must reach every one it accepts.
+    const accepted = Object.keys((JSON.parse(readFileSync(new URL('../fixtures/openapi-requests.json', import.meta.url), 'utf8')) as { operations: object }).operations);
+    expect([...rest].sort()).toEqual([...accepted].sort());
+    expect([...graphql].sort()).toEqual(Object.keys(GRAPHQL_NEEDS).sort());
+
+    const needed = new Map<string, Access>();
+    const need = (what: string, [permission, access]: [string, Access]) => {
+      expect([what, permission, grants(permission, access)]).toEqual([what, permission, true]);
+      if (needed.get(permission) !== 'write') needed.set(permission, access);
+    };
+    for (const op of rest) {
+      expect(REST_NEEDS).toHaveProperty([op]);
+      const needs = REST_NEEDS[op];
+      if (needs !== 'app') for (const n of needs) need(op, n);
+    }
+    for (const name of graphql) for (const n of GRAPHQL_NEEDS[name]) need(name, n);
+
+    for (const permission of Object.keys(LANDING_WRITES)) expect([permission, grants(permission, 'write')]).toEqual([permission, true]);
+    // Nothing granted for nothing: every permission is used, and write only where used or for landing.
+    for (const [permission, access] of Object.entries(manifest.default_permissions)) {
+      expect([permission, needed.has(permission)]).toEqual([permission, true]);
+      if (access === 'write' && needed.get(permission) !== 'write') expect([permission, LANDING_WRITES[permission]]).toEqual([permission, expect.any(String)]);
+    }
   });
 
-  test('subscribes to exactly the events the handlers use', () => {
-    const handled = new Set([...PULL_REQUEST_ACTIONS, ...REVIEW_ACTIONS, 'check_run.completed', 'check_suite.completed', 'status', 'push'].map((e) => e.split('.')[0]));
-    expect([...manifest.default_events].sort()).toEqual([...handled].sort());
+  test("subscribes to exactly the events the app registers handlers for", async () => {
+    const probot = new Probot({ appId: 1, privateKey: testPrivateKey(), log: quietLogger() as never });
+    const on = jest.spyOn(probot, 'on');
+    await probot.load(mergeGateApp({ ...DEFAULT_CONFIG, appId: 1, scheduleOnStart: false }));
+    const registered = on.mock.calls.flatMap(([names]) => (Array.isArray(names) ? names : [names])).map((n) => String(n));
+    expect(registered.length).toBeGreaterThan(0);
+    expect(registered).not.toContain('*'); // every event handled is named, so the manifest can list them
+    const events = new Set(registered.map((n) => n.split('.')[0]));
+    expect([...manifest.default_events].sort()).toEqual([...events].sort());
   });
 
   test('the permissions section of docs/github-app.md explains each permission', () => {
@@ -57,6 +173,19 @@ describe('configFromEnv', () => {
     expect(configFromEnv({ DRY_RUN: '1' }).dryRun).toBe(true);
     expect(configFromEnv({ APP_ID: 'abc' }).appId).toBeUndefined();
     expect(() => configFromEnv({ MERGE_GATE_COALESCE_MS: 'soon' })).toThrow(/MERGE_GATE_COALESCE_MS/);
+    expect(configFromEnv({}).giveUpRetryMs).toBe(5 * 60_000);
+    expect(configFromEnv({ MERGE_GATE_GIVE_UP_RETRY_MS: '60000' }).giveUpRetryMs).toBe(60_000);
+    expect(configFromEnv({ MERGE_GATE_GIVE_UP_RETRY_MS: '0' }).giveUpRetryMs).toBe(1_000); // never a hot loop
+  });
+});
+
+describe('describeError', () => {
+  test('puts what GitHub answered into words for the check', () => {
+    expect(describeError(Object.assign(new Error('Service Unavailable'), { status: 503 }))).toBe("GitHub kept answering 503 (an error on GitHub's side): Service Unavailable");
+    expect(describeError(Object.assign(new Error('x'), { errors: [{ type: 'RATE_LIMITED', message: 'slow down' }] }))).toBe("GitHub's GraphQL API kept failing (rate limited): slow down");
+    expect(describeError(new StaleReadError('moved'))).toMatch(/kept changing/);
+    expect(describeError(new ExplainedError('flags.yml could not be read'))).toBe('flags.yml could not be read');
+    expect(describeError(new Error('fetch failed'))).toMatch(/could not be reached.*fetch failed/);
   });
 });
 

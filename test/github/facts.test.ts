@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, test } from '@jest/globals';
 import nock from 'nock';
 import { ProbotOctokit } from 'probot';
 import { FactsCache, GitHubPullRequestSource, reverseApply, type Octokit } from '../../src/github/facts.js';
-import { StaleReadError } from '../../src/github/errors.js';
+import { classifyError, ExplainedError, PullGoneError, StaleReadError } from '../../src/github/errors.js';
 import type { FactNeeds, FileDiff } from '../../src/facts/types.js';
 import { parseUnifiedDiff } from '../../src/facts/diff.js';
 import { FakeGitHub, type FakePull, type FakeRepo } from '../helpers/github-fake.js';
@@ -57,7 +57,9 @@ describe('GitHubPullRequestSource', () => {
     new GitHubPullRequestSource({ octokit, owner: 'octo', repo: 'app', number, appId, checkName: 'merge-gate', ...extra });
 
   test('one query for everything a policy can need; nothing that is not needed', async () => {
-    const pull = fake.addPull(repo, { number: 5, labels: ['feature'], files: [fileAdding('src/a.ts', ['x'])] }, { 'flags.yml': REGISTRY, '.gitattributes': 'dist/** linguist-generated\n' });
+    fake.setDefaultFile(repo, '.gitattributes', 'dist/** linguist-generated\n');
+    // The head's own .gitattributes is not what decides: the base branch's is.
+    const pull = fake.addPull(repo, { number: 5, labels: ['feature'], files: [fileAdding('src/a.ts', ['x'])] }, { 'flags.yml': REGISTRY, '.gitattributes': '* linguist-generated\n' });
     pull.reviews.push({ login: 'bob', state: 'APPROVED', submittedAt: '2026-11-22T09:00:00Z', commit: pull.headSha });
     pull.reviews.push({ login: 'renovate', bot: true, state: 'APPROVED', submittedAt: '2026-11-22T09:01:00Z', commit: pull.headSha });
     pull.reviews.push({ login: 'carol', state: 'PENDING', submittedAt: '2026-11-22T09:02:00Z', commit: pull.headSha });
@@ -150,6 +152,59 @@ describe('GitHubPullRequestSource', () => {
     expect(facts.registry?.head).toBe(REGISTRY);
   });
 
+  test('.gitattributes is read at the base branch, whatever the head has; none at the base is none', async () => {
+    fake.addPull(repo, { number: 5, files: [fileAdding('.gitattributes', ['* linguist-generated'])] }, { '.gitattributes': '* linguist-generated\n' });
+    expect((await source(5).load({ ...NONE, gitattributes: true })).gitattributes).toBeNull();
+    fake.setDefaultFile(repo, '.gitattributes', 'vendor/** linguist-generated\n');
+    expect((await source(5).load({ ...NONE, gitattributes: true })).gitattributes).toBe('vendor/** linguist-generated\n');
+    // Still the one query.
+    expect(fake.apiRequests().map((r) => r.operation)).toEqual(['MergeGateFacts', 'MergeGateFacts']);
+  });
+
+  test('our newest run is the existing check, whichever of our suites lists it first', async () => {
+    const pull = fake.addPull(repo, { number: 5 });
+    // Three suites of ours on the head; the newest run is in the second one listed.
+    fake.addCheckRun(repo, { id: 5001, appId, name: 'merge-gate', headSha: pull.headSha, suite: 1, conclusion: 'success', title: 'older' });
+    fake.addCheckRun(repo, { id: 5003, appId, name: 'merge-gate', headSha: pull.headSha, suite: 2, conclusion: 'failure', title: 'newest' });
+    fake.addCheckRun(repo, { id: 5002, appId, name: 'merge-gate', headSha: pull.headSha, suite: 3, conclusion: 'success', title: 'middle' });
+    const s = source(5);
+    await s.load(NONE);
+    expect(s.existingCheckRun).toMatchObject({ id: 5003, title: 'newest', conclusion: 'failure' });
+  });
+
+  test.each([
+    ['is binary', () => fake.binaryBlobs.add('.gitattributes'), /\.gitattributes could not be read: it is a binary file/],
+    [
+      'is truncated, and the contents API refuses it',
+      () => {
+        fake.truncatedBlobs.add('.gitattributes');
+        fake.fail({ method: 'GET', match: /contents\/\.gitattributes/, status: 403, body: { message: 'This API returns blobs up to 100 MB in size' } });
+      },
+      /\.gitattributes could not be read at [0-9a-f]{7} .*403/,
+    ],
+  ])('a .gitattributes that %s is explained, naming the file, with the facts known for the failure check', async (_what, arrange, words) => {
+    fake.setDefaultFile(repo, '.gitattributes', 'dist/** linguist-generated\n');
+    const pull = fake.addPull(repo, { number: 5 });
+    arrange();
+    const s = source(5);
+    const error = await s.load({ ...NONE, gitattributes: true }).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(ExplainedError);
+    expect((error as Error).message).toMatch(words);
+    expect(classifyError(error).retryable).toBe(false);
+    expect(s.facts).toMatchObject({ head: { sha: pull.headSha }, state: 'open' });
+  });
+
+  test('a binary flag registry at the head is explained, naming it', async () => {
+    fake.addPull(repo, { number: 5 }, { 'flags.yml': REGISTRY });
+    fake.binaryBlobs.add('flags.yml');
+    const s = source(5);
+    await expect(s.load({ ...NONE, registryPath: 'flags.yml' })).rejects.toThrow(/flags\.yml could not be read: it is a binary file/);
+    expect(s.facts).not.toBeNull();
+  });
+
   test('a truncated blob is read through REST', async () => {
     fake.addPull(repo, { number: 8 }, { 'flags.yml': REGISTRY });
     fake.truncatedBlobs.add('flags.yml');
@@ -206,11 +261,14 @@ describe('GitHubPullRequestSource', () => {
     fake.diffTooLarge.add(13);
     const s = new GitHubPullRequestSource({ octokit: withRetries, owner: 'octo', repo: 'app', number: 13, appId, checkName: 'merge-gate' });
     const facts = await s.load({ ...NONE, files: true });
-    const started = Date.now();
     const diff = await s.diff(facts);
-    expect(Date.now() - started).toBeLessThan(900);
     expect(diff.map((d) => d.path)).toEqual(['src/a.ts']);
-    expect(fake.apiRequests().filter((r) => r.operation === 'GET /repos/{owner}/{repo}/pulls/{pull_number}')).toHaveLength(1);
+    // The diff asked once, then straight to the per-file patches: no retry of the 406 in between.
+    expect(fake.apiRequests().map((r) => r.operation)).toEqual([
+      'MergeGateFacts',
+      'GET /repos/{owner}/{repo}/pulls/{pull_number}',
+      'GET /repos/{owner}/{repo}/pulls/{pull_number}/files',
+    ]);
   });
 
   test('a closed pull request: no diff is read', async () => {
@@ -223,7 +281,9 @@ describe('GitHubPullRequestSource', () => {
   });
 
   test('a pull request that does not exist is explained, not retried', async () => {
-    await expect(source(404).load(NONE)).rejects.toMatchObject({ name: 'ExplainedError' });
+    const error = await source(404).load(NONE).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PullGoneError);
+    expect(classifyError(error)).toMatchObject({ retryable: false, explanation: expect.stringContaining('octo/app#404 was not found') });
   });
 });
 

@@ -189,6 +189,80 @@ describe('retries', () => {
   });
 });
 
+describe('giving up', () => {
+  const httpError = (status: number) => Object.assign(new Error(`HTTP ${status}`), { status, response: { headers: {} } });
+
+  test('onGiveUp runs once, after the last attempt, with the error', async () => {
+    const gaveUp: Array<{ key: string; error: unknown; at: number }> = [];
+    const q = queue({ onGiveUp: async (key, error) => void gaveUp.push({ key, error, at: Date.now() }) });
+    let runs = 0;
+    q.enqueue('pr#1', async () => {
+      runs++;
+      throw httpError(502);
+    });
+    await jest.advanceTimersByTimeAsync(60_000);
+    await q.idle();
+    expect(runs).toBe(3);
+    expect(gaveUp).toEqual([{ key: 'pr#1', error: expect.objectContaining({ status: 502 }), at: Date.parse('2026-11-22T10:00:04Z') }]);
+  });
+
+  test('an error that is not retryable is given up at once', async () => {
+    const gaveUp: string[] = [];
+    const q = queue({ onGiveUp: async (key) => void gaveUp.push(key) });
+    q.enqueue('pr#1', async () => {
+      throw httpError(404);
+    });
+    await jest.advanceTimersByTimeAsync(1000);
+    expect(gaveUp).toEqual(['pr#1']);
+    expect(q.stats).toMatchObject({ runs: 1, retries: 0, failures: 1 });
+  });
+
+  test('onGiveUp holds the key: an event meanwhile runs after it, once', async () => {
+    const log: string[] = [];
+    let release: () => void = () => undefined;
+    const q = queue({
+      retry: { attempts: 1, baseDelayMs: 1000, maxDelayMs: 1000 },
+      onGiveUp: async () => {
+        log.push('give-up start');
+        await new Promise<void>((r) => (release = r));
+        log.push('give-up end');
+      },
+    });
+    q.enqueue('pr#1', async () => {
+      log.push('job 1');
+      throw httpError(502);
+    });
+    await jest.advanceTimersByTimeAsync(1000);
+    q.enqueue('pr#1', async () => void log.push('job 2'));
+    await jest.advanceTimersByTimeAsync(5000);
+    expect(log).toEqual(['job 1', 'give-up start']);
+    release();
+    await jest.advanceTimersByTimeAsync(1000);
+    expect(log).toEqual(['job 1', 'give-up start', 'give-up end', 'job 2']);
+  });
+
+  test('a failing onGiveUp is swallowed; a key cancelled during its job is not given up', async () => {
+    const gaveUp: string[] = [];
+    const q = queue({
+      onGiveUp: async (key) => {
+        gaveUp.push(key);
+        throw new Error('the last resort failed too');
+      },
+    });
+    q.enqueue('a', async () => {
+      throw httpError(404);
+    });
+    q.enqueue('b', async () => {
+      q.cancel('b');
+      throw httpError(404);
+    });
+    await jest.advanceTimersByTimeAsync(1000);
+    await q.idle();
+    expect(gaveUp).toEqual(['a']);
+    expect(q.size).toBe(0);
+  });
+});
+
 describe('cancel and stop', () => {
   test('cancel drops a pending run', async () => {
     const q = queue();

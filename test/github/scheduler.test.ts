@@ -53,6 +53,22 @@ test('waits longer than setTimeout allows (~24.8 days) are chained', async () =>
   expect(fired).toEqual([{ key: 'pr#1', at: '2027-03-01T00:00:00.000Z' }]);
 });
 
+test('scheduleEarliest keeps a sooner instant, and replaces a later one', async () => {
+  const { s, fired } = scheduler();
+  s.schedule('pr#1', '2026-12-18T11:02:00Z'); // a freeze boundary in two minutes
+  s.scheduleEarliest('pr#1', new Date('2026-12-18T11:05:00Z')); // a retry in five: the boundary stays
+  expect(s.due('pr#1')?.toISOString()).toBe('2026-12-18T11:02:00.000Z');
+  s.schedule('pr#2', '2026-12-19T00:00:00Z');
+  s.scheduleEarliest('pr#2', new Date('2026-12-18T11:05:00Z'));
+  s.scheduleEarliest('pr#3', new Date('2026-12-18T11:05:00Z'));
+  await jest.advanceTimersByTimeAsync(24 * 3600_000);
+  expect(fired).toEqual([
+    { key: 'pr#1', at: '2026-12-18T11:02:00.000Z' },
+    { key: 'pr#2', at: '2026-12-18T11:05:00.000Z' },
+    { key: 'pr#3', at: '2026-12-18T11:05:00.000Z' },
+  ]);
+});
+
 test('stop clears every timer', async () => {
   const { s, fired } = scheduler();
   s.schedule('a', '2026-12-18T12:00:00Z');

@@ -63,6 +63,12 @@ export interface FakeCheckRun {
   annotations: unknown[];
   startedAt: string;
   completedAt: string | null;
+  /**
+   * Which of its app's check suites on the head the run belongs to (default 0).
+   * GitHub can hold several suites of one app on a commit; each answers its
+   * own latest run, listed in the order the suites were created.
+   */
+  suite?: number;
 }
 
 export interface FakeStatus {
@@ -159,6 +165,8 @@ export class FakeGitHub {
   readonly failures: Failure[] = [];
   /** Paths GraphQL reports as truncated blobs (text null), as it does for large files. */
   readonly truncatedBlobs = new Set<string>();
+  /** Paths GraphQL reports as binary blobs (text null, isBinary true). */
+  readonly binaryBlobs = new Set<string>();
   /** The diff endpoint answers 406 for these pull requests, whatever their size. */
   readonly diffTooLarge = new Set<number>();
   private nextCheckRunId = 1000;
@@ -548,6 +556,10 @@ export class FakeGitHub {
       author: actor(pull.author),
       baseRefName: pull.baseRef,
       baseRefOid: repo.branches.get(pull.baseRef) ?? fakeSha(pull.baseRef),
+      baseRef: () => {
+        const tip = repo.branches.get(pull.baseRef);
+        return tip === undefined ? null : { __typename: 'Ref', name: pull.baseRef, target: this.commitNode(repo, tip) };
+      },
       headRefName: pull.headRef,
       headRefOid: pull.headSha,
       labels: (args: { first?: number; after?: string }) => connection(pull.labels.map((name) => ({ name })), args),
@@ -589,7 +601,8 @@ export class FakeGitHub {
         const text = repo.trees.get(sha)?.get(path);
         if (text === undefined) return null;
         const truncated = this.truncatedBlobs.has(path);
-        return { object: { __typename: 'Blob', text: truncated ? null : text, isBinary: false, isTruncated: truncated } };
+        const binary = this.binaryBlobs.has(path);
+        return { object: { __typename: 'Blob', text: truncated || binary ? null : text, isBinary: binary, isTruncated: truncated } };
       },
       statusCheckRollup: () =>
         runs.length + statuses.length === 0
@@ -602,11 +615,14 @@ export class FakeGitHub {
                 ),
             },
       checkSuites: (args: { first?: number; filterBy?: { appId?: number } }) => {
-        const apps = [...new Set(runs.map((r) => r.appId))].filter((id) => !args.filterBy?.appId || id === args.filterBy.appId);
+        // One suite per app and `suite` number, in the order their first run was made.
+        const suites = [...new Map(runs.map((r) => [`${r.appId}:${r.suite ?? 0}`, { appId: r.appId, suite: r.suite ?? 0 }])).values()].filter(
+          (s) => !args.filterBy?.appId || s.appId === args.filterBy.appId,
+        );
         return connection(
-          apps.map((appId) => ({
+          suites.map(({ appId, suite }) => ({
             checkRuns: (a: { first?: number; filterBy?: { checkName?: string; checkType?: string } }) => {
-              const named = runs.filter((r) => r.appId === appId && (!a.filterBy?.checkName || r.name === a.filterBy.checkName));
+              const named = runs.filter((r) => r.appId === appId && (r.suite ?? 0) === suite && (!a.filterBy?.checkName || r.name === a.filterBy.checkName));
               // checkType LATEST: only the newest run of each name.
               const shown = a.filterBy?.checkType === 'LATEST' ? named.filter((r) => !named.some((o) => o.name === r.name && o.id > r.id)) : named;
               return connection(shown.map(runNode), a);

@@ -14,6 +14,7 @@ export class ManualClock implements Clock, Timers {
   private t: number;
   private seq = 0;
   private readonly pending = new Map<number, Pending>();
+  private armedWaiters: Array<() => void> = [];
 
   constructor(start: string | Date = '2026-11-22T10:00:00Z') {
     this.t = new Date(start).getTime();
@@ -26,7 +27,16 @@ export class ManualClock implements Clock, Timers {
   setTimeout(fn: () => void, ms: number): TimerHandle {
     const id = ++this.seq;
     this.pending.set(id, { at: this.t + Math.max(0, ms), seq: id, fn });
+    const waiters = this.armedWaiters;
+    this.armedWaiters = [];
+    for (const resolve of waiters) resolve();
     return id;
+  }
+
+  /** Resolves once a timer is armed (at once when one already is): waits on the code under test, not on the event loop. */
+  armed(): Promise<void> {
+    if (this.pending.size > 0) return Promise.resolve();
+    return new Promise((resolve) => this.armedWaiters.push(resolve));
   }
 
   clearTimeout(handle: TimerHandle): void {
