@@ -26,6 +26,17 @@ afterEach(() => {
 
 const opened = (repo: FakeRepo, number = 2) => pullPayload('pull_request', 'opened', fake, repo, repo.pulls.get(number)!);
 
+/** A one-off freeze on 18 December 2026, 00:00–12:00 London (GMT: the same in UTC). */
+const FREEZE = `version: 1
+preset: none
+freeze:
+  timezone: Europe/London
+  windows:
+    - name: Havana release freeze
+      from: "2026-12-18 00:00"
+      to: "2026-12-18 12:00"
+`;
+
 describe('a typical pull request', () => {
   test('first evaluation: policy, facts, diff, check run — four requests with every rule configured', async () => {
     const repo = setupRepo(fake);
@@ -146,16 +157,6 @@ describe('coalescing', () => {
 });
 
 describe('time-driven re-evaluation', () => {
-  const FREEZE = `version: 1
-preset: none
-freeze:
-  timezone: Europe/London
-  windows:
-    - name: Havana release freeze
-      from: "2026-12-18 00:00"
-      to: "2026-12-18 12:00"
-`;
-
   test('a freeze ending re-evaluates the pull request with no event from GitHub', async () => {
     const repo = setupRepo(fake, FREEZE);
     const pull = fake.addPull(repo, { number: 7, files: [fileAdding('README.md', ['hello'])] });
@@ -589,16 +590,6 @@ describe('failing closed', () => {
 });
 
 describe('failing closed at a freeze boundary', () => {
-  const FREEZE = `version: 1
-preset: none
-freeze:
-  timezone: Europe/London
-  windows:
-    - name: Havana release freeze
-      from: "2026-12-18 00:00"
-      to: "2026-12-18 12:00"
-`;
-
   test('a passing pull request whose freeze-start re-evaluation fails is not left passing, and recovers when GitHub does', async () => {
     const repo = setupRepo(fake, FREEZE);
     const pull = fake.addPull(repo, { number: 8, files: [fileAdding('README.md', ['hello'])] });
