@@ -73,15 +73,8 @@ interface FileNode {
   deletions: number;
   changeType: string;
 }
-interface OwnRunNode {
-  databaseId: number;
-  status: string;
-  conclusion: string | null;
-  title: string | null;
-  summary: string | null;
-  text: string | null;
-  externalId: string | null;
-}
+/** Our run as GraphQL names it: the REST id is its `databaseId`. */
+type OwnRunNode = Omit<ExistingCheckRun, 'id'> & { databaseId: number };
 interface HeadCommitNode {
   oid: string;
   registry?: BlobEntry | null;
