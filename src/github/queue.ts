@@ -6,7 +6,7 @@
 // (5xx, rate limits, network) are retried with bounded exponential backoff,
 // honouring GitHub's retry-after; when a key's job is given up, `onGiveUp` runs
 // in its place (still exclusive for the key). Time comes from injected timers.
-import { classifyError, type ErrorClass } from './errors.js';
+import { classifyError } from './errors.js';
 import type { Clock, RetryConfig, TimerHandle, Timers } from './config.js';
 
 export type Job = () => Promise<void>;
@@ -19,7 +19,6 @@ export interface QueueOptions {
   retry: RetryConfig;
   timers: Timers;
   clock: Clock;
-  classify?: (error: unknown, now: Date) => ErrorClass;
   /** Told about every failure: whether it will be retried, and when. */
   onError?: (key: string, error: unknown, info: { attempt: number; retryInMs: number | null }) => void;
   /**
@@ -151,7 +150,7 @@ export class KeyedQueue {
       entry.failures = 0;
     } catch (error) {
       const now = this.options.clock.now();
-      const cls = (this.options.classify ?? classifyError)(error, now);
+      const cls = classifyError(error, now);
       const attempt = ++entry.failures;
       const { attempts, baseDelayMs, maxDelayMs } = this.options.retry;
       if (cls.retryable && entry.failures < attempts && live()) {
