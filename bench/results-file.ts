@@ -1,16 +1,37 @@
-// Each benchmark owns one top-level key of bench/results.json.
+// bench/results.json is what the last `npm run bench` measured on this machine
+// (git-ignored, so a run never dirties the work tree); bench/reference.json is
+// the committed copy of a run, quoted by docs/performance.md. Each benchmark
+// owns one top-level key of the file, and adds its headline numbers to the one
+// flat list `figures: [{ name, value, unit, target }]`.
 import { readFileSync, writeFileSync } from 'node:fs';
 
 const FILE = new URL('./results.json', import.meta.url);
 
-export function writeResults(key: string, value: unknown): void {
-  let all: Record<string, unknown> = {};
+export interface Figure {
+  /** Dotted name, e.g. `requests.typical.first` (docs/performance.md lists them all). */
+  name: string;
+  value: number;
+  unit: string;
+  /** The goal, as text ("<= 3"), or null when the figure is only reported. */
+  target: string | null;
+}
+
+function readAll(): Record<string, unknown> {
   try {
-    all = JSON.parse(readFileSync(FILE, 'utf8')) as Record<string, unknown>;
+    return JSON.parse(readFileSync(FILE, 'utf8')) as Record<string, unknown>;
   } catch {
-    // first run, or an unreadable file: start afresh
+    return {}; // first run, or an unreadable file: start afresh
   }
+}
+
+export function writeResults(key: string, value: unknown, figures: Figure[] = []): void {
+  const all = readAll();
   all[key] = value;
+  if (figures.length > 0) {
+    const names = new Set(figures.map((f) => f.name));
+    const kept = (Array.isArray(all.figures) ? (all.figures as Figure[]) : []).filter((f) => !names.has(f.name));
+    all.figures = [...kept, ...figures].sort((a, b) => a.name.localeCompare(b.name));
+  }
   writeFileSync(FILE, `${JSON.stringify(all, null, 2)}\n`);
 }
 
