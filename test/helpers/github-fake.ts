@@ -7,6 +7,8 @@
 // against GitHub's OpenAPI description. Every request is recorded.
 //
 // No jest here: tests assert on what was recorded, and bench/github.ts reuses it.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import nock from 'nock';
 import { buildClientSchema, graphqlSync, type GraphQLSchema, type IntrospectionQuery } from 'graphql';
 import { schema as published, validate as validateQuery } from '@octokit/graphql-schema';
@@ -318,6 +320,43 @@ export class FakeGitHub {
     }
     this.scopes.push(scope);
     return this;
+  }
+
+  /**
+   * The same fake as a real HTTP server on 127.0.0.1 (for an app in another
+   * process, or Probot's production Octokit over real sockets). Construct the
+   * fake with `FakeGitHub.listening()`, which knows the port before the origin.
+   */
+  static async listening(options: { appId?: number; installationId?: number } = {}): Promise<{ fake: FakeGitHub; close(): Promise<void> }> {
+    let fake: FakeGitHub | undefined;
+    const server: Server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        let status = 500;
+        let data: unknown = { message: 'fake crashed' };
+        let headers: Record<string, string> = {};
+        try {
+          [status, data, headers] = fake!.handle(req.method ?? 'GET', req.url ?? '/', Buffer.concat(chunks).toString('utf8'), req.headers);
+        } catch (err) {
+          fake!.problems.push(`fake GitHub crashed on ${req.method} ${req.url}: ${(err as Error).stack}`);
+        }
+        const text = typeof data === 'string' ? data : JSON.stringify(data);
+        res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers, 'content-length': String(Buffer.byteLength(text)) });
+        res.end(text);
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    fake = new FakeGitHub({ ...options, baseUrl: `http://127.0.0.1:${port}` });
+    return {
+      fake,
+      close: () =>
+        new Promise<void>((resolve) => {
+          server.closeAllConnections();
+          server.close(() => resolve());
+        }),
+    };
   }
 
   uninstall(): void {
