@@ -19,8 +19,8 @@ Usage:
       Check a policy file (default .github/merge-gate.yml). Exit 0 valid, 2 errors.
   merge-gate schema
       Print the JSON Schema of the policy file.
-  merge-gate deploy-trigger --config deploy.yml
-      Run the deploy trigger (see the README).
+  merge-gate deploy-trigger [--config deploy.yml] | validate FILE | retry SHA
+      Run the deploy trigger, check its config, or let a bad revision deploy again.
   merge-gate --help
 `;
 

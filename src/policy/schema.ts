@@ -6,6 +6,7 @@ import type { DeploymentState } from '../facts/types.js';
 import isSafeRegex from 'safe-regex2';
 import { globProblem } from './glob.js';
 import { parseLocalDateTime, parseWeeklyPoint, isValidZone } from './time.js';
+import { keysOfSchema } from './schema-errors.js';
 
 /** How a value is named in an error: `"five hundred"`, `a list`, `true`. */
 export function describeInput(input: unknown): string {
@@ -246,24 +247,5 @@ export function policyJsonSchema(): Record<string, unknown> {
 
 /** The keys an object schema accepts at `path` (for "did you mean"). */
 export function keysAt(path: readonly (string | number)[]): string[] {
-  let node: z.ZodType | undefined = PolicyFileSchema;
-  const unwrap = (s: z.ZodType): z.ZodType => {
-    // optional / default / pipe wrappers carry the real schema inside.
-    for (;;) {
-      const def = (s as unknown as { _zod: { def: { type: string; innerType?: z.ZodType; in?: z.ZodType } } })._zod.def;
-      if (def.innerType) s = def.innerType;
-      else if (def.type === 'pipe' && def.in) s = def.in;
-      else return s;
-    }
-  };
-  for (const seg of path) {
-    if (!node) return [];
-    node = unwrap(node);
-    if (typeof seg === 'number' && node instanceof z.ZodArray) node = node.element as z.ZodType;
-    else if (typeof seg === 'string' && node instanceof z.ZodObject) node = (node.shape as Record<string, z.ZodType>)[seg];
-    else return [];
-  }
-  if (!node) return [];
-  node = unwrap(node);
-  return node instanceof z.ZodObject ? Object.keys(node.shape) : [];
+  return keysOfSchema(PolicyFileSchema, path);
 }
