@@ -18,6 +18,7 @@ export const OPERATIONS = [
   'GET /repos/{owner}/{repo}/compare/{basehead}',
   'POST /repos/{owner}/{repo}/check-runs',
   'PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}',
+  'POST /repos/{owner}/{repo}/issues/{issue_number}/labels',
   // landing (src/land)
   'GET /repos/{owner}/{repo}/pulls',
   'PUT /repos/{owner}/{repo}/pulls/{pull_number}/merge',

@@ -167,7 +167,7 @@ describe('what GitHub answers', () => {
     fake.mergeFault = () => 'fail-after';
     const a = await open(repo, pull, { outbox: { urls: ['http://deploy.invalid/hook'] }, landing: { fetch: async () => new Response(null, { status: 202 }) } });
     expect(merges()).toEqual([{ number: 2, sha: pull.headSha, method: 'squash', status: 502 }]);
-    expect(checkOn(repo, pull.headSha).title).toBe(`Landed as ${pull.mergedSha!.slice(0, 7)}`);
+    expect(checkOn(repo, pull.headSha).title).toBe(`Landed as ${pull.mergeCommit!.slice(0, 7)}`);
     expect(a.landing.store.all().map((d) => [d.target, d.state])).toEqual([['http://deploy.invalid/hook', 'delivered']]);
   });
 
@@ -220,8 +220,8 @@ describe('one landing at a time per branch', () => {
     ]);
     const bodies = app.landing.store.all().map((d) => JSON.parse(d.body));
     expect(bodies.map((b) => [b.pull_request.number, b.before, b.after])).toEqual([
-      [2, tip, first.mergedSha],
-      [3, first.mergedSha, second.mergedSha],
+      [2, tip, first.mergeCommit],
+      [3, first.mergeCommit, second.mergeCommit],
     ]);
   });
 });
@@ -257,7 +257,7 @@ describe('after landing', () => {
     const { body } = fake.dispatches[0] as { body: { event_type: string; client_payload: Record<string, unknown> } };
     expect(body.event_type).toBe('trunk-updated');
     expect(body.client_payload).toEqual(JSON.parse(a.landing.store.all()[0].body));
-    expect(body.client_payload).toMatchObject({ type: 'trunk-updated', repository: 'octo/app', branch: 'main', after: pull.mergedSha });
+    expect(body.client_payload).toMatchObject({ type: 'trunk-updated', repository: 'octo/app', branch: 'main', after: pull.mergeCommit });
   });
 });
 
