@@ -74,6 +74,8 @@ export class Receiver {
   down: number | null = null;
   /** Requests seen, answered or not. */
   hits = 0;
+  /** The webhook-id of every request seen, in order. */
+  readonly seenIds: string[] = [];
   private server: Server | null = null;
   url = '';
 
@@ -86,6 +88,7 @@ export class Receiver {
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
         this.hits++;
+        this.seenIds.push(String(req.headers['webhook-id']));
         if (this.down !== null) {
           res.writeHead(this.down).end('down');
           return;
