@@ -81,6 +81,11 @@ export class Receiver {
 
   constructor(private readonly secret = TRUNK_SECRET) {}
 
+  /** The status a request is refused with before it is even verified, or null to take it (tests may replace it). */
+  answer(): number | null {
+    return this.down;
+  }
+
   async start(): Promise<this> {
     const webhook = new Webhook(this.secret);
     this.server = createServer((req, res) => {
@@ -89,8 +94,9 @@ export class Receiver {
       req.on('end', () => {
         this.hits++;
         this.seenIds.push(String(req.headers['webhook-id']));
-        if (this.down !== null) {
-          res.writeHead(this.down).end('down');
+        const refused = this.answer();
+        if (refused !== null) {
+          res.writeHead(refused).end('down');
           return;
         }
         const body = Buffer.concat(chunks).toString('utf8');
