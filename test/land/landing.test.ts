@@ -184,6 +184,10 @@ describe('what GitHub answers', () => {
     const ops = fake.apiRequests().map((r) => r.operation);
     const firstMerge = ops.indexOf('PUT /repos/{owner}/{repo}/pulls/{pull_number}/merge');
     expect(ops[firstMerge + 1]).toBe('GET /repos/{owner}/{repo}/pulls/{pull_number}'); // read before anything else
+    // Meanwhile the check said so.
+    const titles = fake.requests.filter((r) => r.method === 'PATCH').map((r) => (r.body as { output?: { title?: string } }).output?.title);
+    expect(titles).toContain('pass, not landed yet: the merge call failed; retrying');
+    expect(titles.at(-1)).toBe(`Landed as ${pull.mergeCommit!.slice(0, 7)}`);
   });
 
   test('a redelivered webhook after the landing changes nothing, even when GitHub still shows the pull request open', async () => {
