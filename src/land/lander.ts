@@ -77,6 +77,8 @@ export class Lander {
   /** The last landing note of each pull request, by head: what its check says until something changes. */
   private readonly notes = new Map<string, { head: string; note: LandingNote }>();
   private readonly mergeableTries = new Map<string, number>();
+  /** Heads whose parents were read and did not make them one of merge-gate's updates: not read again. */
+  private readonly notUpdates = new Set<string>();
 
   constructor(private readonly deps: LanderDeps) {}
 
@@ -111,10 +113,14 @@ export class Lander {
     if (updates.length === 0 || !facts.reviews) return facts;
     if (!updates.some((u) => u.toHead === facts.head.sha)) {
       const pending = updates.filter((u) => u.toHead === null);
-      if (pending.length > 0) {
+      if (pending.length > 0 && !this.notUpdates.has(facts.head.sha)) {
         const parents = await this.deps.github(octokit, ref.owner, ref.repo).commitParents(facts.head.sha);
         const match = matchUpdate(pending, facts.head.sha, parents);
         if (match) this.deps.journal.verifyUpdate(pull, match.fromHead, facts.head.sha);
+        else {
+          this.notUpdates.add(facts.head.sha);
+          if (this.notUpdates.size > NOTES_LIMIT) this.notUpdates.delete(this.notUpdates.values().next().value!);
+        }
       }
     }
     return carryApprovals(facts, carriedHeads(this.deps.journal.updates(pull), facts.head.sha));
@@ -348,13 +354,13 @@ export class Lander {
     this.notes.set(pullKey(ref), { head: facts.head.sha, note });
     if (this.notes.size > NOTES_LIMIT) this.notes.delete(this.notes.keys().next().value!);
     const plan = withLanding(pass.check.plan, note);
-    const existing: ExistingCheckRun | null = pass.check.id === null ? null : asExisting(pass.check.id, pass.check.plan);
+    const existing: ExistingCheckRun | null = pass.check.id === null ? null : asExisting(pass.check.id, pass.check.written);
     const result = await writeCheckRun(
       octokit,
       { owner: ref.owner, repo: ref.repo, headSha: facts.head.sha, checkName: this.deps.checkName, existing, knownId: pass.check.id, now: this.deps.clock.now() },
       plan,
     );
-    pass.check = { id: result.id, plan };
+    pass.check = { ...pass.check, id: result.id, written: plan };
   }
 
   /**

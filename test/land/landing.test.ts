@@ -148,6 +148,13 @@ describe('what GitHub answers', () => {
     expect(run.summary).toContain(`\`${message.replace(/`/g, "'")}\``);
     expect(run.summary).toMatch(/branch protection or a ruleset/);
     expect(fake.deletedBranches).toEqual([]);
+    // The next event tries again; the check says it once, and is not rewritten when nothing changed.
+    fake.resetRequests();
+    await app!.receive('pull_request', event('edited', repo, pull));
+    await app!.settle();
+    expect(merges()).toHaveLength(2);
+    expect(checkOn(repo, pull.headSha).summary!.split('**Not landed:**')).toHaveLength(2);
+    expect(fake.requests.filter((r) => r.kind === 'rest' && (r.method === 'PATCH' || r.method === 'POST')).map((r) => r.operation)).toEqual([]);
   });
 
   test('a pull request changing .github/workflows/ is refused, and the check says the workflows permission is missing', async () => {
