@@ -106,6 +106,8 @@ export interface RecordedRequest {
   /** OpenAPI operation (REST) or GraphQL operation name. */
   operation: string | null;
   variables?: Record<string, unknown>;
+  /** When it arrived (performance.now() of this process): what the production bench times. */
+  at: number;
 }
 
 export interface Failure {
@@ -294,6 +296,14 @@ export class FakeGitHub {
     this.requests.length = 0;
   }
 
+  /** Called with every request as it arrives (the production bench waits on these). */
+  onRequest: ((request: RecordedRequest) => void) | null = null;
+
+  private record(request: RecordedRequest): void {
+    this.requests.push(request);
+    this.onRequest?.(request);
+  }
+
   count(): { rest: number; graphql: number; total: number; writes: number } {
     const api = this.apiRequests();
     const rest = api.filter((r) => r.kind === 'rest').length;
@@ -327,7 +337,7 @@ export class FakeGitHub {
    * process, or Probot's production Octokit over real sockets). Construct the
    * fake with `FakeGitHub.listening()`, which knows the port before the origin.
    */
-  static async listening(options: { appId?: number; installationId?: number } = {}): Promise<{ fake: FakeGitHub; close(): Promise<void> }> {
+  static async listening(options: { appId?: number; installationId?: number; /** '/api/v3': as GitHub Enterprise (GHE_HOST), what `probot run` can be pointed at. */ prefix?: string } = {}): Promise<{ fake: FakeGitHub; close(): Promise<void> }> {
     let fake: FakeGitHub | undefined;
     const server: Server = createServer((req, res) => {
       const chunks: Buffer[] = [];
@@ -348,7 +358,7 @@ export class FakeGitHub {
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
-    fake = new FakeGitHub({ ...options, baseUrl: `http://127.0.0.1:${port}` });
+    fake = new FakeGitHub({ ...options, baseUrl: `http://127.0.0.1:${port}${options.prefix ?? ''}` });
     return {
       fake,
       close: () =>
@@ -386,7 +396,7 @@ export class FakeGitHub {
     const path = url.pathname.slice(this.prefix.length);
     const operation = operationOf(method, path);
     const kind = /\/access_tokens$/.test(path) ? 'auth' : 'rest';
-    this.requests.push({ method, path, query: url.searchParams, accept, body, kind, operation });
+    this.record({ method, path, query: url.searchParams, accept, body, kind, operation, at: performance.now() });
     this.problems.push(...restRequestProblems(method, path, body === '' ? undefined : body));
 
     const failure = this.failures.find((f) => f.times > 0 && (!f.method || f.method === method) && f.match.test(path));
@@ -532,7 +542,7 @@ export class FakeGitHub {
 
   private graphql(body: { query: string; variables?: Record<string, unknown> }): [number, unknown, Record<string, string>] {
     const name = /(?:query|mutation)\s+(\w+)/.exec(body.query)?.[1] ?? null;
-    this.requests.push({ method: 'POST', path: '/graphql', query: new URLSearchParams(), accept: '', body, kind: 'graphql', operation: name, variables: body.variables });
+    this.record({ method: 'POST', path: '/graphql', query: new URLSearchParams(), accept: '', body, kind: 'graphql', operation: name, variables: body.variables, at: performance.now() });
     const invalid = validateQuery(body.query);
     if (invalid.length > 0) {
       this.problems.push(...invalid.map((e) => `GraphQL ${name}: ${e.message}`));
