@@ -4,6 +4,8 @@
 import type { ApplicationFunction, Probot } from 'probot';
 import type { AppConfig } from './config.js';
 import { MergeGate, type OnPass, type PullRef } from './gate.js';
+import { octokitFactory } from '../octokit/installation.js';
+import { Pacer, PACING_DEFAULTS } from '../octokit/pacer.js';
 
 export const PULL_REQUEST_ACTIONS = [
   'pull_request.opened',
@@ -44,9 +46,11 @@ function pullRef(payload: RepoPayload & { pull_request: { number: number } }): P
 
 export function mergeGateApp(config: AppConfig, hooks: AppHooks = {}): ApplicationFunction {
   return (app: Probot) => {
+    // One pacer for every installation's Octokit: GitHub's limits are per installation, across pull requests.
+    const octokits = octokitFactory(app, new Pacer({ ...PACING_DEFAULTS, clock: config.clock, timers: config.timers }));
     const gate = new MergeGate({
       config,
-      installationOctokit: (id) => app.auth(id),
+      installationOctokit: (id) => octokits.installation(id),
       appOctokit: () => app.auth(),
       log: app.log,
       onPass: hooks.onPass,

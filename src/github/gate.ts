@@ -15,7 +15,7 @@ import type { AppConfig } from './config.js';
 import { AfterVerdictError, classifyError, describeError, isGone } from './errors.js';
 import { FactsCache, GitHubPullRequestSource, listOpenPulls, type ExistingCheckRun, type Octokit } from './facts.js';
 import { readPolicy } from './policy.js';
-import { nextChangeFromExternalId, planCheckRun, writeCheckRun, type CheckRunPlan } from './checkrun.js';
+import { isUnchanged, nextChangeFromExternalId, planCheckRun, writeCheckRun, type CheckRunPlan } from './checkrun.js';
 import { KeyedQueue } from './queue.js';
 import { TimeScheduler } from './scheduler.js';
 
@@ -91,6 +91,7 @@ export class MergeGate {
     const { config } = deps;
     this.queue = new KeyedQueue({
       delayMs: config.coalesceMs,
+      maxWaitMs: config.coalesceMaxMs,
       concurrency: config.concurrency,
       retry: config.retry,
       timers: config.timers,
@@ -128,7 +129,7 @@ export class MergeGate {
     const key = pullKey(ref);
     this.refs.set(key, ref);
     if (options.leftover) this.leftover.add(key);
-    this.queue.enqueue(key, () => this.evaluate(ref).then(() => undefined), options.delayMs);
+    this.queue.enqueue(key, (release) => this.evaluate(ref, release).then(() => undefined), options.delayMs);
   }
 
   /** A closed pull request: drop what is pending for it. */
@@ -189,19 +190,23 @@ export class MergeGate {
     });
   }
 
-  /** One evaluation of one pull request, now. */
-  async evaluate(ref: PullRef): Promise<EvaluationResult> {
+  /**
+   * One evaluation of one pull request, now. `release` gives the queue slot
+   * back before a write, which GitHub's pacing may hold: evaluations that
+   * write nothing never wait behind writes.
+   */
+  async evaluate(ref: PullRef, release: () => void = () => undefined): Promise<EvaluationResult> {
     const key = pullKey(ref);
     const leftover = this.leftover.delete(key);
     try {
-      return await this.evaluateOnce(ref, key, leftover);
+      return await this.evaluateOnce(ref, key, leftover, release);
     } catch (error) {
       if (leftover && this.refs.has(key)) this.leftover.add(key); // for the retry (unless forgotten meanwhile)
       throw error;
     }
   }
 
-  private async evaluateOnce(ref: PullRef, key: string, leftover: boolean): Promise<EvaluationResult> {
+  private async evaluateOnce(ref: PullRef, key: string, leftover: boolean, release: () => void): Promise<EvaluationResult> {
     const { config, log } = this.deps;
     this.stats.evaluations++;
     const octokit = await this.deps.installationOctokit(ref.installationId);
@@ -233,7 +238,7 @@ export class MergeGate {
       // Fail closed: nothing half-read becomes a pass. Say what went wrong when we can; otherwise retry.
       const cls = classifyError(error, config.clock.now());
       if (!cls.retryable && cls.explanation && source.facts?.state === 'open') {
-        const written = await this.write(octokit, ref, source, source.facts, unreadablePlan(cls.explanation));
+        const written = await this.write(octokit, ref, source, source.facts, unreadablePlan(cls.explanation), release);
         this.scheduler.clear(key);
         log.warn({ key, err: cls.explanation }, 'merge-gate: pull request could not be read');
         return { kind: 'unreadable', message: cls.explanation, written };
@@ -255,11 +260,11 @@ export class MergeGate {
         nextChangeAt: null,
         headSha: facts.head.sha,
       };
-      return { kind: 'no-policy', written: await this.write(octokit, ref, source, facts, this.plan(verdict, facts)) };
+      return { kind: 'no-policy', written: await this.write(octokit, ref, source, facts, this.plan(verdict, facts), release) };
     }
 
     const verdict = read.kind === 'error' ? policyErrorVerdict(read.errors, facts.head.sha) : evaluate(read.policy, facts, config.clock.now());
-    const written = await this.write(octokit, ref, source, facts, this.plan(verdict, facts));
+    const written = await this.write(octokit, ref, source, facts, this.plan(verdict, facts), release);
     this.scheduler.schedule(key, verdict.nextChangeAt);
     if (verdict.outcome === 'pass' && read.kind === 'ok' && !config.dryRun && this.deps.onPass) {
       try {
@@ -276,7 +281,15 @@ export class MergeGate {
     return planCheckRun(verdict, { dryRun: this.deps.config.dryRun, pullRequestUrl: facts.url, policyPath: this.deps.config.policyPath });
   }
 
-  private async write(octokit: Octokit, ref: PullRef, source: GitHubPullRequestSource, facts: PullRequestFacts, plan: CheckRunPlan): Promise<boolean> {
+  private async write(
+    octokit: Octokit,
+    ref: PullRef,
+    source: GitHubPullRequestSource,
+    facts: PullRequestFacts,
+    plan: CheckRunPlan,
+    release: () => void = () => undefined,
+  ): Promise<boolean> {
+    if (!isUnchanged(source.existingCheckRun, plan)) release(); // the write waits its turn without a slot
     const createdKey = `${ref.owner}/${ref.repo}@${facts.head.sha}`.toLowerCase();
     const result = await writeCheckRun(
       octokit,
