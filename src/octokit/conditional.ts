@@ -50,9 +50,10 @@ export function conditionalReads(octokit: Octokit, cache: ConditionalCache, scop
     const { url, headers } = octokit.request.endpoint.parse(options);
     const key = `${scope} ${url} ${headers.accept ?? ''}`;
     const known = cache.get(key);
-    const asked = known ? { ...options, headers: { ...options.headers, 'if-none-match': known.etag } } : options;
+    // In place: a wrap hook's inner request is bound to this very options object.
+    if (known) options.headers['if-none-match'] = known.etag;
     try {
-      const response = await request(asked as typeof options);
+      const response = await request(options);
       const etag = response.headers.etag;
       const size = typeof response.data === 'string' ? response.data.length : JSON.stringify(response.data ?? null).length;
       if (etag && size <= MAX_REMEMBERED) cache.set(key, { etag, response });

@@ -108,6 +108,8 @@ export interface RecordedRequest {
   variables?: Record<string, unknown>;
   /** When it arrived (performance.now() of this process): what the production bench times. */
   at: number;
+  /** The status answered (304: a conditional request GitHub does not count). */
+  status?: number;
 }
 
 export interface Failure {
@@ -304,8 +306,9 @@ export class FakeGitHub {
     this.onRequest?.(request);
   }
 
+  /** Requests as GitHub counts them: a conditional request answered 304 is not counted. */
   count(): { rest: number; graphql: number; total: number; writes: number } {
-    const api = this.apiRequests();
+    const api = this.apiRequests().filter((r) => r.status !== 304);
     const rest = api.filter((r) => r.kind === 'rest').length;
     const graphql = api.filter((r) => r.kind === 'graphql').length;
     const writes = api.filter((r) => r.method !== 'GET' && r.kind === 'rest').length;
@@ -396,18 +399,22 @@ export class FakeGitHub {
     const path = url.pathname.slice(this.prefix.length);
     const operation = operationOf(method, path);
     const kind = /\/access_tokens$/.test(path) ? 'auth' : 'rest';
-    this.record({ method, path, query: url.searchParams, accept, body, kind, operation, at: performance.now() });
+    const recorded: RecordedRequest = { method, path, query: url.searchParams, accept, body, kind, operation, at: performance.now() };
+    this.record(recorded);
     this.problems.push(...restRequestProblems(method, path, body === '' ? undefined : body));
 
     const failure = this.failures.find((f) => f.times > 0 && (!f.method || f.method === method) && f.match.test(path));
     if (failure) {
       failure.times--;
+      recorded.status = failure.status;
       return [failure.status, failure.body ?? { message: `fake failure ${failure.status}` }, failure.headers ?? {}];
     }
-    return this.rest(method, path, url.searchParams, accept, body);
+    const answer = this.rest(method, path, url.searchParams, accept, body, String(headers['if-none-match'] ?? ''));
+    recorded.status = answer[0];
+    return answer;
   }
 
-  private rest(method: string, path: string, query: URLSearchParams, accept: string, body: unknown): [number, unknown, Record<string, string>] {
+  private rest(method: string, path: string, query: URLSearchParams, accept: string, body: unknown, ifNoneMatch = ''): [number, unknown, Record<string, string>] {
     const json = (status: number, data: unknown, headers: Record<string, string> = {}): [number, unknown, Record<string, string>] => [
       status,
       data,
@@ -426,7 +433,7 @@ export class FakeGitHub {
     if ((m = /^\/repos\/([^/]+)\/([^/]+)\/(.*)$/.exec(path))) {
       const repo = this.repos.get(`${m[1]}/${m[2]}`.toLowerCase());
       if (!repo) return json(404, { message: 'Not Found' });
-      return this.repoRest(repo, method, m[3], query, accept, body, json);
+      return this.repoRest(repo, method, m[3], query, accept, body, json, ifNoneMatch);
     }
     return json(404, { message: 'Not Found' });
   }
@@ -439,6 +446,7 @@ export class FakeGitHub {
     accept: string,
     body: unknown,
     json: (status: number, data: unknown, headers?: Record<string, string>) => [number, unknown, Record<string, string>],
+    ifNoneMatch = '',
   ): [number, unknown, Record<string, string>] {
     let m: RegExpExecArray | null;
     if ((m = /^contents\/(.+)$/.exec(rest)) && method === 'GET') {
@@ -447,8 +455,11 @@ export class FakeGitHub {
       const sha = ref ? (repo.branches.get(ref) ?? ref) : repo.branches.get(repo.defaultBranch)!;
       const text = repo.trees.get(sha)?.get(path);
       if (text === undefined) return json(404, { message: 'Not Found' });
-      if (!accept.includes('raw')) return json(200, { type: 'file', path, content: Buffer.from(text).toString('base64'), encoding: 'base64' });
-      return [200, text, { 'content-type': 'application/vnd.github.raw; charset=utf-8' }];
+      // As GitHub: an ETag of what was answered; asked again with it, 304 and no body (not counted).
+      const etag = `"${fakeSha(`${accept.includes('raw') ? 'raw' : 'json'}:${text}`)}"`;
+      if (ifNoneMatch === etag) return [304, '', { etag }];
+      if (!accept.includes('raw')) return json(200, { type: 'file', path, content: Buffer.from(text).toString('base64'), encoding: 'base64' }, { etag });
+      return [200, text, { 'content-type': 'application/vnd.github.raw; charset=utf-8', etag }];
     }
     if ((m = /^pulls\/(\d+)$/.exec(rest)) && method === 'GET') {
       const pull = repo.pulls.get(Number(m[1]));
