@@ -70,7 +70,9 @@ export function mergeGateApp(config: AppConfig, hooks: AppHooks = {}): Applicati
 
     app.on([...PULL_REQUEST_ACTIONS], async (context) => {
       const ref = pullRef(context.payload);
-      if (ref && context.payload.pull_request.state === 'open') gate.requestEvaluation(ref);
+      if (!ref || context.payload.pull_request.state !== 'open') return;
+      gate.noteHead(ref, context.payload.pull_request.head.sha);
+      gate.requestEvaluation(ref);
     });
 
     app.on('pull_request.closed', async (context) => {

@@ -52,6 +52,10 @@ const NO_NEEDS: FactNeeds = { reviews: false, files: false, checks: false, regis
 /** Below this many GraphQL points left, the restart scan waits for the reset. */
 const SCAN_RESERVE = 500;
 
+function repoKey(installationId: number, owner: string, repo: string): string {
+  return `${installationId}:${owner}/${repo}`.toLowerCase();
+}
+
 export function pullKey(ref: PullRef): string {
   return `${ref.installationId}:${ref.owner}/${ref.repo}#${ref.number}`.toLowerCase();
 }
@@ -86,6 +90,13 @@ export class MergeGate {
   private appIdPromise: Promise<number> | null = null;
   /** Head SHAs waiting for their repository's lookup. */
   private readonly pendingHeads = new Map<string, Set<string>>();
+  /**
+   * Open pull requests' head SHAs (number → SHA), by repository; only for
+   * repositories listed since the start (so a repository's map is complete),
+   * kept current by pull-request events and evaluations. A check or status on
+   * a head found here needs no lookup.
+   */
+  private readonly heads = new Map<string, Map<number, string>>();
 
   constructor(private readonly deps: GateDeps) {
     const { config } = deps;
@@ -132,9 +143,15 @@ export class MergeGate {
     this.queue.enqueue(key, (release) => this.evaluate(ref, release).then(() => undefined), options.delayMs);
   }
 
+  /** The pull request's head is `sha` (a pull-request event, or facts just read). */
+  noteHead(ref: PullRef, sha: string): void {
+    this.heads.get(repoKey(ref.installationId, ref.owner, ref.repo))?.set(ref.number, sha);
+  }
+
   /** A closed pull request: drop what is pending for it. */
   forget(ref: PullRef): void {
     const key = pullKey(ref);
+    this.heads.get(repoKey(ref.installationId, ref.owner, ref.repo))?.delete(ref.number);
     this.queue.cancel(key);
     this.scheduler.clear(key);
     this.refs.delete(key);
@@ -148,6 +165,7 @@ export class MergeGate {
     this.queue.enqueue(`${installationId}:repo:${owner}/${repo}`.toLowerCase(), async () => {
       const octokit = await this.deps.installationOctokit(installationId);
       const pulls = await listOpenPulls(octokit, { owner, repo, appId: await this.appId(), checkName: this.deps.config.checkName, withCheck: false });
+      this.indexHeads(installationId, owner, repo, pulls);
       for (const p of pulls) this.requestEvaluation({ installationId, owner, repo, number: p.number }, { leftover: true });
     });
   }
@@ -168,7 +186,18 @@ export class MergeGate {
    * one listing serves every SHA that arrived while it was due.
    */
   requestHeadSha(installationId: number, owner: string, repo: string, sha: string): void {
+    const known = this.heads.get(repoKey(installationId, owner, repo));
+    if (known) {
+      const numbers = [...known].filter(([, head]) => head === sha).map(([number]) => number);
+      // Known heads go straight to their pull requests, so a status joins their other events' coalescing.
+      if (numbers.length > 0) {
+        for (const number of numbers) this.requestEvaluation({ installationId, owner, repo, number });
+        return;
+      }
+    }
     const key = `${installationId}:heads:${owner}/${repo}`.toLowerCase();
+    // The first lookup of a repository goes at once: it builds the index that spares the following ones.
+    const delayMs = known ? undefined : 0;
     const shas = this.pendingHeads.get(key) ?? new Set<string>();
     shas.add(sha);
     this.pendingHeads.set(key, shas);
@@ -179,6 +208,7 @@ export class MergeGate {
       try {
         const octokit = await this.deps.installationOctokit(installationId);
         const pulls = await listOpenPulls(octokit, { owner, repo, appId: await this.appId(), checkName: this.deps.config.checkName, withCheck: false });
+        this.indexHeads(installationId, owner, repo, pulls);
         for (const p of pulls) if (wanted.has(p.headSha)) this.requestEvaluation({ installationId, owner, repo, number: p.number });
       } catch (error) {
         // Put them back for the retry.
@@ -187,7 +217,15 @@ export class MergeGate {
         this.pendingHeads.set(key, again);
         throw error;
       }
-    });
+    }, delayMs);
+  }
+
+  /** A listing of the repository's open pull requests: their heads (merged in, so heads noted meanwhile stay). */
+  private indexHeads(installationId: number, owner: string, repo: string, pulls: ReadonlyArray<{ number: number; headSha: string }>): void {
+    const key = repoKey(installationId, owner, repo);
+    const index = this.heads.get(key) ?? new Map<number, string>();
+    for (const p of pulls) index.set(p.number, p.headSha);
+    this.heads.set(key, index);
   }
 
   /**
@@ -250,6 +288,7 @@ export class MergeGate {
       this.forget(ref);
       return { kind: 'closed' };
     }
+    this.noteHead(ref, facts.head.sha);
     if (read.kind === 'none') {
       this.scheduler.clear(key);
       // Not gated. Only a check left over from an earlier policy is updated; otherwise nothing is written.
