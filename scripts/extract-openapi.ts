@@ -18,6 +18,7 @@ export const OPERATIONS = [
   'GET /repos/{owner}/{repo}/compare/{basehead}',
   'POST /repos/{owner}/{repo}/check-runs',
   'PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}',
+  'POST /repos/{owner}/{repo}/issues/{issue_number}/labels',
 ] as const;
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };

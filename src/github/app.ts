@@ -6,6 +6,7 @@ import type { AppConfig } from './config.js';
 import { MergeGate, type OnPass, type PullRef } from './gate.js';
 import { octokitFactory } from '../octokit/installation.js';
 import { Pacer, PACING_DEFAULTS } from '../octokit/pacer.js';
+import { TrunkWatch } from '../trunk/watch.js';
 
 export const PULL_REQUEST_ACTIONS = [
   'pull_request.opened',
@@ -56,6 +57,7 @@ export function mergeGateApp(config: AppConfig, hooks: AppHooks = {}): Applicati
       onPass: hooks.onPass,
     });
     hooks.onGate?.(gate);
+    const trunk = new TrunkWatch({ gate, config, installationOctokit: (id) => octokits.installation(id), appOctokit: () => app.auth(), log: app.log });
 
     const isOurs = async (appId: number | null | undefined) => typeof appId === 'number' && appId === (await gate.appId());
 
@@ -126,6 +128,14 @@ export function mergeGateApp(config: AppConfig, hooks: AppHooks = {}): Applicati
       // The organisation's `.github` repository holds the fallback policy of every repository without one.
       if (repo.repo === '.github') gate.requestInstallation(repo.installationId);
       else gate.requestRepository(repo.installationId, repo.owner, repo.repo);
+    });
+
+    // The deployed trunk's health changed (or a deployment started): holds start or end, a revert may be due.
+    app.on('deployment_status', async (context) => {
+      const repo = repoOf(context.payload);
+      const { deployment_status: status, deployment } = context.payload;
+      const environment = status.environment ?? deployment.environment;
+      if (repo && environment) trunk.deploymentStatus(repo.installationId, repo.owner, repo.repo, environment, status.state);
     });
 
     if (config.scheduleOnStart) {

@@ -48,6 +48,30 @@ export interface FakePull {
   fork: boolean;
   /** What `commits(last: 1)` answers, when not the head (GitHub stops at 250 commits). */
   lastListedCommit?: string;
+  body?: string;
+  /** Opened by our app (its installation token): GraphQL `viewerDidAuthor`. */
+  byApp?: boolean;
+  /** For a merged pull request: the commit it made on the base branch, and who merged it. */
+  mergeCommit?: string;
+  mergedBy?: { login: string; bot: boolean };
+  mergedAt?: string;
+}
+
+export interface FakeDeploymentStatus {
+  state: 'PENDING' | 'QUEUED' | 'IN_PROGRESS' | 'WAITING' | 'SUCCESS' | 'FAILURE' | 'ERROR' | 'INACTIVE';
+  description: string | null;
+  createdAt: string;
+  logUrl?: string | null;
+  environmentUrl?: string | null;
+}
+
+export interface FakeDeployment {
+  id: number;
+  sha: string;
+  environment: string;
+  createdAt: string;
+  /** Oldest first; the last one is the latest status. */
+  statuses: FakeDeploymentStatus[];
 }
 
 export interface FakeCheckRun {
@@ -93,6 +117,7 @@ export interface FakeRepo {
   checkRuns: FakeCheckRun[];
   statuses: FakeStatus[];
   archived: boolean;
+  deployments: FakeDeployment[];
 }
 
 export interface RecordedRequest {
@@ -176,6 +201,9 @@ export class FakeGitHub {
   /** The diff endpoint answers 406 for these pull requests, whatever their size. */
   readonly diffTooLarge = new Set<number>();
   private nextCheckRunId = 1000;
+  private nextDeploymentId = 500;
+  /** Our app's slug (`GET /app`); its bot account is `<slug>[bot]`. */
+  readonly appSlug = 'merge-gate';
   private scopes: nock.Scope[] = [];
   /** GraphQL points left, as `rateLimit` reports them. */
   rateRemaining = 5000;
@@ -208,6 +236,7 @@ export class FakeGitHub {
       checkRuns: [],
       statuses: [],
       archived: false,
+      deployments: [],
     };
     const tip = fakeSha(`${owner}/${name}@tip`);
     repo.branches.set(repo.defaultBranch, tip);
@@ -278,6 +307,32 @@ export class FakeGitHub {
     };
     repo.checkRuns.push(full);
     return full;
+  }
+
+  /** A deployment of `sha` to `environment` (production by default), with no status yet. */
+  addDeployment(repo: FakeRepo, deployment: Partial<FakeDeployment> & { sha: string }): FakeDeployment {
+    const full: FakeDeployment = { id: this.nextDeploymentId++, environment: 'production', createdAt: new Date(this.now()).toISOString(), statuses: [], ...deployment };
+    repo.deployments.push(full);
+    return full;
+  }
+
+  /** Post a deployment status (it becomes the deployment's latest). */
+  addDeploymentStatus(deployment: FakeDeployment, state: FakeDeploymentStatus['state'], more: Partial<FakeDeploymentStatus> = {}): FakeDeploymentStatus {
+    const status: FakeDeploymentStatus = { state, description: null, createdAt: new Date(this.now()).toISOString(), logUrl: null, environmentUrl: null, ...more };
+    deployment.statuses.push(status);
+    return status;
+  }
+
+  /** Mark `pull` merged by our app, as a squash commit `sha` on its base branch (the new tip). */
+  landByApp(repo: FakeRepo, pull: FakePull, sha = fakeSha()): string {
+    pull.state = 'MERGED';
+    pull.mergeCommit = sha;
+    pull.mergedBy = { login: this.appSlug, bot: true };
+    pull.mergedAt = new Date(this.now()).toISOString();
+    const tree = new Map(repo.trees.get(repo.branches.get(pull.baseRef) ?? '') ?? []);
+    repo.trees.set(sha, tree);
+    repo.branches.set(pull.baseRef, sha);
+    return sha;
   }
 
   /** Our app's check runs on a commit. */
@@ -424,7 +479,7 @@ export class FakeGitHub {
     if ((m = /^\/app\/installations\/(\d+)\/access_tokens$/.exec(path)) && method === 'POST') {
       return json(201, { token: `ghs_fake${m[1]}`, expires_at: new Date(Date.now() + 3600_000).toISOString(), permissions: { checks: 'write' }, repository_selection: 'all' });
     }
-    if (path === '/app' && method === 'GET') return json(200, { id: this.appId, slug: 'merge-gate', name: 'merge-gate' });
+    if (path === '/app' && method === 'GET') return json(200, { id: this.appId, slug: this.appSlug, name: this.appSlug });
     if (path === '/app/installations' && method === 'GET') return json(200, [{ id: this.installationId, account: { login: 'octo' } }]);
     if (path === '/installation/repositories' && method === 'GET') {
       const repositories = [...this.repos.values()].map((r) => ({ id: r.id, name: r.name, full_name: `${r.owner}/${r.name}`, owner: { login: r.owner }, archived: r.archived }));
@@ -502,6 +557,12 @@ export class FakeGitHub {
     if ((m = /^compare\/([0-9a-f]+)\.\.\.([0-9a-f]+)$/.exec(rest)) && method === 'GET') {
       return json(200, { merge_base_commit: { sha: this.mergeBases.get(`${m[1]}...${m[2]}`) ?? m[1] }, commits: [], files: [] });
     }
+    if ((m = /^issues\/(\d+)\/labels$/.exec(rest)) && method === 'POST') {
+      const pull = repo.pulls.get(Number(m[1]));
+      if (!pull) return json(404, { message: 'Not Found' });
+      for (const label of (body as { labels: string[] }).labels) if (!pull.labels.includes(label)) pull.labels.push(label);
+      return json(200, pull.labels.map((name, i) => ({ id: i + 1, name, color: 'ededed', default: false })));
+    }
     if (rest === 'check-runs' && method === 'POST') {
       const b = body as Record<string, unknown> & { output?: Record<string, unknown> };
       const run = this.addCheckRun(repo, {
@@ -578,20 +639,63 @@ export class FakeGitHub {
         const repo = this.repos.get(`${owner}/${name}`.toLowerCase());
         return repo ? this.repoNode(repo) : null;
       },
+      revertPullRequest: ({ input }: { input: { pullRequestId: string; title?: string; body?: string; draft?: boolean } }) => {
+        const [repo, original] = this.byNodeId(input.pullRequestId);
+        if (original.state !== 'MERGED') throw new Error('Only merged pull requests can be reverted');
+        const number = Math.max(0, ...repo.pulls.keys()) + 1;
+        const revert = this.addPull(repo, {
+          number,
+          title: input.title ?? `Revert "${original.title}"`,
+          body: input.body ?? `Reverts ${repo.owner}/${repo.name}#${original.number}`,
+          author: this.appSlug,
+          byApp: true,
+          draft: input.draft ?? false,
+          baseRef: original.baseRef,
+          headRef: `revert-${original.number}-${original.headRef}`,
+        });
+        return { pullRequest: this.pullNode(repo, original), revertPullRequest: this.pullNode(repo, revert) };
+      },
     };
+  }
+
+  /** GraphQL node id of a pull request. */
+  pullNodeId(repo: FakeRepo, pull: FakePull): string {
+    return `PR_${repo.id}_${pull.number}`;
+  }
+
+  private byNodeId(id: string): [FakeRepo, FakePull] {
+    const m = /^PR_(\d+)_(\d+)$/.exec(id);
+    const repo = m ? [...this.repos.values()].find((r) => r.id === Number(m[1])) : undefined;
+    const pull = m ? repo?.pulls.get(Number(m[2])) : undefined;
+    if (!repo || !pull) throw new Error(`Could not resolve to a node with the global id of '${id}'`);
+    return [repo, pull];
   }
 
   private repoNode(repo: FakeRepo) {
     return {
       nameWithOwner: `${repo.owner}/${repo.name}`,
+      url: `https://github.com/${repo.owner}/${repo.name}`,
       pullRequest: ({ number }: { number: number }) => {
         const pull = repo.pulls.get(number);
         return pull ? this.pullNode(repo, pull) : null;
       },
-      pullRequests: (args: { states?: string[]; first?: number; after?: string }) => {
-        const pulls = [...repo.pulls.values()].filter((p) => !args.states || args.states.includes(p.state));
+      pullRequests: (args: { states?: string[]; labels?: string[]; orderBy?: { field: string; direction: string }; first?: number; after?: string }) => {
+        let pulls = [...repo.pulls.values()].filter((p) => (!args.states || args.states.includes(p.state)) && (!args.labels || args.labels.some((l) => p.labels.includes(l))));
+        // Created in the order of their numbers.
+        pulls = pulls.sort((a, b) => a.number - b.number);
+        if (args.orderBy?.direction === 'DESC') pulls.reverse();
         return connection(
           pulls.map((p) => this.pullNode(repo, p)),
+          args,
+        );
+      },
+      deployments: (args: { environments?: string[]; orderBy?: { field: string; direction: string }; first?: number; after?: string }) => {
+        const chosen = repo.deployments
+          .filter((d) => !args.environments || args.environments.includes(d.environment))
+          .sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id - b.id);
+        if (args.orderBy?.direction === 'DESC') chosen.reverse();
+        return connection(
+          chosen.map((d) => this.deploymentNode(repo, d)),
           args,
         );
       },
@@ -602,9 +706,30 @@ export class FakeGitHub {
     };
   }
 
+  private deploymentNode(repo: FakeRepo, d: FakeDeployment) {
+    const latest = d.statuses.at(-1);
+    return {
+      databaseId: d.id,
+      commitOid: d.sha,
+      createdAt: d.createdAt,
+      environment: d.environment,
+      commit: repo.trees.has(d.sha) ? this.commitNode(repo, d.sha) : null,
+      latestStatus: latest
+        ? { state: latest.state, description: latest.description, createdAt: latest.createdAt, logUrl: latest.logUrl ?? null, environmentUrl: latest.environmentUrl ?? null }
+        : null,
+    };
+  }
+
   private pullNode(repo: FakeRepo, pull: FakePull) {
     const actor = (login: string, bot = false) => ({ __typename: bot ? 'Bot' : 'User', login });
     return {
+      id: this.pullNodeId(repo, pull),
+      body: pull.body ?? '',
+      viewerDidAuthor: Boolean(pull.byApp),
+      merged: pull.state === 'MERGED',
+      mergedAt: pull.mergedAt ?? null,
+      mergeCommit: pull.mergeCommit ? this.commitNode(repo, pull.mergeCommit) : null,
+      mergedBy: pull.mergedBy ? actor(pull.mergedBy.login, pull.mergedBy.bot) : null,
       number: pull.number,
       title: pull.title,
       url: `https://github.com/${repo.owner}/${repo.name}/pull/${pull.number}`,
@@ -613,7 +738,7 @@ export class FakeGitHub {
       changedFiles: pull.files.length,
       additions: pull.files.reduce((n, f) => n + f.additions, 0),
       deletions: pull.files.reduce((n, f) => n + f.deletions, 0),
-      author: actor(pull.author),
+      author: actor(pull.author, Boolean(pull.byApp)),
       baseRefName: pull.baseRef,
       baseRefOid: repo.branches.get(pull.baseRef) ?? fakeSha(pull.baseRef),
       baseRef: () => {
@@ -657,6 +782,12 @@ export class FakeGitHub {
     return {
       __typename: 'Commit',
       oid: sha,
+      // The merged pull request that made this commit on its base branch; open ones whose head it is.
+      associatedPullRequests: (args: { first?: number }) =>
+        connection(
+          [...repo.pulls.values()].filter((p) => p.mergeCommit === sha || (p.state === 'OPEN' && p.headSha === sha)).map((p) => this.pullNode(repo, p)),
+          args,
+        ),
       file: ({ path }: { path: string }) => {
         const text = repo.trees.get(sha)?.get(path);
         if (text === undefined) return null;
