@@ -188,6 +188,9 @@ export const LandSchema = z
     method: z.enum(['merge', 'squash', 'rebase'], { error: expected('one of merge, squash, rebase') }).default('squash'),
     delete_branch: bool().default(true),
     dispatch: bool().default(false).meta({ description: 'Also send a repository_dispatch `trunk-updated` to the repository' }),
+    up_to_date: bool()
+      .default(false)
+      .meta({ description: 'Bring a head that does not contain the base branch up to date first (update-branch), and land once the required checks pass on the new head' }),
   })
   .meta({ description: 'How merge-gate lands a passing pull request' });
 

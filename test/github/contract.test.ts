@@ -15,7 +15,8 @@ import { classifyError, describeError, ExplainedError, StaleReadError } from '..
 import { operationOf, restRequestProblems } from '../helpers/github-openapi.js';
 import { FakeGitHub } from '../helpers/github-fake.js';
 import { deploymentStatusPayload, pullPayload, quietLogger, startTestApp, testPrivateKey } from '../helpers/github-app.js';
-import { deploy, fileAdding, REGISTRY, setupRepo, TRUNK, typicalFiles, typicalPull } from '../helpers/github-scenario.js';
+import { deploy, fileAdding, FULL_POLICY, REGISTRY, setupRepo, TRUNK, typicalFiles, typicalPull } from '../helpers/github-scenario.js';
+import { startLandingApp } from '../helpers/landing.js';
 
 type Access = 'read' | 'write';
 /** Permissions a GitHub App may be granted that merge-gate has any use for. */
@@ -40,6 +41,14 @@ const REST_NEEDS: Record<string, Array<[string, Access]> | 'app'> = {
   'PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}': [['checks', 'write']],
   // Labelling the revert pull request merge-gate opened (`trunk.revert`).
   'POST /repos/{owner}/{repo}/issues/{issue_number}/labels': [['pull_requests', 'write']],
+  // landing (src/land)
+  'GET /repos/{owner}/{repo}/pulls': [['pull_requests', 'read']],
+  'PUT /repos/{owner}/{repo}/pulls/{pull_number}/merge': [['contents', 'write'], ['pull_requests', 'write']],
+  'PUT /repos/{owner}/{repo}/pulls/{pull_number}/update-branch': [['contents', 'write'], ['pull_requests', 'write']],
+  'GET /repos/{owner}/{repo}/git/ref/{ref}': [['contents', 'read']],
+  'DELETE /repos/{owner}/{repo}/git/refs/{ref}': [['contents', 'write']],
+  'GET /repos/{owner}/{repo}/git/commits/{commit_sha}': [['contents', 'read']],
+  'POST /repos/{owner}/{repo}/dispatches': [['contents', 'write']],
 };
 
 /** What each GraphQL document reads: GitHub leaves out (or refuses) what the installation may not see. */
@@ -55,11 +64,37 @@ const GRAPHQL_NEEDS: Record<string, Array<[string, Access]>> = {
   MergeGateRevertPullRequest: [['contents', 'write'], ['pull_requests', 'write']],
 };
 
-/** Write access granted for what no test can observe yet: landing (SPEC §4) merges, deletes the branch, dispatches. */
+/** Write access landing (SPEC §4) needs: merging, updating and deleting branches, repository_dispatch (observed below). */
 const LANDING_WRITES: Record<string, string> = {
-  pull_requests: 'merging a pull request (PUT …/pulls/{n}/merge)',
+  pull_requests: 'merging a pull request (PUT …/pulls/{n}/merge), updating its branch',
   contents: 'the merge commit on the base branch, deleting the merged branch, repository_dispatch',
 };
+
+/** The landing paths: an update of a branch behind its base, then the landing of its new head, with dispatch. */
+async function observeLanding(into: { rest: Set<string>; graphql: Set<string> }): Promise<void> {
+  const fake = new FakeGitHub().install();
+  try {
+    const repo = setupRepo(fake, `${FULL_POLICY}land:\n  up_to_date: true\n  dispatch: true\n`);
+    const pull = typicalPull(fake, repo, 2);
+    repo.branches.set(pull.headRef, pull.headSha);
+    fake.setDefaultFile(repo, 'README.md', 'the base moved');
+    const test = await startLandingApp(fake);
+    await test.receive('pull_request', pullPayload('pull_request', 'opened', fake, repo, pull));
+    await test.settle();
+    repo.statuses.push({ sha: pull.headSha, context: 'ci/test', state: 'SUCCESS', createdAt: '2026-11-22T09:50:00Z' });
+    await test.receive('pull_request', pullPayload('pull_request', 'synchronize', fake, repo, pull));
+    await test.settle();
+    test.stop();
+    expect(fake.merges).toHaveLength(1);
+    expect(fake.problems).toEqual([]);
+    for (const r of fake.requests) {
+      if (r.kind === 'graphql') into.graphql.add(r.operation ?? '(anonymous)');
+      else into.rest.add(r.operation ?? `${r.method} ${r.path}`);
+    }
+  } finally {
+    fake.uninstall();
+  }
+}
 
 /**
  * Runs the app through every path that talks to GitHub differently, against the
@@ -100,6 +135,8 @@ async function observeRequests(): Promise<{ rest: Set<string>; graphql: Set<stri
     expect(fake.problems).toEqual([]);
     const rest = new Set(fake.requests.filter((r) => r.kind !== 'graphql').map((r) => r.operation ?? `${r.method} ${r.path}`));
     const graphql = new Set(fake.requests.filter((r) => r.kind === 'graphql').map((r) => r.operation ?? '(anonymous)'));
+    fake.uninstall();
+    await observeLanding({ rest, graphql });
     return { rest, graphql };
   } finally {
     fake.uninstall();
@@ -265,6 +302,7 @@ describe('the validators the tests rely on', () => {
   test('requests outside the declared operations are flagged', () => {
     expect(operationOf('GET', '/repos/o/r/pulls/1/files')).toBe('GET /repos/{owner}/{repo}/pulls/{pull_number}/files');
     expect(operationOf('GET', '/repos/o/r/contents/a/b/c.yml')).toBe('GET /repos/{owner}/{repo}/contents/{path}');
-    expect(restRequestProblems('PUT', '/repos/o/r/pulls/1/merge', {})).toEqual([expect.stringContaining('not one of the operations')]);
+    expect(restRequestProblems('PUT', '/repos/o/r/pulls/1/reviews', {})).toEqual([expect.stringContaining('not one of the operations')]);
+    expect(restRequestProblems('PUT', '/repos/o/r/pulls/1/merge', { sha: 'a'.repeat(40), merge_method: 'fast-forward' }).length).toBeGreaterThan(0);
   });
 });

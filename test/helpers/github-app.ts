@@ -72,7 +72,15 @@ export async function startTestApp(fake: FakeGitHub, overrides: Partial<AppConfi
   fake.now = () => clock.now().getTime();
   const config: AppConfig = { ...DEFAULT_CONFIG, appId: fake.appId, scheduleOnStart: false, coalesceMs: 1000, clock, timers: clock, ...overrides };
   let gate: MergeGate | undefined;
-  await probot.load(mergeGateApp(config, { ...hooks, onGate: (g) => (gate = g) }));
+  await probot.load(
+    mergeGateApp(config, {
+      ...hooks,
+      onGate: (g, loaded) => {
+        gate = g;
+        hooks.onGate?.(g, loaded);
+      },
+    }),
+  );
   const settled = () => gate!.queue.settled();
   return {
     probot,
