@@ -107,7 +107,8 @@ async function burst(fake: FakeGitHub, repo: FakeRepo, app: ProbotProcess, first
 async function withApp<T>(env: Record<string, string>, fn: (fake: FakeGitHub, repo: FakeRepo, app: ProbotProcess) => Promise<T>): Promise<T> {
   const { fake, close } = await FakeGitHub.listening({ prefix: '/api/v3' });
   const repo = setupRepo(fake);
-  const app = await startProbotProcess(fake, { MERGE_GATE_SCHEDULE_ON_START: 'false', ...env });
+  // DRY_RUN: the verdicts only (a passing pull request would otherwise be landed, which is not what these figures time).
+  const app = await startProbotProcess(fake, { MERGE_GATE_SCHEDULE_ON_START: 'false', DRY_RUN: 'true', ...env });
   try {
     const result = await fn(fake, repo, app);
     if (fake.problems.length) throw new Error(`fake GitHub problems:\n${fake.problems.join('\n')}`);

@@ -5,7 +5,10 @@
 // webhooks sent to its HTTP endpoint. Needs `npm run build` (lib/) first.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHmac } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FakeGitHub } from './github-fake.js';
 import { testPrivateKey } from './github-app.js';
@@ -40,6 +43,7 @@ let delivery = 0;
 export async function startProbotProcess(fake: FakeGitHub, env: Record<string, string> = {}): Promise<ProbotProcess> {
   const port = await freePort();
   const url = new URL(fake.baseUrl);
+  const state = mkdtempSync(join(tmpdir(), 'merge-gate-probot-')); // the outbox's SQLite file
   const child = spawn(process.execPath, [`${ROOT}/node_modules/probot/bin/probot.js`, 'run', './lib/index.js'], {
     cwd: ROOT,
     env: {
@@ -53,6 +57,7 @@ export async function startProbotProcess(fake: FakeGitHub, env: Record<string, s
       HOST: '127.0.0.1',
       PORT: String(port),
       LOG_LEVEL: 'warn',
+      OUTBOX_PATH: join(state, 'outbox.sqlite'),
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -98,6 +103,7 @@ export async function startProbotProcess(fake: FakeGitHub, env: Record<string, s
       const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
       await exited;
       clearTimeout(timer);
+      rmSync(state, { recursive: true, force: true });
     },
   };
 }
