@@ -18,6 +18,9 @@ export const OPERATIONS = [
   'GET /repos/{owner}/{repo}/compare/{basehead}',
   'POST /repos/{owner}/{repo}/check-runs',
   'PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}',
+  // The deploy trigger's GitHub Deployments (src/deploy/github.ts).
+  'POST /repos/{owner}/{repo}/deployments',
+  'POST /repos/{owner}/{repo}/deployments/{deployment_id}/statuses',
 ] as const;
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };

@@ -547,7 +547,7 @@ export class DeployTrigger {
         branch: repo.config.branch,
         desired: this.store.desired(repo.name),
         revisions: this.store.revisions(repo.name).map((r) => {
-          const running = repo.running.get(r.sha);
+          const running = isRunning(r.state) ? repo.running.get(r.sha) : undefined;
           return {
             sha: r.sha,
             state: r.state,
