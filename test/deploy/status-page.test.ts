@@ -59,11 +59,11 @@ describe('GET / in a browser', () => {
     expect(await chart.isVisible()).toBe(true);
     expect(await chart.getAttribute('aria-label')).toMatch(/^health history: \d+ probes, \d+ failed$/); // failures while it started up count too
     expect(await chart.locator('rect.ok').count()).toBeGreaterThanOrEqual(5);
-    const barColour = await chart.locator('rect.ok').first().evaluate((el) => getComputedStyle(el).fill);
+    const barColour = await chart.locator('rect.ok').first().evaluate((el) => (globalThis as unknown as { getComputedStyle(e: unknown): { fill: string } }).getComputedStyle(el).fill);
     expect(barColour).toBe('rgb(45, 164, 78)');
     expect(await row(c2).locator('svg.chart rect.fail').count()).toBeGreaterThanOrEqual(1);
     // The badge colour says the state at a glance.
-    expect(await row(c2).locator('.state').evaluate((el) => getComputedStyle(el).backgroundColor)).toBe('rgb(207, 34, 46)');
+    expect(await row(c2).locator('.state').evaluate((el) => (globalThis as unknown as { getComputedStyle(e: unknown): { backgroundColor: string } }).getComputedStyle(el).backgroundColor)).toBe('rgb(207, 34, 46)');
     expect(await page.locator('body').innerText()).toContain('Recent deliveries');
     expect(await page.locator('body').innerText()).toContain(`${c2.slice(0, 12)} landed`);
     expect(await page.locator('meta[http-equiv="refresh"]').getAttribute('content')).toBe('2');
