@@ -69,12 +69,17 @@ describe('the trigger killed with SIGKILL mid-deploy, then restarted', () => {
   const state = async (url: string) => (await (await fetch(`${url}/api/state`)).json()) as StateSnapshot;
   const revision = async (url: string, sha: string) => (await state(url)).repositories[0].revisions.find((r) => r.sha === sha);
 
-  it('adopts what it left running, starts nothing twice, deploys what landed meanwhile, and leaves no process after SIGTERM', async () => {
+  it('adopts what it left running, starts nothing twice, keeps bad revisions bad, deploys what landed meanwhile, and leaves no process after SIGTERM', async () => {
     const c1 = trunk.git('rev-parse', 'HEAD').trim();
     const first = runTrigger(setup.file);
     triggers.push(first);
     const url1 = await first.url;
     await waitFor('c1 healthy', async () => (await revision(url1, c1))?.state === 'healthy');
+
+    // A revision cut off by its own error reports: bad, before the crash.
+    const bad = land(trunk, 'errors');
+    await announce(url1, bad);
+    await waitFor('the noisy revision cut off', async () => (await revision(url1, bad))?.state === 'bad');
 
     // c2 starts slowly (2 s before it listens): kill the trigger while it is starting.
     const c2 = land(trunk, 'slow');
@@ -110,7 +115,9 @@ describe('the trigger killed with SIGKILL mid-deploy, then restarted', () => {
     pids.add(c3pid);
     // Each revision started exactly once across both runs.
     const starts = after.repositories[0].history.filter((h) => h.state === 'starting').map((h) => h.sha);
-    expect(starts.sort()).toEqual([c1, c2, c3].sort());
+    expect(starts.sort()).toEqual([c1, bad, c2, c3].sort());
+    // Bad stays bad.
+    expect((await revision(url2, bad))?.state).toBe('bad');
     // keep: 2 → the oldest (c1, adopted) is reaped.
     await waitFor('c1 reaped', async () => (await revision(url2, c1))?.state === 'reaped');
     await waitFor('c1 process gone', () => !alive(c1pid));
