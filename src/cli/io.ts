@@ -11,7 +11,8 @@ export const USAGE = `merge-gate — gate and land pull requests for continuous 
 
 Usage:
   merge-gate check [--base REF] [--policy FILE] [--now ISO] [--approvals N]
-                   [--changes-requested N] [--label L]... [--check NAME=STATE]... [--json]
+                   [--changes-requested N] [--label L]... [--check NAME=STATE]...
+                   [--deployment STATE] [--json]
       Evaluate the current branch of a local git repository against the policy.
       Exit 0 pass, 1 fail, 3 wait, 2 usage or policy error.
   merge-gate validate [FILE]

@@ -2,6 +2,7 @@
 // validation and the JSON Schema printed by `merge-gate schema` all come from
 // here, so they cannot drift apart.
 import { z } from 'zod';
+import type { DeploymentState } from '../facts/types.js';
 import isSafeRegex from 'safe-regex2';
 import { globProblem } from './glob.js';
 import { parseLocalDateTime, parseWeeklyPoint, isValidZone } from './time.js';
@@ -187,8 +188,31 @@ export const LandSchema = z
     method: z.enum(['merge', 'squash', 'rebase'], { error: expected('one of merge, squash, rebase') }).default('squash'),
     delete_branch: bool().default(true),
     dispatch: bool().default(false).meta({ description: 'Also send a repository_dispatch `trunk-updated` to the repository' }),
+    up_to_date: bool()
+      .default(false)
+      .meta({ description: 'Bring a head that does not contain the base branch up to date first (update-branch), and land once the required checks pass on the new head' }),
   })
   .meta({ description: 'How merge-gate lands a passing pull request' });
+
+/** The settled, unhealthy deployment states: a deployment still under way never holds landings. */
+export const HOLD_STATES = ['failure', 'error', 'inactive'] as const satisfies readonly DeploymentState[];
+
+export const TrunkSchema = z
+  .strictObject({
+    environment: text().default('production').meta({ description: 'The GitHub deployment environment whose newest deployment tells trunk\'s health' }),
+    hold_on: z
+      .array(z.enum(HOLD_STATES, { error: expected(`one of ${HOLD_STATES.join(', ')}`) }), { error: expected(`a list of deployment states (${HOLD_STATES.join(', ')})`) })
+      .min(1, { error: 'an empty list holds nothing; remove the trunk section instead' })
+      .default(['failure', 'error'])
+      .meta({ description: 'Latest-status states of the newest deployment that hold every landing' }),
+    exception: approvalsLabel('fix-forward', 'lets a fix or a revert land while trunk is unhealthy').optional(),
+    revert: bool().default(false).meta({ description: 'Propose a revert of the pull request merge-gate landed when its deployment turns unhealthy' }),
+  })
+  .superRefine((t, ctx) => {
+    // The revert is held like everything else unless it can carry the exception label.
+    if (t.revert && !t.exception) ctx.addIssue({ code: 'custom', path: ['revert'], message: 'needs trunk.exception: the revert pull request carries its label so that it can land while landings are held' });
+  })
+  .meta({ description: 'Hold landings while the deployed trunk is unhealthy (GitHub Deployments)' });
 
 export const PolicyFileSchema = z
   .strictObject({
@@ -201,6 +225,7 @@ export const PolicyFileSchema = z
     flags: FlagsSchema.optional(),
     checks: ChecksSchema.optional(),
     land: LandSchema.optional(),
+    trunk: TrunkSchema.optional(),
   })
   .meta({ title: 'merge-gate policy', description: 'merge-gate policy file, version 1 (.github/merge-gate.yml)' });
 
@@ -215,6 +240,7 @@ export type FreezeWindow = FreezePolicy['windows'][number];
 export type FlagsPolicy = z.output<typeof FlagsSchema>;
 export type ChecksPolicy = z.output<typeof ChecksSchema>;
 export type LandPolicy = z.output<typeof LandSchema>;
+export type TrunkPolicy = z.output<typeof TrunkSchema>;
 
 /** The JSON Schema of the policy file, for editors and `merge-gate schema`. */
 export function policyJsonSchema(): Record<string, unknown> {
