@@ -78,7 +78,7 @@ describe('GitHub Deployments for each revision', () => {
     expect(statesOf(ids[2])).toEqual([expect.stringMatching(/^in_progress: /), 'success: healthy']);
     expect(calls.every((c) => c.auth === 'token ghs_test')).toBe(true);
     // Every body is one GitHub's schema accepts.
-    expect(calls.flatMap((c) => restRequestProblems(c.method, c.path, c.body))).toEqual([]);
+    expect(calls.flatMap((c) => restRequestProblems(c.method, c.path, c.body, 'deploy-trigger'))).toEqual([]);
   });
 
   it('keeps descriptions within GitHub\'s 140 characters', () => {
