@@ -145,7 +145,8 @@ describe('the app with Probot production Octokit', () => {
     clock = new ManualClock('2026-11-22T10:00:00Z');
     seen = [];
     fake.onRequest = (request) => seen.push({ request, at: clock.now().getTime() });
-    app = await startTestApp(fake, {}, {}, { clock, production: true });
+    // One evaluation at a time: an evaluation waiting for its write must give its slot back for the others to run.
+    app = await startTestApp(fake, { concurrency: 1 }, {}, { clock, production: true });
   });
   afterEach(() => {
     app.gate.stop();
