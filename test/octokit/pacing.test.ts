@@ -157,7 +157,7 @@ describe('the app with Probot production Octokit', () => {
   /** Waits (real time, briefly) for the app's HTTP round trips to reach a state. */
   async function until(what: string, condition: () => boolean): Promise<void> {
     for (let i = 0; condition() === false; i++) {
-      if (i > 500) throw new Error(`timed out waiting for: ${what}\n${fake.problems.join('\n')}\n${seen.map((s) => `${s.at} ${s.request.method} ${s.request.path} ${s.request.operation}`).join('\n')}\n${JSON.stringify(app.errors)}`);
+      if (i > 1500) throw new Error(`timed out waiting for: ${what}\n${fake.problems.join('\n')}\n${seen.map((s) => `${s.at} ${s.request.method} ${s.request.path} ${s.request.operation}`).join('\n')}\n${JSON.stringify(app.errors)}`);
       await new Promise((r) => setTimeout(r, 10));
     }
   }
