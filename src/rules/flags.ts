@@ -59,8 +59,8 @@ export interface RegistryError {
   more?: number;
 }
 
-/** A registry larger than this is refused (its reading is linear, but it is held in memory twice). */
-export const REGISTRY_MAX_BYTES = 5 * 1024 * 1024;
+/** A registry larger than this is refused: its reading is linear, and this bounds it (about a second of the one thread). */
+export const REGISTRY_MAX_BYTES = 1024 * 1024;
 
 export type RegistryParse = { ok: true; registry: Registry } | { ok: false; errors: RegistryError[] };
 

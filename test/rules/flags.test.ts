@@ -449,7 +449,7 @@ describe('flagsRule: an invalid registry', () => {
 
   it('refuses a registry over the size limit, naming the limit', () => {
     const result = run({ head: `# ${'x'.repeat(REGISTRY_MAX_BYTES)}\n` });
-    expect(result.reason).toBe(`invalid flag registry flags.yml:1: the flag registry file is ${REGISTRY_MAX_BYTES + 3} bytes; merge-gate reads flag registry files of at most ${REGISTRY_MAX_BYTES} bytes (5120 KiB)`);
+    expect(result.reason).toBe(`invalid flag registry flags.yml:1: the flag registry file is ${REGISTRY_MAX_BYTES + 3} bytes; merge-gate reads flag registry files of at most ${REGISTRY_MAX_BYTES} bytes (1024 KiB)`);
   });
 
   it('at the base: rules 1–3 are skipped with a note, rules 4–6 still apply', () => {
