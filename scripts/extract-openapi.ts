@@ -18,6 +18,15 @@ export const OPERATIONS = [
   'GET /repos/{owner}/{repo}/compare/{basehead}',
   'POST /repos/{owner}/{repo}/check-runs',
   'PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}',
+  'POST /repos/{owner}/{repo}/issues/{issue_number}/labels',
+  // landing (src/land)
+  'GET /repos/{owner}/{repo}/pulls',
+  'PUT /repos/{owner}/{repo}/pulls/{pull_number}/merge',
+  'PUT /repos/{owner}/{repo}/pulls/{pull_number}/update-branch',
+  'GET /repos/{owner}/{repo}/git/ref/{ref}',
+  'DELETE /repos/{owner}/{repo}/git/refs/{ref}',
+  'GET /repos/{owner}/{repo}/git/commits/{commit_sha}',
+  'POST /repos/{owner}/{repo}/dispatches',
 ] as const;
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };

@@ -4,7 +4,8 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { DateTime } from 'luxon';
 import { DEFAULT_POLICY_PATH, formatPolicyError, loadPolicyText } from '../policy/load.js';
-import type { CheckResult, CheckState, Review } from '../facts/types.js';
+import type { CheckResult, CheckState, DeploymentState, Review } from '../facts/types.js';
+import { DEPLOYMENT_STATES } from '../rules/trunk.js';
 import { git, gitFactsSource, gitShow, GitError } from '../facts/git.js';
 import { evaluate, gatherFacts } from '../rules/index.js';
 import { renderTerminal } from '../render.js';
@@ -43,6 +44,7 @@ export async function checkCommand(args: string[], io: Io): Promise<number> {
         'changes-requested': { type: 'string' },
         label: { type: 'string', multiple: true, default: [] },
         check: { type: 'string', multiple: true, default: [] },
+        deployment: { type: 'string' },
         json: { type: 'boolean', default: false },
       },
       allowPositionals: false,
@@ -68,6 +70,11 @@ export async function checkCommand(args: string[], io: Io): Promise<number> {
     checks.push({ name: m[1], source: 'check_run', state: m[2] as CheckState, updatedAt: now.toISO()! });
   }
 
+  if (v.deployment !== undefined && !DEPLOYMENT_STATES.includes(v.deployment as DeploymentState)) {
+    return io.usage(`--deployment expects the latest status of the newest deployment, one of ${DEPLOYMENT_STATES.join(', ')}, got ${JSON.stringify(v.deployment)}`);
+  }
+  const deployment = v.deployment === undefined ? undefined : { state: v.deployment as DeploymentState, at: now.toISO()! };
+
   try {
     const cwd = io.cwd;
     const base = v.base ?? (await defaultBase(cwd));
@@ -87,7 +94,7 @@ export async function checkCommand(args: string[], io: Io): Promise<number> {
       ...Array.from({ length: changesRequested }, (_, i): Review => ({ author: reviewer('requester', i), state: 'CHANGES_REQUESTED', commitSha: headSha, submittedAt: at })),
       ...Array.from({ length: approvals }, (_, i): Review => ({ author: reviewer('reviewer', i), state: 'APPROVED', commitSha: headSha, submittedAt: at })),
     ];
-    const source = gitFactsSource({ cwd, base, labels: v.label, reviews, checks });
+    const source = gitFactsSource({ cwd, base, labels: v.label, reviews, checks, deployment });
     const facts = await gatherFacts(loaded.policy, source);
     const verdict = evaluate(loaded.policy, facts, now);
     io.out(v.json ? JSON.stringify(verdict, null, 2) : renderTerminal(verdict));

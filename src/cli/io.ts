@@ -13,15 +13,16 @@ export const USAGE = `merge-gate — gate and land pull requests for continuous 
 
 Usage:
   merge-gate check [--base REF] [--policy FILE] [--now ISO] [--approvals N]
-                   [--changes-requested N] [--label L]... [--check NAME=STATE]... [--json]
+                   [--changes-requested N] [--label L]... [--check NAME=STATE]...
+                   [--deployment STATE] [--json]
       Evaluate the current branch of a local git repository against the policy.
       Exit 0 pass, 1 fail, 3 wait, 2 usage or policy error.
   merge-gate validate [FILE]
       Check a policy file (default .github/merge-gate.yml). Exit 0 valid, 2 errors.
   merge-gate schema
       Print the JSON Schema of the policy file.
-  merge-gate deploy-trigger --config deploy.yml
-      Run the deploy trigger (see the README).
+  merge-gate deploy-trigger [--config deploy.yml] | validate FILE | retry SHA
+      Run the deploy trigger, check its config, or let a bad revision deploy again.
   merge-gate --help
 `;
 

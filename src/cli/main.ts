@@ -3,6 +3,7 @@ import { policyJsonSchema } from '../policy/schema.js';
 import { USAGE, type Io } from './io.js';
 import { validateCommand } from './validate.js';
 import { checkCommand } from './check.js';
+import { deployTriggerCommand } from '../deploy/cli.js';
 
 export async function main(argv: string[], io: Io): Promise<number> {
   const [command, ...rest] = argv;
@@ -23,8 +24,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
     case 'check':
       return checkCommand(rest, io);
     case 'deploy-trigger':
-      io.err('merge-gate: deploy-trigger is not available in this version yet');
-      return 2;
+      return deployTriggerCommand(rest, io);
     default:
       return io.usage(`unknown command ${JSON.stringify(command)}`);
   }

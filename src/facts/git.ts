@@ -2,7 +2,7 @@
 // Review and CI facts cannot come from git; the CLI passes them in.
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import type { CheckResult, ChangedFile, FactNeeds, FactsSource, FileDiff, FileStatus, PullRequestFacts, Review } from './types.js';
+import type { CheckResult, ChangedFile, DeploymentState, FactNeeds, FactsSource, FileDiff, FileStatus, PullRequestFacts, Review } from './types.js';
 import { parseUnifiedDiff } from './diff.js';
 
 const run = promisify(execFile);
@@ -14,6 +14,8 @@ export interface GitFactsOptions {
   labels?: string[];
   reviews?: Review[];
   checks?: CheckResult[];
+  /** The latest status of the newest deployment of the base revision (`--deployment`); absent: no deployment known. */
+  deployment?: { state: DeploymentState; at: string };
 }
 
 export class GitError extends Error {}
@@ -104,6 +106,13 @@ export function gitFactsSource(options: GitFactsOptions): FactsSource {
         reviews: options.reviews ?? [],
         checks: options.checks ?? [],
       };
+      if (needs.trunk) {
+        const d = options.deployment;
+        // Locally, the deployed revision is taken to be the base branch's tip.
+        facts.deployment = d
+          ? { environment: needs.trunk.environment, sha: facts.base.sha, createdAt: d.at, status: { state: d.state, description: null, since: d.at, url: null } }
+          : null;
+      }
       if (needs.files) {
         const [nameStatus, numstat] = await Promise.all([
           git(cwd, ['diff', '--name-status', '-z', ...DIFF_OPTIONS, range]),

@@ -66,6 +66,30 @@ export interface CheckResult {
   updatedAt: string;
 }
 
+/** A deployment status's state (GitHub's, lower-cased). */
+export type DeploymentState = 'pending' | 'queued' | 'in_progress' | 'waiting' | 'success' | 'failure' | 'error' | 'inactive';
+
+/** The newest deployment to the policy's `trunk.environment`, and its latest status. */
+export interface DeploymentFacts {
+  environment: string;
+  /** The deployed commit. */
+  sha: string;
+  /** ISO 8601. */
+  createdAt: string;
+  /** The latest status; null while none has been posted (the deployment is still starting). */
+  status: {
+    state: DeploymentState;
+    /** Set by whoever posted it (the deploy trigger puts the cut-off reason here): data, never markup. */
+    description: string | null;
+    /** ISO 8601: since when this state holds. */
+    since: string;
+    /** The status's log URL, else its environment URL. */
+    url: string | null;
+  } | null;
+  /** The revert merge-gate proposed for this commit, when one is open (looked up only with `trunk.revert`). */
+  revert?: { number: number; url: string } | null;
+}
+
 export interface PullRequestFacts {
   repository: string;
   number: number;
@@ -87,6 +111,8 @@ export interface PullRequestFacts {
   /** `.gitattributes` at the base (null: none): a change cannot mark its own files generated. */
   gitattributes?: string | null;
   checks?: CheckResult[];
+  /** The newest deployment to `trunk.environment` (null: none yet); gathered only when `trunk` is configured. */
+  deployment?: DeploymentFacts | null;
 }
 
 /** Which facts an evaluation needs, derived from the policy alone. */
@@ -97,6 +123,8 @@ export interface FactNeeds {
   /** Path of the flag registry to read at base and head, when `flags` is configured. */
   registryPath: string | null;
   gitattributes: boolean;
+  /** With `trunk` configured: the environment whose newest deployment to read, and the label a proposed revert carries (`trunk.revert`). Absent: not needed. */
+  trunk?: { environment: string; revertLabel: string | null } | null;
 }
 
 /**

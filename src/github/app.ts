@@ -3,7 +3,8 @@
 // this repository"). All the work happens later, in the gate's queue.
 import type { ApplicationFunction, Probot } from 'probot';
 import type { AppConfig } from './config.js';
-import { MergeGate, type OnPass, type PullRef } from './gate.js';
+import { MergeGate, type DecoratePass, type OnPass, type PullRef, type RefineFacts } from './gate.js';
+import { TrunkWatch } from '../trunk/watch.js';
 
 export const PULL_REQUEST_ACTIONS = [
   'pull_request.opened',
@@ -19,10 +20,12 @@ export const PULL_REQUEST_ACTIONS = [
 export const REVIEW_ACTIONS = ['pull_request_review.submitted', 'pull_request_review.edited', 'pull_request_review.dismissed'] as const;
 
 export interface AppHooks {
-  /** Landing plugs in here (a later issue); never called with DRY_RUN=true. */
+  /** Landing plugs in here (src/land); never called with DRY_RUN=true. */
   onPass?: OnPass;
-  /** Hands out the gate, for tests and benchmarks. */
-  onGate?: (gate: MergeGate) => void;
+  decoratePass?: DecoratePass;
+  refineFacts?: RefineFacts;
+  /** Hands out the gate (and the Probot app, for landing's own requests) once loaded. */
+  onGate?: (gate: MergeGate, app: Probot) => void;
 }
 
 interface RepoPayload {
@@ -50,8 +53,11 @@ export function mergeGateApp(config: AppConfig, hooks: AppHooks = {}): Applicati
       appOctokit: () => app.auth(),
       log: app.log,
       onPass: hooks.onPass,
+      decoratePass: hooks.decoratePass,
+      refineFacts: hooks.refineFacts,
     });
-    hooks.onGate?.(gate);
+    hooks.onGate?.(gate, app);
+    const trunk = new TrunkWatch({ gate, config, installationOctokit: (id) => app.auth(id), appOctokit: () => app.auth(), log: app.log });
 
     const isOurs = async (appId: number | null | undefined) => typeof appId === 'number' && appId === (await gate.appId());
 
@@ -120,6 +126,14 @@ export function mergeGateApp(config: AppConfig, hooks: AppHooks = {}): Applicati
       // The organisation's `.github` repository holds the fallback policy of every repository without one.
       if (repo.repo === '.github') gate.requestInstallation(repo.installationId);
       else gate.requestRepository(repo.installationId, repo.owner, repo.repo);
+    });
+
+    // The deployed trunk's health changed (or a deployment started): holds start or end, a revert may be due.
+    app.on('deployment_status', async (context) => {
+      const repo = repoOf(context.payload);
+      const { deployment_status: status, deployment } = context.payload;
+      const environment = status.environment ?? deployment.environment;
+      if (repo && environment) trunk.deploymentStatus(repo.installationId, repo.owner, repo.repo, environment, status.state);
     });
 
     if (config.scheduleOnStart) {

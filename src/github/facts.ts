@@ -18,6 +18,8 @@ import type {
   ChangedFile,
   CheckResult,
   CheckState,
+  DeploymentFacts,
+  DeploymentState,
   FactNeeds,
   FactsSource,
   FileDiff,
@@ -29,6 +31,8 @@ import type {
 import { parseUnifiedDiff } from '../facts/diff.js';
 import { classifyError, ExplainedError, PullGoneError, StaleReadError } from './errors.js';
 import { FACTS_QUERY, HEAD_COMMIT_QUERY, MORE_QUERY, OPEN_PULLS_QUERY } from './queries.js';
+import { DEPLOYMENT_STATES } from '../rules/trunk.js';
+import { findRevert, type RevertCandidate } from '../trunk/marker.js';
 
 export type Octokit = InstanceType<typeof ProbotOctokit>;
 
@@ -112,6 +116,35 @@ interface PullNode {
   reviews?: Connection<ReviewNode>;
   files?: Connection<FileNode>;
   commits: { nodes: Array<{ commit: HeadCommitNode }> };
+}
+
+/** A deployment as `MergeGateDeployment` reads it. */
+export interface DeploymentNode {
+  databaseId: number | null;
+  commitOid: string;
+  createdAt: string;
+  environment: string | null;
+  latestStatus: { state: string; description: string | null; createdAt: string; logUrl: string | null; environmentUrl: string | null } | null;
+}
+
+/** The rules' view of a deployment. */
+export function deploymentFacts(node: DeploymentNode, environment: string): DeploymentFacts {
+  const status = node.latestStatus;
+  const lower = status?.state.toLowerCase() as DeploymentState | undefined;
+  return {
+    environment: node.environment ?? environment,
+    sha: node.commitOid,
+    createdAt: node.createdAt,
+    status: status
+      ? {
+          // A state GitHub adds later is taken as an error: unknown is not healthy (fail closed).
+          state: lower && DEPLOYMENT_STATES.includes(lower) ? lower : 'error',
+          description: status.description,
+          since: status.createdAt,
+          url: status.logUrl ?? status.environmentUrl,
+        }
+      : null,
+  };
 }
 
 /** What stays true of a pull request while its base and head SHAs stay the same. */
@@ -259,13 +292,24 @@ export class GitHubPullRequestSource implements FactsSource {
     };
     // Files tell whether the pull request touches the registry.
     const wantFiles = needs.files || needs.registryPath !== null;
-    const data = await octokit.graphql<{ repository: { nameWithOwner: string; pullRequest: PullNode | null } | null }>(FACTS_QUERY, {
+    const data = await octokit.graphql<{
+      repository: {
+        nameWithOwner: string;
+        pullRequest: PullNode | null;
+        deployments?: { nodes: DeploymentNode[] };
+        reverts?: { nodes: RevertCandidate[] };
+      } | null;
+    }>(FACTS_QUERY, {
       owner,
       repo,
       number,
       reviews: needs.reviews,
       files: wantFiles,
       gitattributes: needs.gitattributes,
+      trunk: Boolean(needs.trunk),
+      environment: needs.trunk?.environment ?? '',
+      reverts: Boolean(needs.trunk?.revertLabel),
+      revertLabel: needs.trunk?.revertLabel ?? '',
       ...headVars,
     });
     const pull = data.repository?.pullRequest;
@@ -350,6 +394,14 @@ export class GitHubPullRequestSource implements FactsSource {
             ? { name: c.name, source: 'check_run', state: checkState(c), updatedAt: c.completedAt ?? c.startedAt ?? '' }
             : { name: c.context, source: 'status', state: checkState(c), updatedAt: c.createdAt },
         );
+    }
+    if (needs.trunk) {
+      const newest = data.repository!.deployments?.nodes[0];
+      facts.deployment = newest ? deploymentFacts(newest, needs.trunk.environment) : null;
+      if (facts.deployment && needs.trunk.revertLabel) {
+        const revert = findRevert(data.repository!.reverts?.nodes ?? [], facts.deployment.sha);
+        facts.deployment.revert = revert ? { number: revert.number, url: revert.url } : null;
+      }
     }
     // Known from here on: what a failure check is written on, should a file below not be readable.
     this.facts = facts;

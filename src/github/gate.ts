@@ -28,8 +28,25 @@ export interface PullRef {
 
 export type Log = Pick<Logger, 'debug' | 'info' | 'warn' | 'error'>;
 
-/** Called with a passing verdict unless DRY_RUN is set: where landing (a later issue) plugs in. */
-export type OnPass = (pass: { octokit: Octokit; ref: PullRef; facts: PullRequestFacts; policy: Policy; verdict: Verdict }) => Promise<void>;
+/** A passing verdict, as landing sees it. */
+export interface PassInfo {
+  octokit: Octokit;
+  ref: PullRef;
+  facts: PullRequestFacts;
+  policy: Policy;
+  verdict: Verdict;
+  /** Our check run on the head as just written (id null: not known), so landing can update it. */
+  check: { id: number | null; plan: CheckRunPlan };
+}
+
+/** Called with a passing verdict unless DRY_RUN is set: where landing (src/land) plugs in. */
+export type OnPass = (pass: PassInfo) => Promise<void>;
+
+/** Landing's say in what the check of a passing verdict shows (pure; DRY_RUN included). */
+export type DecoratePass = (plan: CheckRunPlan, pass: { ref: PullRef; facts: PullRequestFacts; policy: Policy; dryRun: boolean }) => CheckRunPlan;
+
+/** Landing's adjustment of the facts before the rules see them (approvals carried over merge-gate's own branch updates). */
+export type RefineFacts = (pass: { octokit: Octokit; ref: PullRef; facts: PullRequestFacts; policy: Policy }) => Promise<PullRequestFacts>;
 
 export interface GateDeps {
   config: AppConfig;
@@ -39,6 +56,8 @@ export interface GateDeps {
   appOctokit(): Promise<Octokit>;
   log: Log;
   onPass?: OnPass;
+  decoratePass?: DecoratePass;
+  refineFacts?: RefineFacts;
 }
 
 export type EvaluationResult =
@@ -258,18 +277,27 @@ export class MergeGate {
       return { kind: 'no-policy', written: await this.write(octokit, ref, source, facts, this.plan(verdict, facts)) };
     }
 
+    if (read.kind === 'ok' && this.deps.refineFacts) facts = await this.deps.refineFacts({ octokit, ref, facts, policy: read.policy });
     const verdict = read.kind === 'error' ? policyErrorVerdict(read.errors, facts.head.sha) : evaluate(read.policy, facts, config.clock.now());
-    const written = await this.write(octokit, ref, source, facts, this.plan(verdict, facts));
+    let plan = this.plan(verdict, facts);
+    if (verdict.outcome === 'pass' && read.kind === 'ok' && this.deps.decoratePass) plan = this.deps.decoratePass(plan, { ref, facts, policy: read.policy, dryRun: config.dryRun });
+    const written = await this.write(octokit, ref, source, facts, plan);
     this.scheduler.schedule(key, verdict.nextChangeAt);
     if (verdict.outcome === 'pass' && read.kind === 'ok' && !config.dryRun && this.deps.onPass) {
       try {
-        await this.deps.onPass({ octokit, ref, facts, policy: read.policy, verdict });
+        await this.deps.onPass({ octokit, ref, facts, policy: read.policy, verdict, check: { id: this.runOn(key, facts.head.sha), plan } });
       } catch (error) {
         throw new AfterVerdictError(error);
       }
     }
     log.debug({ key, outcome: verdict.outcome, written }, 'merge-gate: evaluated');
     return { kind: 'verdict', verdict, written };
+  }
+
+  /** Our check run on `headSha` as this process last wrote it. */
+  private runOn(key: string, headSha: string): number | null {
+    const last = this.lastRun.get(key);
+    return last?.headSha === headSha ? last.id : null;
   }
 
   private plan(verdict: Verdict, facts: PullRequestFacts): CheckRunPlan {

@@ -42,20 +42,35 @@ fragment MergeGateReview on PullRequestReview {
 const FILE = /* GraphQL */ `
 fragment MergeGateFile on PullRequestChangedFile { path additions deletions changeType }`;
 
+/** A deployment and its latest status (the `trunk` rule). */
+export const DEPLOYMENT = /* GraphQL */ `
+fragment MergeGateDeployment on Deployment {
+  databaseId commitOid createdAt environment
+  latestStatus { state description createdAt logUrl environmentUrl }
+}`;
+
 const HEAD_VARIABLES = '$registry: Boolean!, $registryPath: String!, $checks: Boolean!, $appId: Int!, $checkName: String!';
 
 /**
  * Everything one evaluation needs, in one request: the pull request, labels,
  * reviews, files, the head commit's checks and statuses, the flag registry at
- * the head and `.gitattributes` at the base when asked, and our own check run
- * on the head. `.gitattributes` decides what the size rule leaves out, so it is
+ * the head and `.gitattributes` at the base when asked, the newest deployment
+ * to the `trunk` environment and the open reverts merge-gate proposed when
+ * asked, and our own check run on the head. `.gitattributes` decides what the size rule leaves out, so it is
  * read from the base branch like the policy: a pull request cannot weaken the
  * rules it is judged by.
  */
 export const FACTS_QUERY = /* GraphQL */ `
-query MergeGateFacts($owner: String!, $repo: String!, $number: Int!, $reviews: Boolean!, $files: Boolean!, $gitattributes: Boolean!, ${HEAD_VARIABLES}) {
+query MergeGateFacts($owner: String!, $repo: String!, $number: Int!, $reviews: Boolean!, $files: Boolean!, $gitattributes: Boolean!,
+  $trunk: Boolean!, $environment: String!, $reverts: Boolean!, $revertLabel: String!, ${HEAD_VARIABLES}) {
   repository(owner: $owner, name: $repo) {
     nameWithOwner
+    deployments(environments: [$environment], orderBy: { field: CREATED_AT, direction: DESC }, first: 1) @include(if: $trunk) {
+      nodes { ...MergeGateDeployment }
+    }
+    reverts: pullRequests(labels: [$revertLabel], states: [OPEN], orderBy: { field: CREATED_AT, direction: DESC }, first: 10) @include(if: $reverts) {
+      nodes { number url body viewerDidAuthor }
+    }
     pullRequest(number: $number) {
       number title url state isDraft changedFiles additions deletions
       author { __typename login }
@@ -70,7 +85,7 @@ query MergeGateFacts($owner: String!, $repo: String!, $number: Int!, $reviews: B
     }
   }
 }
-${HEAD_COMMIT}${BLOB}${CONTEXT}${REVIEW}${FILE}`;
+${HEAD_COMMIT}${BLOB}${CONTEXT}${REVIEW}${FILE}${DEPLOYMENT}`;
 
 /** The head commit by its SHA, when `commits(last: 1)` did not reach it (pull requests of more than 250 commits). */
 export const HEAD_COMMIT_QUERY = /* GraphQL */ `

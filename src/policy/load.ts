@@ -2,10 +2,10 @@
 // against the schema, and report every problem at once with its line and column.
 // Loading never throws: it returns a policy or a list of errors.
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node, type Pair, type YAMLMap } from 'yaml';
-import type { z } from 'zod';
 import { describeInput, keysAt, PolicyFileSchema, type Policy } from './schema.js';
 import { listPresets, presetDocument, PRESET_NONE } from './presets.js';
 import { closest } from './suggest.js';
+import { describeIssue, positionOf } from './schema-errors.js';
 
 export const DEFAULT_POLICY_PATH = '.github/merge-gate.yml';
 /** A policy is a few kilobytes; anything near this is a mistake or an attack. */
@@ -200,14 +200,7 @@ export function loadPolicyObject(raw: unknown, file = DEFAULT_POLICY_PATH, locat
 }
 
 function validate(raw: unknown, file: string, locate: Locator): LoadResult {
-  const at = (path: readonly PathSegment[], where: 'key' | 'value' = 'value') => {
-    // Point at the nearest part of the path that the file contains.
-    for (let n = path.length; n >= 0; n--) {
-      const p = locate(path.slice(0, n), n === path.length ? where : 'key');
-      if (p) return p;
-    }
-    return { line: 1, column: 1 };
-  };
+  const at = (path: readonly PathSegment[], where: 'key' | 'value' = 'value') => positionOf(locate, path, where);
   const error = (path: readonly PathSegment[], message: string, where: 'key' | 'value' = 'value'): PolicyError => ({
     file,
     ...at(path, where),
@@ -254,19 +247,8 @@ function validate(raw: unknown, file: string, locate: Locator): LoadResult {
         found.push({ error: { file: presetFile, ...p, path: formatPath(path), message: '' }, word });
       } else found.push({ error: error(path, '', where), word });
     };
-    const path = issue.path as PathSegment[];
-    if (issue.code === 'unrecognized_keys') {
-      const allowed = keysAt(path);
-      for (const key of issue.keys) {
-        report([...path, key], () => {
-          const hint = closest(key, allowed);
-          const where = path.length ? `in ${formatPath(path)}` : 'at the top level';
-          return `unknown key${hint ? `; did you mean "${hint}"?` : ` ${where}`} (allowed: ${allowed.join(', ')})`;
-        }, 'key');
-      }
-    } else {
-      report(path, () => humanMessage(issue));
-    }
+    // describeIssue words an unknown key's message only when it is read.
+    for (const r of describeIssue(issue, keysAt)) report(r.path, () => r.message, r.where);
   }
   found.sort(({ error: a }, { error: b }) => (a.file === b.file ? a.line - b.line || a.column - b.column : a.file < b.file ? -1 : 1));
   const listed = capErrors(found.map((f) => f.error), morePolicyErrors);
@@ -275,16 +257,6 @@ function validate(raw: unknown, file: string, locate: Locator): LoadResult {
     if (word && listed[i] === found[i].error) listed[i].message = word();
   }
   return { ok: false, errors: listed };
-}
-
-/** zod's own wording where the schema gave none. */
-function humanMessage(issue: z.core.$ZodIssue): string {
-  if (!issue.message.startsWith('Invalid input')) return issue.message;
-  if (issue.code === 'invalid_type') {
-    const names: Record<string, string> = { object: 'a mapping', array: 'a list', string: 'a string', number: 'a number', boolean: 'true or false' };
-    return `expected ${names[issue.expected] ?? issue.expected}, got ${describeInput(issue.input)}`;
-  }
-  return issue.message;
 }
 
 export function isPlainObject(v: unknown): v is Record<string, unknown> {

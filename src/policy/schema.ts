@@ -2,9 +2,11 @@
 // validation and the JSON Schema printed by `merge-gate schema` all come from
 // here, so they cannot drift apart.
 import { z } from 'zod';
+import type { DeploymentState } from '../facts/types.js';
 import { globProblem } from './glob.js';
 import { compileReference } from './reference.js';
 import { parseLocalDateTime, parseWeeklyPoint, isValidZone } from './time.js';
+import { keysOfSchema } from './schema-errors.js';
 
 /** How a value is named in an error: `"five hundred"`, `a list`, `true`. */
 export function describeInput(input: unknown): string {
@@ -173,8 +175,31 @@ export const LandSchema = z
     method: z.enum(['merge', 'squash', 'rebase'], { error: expected('one of merge, squash, rebase') }).default('squash'),
     delete_branch: bool().default(true),
     dispatch: bool().default(false).meta({ description: 'Also send a repository_dispatch `trunk-updated` to the repository' }),
+    up_to_date: bool()
+      .default(false)
+      .meta({ description: 'Bring a head that does not contain the base branch up to date first (update-branch), and land once the required checks pass on the new head' }),
   })
   .meta({ description: 'How merge-gate lands a passing pull request' });
+
+/** The settled, unhealthy deployment states: a deployment still under way never holds landings. */
+export const HOLD_STATES = ['failure', 'error', 'inactive'] as const satisfies readonly DeploymentState[];
+
+export const TrunkSchema = z
+  .strictObject({
+    environment: text().default('production').meta({ description: 'The GitHub deployment environment whose newest deployment tells trunk\'s health' }),
+    hold_on: z
+      .array(z.enum(HOLD_STATES, { error: expected(`one of ${HOLD_STATES.join(', ')}`) }), { error: expected(`a list of deployment states (${HOLD_STATES.join(', ')})`) })
+      .min(1, { error: 'an empty list holds nothing; remove the trunk section instead' })
+      .default(['failure', 'error'])
+      .meta({ description: 'Latest-status states of the newest deployment that hold every landing' }),
+    exception: approvalsLabel('fix-forward', 'lets a fix or a revert land while trunk is unhealthy').optional(),
+    revert: bool().default(false).meta({ description: 'Propose a revert of the pull request merge-gate landed when its deployment turns unhealthy' }),
+  })
+  .superRefine((t, ctx) => {
+    // The revert is held like everything else unless it can carry the exception label.
+    if (t.revert && !t.exception) ctx.addIssue({ code: 'custom', path: ['revert'], message: 'needs trunk.exception: the revert pull request carries its label so that it can land while landings are held' });
+  })
+  .meta({ description: 'Hold landings while the deployed trunk is unhealthy (GitHub Deployments)' });
 
 export const PolicyFileSchema = z
   .strictObject({
@@ -187,6 +212,7 @@ export const PolicyFileSchema = z
     flags: FlagsSchema.optional(),
     checks: ChecksSchema.optional(),
     land: LandSchema.optional(),
+    trunk: TrunkSchema.optional(),
     _extends: text()
       .optional()
       .meta({ description: 'Another policy file merged under this one, as Probot reads it ("repo", "owner/repo" or "owner/repo:path"); resolved by the app only' }),
@@ -204,6 +230,7 @@ export type FreezeWindow = FreezePolicy['windows'][number];
 export type FlagsPolicy = z.output<typeof FlagsSchema>;
 export type ChecksPolicy = z.output<typeof ChecksSchema>;
 export type LandPolicy = z.output<typeof LandSchema>;
+export type TrunkPolicy = z.output<typeof TrunkSchema>;
 
 /** The JSON Schema of the policy file, for editors and `merge-gate schema`. */
 export function policyJsonSchema(): Record<string, unknown> {
@@ -213,24 +240,5 @@ export function policyJsonSchema(): Record<string, unknown> {
 
 /** The keys an object schema accepts at `path` (for "did you mean"). */
 export function keysAt(path: readonly (string | number)[]): string[] {
-  let node: z.ZodType | undefined = PolicyFileSchema;
-  const unwrap = (s: z.ZodType): z.ZodType => {
-    // optional / default / pipe wrappers carry the real schema inside.
-    for (;;) {
-      const def = (s as unknown as { _zod: { def: { type: string; innerType?: z.ZodType; in?: z.ZodType } } })._zod.def;
-      if (def.innerType) s = def.innerType;
-      else if (def.type === 'pipe' && def.in) s = def.in;
-      else return s;
-    }
-  };
-  for (const seg of path) {
-    if (!node) return [];
-    node = unwrap(node);
-    if (typeof seg === 'number' && node instanceof z.ZodArray) node = node.element as z.ZodType;
-    else if (typeof seg === 'string' && node instanceof z.ZodObject) node = (node.shape as Record<string, z.ZodType>)[seg];
-    else return [];
-  }
-  if (!node) return [];
-  node = unwrap(node);
-  return node instanceof z.ZodObject ? Object.keys(node.shape) : [];
+  return keysOfSchema(PolicyFileSchema, path);
 }

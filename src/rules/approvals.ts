@@ -42,3 +42,15 @@ export function tallyReviews(policy: Pick<ReviewsPolicy, 'fresh' | 'ignore_bots'
   }
   return tally;
 }
+
+/** Where a pull request stands on a labelled exception (freeze, trunk): not labelled, or labelled with these approvers. */
+export function exceptionStanding(
+  exception: { label: string; required: number },
+  policy: Pick<ReviewsPolicy, 'fresh' | 'ignore_bots'> | undefined,
+  facts: PullRequestFacts,
+): { labelled: false } | { labelled: true; approvers: string[]; enough: boolean } {
+  const wanted = exception.label.toLowerCase();
+  if (!facts.labels.some((l) => l.toLowerCase() === wanted)) return { labelled: false };
+  const approvers = tallyReviews(policy, facts).approvers;
+  return { labelled: true, approvers, enough: approvers.length >= exception.required };
+}

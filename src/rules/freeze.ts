@@ -29,7 +29,7 @@
 import { DateTime } from 'luxon';
 import type { FreezePolicy, FreezeWindow, Policy } from '../policy/schema.js';
 import { parseLocalDateTime, parseWeeklyPoint } from '../policy/time.js';
-import { tallyReviews } from './approvals.js';
+import { exceptionStanding } from './approvals.js';
 import type { RuleContext } from './context.js';
 import type { Detail, RuleResult } from './types.js';
 
@@ -271,12 +271,11 @@ export function freezeRule(ctx: RuleContext): RuleResult {
 
   const exception = freeze.exception;
   if (exception) {
-    const wanted = exception.label.toLowerCase();
-    const labelled = ctx.facts.labels.some((l) => l.toLowerCase() === wanted);
-    if (labelled) {
-      const approvers = tallyReviews(ctx.policy.reviews, ctx.facts).approvers;
+    const standing = exceptionStanding(exception, ctx.policy.reviews, ctx.facts);
+    if (standing.labelled) {
+      const { approvers } = standing;
       const have = approvers.length;
-      if (have >= exception.required) {
+      if (standing.enough) {
         return {
           rule: 'freeze',
           outcome: 'pass',

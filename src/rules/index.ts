@@ -12,6 +12,7 @@ import { sizeRule, needsHunksForSize } from './size.js';
 import { freezeRule, nextFreezeBoundary } from './freeze.js';
 import { flagsRule, needsHunksForFlags } from './flags.js';
 import { checksRule } from './checks.js';
+import { trunkRule } from './trunk.js';
 
 const RULES: ReadonlyArray<[RuleName, (ctx: RuleContext) => RuleResult]> = [
   ['reviews', reviewsRule],
@@ -19,16 +20,18 @@ const RULES: ReadonlyArray<[RuleName, (ctx: RuleContext) => RuleResult]> = [
   ['freeze', freezeRule],
   ['flags', flagsRule],
   ['checks', checksRule],
+  ['trunk', trunkRule],
 ];
 
 /** The facts a policy needs; a rule that is not configured costs nothing. */
 export function factNeeds(policy: Policy): FactNeeds {
   return {
-    reviews: Boolean(policy.reviews || policy.freeze?.exception || policy.size?.mechanical),
+    reviews: Boolean(policy.reviews || policy.freeze?.exception || policy.size?.mechanical || policy.trunk?.exception),
     files: Boolean(policy.size || policy.flags || policy.reviews?.scale.length),
     checks: Boolean(policy.checks?.required.length),
     registryPath: policy.flags?.registry ?? null,
     gitattributes: Boolean(policy.size?.linguist_generated),
+    ...(policy.trunk ? { trunk: { environment: policy.trunk.environment, revertLabel: policy.trunk.revert ? (policy.trunk.exception?.label ?? null) : null } } : {}),
   };
 }
 

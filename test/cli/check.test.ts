@@ -68,7 +68,7 @@ describe('merge-gate check', () => {
     const verdict = JSON.parse(run.stdout);
     expect(verdict.outcome).toBe('fail');
     expect(verdict.results.map((r: { rule: string; outcome: string }) => [r.rule, r.outcome])).toEqual([
-      ['reviews', 'pass'], ['size', 'fail'], ['freeze', 'pass'], ['flags', 'skip'], ['checks', 'pass'],
+      ['reviews', 'pass'], ['size', 'fail'], ['freeze', 'pass'], ['flags', 'skip'], ['checks', 'pass'], ['trunk', 'skip'],
     ]);
     expect(verdict.nextChangeAt).toBe('2026-11-27T16:00:00.000Z');
   });
@@ -94,6 +94,20 @@ describe('merge-gate check', () => {
     const run = runCli(['check', ...passing, '--label', 'freeze-exception', '--now', SATURDAY], dir);
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/^freeze\s+pass\s+.*freeze-exception/m);
+  });
+
+  it('--deployment: a failed newest deployment holds (exit 3); the trunk exception lets a fix through; a bad state is a usage error', () => {
+    const policy = `${POLICY}trunk:\n  environment: production\n  exception: { label: fix-forward, required: 2 }\n`;
+    const dir = repoWithChange(10, policy).dir;
+    expect(runCli(['check', ...passing, '--now', WEDNESDAY], dir).code).toBe(0);
+    expect(runCli(['check', ...passing, '--deployment', 'success', '--now', WEDNESDAY], dir).code).toBe(0);
+    const held = runCli(['check', ...passing, '--deployment', 'failure', '--now', WEDNESDAY], dir);
+    expect(held.code).toBe(3);
+    expect(held.stdout).toMatch(/^trunk\s+wait\s+production unhealthy: [0-9a-f]{7} failure since 2026-11-25 10:00 UTC$/m);
+    expect(runCli(['check', ...passing, '--deployment', 'failure', '--label', 'fix-forward', '--now', WEDNESDAY], dir).code).toBe(0);
+    const bad = runCli(['check', ...passing, '--deployment', 'broken', '--now', WEDNESDAY], dir);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--deployment expects the latest status of the newest deployment, one of pending, queued, in_progress, waiting, success, failure, error, inactive, got "broken"');
   });
 
   it('--now without an offset is UTC, whatever the machine\'s zone', () => {

@@ -9,16 +9,18 @@ import { parse } from 'yaml';
 import { validate as validateQuery } from '@octokit/graphql-schema';
 import app, { mergeGateApp } from '../../src/index.js';
 import { ALL_QUERIES } from '../../src/github/queries.js';
+import { TRUNK_QUERIES } from '../../src/trunk/queries.js';
 import { configFromEnv, DEFAULT_CONFIG } from '../../src/github/config.js';
 import { classifyError, describeError, ExplainedError, StaleReadError } from '../../src/github/errors.js';
 import { operationOf, restRequestProblems } from '../helpers/github-openapi.js';
 import { FakeGitHub } from '../helpers/github-fake.js';
-import { pullPayload, quietLogger, startTestApp, testPrivateKey } from '../helpers/github-app.js';
-import { fileAdding, REGISTRY, setupRepo, typicalFiles, typicalPull } from '../helpers/github-scenario.js';
+import { deploymentStatusPayload, pullPayload, quietLogger, startTestApp, testPrivateKey } from '../helpers/github-app.js';
+import { deploy, fileAdding, FULL_POLICY, REGISTRY, setupRepo, TRUNK, typicalFiles, typicalPull } from '../helpers/github-scenario.js';
+import { startLandingApp } from '../helpers/landing.js';
 
 type Access = 'read' | 'write';
 /** Permissions a GitHub App may be granted that merge-gate has any use for. */
-const ALLOWED = ['checks', 'pull_requests', 'contents', 'statuses', 'metadata'];
+const ALLOWED = ['checks', 'pull_requests', 'contents', 'statuses', 'deployments', 'metadata'];
 
 /**
  * What each REST operation needs, per GitHub's "Permissions required for
@@ -37,22 +39,62 @@ const REST_NEEDS: Record<string, Array<[string, Access]> | 'app'> = {
   'GET /repos/{owner}/{repo}/pulls/{pull_number}/files': [['pull_requests', 'read']],
   'POST /repos/{owner}/{repo}/check-runs': [['checks', 'write']],
   'PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}': [['checks', 'write']],
+  // Labelling the revert pull request merge-gate opened (`trunk.revert`).
+  'POST /repos/{owner}/{repo}/issues/{issue_number}/labels': [['pull_requests', 'write']],
+  // landing (src/land)
+  'GET /repos/{owner}/{repo}/pulls': [['pull_requests', 'read']],
+  'PUT /repos/{owner}/{repo}/pulls/{pull_number}/merge': [['contents', 'write'], ['pull_requests', 'write']],
+  'PUT /repos/{owner}/{repo}/pulls/{pull_number}/update-branch': [['contents', 'write'], ['pull_requests', 'write']],
+  'GET /repos/{owner}/{repo}/git/ref/{ref}': [['contents', 'read']],
+  'DELETE /repos/{owner}/{repo}/git/refs/{ref}': [['contents', 'write']],
+  'GET /repos/{owner}/{repo}/git/commits/{commit_sha}': [['contents', 'read']],
+  'POST /repos/{owner}/{repo}/dispatches': [['contents', 'write']],
 };
 
 /** What each GraphQL document reads: GitHub leaves out (or refuses) what the installation may not see. */
 const GRAPHQL_NEEDS: Record<string, Array<[string, Access]>> = {
-  // pull request, labels, reviews, files; blobs (registry, .gitattributes); check runs and statuses
-  MergeGateFacts: [['pull_requests', 'read'], ['contents', 'read'], ['checks', 'read'], ['statuses', 'read']],
+  // pull request, labels, reviews, files; blobs (registry, .gitattributes); check runs and statuses; the newest deployment (trunk)
+  MergeGateFacts: [['pull_requests', 'read'], ['contents', 'read'], ['checks', 'read'], ['statuses', 'read'], ['deployments', 'read']],
   MergeGateMore: [['pull_requests', 'read'], ['checks', 'read'], ['statuses', 'read']],
   MergeGateHeadCommit: [['contents', 'read'], ['checks', 'read'], ['statuses', 'read']],
   MergeGateOpenPulls: [['pull_requests', 'read'], ['checks', 'read']],
+  // the newest deployment, the pull request that landed its commit, the reverts already opened
+  MergeGateRevertFacts: [['deployments', 'read'], ['pull_requests', 'read'], ['contents', 'read']],
+  // a new branch with the reverting commit, and the pull request
+  MergeGateRevertPullRequest: [['contents', 'write'], ['pull_requests', 'write']],
 };
 
-/** Write access granted for what no test can observe yet: landing (SPEC §4) merges, deletes the branch, dispatches. */
+/** Write access landing (SPEC §4) needs: merging, updating and deleting branches, repository_dispatch (observed below). */
 const LANDING_WRITES: Record<string, string> = {
-  pull_requests: 'merging a pull request (PUT …/pulls/{n}/merge)',
+  pull_requests: 'merging a pull request (PUT …/pulls/{n}/merge), updating its branch',
   contents: 'the merge commit on the base branch, deleting the merged branch, repository_dispatch',
 };
+
+/** The landing paths: an update of a branch behind its base, then the landing of its new head, with dispatch. */
+async function observeLanding(into: { rest: Set<string>; graphql: Set<string> }): Promise<void> {
+  const fake = new FakeGitHub().install();
+  try {
+    const repo = setupRepo(fake, `${FULL_POLICY}land:\n  up_to_date: true\n  dispatch: true\n`);
+    const pull = typicalPull(fake, repo, 2);
+    repo.branches.set(pull.headRef, pull.headSha);
+    fake.setDefaultFile(repo, 'README.md', 'the base moved');
+    const test = await startLandingApp(fake);
+    await test.receive('pull_request', pullPayload('pull_request', 'opened', fake, repo, pull));
+    await test.settle();
+    repo.statuses.push({ sha: pull.headSha, context: 'ci/test', state: 'SUCCESS', createdAt: '2026-11-22T09:50:00Z' });
+    await test.receive('pull_request', pullPayload('pull_request', 'synchronize', fake, repo, pull));
+    await test.settle();
+    test.stop();
+    expect(fake.merges).toHaveLength(1);
+    expect(fake.problems).toEqual([]);
+    for (const r of fake.requests) {
+      if (r.kind === 'graphql') into.graphql.add(r.operation ?? '(anonymous)');
+      else into.rest.add(r.operation ?? `${r.method} ${r.path}`);
+    }
+  } finally {
+    fake.uninstall();
+  }
+}
 
 /**
  * Runs the app through every path that talks to GitHub differently, against the
@@ -75,10 +117,16 @@ async function observeRequests(): Promise<{ rest: Set<string>; graphql: Set<stri
     const long = typicalPull(fake, repo, 6, [fileAdding('src/b.ts', ['y'])]);
     long.lastListedCommit = 'c'.repeat(40);
     repo.trees.set(long.lastListedCommit, new Map());
+    // Another repository with `trunk`: its newest deployment, of a commit merge-gate landed, failed: the revert.
+    const svc = fake.addRepo('octo', 'svc', { files: { '.github/merge-gate.yml': `preset: none\n${TRUNK}` } });
+    const landed = fake.landByApp(svc, fake.addPull(svc, { number: 1 }));
+    const failed = deploy(fake, svc, landed, 'FAILURE');
     // No APP_ID: the app asks GitHub who it is (GET /app).
     const test = await startTestApp(fake, { appId: undefined });
     for (const n of [2, 3, 4, 5, 6]) await test.receive('pull_request', pullPayload('pull_request', 'opened', fake, repo, repo.pulls.get(n)!));
+    await test.receive('deployment_status', deploymentStatusPayload(fake, svc, failed));
     await test.drain();
+    expect([...svc.pulls.values()].filter((p) => p.byApp)).toHaveLength(1);
     typical.reviews = [];
     await test.receive('pull_request', pullPayload('pull_request', 'edited', fake, repo, typical));
     await test.drain();
@@ -87,6 +135,8 @@ async function observeRequests(): Promise<{ rest: Set<string>; graphql: Set<stri
     expect(fake.problems).toEqual([]);
     const rest = new Set(fake.requests.filter((r) => r.kind !== 'graphql').map((r) => r.operation ?? `${r.method} ${r.path}`));
     const graphql = new Set(fake.requests.filter((r) => r.kind === 'graphql').map((r) => r.operation ?? '(anonymous)'));
+    fake.uninstall();
+    await observeLanding({ rest, graphql });
     return { rest, graphql };
   } finally {
     fake.uninstall();
@@ -222,7 +272,7 @@ describe('classifyError', () => {
 
 describe('the validators the tests rely on', () => {
   test("every GraphQL document the app sends is valid against GitHub's schema", () => {
-    for (const [name, query] of Object.entries(ALL_QUERIES)) expect([name, validateQuery(query).map((e) => e.message)]).toEqual([name, []]);
+    for (const [name, query] of Object.entries({ ...ALL_QUERIES, ...TRUNK_QUERIES })) expect([name, validateQuery(query).map((e) => e.message)]).toEqual([name, []]);
   });
 
   test('…and a query with a field GitHub does not have is caught', () => {
@@ -252,6 +302,7 @@ describe('the validators the tests rely on', () => {
   test('requests outside the declared operations are flagged', () => {
     expect(operationOf('GET', '/repos/o/r/pulls/1/files')).toBe('GET /repos/{owner}/{repo}/pulls/{pull_number}/files');
     expect(operationOf('GET', '/repos/o/r/contents/a/b/c.yml')).toBe('GET /repos/{owner}/{repo}/contents/{path}');
-    expect(restRequestProblems('PUT', '/repos/o/r/pulls/1/merge', {})).toEqual([expect.stringContaining('not one of the operations')]);
+    expect(restRequestProblems('PUT', '/repos/o/r/pulls/1/reviews', {})).toEqual([expect.stringContaining('not one of the operations')]);
+    expect(restRequestProblems('PUT', '/repos/o/r/pulls/1/merge', { sha: 'a'.repeat(40), merge_method: 'fast-forward' }).length).toBeGreaterThan(0);
   });
 });

@@ -4,6 +4,8 @@ import type {
   ChangedFile,
   CheckResult,
   CheckState,
+  DeploymentFacts,
+  DeploymentState,
   DiffLine,
   FileDiff,
   FileStatus,
@@ -118,4 +120,17 @@ export function changedFromHunks(diff: FileDiff, opts: { status?: FileStatus; pr
 /** A check run (or status) result. */
 export function check(name: string, state: CheckState, updatedAt = tick(), source: CheckResult['source'] = 'check_run'): CheckResult {
   return { name, source, state, updatedAt };
+}
+
+export const DEPLOYED_SHA = '0123456789abcdef0123456789abcdef01234567';
+
+/** The newest deployment to production, of DEPLOYED_SHA; `state` null: no status posted yet. */
+export function deploymentFacts(state: DeploymentState | null, overrides: Partial<DeploymentFacts> = {}, description: string | null = 'cut off: 3 failed health probes'): DeploymentFacts {
+  return {
+    environment: 'production',
+    sha: DEPLOYED_SHA,
+    createdAt: '2026-11-22T10:00:00Z',
+    status: state === null ? null : { state, description, since: '2026-11-22T10:05:00Z', url: 'https://deploy.example/log/1' },
+    ...overrides,
+  };
 }

@@ -6,7 +6,7 @@ import { createProbot, Probot, ProbotOctokit } from 'probot';
 import { mergeGateApp, type AppHooks } from '../../src/github/app.js';
 import { DEFAULT_CONFIG, type AppConfig } from '../../src/github/config.js';
 import type { MergeGate } from '../../src/github/gate.js';
-import type { FakeGitHub, FakePull, FakeRepo } from './github-fake.js';
+import type { FakeDeployment, FakeGitHub, FakePull, FakeRepo } from './github-fake.js';
 import { ManualClock } from './github-timers.js';
 
 let privateKey: string | null = null;
@@ -68,7 +68,15 @@ export async function startTestApp(fake: FakeGitHub, overrides: Partial<AppConfi
   fake.now = () => clock.now().getTime();
   const config: AppConfig = { ...DEFAULT_CONFIG, appId: fake.appId, scheduleOnStart: false, coalesceMs: 1000, clock, timers: clock, ...overrides };
   let gate: MergeGate | undefined;
-  await probot.load(mergeGateApp(config, { ...hooks, onGate: (g) => (gate = g) }));
+  await probot.load(
+    mergeGateApp(config, {
+      ...hooks,
+      onGate: (g, loaded) => {
+        gate = g;
+        hooks.onGate?.(g, loaded);
+      },
+    }),
+  );
   const settled = () => gate!.queue.settled();
   return {
     probot,
@@ -128,4 +136,13 @@ export function pullPayload(event: 'pull_request' | 'pull_request_review', actio
   payload.pull_request.head = { ...payload.pull_request.head, sha: pull.headSha };
   if (event === 'pull_request') payload.number = pull.number;
   return payload;
+}
+
+/** A deployment_status payload (a real example) about `deployment`'s latest status. */
+export function deploymentStatusPayload(fake: FakeGitHub, repo: FakeRepo, deployment: FakeDeployment): Record<string, any> {
+  const p = aimAt(example('deployment_status', 'created', (x) => x.deployment_status.environment === 'production'), fake, repo);
+  const status = deployment.statuses.at(-1)!;
+  p.deployment = { ...p.deployment, id: deployment.id, sha: deployment.sha, environment: deployment.environment, original_environment: deployment.environment };
+  p.deployment_status = { ...p.deployment_status, state: status.state.toLowerCase(), environment: deployment.environment, description: status.description };
+  return p;
 }

@@ -48,7 +48,59 @@ export interface FakePull {
   fork: boolean;
   /** What `commits(last: 1)` answers, when not the head (GitHub stops at 250 commits). */
   lastListedCommit?: string;
+  body?: string;
+  /** Opened by our app (its installation token): GraphQL `viewerDidAuthor`. */
+  byApp?: boolean;
+  /** For a merged pull request: the commit it made on the base branch, and who merged it. */
+  mergeCommit?: string;
+  mergedBy?: { login: string; bot: boolean };
+  mergedAt?: string;
+  // ------------------------------------------------------------ landing
+  /** What REST `mergeable` answers, one read at a time (null: still computing); then `mergeable`. */
+  mergeableSeq?: Array<boolean | null>;
+  /** REST `mergeable` once `mergeableSeq` is used up (default true). */
+  mergeable?: boolean | null;
+  /** The merge API refuses (branch protection, a ruleset): status and GitHub's message. */
+  mergeRefusal?: { status: number; message: string };
+  /** update-branch meets a conflict. */
+  updateConflict?: boolean;
+  /** Commits a rebase merge puts on the base (default 1). */
+  commitCount?: number;
 }
+
+export interface FakeDeploymentStatus {
+  state: 'PENDING' | 'QUEUED' | 'IN_PROGRESS' | 'WAITING' | 'SUCCESS' | 'FAILURE' | 'ERROR' | 'INACTIVE';
+  description: string | null;
+  createdAt: string;
+  logUrl?: string | null;
+  environmentUrl?: string | null;
+}
+
+export interface FakeDeployment {
+  id: number;
+  sha: string;
+  environment: string;
+  createdAt: string;
+  /** Oldest first; the last one is the latest status. */
+  statuses: FakeDeploymentStatus[];
+}
+
+/** A merge call as the fake saw it. */
+export interface FakeMerge {
+  repo: string;
+  number: number;
+  sha: string;
+  method: string;
+  /** What the fake did: merged (answered or not), or refused with this status. */
+  status: number;
+  merged: boolean;
+}
+
+/** How the fake answers a merge call (landing's failure injection). */
+export type MergeFault = 'none' | 'fail-before' | 'fail-after' | 'hang-before' | 'hang-after';
+
+/** Returned by the router for a request the listening server never answers (a hung GitHub). */
+export const HANG = Symbol('hang');
 
 export interface FakeCheckRun {
   id: number;
@@ -93,6 +145,7 @@ export interface FakeRepo {
   checkRuns: FakeCheckRun[];
   statuses: FakeStatus[];
   archived: boolean;
+  deployments: FakeDeployment[];
 }
 
 export interface RecordedRequest {
@@ -172,6 +225,9 @@ export class FakeGitHub {
   /** The diff endpoint answers 406 for these pull requests, whatever their size. */
   readonly diffTooLarge = new Set<number>();
   private nextCheckRunId = 1000;
+  private nextDeploymentId = 500;
+  /** Our app's slug (`GET /app`); its bot account is `<slug>[bot]`. */
+  readonly appSlug = 'merge-gate';
   private scopes: nock.Scope[] = [];
   /** GraphQL points left, as `rateLimit` reports them. */
   rateRemaining = 5000;
@@ -204,10 +260,12 @@ export class FakeGitHub {
       checkRuns: [],
       statuses: [],
       archived: false,
+      deployments: [],
     };
     const tip = fakeSha(`${owner}/${name}@tip`);
     repo.branches.set(repo.defaultBranch, tip);
     repo.trees.set(tip, new Map(Object.entries(options.files ?? {})));
+    this.parents.set(tip, []);
     this.repos.set(`${owner}/${name}`.toLowerCase(), repo);
     return repo;
   }
@@ -226,6 +284,7 @@ export class FakeGitHub {
     else tree.set(path, text);
     const tip = fakeSha();
     repo.trees.set(tip, tree);
+    this.parents.set(tip, [repo.branches.get(repo.defaultBranch)!]);
     repo.branches.set(repo.defaultBranch, tip);
   }
 
@@ -246,13 +305,16 @@ export class FakeGitHub {
     };
     repo.pulls.set(full.number, full);
     repo.trees.set(full.headSha, new Map(Object.entries(headFiles)));
+    if (!this.parents.has(full.headSha)) this.parents.set(full.headSha, [repo.branches.get(full.baseRef) ?? fakeSha(full.baseRef)]);
     return full;
   }
 
   /** Move a pull request's head (a push). */
   push(repo: FakeRepo, pull: FakePull, headFiles?: Record<string, string>): string {
     const previous = repo.trees.get(pull.headSha) ?? new Map();
+    const old = pull.headSha;
     pull.headSha = fakeSha();
+    this.parents.set(pull.headSha, [old]);
     repo.trees.set(pull.headSha, headFiles ? new Map(Object.entries(headFiles)) : new Map(previous));
     return pull.headSha;
   }
@@ -274,6 +336,32 @@ export class FakeGitHub {
     };
     repo.checkRuns.push(full);
     return full;
+  }
+
+  /** A deployment of `sha` to `environment` (production by default), with no status yet. */
+  addDeployment(repo: FakeRepo, deployment: Partial<FakeDeployment> & { sha: string }): FakeDeployment {
+    const full: FakeDeployment = { id: this.nextDeploymentId++, environment: 'production', createdAt: new Date(this.now()).toISOString(), statuses: [], ...deployment };
+    repo.deployments.push(full);
+    return full;
+  }
+
+  /** Post a deployment status (it becomes the deployment's latest). */
+  addDeploymentStatus(deployment: FakeDeployment, state: FakeDeploymentStatus['state'], more: Partial<FakeDeploymentStatus> = {}): FakeDeploymentStatus {
+    const status: FakeDeploymentStatus = { state, description: null, createdAt: new Date(this.now()).toISOString(), logUrl: null, environmentUrl: null, ...more };
+    deployment.statuses.push(status);
+    return status;
+  }
+
+  /** Mark `pull` merged by our app, as a squash commit `sha` on its base branch (the new tip). */
+  landByApp(repo: FakeRepo, pull: FakePull, sha = fakeSha()): string {
+    pull.state = 'MERGED';
+    pull.mergeCommit = sha;
+    pull.mergedBy = { login: this.appSlug, bot: true };
+    pull.mergedAt = new Date(this.now()).toISOString();
+    const tree = new Map(repo.trees.get(repo.branches.get(pull.baseRef) ?? '') ?? []);
+    repo.trees.set(sha, tree);
+    repo.branches.set(pull.baseRef, sha);
+    return sha;
   }
 
   /** Our app's check runs on a commit. */
@@ -309,7 +397,9 @@ export class FakeGitHub {
       const fake = this;
       scope.intercept(/.*/, method).reply(function (uri, body) {
         try {
-          const [status, data, headers] = fake.handle(method, uri, body, this.req.headers as Record<string, string | string[] | undefined>);
+          const answer = fake.handle(method, uri, body, this.req.headers as Record<string, string | string[] | undefined>);
+          // In memory, a hung request is a gateway timeout: what a client sees of one, sooner.
+          const [status, data, headers] = answer === HANG ? [504, { message: 'fake GitHub: no answer (hung)' }, {}] : answer;
           // A text body without its length keeps fetch waiting for the stream's end.
           return typeof data === 'string' ? [status, data, { ...headers, 'content-length': String(Buffer.byteLength(data)) }] : [status, data, headers];
         } catch (err) {
@@ -337,7 +427,9 @@ export class FakeGitHub {
         let data: unknown = { message: 'fake crashed' };
         let headers: Record<string, string> = {};
         try {
-          [status, data, headers] = fake!.handle(req.method ?? 'GET', req.url ?? '/', Buffer.concat(chunks).toString('utf8'), req.headers);
+          const answer = fake!.handle(req.method ?? 'GET', req.url ?? '/', Buffer.concat(chunks).toString('utf8'), req.headers);
+          if (answer === HANG) return; // never answered: the client waits until it gives up or dies
+          [status, data, headers] = answer;
         } catch (err) {
           fake!.problems.push(`fake GitHub crashed on ${req.method} ${req.url}: ${(err as Error).stack}`);
         }
@@ -367,7 +459,7 @@ export class FakeGitHub {
 
   // ---------------------------------------------------------------- routing
 
-  private handle(method: string, uri: string, rawBody: unknown, headers: Record<string, string | string[] | undefined>): [number, unknown, Record<string, string>] {
+  private handle(method: string, uri: string, rawBody: unknown, headers: Record<string, string | string[] | undefined>): [number, unknown, Record<string, string>] | typeof HANG {
     const url = new URL(uri, this.origin);
     const accept = String(headers.accept ?? '');
     let body: unknown = rawBody;
@@ -397,7 +489,7 @@ export class FakeGitHub {
     return this.rest(method, path, url.searchParams, accept, body);
   }
 
-  private rest(method: string, path: string, query: URLSearchParams, accept: string, body: unknown): [number, unknown, Record<string, string>] {
+  private rest(method: string, path: string, query: URLSearchParams, accept: string, body: unknown): [number, unknown, Record<string, string>] | typeof HANG {
     const json = (status: number, data: unknown, headers: Record<string, string> = {}): [number, unknown, Record<string, string>] => [
       status,
       data,
@@ -407,7 +499,7 @@ export class FakeGitHub {
     if ((m = /^\/app\/installations\/(\d+)\/access_tokens$/.exec(path)) && method === 'POST') {
       return json(201, { token: `ghs_fake${m[1]}`, expires_at: new Date(Date.now() + 3600_000).toISOString(), permissions: { checks: 'write' }, repository_selection: 'all' });
     }
-    if (path === '/app' && method === 'GET') return json(200, { id: this.appId, slug: 'merge-gate', name: 'merge-gate' });
+    if (path === '/app' && method === 'GET') return json(200, { id: this.appId, slug: this.appSlug, name: this.appSlug });
     if (path === '/app/installations' && method === 'GET') return json(200, [{ id: this.installationId, account: { login: 'octo' } }]);
     if (path === '/installation/repositories' && method === 'GET') {
       const repositories = [...this.repos.values()].map((r) => ({ id: r.id, name: r.name, full_name: `${r.owner}/${r.name}`, owner: { login: r.owner }, archived: r.archived }));
@@ -429,7 +521,9 @@ export class FakeGitHub {
     accept: string,
     body: unknown,
     json: (status: number, data: unknown, headers?: Record<string, string>) => [number, unknown, Record<string, string>],
-  ): [number, unknown, Record<string, string>] {
+  ): [number, unknown, Record<string, string>] | typeof HANG {
+    const landing = this.landingRest(repo, method, rest, query, body, json);
+    if (landing !== null) return landing;
     let m: RegExpExecArray | null;
     if ((m = /^contents\/(.+)$/.exec(rest)) && method === 'GET') {
       const path = decodeURIComponent(m[1]);
@@ -453,7 +547,7 @@ export class FakeGitHub {
         }
         return [200, unifiedDiff(pull.files), { 'content-type': 'text/plain; charset=utf-8' }];
       }
-      return json(200, { number: pull.number, head: { sha: pull.headSha }, base: { ref: pull.baseRef } });
+      return json(200, this.restPull(repo, pull));
     }
     if ((m = /^pulls\/(\d+)\/files$/.exec(rest)) && method === 'GET') {
       const pull = repo.pulls.get(Number(m[1]));
@@ -479,7 +573,18 @@ export class FakeGitHub {
       return json(200, slice, headers);
     }
     if ((m = /^compare\/([0-9a-f]+)\.\.\.([0-9a-f]+)$/.exec(rest)) && method === 'GET') {
-      return json(200, { merge_base_commit: { sha: this.mergeBases.get(`${m[1]}...${m[2]}`) ?? m[1] }, commits: [], files: [] });
+      const fromHead = this.ancestors(m[2]);
+      const fromBase = this.ancestors(m[1]);
+      const behind = [...fromBase].filter((s) => !fromHead.has(s)).length;
+      const ahead = [...fromHead].filter((s) => !fromBase.has(s)).length;
+      const status = behind === 0 ? (ahead === 0 ? 'identical' : 'ahead') : ahead === 0 ? 'behind' : 'diverged';
+      return json(200, { merge_base_commit: { sha: this.mergeBases.get(`${m[1]}...${m[2]}`) ?? m[1] }, status, ahead_by: ahead, behind_by: behind, total_commits: ahead, commits: [], files: [] });
+    }
+    if ((m = /^issues\/(\d+)\/labels$/.exec(rest)) && method === 'POST') {
+      const pull = repo.pulls.get(Number(m[1]));
+      if (!pull) return json(404, { message: 'Not Found' });
+      for (const label of (body as { labels: string[] }).labels) if (!pull.labels.includes(label)) pull.labels.push(label);
+      return json(200, pull.labels.map((name, i) => ({ id: i + 1, name, color: 'ededed', default: false })));
     }
     if (rest === 'check-runs' && method === 'POST') {
       const b = body as Record<string, unknown> & { output?: Record<string, unknown> };
@@ -528,6 +633,183 @@ export class FakeGitHub {
   /** Merge bases for the compare endpoint, `base...head` → SHA. */
   readonly mergeBases = new Map<string, string>();
 
+  // ---------------------------------------------------------------- landing
+
+  /** Commit SHA → parent SHAs (heads, tips, merges and updates the fake made). */
+  readonly parents = new Map<string, string[]>();
+  readonly merges: FakeMerge[] = [];
+  readonly dispatches: Array<{ repo: string; body: unknown }> = [];
+  readonly deletedBranches: Array<{ repo: string; branch: string }> = [];
+  readonly branchUpdates: Array<{ repo: string; number: number; from: string; to: string }> = [];
+  /** Decides how each merge call is answered (default: normally). */
+  mergeFault: (pull: FakePull) => MergeFault = () => 'none';
+  /** The installation was granted `workflows` (default not: merge-gate does not ask for it). */
+  workflowsPermission = false;
+
+  /** Commits reachable from `sha` (itself included). */
+  ancestors(sha: string): Set<string> {
+    const seen = new Set<string>();
+    const stack = [sha];
+    while (stack.length > 0) {
+      const s = stack.pop()!;
+      if (seen.has(s)) continue;
+      seen.add(s);
+      stack.push(...(this.parents.get(s) ?? []));
+    }
+    return seen;
+  }
+
+  private restPull(repo: FakeRepo, pull: FakePull) {
+    const mergeable = pull.state !== 'OPEN' ? null : pull.mergeableSeq?.length ? pull.mergeableSeq.shift()! : pull.mergeable === undefined ? true : pull.mergeable;
+    const full = `${repo.owner}/${repo.name}`;
+    return {
+      number: pull.number,
+      state: pull.state === 'OPEN' ? 'open' : 'closed',
+      title: pull.title,
+      html_url: `https://github.com/${full}/pull/${pull.number}`,
+      user: { login: pull.author },
+      draft: pull.draft,
+      merged: pull.state === 'MERGED',
+      merge_commit_sha: pull.mergeCommit ?? null,
+      merged_at: pull.mergedAt ?? null,
+      mergeable,
+      mergeable_state: mergeable === null ? 'unknown' : mergeable ? 'clean' : 'dirty',
+      head: { sha: pull.headSha, ref: pull.headRef, repo: { full_name: pull.fork ? `fork-of-${pull.author}/${repo.name}` : full } },
+      base: { ref: pull.baseRef, sha: repo.branches.get(pull.baseRef) ?? fakeSha(pull.baseRef), repo: { full_name: full, default_branch: repo.defaultBranch } },
+    };
+  }
+
+  /** PUT …/merge: the SHA pinned, GitHub's refusals, and the commits each method puts on the base. */
+  private mergePull(repo: FakeRepo, pull: FakePull, body: { sha?: string; merge_method?: string }): [number, unknown] | typeof HANG {
+    const record = (status: number, merged: boolean) => this.merges.push({ repo: `${repo.owner}/${repo.name}`, number: pull.number, sha: String(body.sha), method: String(body.merge_method ?? 'merge'), status, merged });
+    // First: a fault function may also move the head (a push racing the merge).
+    const fault = this.mergeFault(pull);
+    if (pull.state !== 'OPEN') {
+      record(405, false);
+      return [405, { message: 'Pull Request is not mergeable' }];
+    }
+    if (body.sha !== undefined && body.sha !== pull.headSha) {
+      record(409, false);
+      return [409, { message: 'Head branch was modified. Review and try the merge again.' }];
+    }
+    const workflow = pull.files.find((f) => f.path.startsWith('.github/workflows/'));
+    if (workflow && !this.workflowsPermission) {
+      record(403, false);
+      return [403, { message: `refusing to allow a GitHub App to create or update workflow \`${workflow.path}\` without \`workflows\` permission` }];
+    }
+    if (pull.mergeRefusal) {
+      record(pull.mergeRefusal.status, false);
+      return [pull.mergeRefusal.status, { message: pull.mergeRefusal.message }];
+    }
+    if (pull.mergeable === false) {
+      record(405, false);
+      return [405, { message: 'Pull Request is not mergeable' }];
+    }
+    if (fault === 'fail-before') {
+      record(502, false);
+      return [502, { message: 'Server Error' }];
+    }
+    if (fault === 'hang-before') {
+      record(0, false);
+      return HANG;
+    }
+    const method = body.merge_method ?? 'merge';
+    const before = repo.branches.get(pull.baseRef)!;
+    let after = before;
+    const count = method === 'rebase' ? (pull.commitCount ?? 1) : 1;
+    for (let i = 0; i < count; i++) {
+      const sha = fakeSha();
+      this.parents.set(sha, method === 'merge' ? [after, pull.headSha] : [after]);
+      // The base's files with the pull request's over them (the fake has no real merge).
+      repo.trees.set(sha, new Map([...(repo.trees.get(before) ?? []), ...(repo.trees.get(pull.headSha) ?? [])]));
+      after = sha;
+    }
+    repo.branches.set(pull.baseRef, after);
+    pull.state = 'MERGED';
+    pull.mergeCommit = after;
+    pull.mergedAt = new Date(this.now()).toISOString();
+    pull.mergedBy = { login: 'merge-gate[bot]', bot: true }; // the merge call is the app's
+    if (fault === 'fail-after') {
+      record(502, true);
+      return [502, { message: 'Server Error' }];
+    }
+    if (fault === 'hang-after') {
+      record(0, true);
+      return HANG;
+    }
+    record(200, true);
+    return [200, { sha: after, merged: true, message: 'Pull Request successfully merged' }];
+  }
+
+  private landingRest(
+    repo: FakeRepo,
+    method: string,
+    rest: string,
+    query: URLSearchParams,
+    body: unknown,
+    json: (status: number, data: unknown, headers?: Record<string, string>) => [number, unknown, Record<string, string>],
+  ): [number, unknown, Record<string, string>] | typeof HANG | null {
+    const full = `${repo.owner}/${repo.name}`;
+    let m: RegExpExecArray | null;
+    if ((m = /^pulls\/(\d+)\/merge$/.exec(rest)) && method === 'PUT') {
+      const pull = repo.pulls.get(Number(m[1]));
+      if (!pull) return json(404, { message: 'Not Found' });
+      const answer = this.mergePull(repo, pull, (body ?? {}) as { sha?: string; merge_method?: string });
+      return answer === HANG ? HANG : json(answer[0], answer[1]);
+    }
+    if ((m = /^pulls\/(\d+)\/update-branch$/.exec(rest)) && method === 'PUT') {
+      const pull = repo.pulls.get(Number(m[1]));
+      if (!pull) return json(404, { message: 'Not Found' });
+      const expected = (body as { expected_head_sha?: string } | undefined)?.expected_head_sha;
+      if (expected !== undefined && expected !== pull.headSha) return json(422, { message: "expected head sha didn't match current head ref." });
+      if (pull.updateConflict) return json(422, { message: 'merge conflict between base and head' });
+      const from = pull.headSha;
+      const base = repo.branches.get(pull.baseRef)!;
+      pull.headSha = fakeSha();
+      this.parents.set(pull.headSha, [from, base]);
+      repo.trees.set(pull.headSha, new Map([...(repo.trees.get(base) ?? []), ...(repo.trees.get(from) ?? [])]));
+      this.branchUpdates.push({ repo: full, number: pull.number, from, to: pull.headSha });
+      return json(202, { message: 'Updating pull request branch.', url: `https://github.com/${full}/pull/${pull.number}` });
+    }
+    if (rest === 'pulls' && method === 'GET') {
+      const state = query.get('state') ?? 'open';
+      const base = query.get('base');
+      const pulls = [...repo.pulls.values()].filter((p) => (state === 'all' || (state === 'open') === (p.state === 'OPEN')) && (!base || p.baseRef === base));
+      const perPage = Number(query.get('per_page') ?? 30);
+      const page = Number(query.get('page') ?? 1);
+      const slice = pulls.slice((page - 1) * perPage, page * perPage).map((p) => this.restPull(repo, p));
+      const last = Math.max(1, Math.ceil(pulls.length / perPage));
+      const headers: Record<string, string> = {};
+      if (page < last) headers.link = `<${this.baseUrl}/repos/${full}/pulls?state=${state}&per_page=${perPage}&page=${page + 1}>; rel="next"`;
+      return json(200, slice, headers);
+    }
+    if ((m = /^git\/ref\/(.+)$/.exec(rest)) && method === 'GET') {
+      const ref = decodeURIComponent(m[1]);
+      const branch = ref.replace(/^heads\//, '');
+      const sha = repo.branches.get(branch);
+      if (!ref.startsWith('heads/') || sha === undefined) return json(404, { message: 'Not Found' });
+      return json(200, { ref: `refs/${ref}`, node_id: 'REF', url: `${this.baseUrl}/repos/${full}/git/refs/${ref}`, object: { sha, type: 'commit', url: '' } });
+    }
+    if ((m = /^git\/refs\/(.+)$/.exec(rest)) && method === 'DELETE') {
+      const ref = decodeURIComponent(m[1]);
+      const branch = ref.replace(/^heads\//, '');
+      if (!repo.branches.has(branch)) return json(422, { message: 'Reference does not exist' });
+      repo.branches.delete(branch);
+      this.deletedBranches.push({ repo: full, branch });
+      return [204, '', {}];
+    }
+    if ((m = /^git\/commits\/([0-9a-f]+)$/.exec(rest)) && method === 'GET') {
+      const parents = this.parents.get(m[1]);
+      if (!parents) return json(404, { message: 'Not Found' });
+      return json(200, { sha: m[1], parents: parents.map((sha) => ({ sha, url: '', html_url: '' })) });
+    }
+    if (rest === 'dispatches' && method === 'POST') {
+      this.dispatches.push({ repo: full, body });
+      return [204, '', {}];
+    }
+    return null;
+  }
+
   // ---------------------------------------------------------------- GraphQL
 
   private graphql(body: { query: string; variables?: Record<string, unknown> }): [number, unknown, Record<string, string>] {
@@ -557,20 +839,63 @@ export class FakeGitHub {
         const repo = this.repos.get(`${owner}/${name}`.toLowerCase());
         return repo ? this.repoNode(repo) : null;
       },
+      revertPullRequest: ({ input }: { input: { pullRequestId: string; title?: string; body?: string; draft?: boolean } }) => {
+        const [repo, original] = this.byNodeId(input.pullRequestId);
+        if (original.state !== 'MERGED') throw new Error('Only merged pull requests can be reverted');
+        const number = Math.max(0, ...repo.pulls.keys()) + 1;
+        const revert = this.addPull(repo, {
+          number,
+          title: input.title ?? `Revert "${original.title}"`,
+          body: input.body ?? `Reverts ${repo.owner}/${repo.name}#${original.number}`,
+          author: this.appSlug,
+          byApp: true,
+          draft: input.draft ?? false,
+          baseRef: original.baseRef,
+          headRef: `revert-${original.number}-${original.headRef}`,
+        });
+        return { pullRequest: this.pullNode(repo, original), revertPullRequest: this.pullNode(repo, revert) };
+      },
     };
+  }
+
+  /** GraphQL node id of a pull request. */
+  pullNodeId(repo: FakeRepo, pull: FakePull): string {
+    return `PR_${repo.id}_${pull.number}`;
+  }
+
+  private byNodeId(id: string): [FakeRepo, FakePull] {
+    const m = /^PR_(\d+)_(\d+)$/.exec(id);
+    const repo = m ? [...this.repos.values()].find((r) => r.id === Number(m[1])) : undefined;
+    const pull = m ? repo?.pulls.get(Number(m[2])) : undefined;
+    if (!repo || !pull) throw new Error(`Could not resolve to a node with the global id of '${id}'`);
+    return [repo, pull];
   }
 
   private repoNode(repo: FakeRepo) {
     return {
       nameWithOwner: `${repo.owner}/${repo.name}`,
+      url: `https://github.com/${repo.owner}/${repo.name}`,
       pullRequest: ({ number }: { number: number }) => {
         const pull = repo.pulls.get(number);
         return pull ? this.pullNode(repo, pull) : null;
       },
-      pullRequests: (args: { states?: string[]; first?: number; after?: string }) => {
-        const pulls = [...repo.pulls.values()].filter((p) => !args.states || args.states.includes(p.state));
+      pullRequests: (args: { states?: string[]; labels?: string[]; orderBy?: { field: string; direction: string }; first?: number; after?: string }) => {
+        let pulls = [...repo.pulls.values()].filter((p) => (!args.states || args.states.includes(p.state)) && (!args.labels || args.labels.some((l) => p.labels.includes(l))));
+        // Created in the order of their numbers.
+        pulls = pulls.sort((a, b) => a.number - b.number);
+        if (args.orderBy?.direction === 'DESC') pulls.reverse();
         return connection(
           pulls.map((p) => this.pullNode(repo, p)),
+          args,
+        );
+      },
+      deployments: (args: { environments?: string[]; orderBy?: { field: string; direction: string }; first?: number; after?: string }) => {
+        const chosen = repo.deployments
+          .filter((d) => !args.environments || args.environments.includes(d.environment))
+          .sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id - b.id);
+        if (args.orderBy?.direction === 'DESC') chosen.reverse();
+        return connection(
+          chosen.map((d) => this.deploymentNode(repo, d)),
           args,
         );
       },
@@ -581,9 +906,30 @@ export class FakeGitHub {
     };
   }
 
+  private deploymentNode(repo: FakeRepo, d: FakeDeployment) {
+    const latest = d.statuses.at(-1);
+    return {
+      databaseId: d.id,
+      commitOid: d.sha,
+      createdAt: d.createdAt,
+      environment: d.environment,
+      commit: repo.trees.has(d.sha) ? this.commitNode(repo, d.sha) : null,
+      latestStatus: latest
+        ? { state: latest.state, description: latest.description, createdAt: latest.createdAt, logUrl: latest.logUrl ?? null, environmentUrl: latest.environmentUrl ?? null }
+        : null,
+    };
+  }
+
   private pullNode(repo: FakeRepo, pull: FakePull) {
     const actor = (login: string, bot = false) => ({ __typename: bot ? 'Bot' : 'User', login });
     return {
+      id: this.pullNodeId(repo, pull),
+      body: pull.body ?? '',
+      viewerDidAuthor: Boolean(pull.byApp),
+      merged: pull.state === 'MERGED',
+      mergedAt: pull.mergedAt ?? null,
+      mergeCommit: pull.mergeCommit ? this.commitNode(repo, pull.mergeCommit) : null,
+      mergedBy: pull.mergedBy ? actor(pull.mergedBy.login, pull.mergedBy.bot) : null,
       number: pull.number,
       title: pull.title,
       url: `https://github.com/${repo.owner}/${repo.name}/pull/${pull.number}`,
@@ -592,7 +938,7 @@ export class FakeGitHub {
       changedFiles: pull.files.length,
       additions: pull.files.reduce((n, f) => n + f.additions, 0),
       deletions: pull.files.reduce((n, f) => n + f.deletions, 0),
-      author: actor(pull.author),
+      author: actor(pull.author, Boolean(pull.byApp)),
       baseRefName: pull.baseRef,
       baseRefOid: repo.branches.get(pull.baseRef) ?? fakeSha(pull.baseRef),
       baseRef: () => {
@@ -636,6 +982,12 @@ export class FakeGitHub {
     return {
       __typename: 'Commit',
       oid: sha,
+      // The merged pull request that made this commit on its base branch; open ones whose head it is.
+      associatedPullRequests: (args: { first?: number }) =>
+        connection(
+          [...repo.pulls.values()].filter((p) => p.mergeCommit === sha || (p.state === 'OPEN' && p.headSha === sha)).map((p) => this.pullNode(repo, p)),
+          args,
+        ),
       file: ({ path }: { path: string }) => {
         const text = repo.trees.get(sha)?.get(path);
         if (text === undefined) return null;

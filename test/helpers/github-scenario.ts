@@ -1,6 +1,6 @@
 // Shared fixtures: a repository with a policy and a flag registry, and "typical"
 // pull requests (N new files under src/, reviewed, CI green) that pass it.
-import { addedPatch, type FakeGitHub, type FakeFile, type FakePull, type FakeRepo } from './github-fake.js';
+import { addedPatch, type FakeDeployment, type FakeDeploymentStatus, type FakeGitHub, type FakeFile, type FakePull, type FakeRepo } from './github-fake.js';
 
 export const OWNER = 'octo';
 export const REPO = 'app';
@@ -18,6 +18,14 @@ flags:
   feature_paths: ["src/**"]
 checks:
   required: ["ci/test"]
+`;
+
+/** A trunk section holding landings on a failed production deployment, with the exception and the revert. */
+export const TRUNK = `trunk:
+  environment: production
+  hold_on: [failure, error]
+  exception: { label: fix-forward, required: 2 }
+  revert: true
 `;
 
 export const REGISTRY = `flags:
@@ -58,4 +66,21 @@ export function typicalPull(fake: FakeGitHub, repo: FakeRepo, number = 2, files:
 
 export function approve(pull: FakePull, login = 'bob', at = '2026-11-22T09:30:00Z'): void {
   pull.reviews.push({ login, state: 'APPROVED', submittedAt: at, commit: pull.headSha });
+}
+
+/** A deployment of `sha` to `environment`, in progress at 10:`minutes` (22 Nov 2026), with latest status `state` a minute later. */
+export function deploy(
+  fake: FakeGitHub,
+  repo: FakeRepo,
+  sha: string,
+  state: FakeDeploymentStatus['state'],
+  minutes = 0,
+  more: Partial<FakeDeploymentStatus> = {},
+  environment = 'production',
+): FakeDeployment {
+  const at = (m: number) => new Date(Date.UTC(2026, 10, 22, 10, m)).toISOString();
+  const d = fake.addDeployment(repo, { sha, environment, createdAt: at(minutes) });
+  fake.addDeploymentStatus(d, 'IN_PROGRESS', { createdAt: at(minutes) });
+  fake.addDeploymentStatus(d, state, { createdAt: at(minutes + 1), ...more });
+  return d;
 }

@@ -89,7 +89,7 @@ describe('the verdict', () => {
   it('passes a reviewed small change under the default preset', () => {
     const verdict = evaluate(policy(''), baseFacts(), NOW);
     expect(verdict.outcome).toBe('pass');
-    expect(verdict.results.map((r) => r.rule)).toEqual(['reviews', 'size', 'freeze', 'flags', 'checks']);
+    expect(verdict.results.map((r) => r.rule)).toEqual(['reviews', 'size', 'freeze', 'flags', 'checks', 'trunk']);
     expect(verdict.headSha).toBe(HEAD);
   });
 

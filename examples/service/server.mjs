@@ -1,0 +1,48 @@
+// A tiny sample service for the deploy trigger. Its behaviour comes from its
+// own content (the file behaviour.txt in the revision), so a landed change can
+// make a revision healthy, unhealthy, noisy or crashing:
+//   healthy    answers GET /healthz with 200
+//   unhealthy  answers GET /healthz with 500
+//   degrades   healthy for its first second, then 500
+//   errors     healthy, but reports an error to SIGNAL_URL every 50 ms
+//   crash      exits with code 1 shortly after starting
+// It reads PORT, REVISION and SIGNAL_URL from the environment only.
+import { createServer } from 'node:http';
+import { readFileSync } from 'node:fs';
+
+const port = Number(process.env.PORT);
+const revision = process.env.REVISION ?? 'unknown';
+let behaviour = 'healthy';
+try {
+  behaviour = readFileSync(new URL('./behaviour.txt', import.meta.url), 'utf8').trim() || 'healthy';
+} catch {
+  // no file: healthy
+}
+const started = Date.now();
+
+const healthy = () => behaviour !== 'unhealthy' && !(behaviour === 'degrades' && Date.now() - started > 1000);
+
+const server = createServer((req, res) => {
+  if (req.url === '/healthz') {
+    res.writeHead(healthy() ? 200 : 500, { 'content-type': 'text/plain' });
+    res.end(healthy() ? 'ok\n' : 'unhealthy\n');
+    return;
+  }
+  res.writeHead(200, { 'content-type': 'application/json' });
+  res.end(JSON.stringify({ revision, behaviour }) + '\n');
+});
+
+server.listen(port, '127.0.0.1', () => console.log(`revision ${revision} listening on ${port} (${behaviour})`));
+
+if (behaviour === 'crash') setTimeout(() => process.exit(1), 300);
+if (behaviour === 'errors' && process.env.SIGNAL_URL) {
+  setInterval(() => {
+    fetch(process.env.SIGNAL_URL, { method: 'POST', body: 'simulated error' }).catch(() => {});
+  }, 50);
+}
+
+process.on('SIGTERM', () => {
+  console.log(`revision ${revision} stopping`);
+  server.close();
+  process.exit(0);
+});

@@ -1,0 +1,131 @@
+// The deploy trigger's config file (SPEC §5): one zod schema, validated with the
+// policy loader's machinery so errors read `FILE:LINE:COLUMN key: message`.
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { z } from 'zod';
+import { describeInput } from '../policy/schema.js';
+import { parseYaml, type PolicyError } from '../policy/load.js';
+import { validateWithSchema } from '../policy/schema-errors.js';
+import { parseDuration } from './duration.js';
+
+const expected = (what: string) => (iss: { input?: unknown }) => `expected ${what}, got ${describeInput(iss.input)}`;
+
+const duration = (fallback: string) =>
+  z
+    .string({ error: expected('a duration like "2s", "500ms" or "5m"') })
+    .default(fallback)
+    .transform((text, ctx) => {
+      const ms = parseDuration(text);
+      if (ms === null || ms <= 0) {
+        ctx.addIssue({ code: 'custom', message: `expected a duration like "2s", "500ms" or "5m", got ${JSON.stringify(text)}` });
+        return z.NEVER;
+      }
+      return ms;
+    });
+
+const positiveInt = (fallback: number) => z.int({ error: expected('a positive integer') }).min(1, { error: expected('a positive integer') }).default(fallback);
+const command = () => z.string({ error: expected('a command (a string)') }).min(1, { error: 'must not be empty' });
+
+const PORT_RANGE = /^(\d{1,5})-(\d{1,5})$/;
+const portRange = z
+  .string({ error: expected('a port range like "9000-9099"') })
+  .default('9000-9099')
+  .transform((text, ctx) => {
+    const m = PORT_RANGE.exec(text.trim());
+    const [from, to] = m ? [Number(m[1]), Number(m[2])] : [NaN, NaN];
+    if (!m || from < 1 || to > 65535 || from > to) {
+      ctx.addIssue({ code: 'custom', message: `expected a port range like "9000-9099" (1–65535, low-high), got ${JSON.stringify(text)}` });
+      return z.NEVER;
+    }
+    return { from, to };
+  });
+
+const HealthSchema = z
+  .strictObject({
+    url: z.string({ error: expected('a URL such as "http://127.0.0.1:${PORT}/healthz"') }).regex(/^https?:\/\/\S+$/, { error: expected('a URL such as "http://127.0.0.1:${PORT}/healthz"') }).optional(),
+    command: command().optional(),
+    interval: duration('2s'),
+    timeout: duration('1s'),
+    failures: positiveInt(3),
+    startup: duration('60s'),
+  })
+  .superRefine((h, ctx) => {
+    if ((h.url === undefined) === (h.command === undefined)) ctx.addIssue({ code: 'custom', message: 'give exactly one of url or command' });
+  });
+
+const RepositorySchema = z.strictObject({
+  remote: z.string({ error: expected('a git remote (URL or local path)') }).min(1, { error: 'must not be empty' }),
+  branch: z.string({ error: expected('a branch name') }).regex(/^[A-Za-z0-9._/-]+$/, { error: expected('a branch name') }).default('main'),
+  deploy: command(),
+  ports: portRange,
+  health: HealthSchema,
+  signals: z.strictObject({ max: positiveInt(5), window: duration('60s') }).prefault({}),
+  cutoff: command().optional(),
+  stop: command().optional(),
+  keep: positiveInt(2),
+  reconcile: duration('60s'),
+  github: z
+    .strictObject({
+      token_env: z.string({ error: expected('the name of an environment variable') }).regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: expected('the name of an environment variable') }).default('GITHUB_TOKEN'),
+      environment: z.string({ error: expected('an environment name') }).min(1, { error: 'must not be empty' }).default('production'),
+      api_url: z.string({ error: expected('a URL') }).url({ error: expected('a URL') }).optional(),
+    })
+    .optional(),
+});
+
+const LISTEN = /^(.+):(\d{1,5})$/;
+const REPOSITORY = /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/;
+
+export const DeployConfigSchema = z.strictObject({
+  listen: z
+    .string({ error: expected('host:port, like "127.0.0.1:8787"') })
+    .default('127.0.0.1:8787')
+    .transform((text, ctx) => {
+      const m = LISTEN.exec(text);
+      if (!m || Number(m[2]) > 65535) {
+        ctx.addIssue({ code: 'custom', message: `expected host:port, like "127.0.0.1:8787", got ${JSON.stringify(text)}` });
+        return z.NEVER;
+      }
+      return { host: m[1].replace(/^\[(.*)\]$/, '$1'), port: Number(m[2]) };
+    }),
+  public_url: z.string({ error: expected('a URL') }).url({ error: expected('a URL') }).optional(),
+  secret_env: z.string({ error: expected('the name of an environment variable') }).regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: expected('the name of an environment variable') }).default('TRUNK_WEBHOOK_SECRET'),
+  state: z.string({ error: expected('a file path') }).min(1).default('.merge-gate/deploy.sqlite'),
+  workdir: z.string({ error: expected('a directory path') }).min(1).default('.merge-gate/revisions'),
+  repositories: z
+    .record(z.string(), RepositorySchema, { error: expected('a mapping of repositories ("owner/name": settings)') })
+    .superRefine((repos, ctx) => {
+      if (Object.keys(repos).length === 0) ctx.addIssue({ code: 'custom', message: 'list at least one repository' });
+      for (const name of Object.keys(repos)) {
+        if (!REPOSITORY.test(name)) ctx.addIssue({ code: 'custom', path: [name], message: `expected a repository name "owner/name", got ${JSON.stringify(name)}` });
+      }
+    }),
+});
+
+export type DeployConfig = z.output<typeof DeployConfigSchema>;
+export type RepositoryConfig = DeployConfig['repositories'][string];
+
+export type ConfigResult = { ok: true; config: DeployConfig } | { ok: false; errors: PolicyError[] };
+
+/**
+ * Load the config from its text. Relative paths (`state`, `workdir`, local
+ * remotes) are resolved against the config file's folder, so the trigger
+ * behaves the same from any working directory.
+ */
+export function loadDeployConfigText(text: string, file: string): ConfigResult {
+  const parsed = parseYaml(text, file);
+  if (parsed.errors.length > 0) return { ok: false, errors: parsed.errors };
+  const result = validateWithSchema(DeployConfigSchema, parsed.value ?? {}, file, parsed.locate);
+  if (!result.ok) return result;
+  const base = dirname(resolve(file));
+  const config = result.value;
+  config.state = resolve(base, config.state);
+  config.workdir = resolve(base, config.workdir);
+  for (const repo of Object.values(config.repositories)) repo.remote = resolveRemote(base, repo.remote);
+  return { ok: true, config };
+}
+
+/** A relative local path becomes absolute; URLs and `host:path` remotes are kept. */
+function resolveRemote(base: string, remote: string): string {
+  if (isAbsolute(remote) || /^[a-z][a-z0-9+.-]*:\/\//i.test(remote) || /^[^/]+:/.test(remote)) return remote;
+  return resolve(base, remote);
+}

@@ -1,0 +1,127 @@
+// The deploy trigger's decisions, as pure functions of state and the clock:
+// which revision is wanted, whether to start it now, whether to cut a running
+// revision off, which ones to reap. The shells (trigger.ts) only gather the
+// facts these need and carry out what they return.
+import { formatDuration } from './duration.js';
+
+/** starting → healthy → reaped; starting/healthy → bad (cut off) or failed (exited); stopped = not running, may run again. */
+export type RevisionState = 'starting' | 'healthy' | 'bad' | 'failed' | 'reaped' | 'stopped';
+
+export const REVISION_STATES: readonly RevisionState[] = ['starting', 'healthy', 'bad', 'failed', 'reaped', 'stopped'];
+
+export interface RevisionView {
+  sha: string;
+  state: RevisionState;
+  /** Deploy order: a later deploy has a higher number. */
+  seq: number;
+  /** When the current state began (ms since the epoch). */
+  since: number;
+  /** When the deploy began. */
+  startedAt: number;
+}
+
+/** How a candidate revision relates to the current desired one, from the mirror's history. */
+export type Ancestry = 'same' | 'newer' | 'older' | 'unrelated';
+
+/**
+ * The newest trunk head known. A candidate replaces the desired revision unless
+ * it is that revision or one of its ancestors (a late or redelivered event);
+ * after a force-push (unrelated histories) the most recent observation wins.
+ */
+export function chooseDesired(current: string | null, candidate: string, relation: Ancestry): string {
+  if (current === null) return candidate;
+  return relation === 'newer' || relation === 'unrelated' ? candidate : current;
+}
+
+/** States that rule a revision out until `retry`. */
+export function isRuledOut(state: RevisionState): boolean {
+  return state === 'bad' || state === 'failed';
+}
+
+/** Running: a process (or an engine's deployment) exists for it. */
+export function isRunning(state: RevisionState): boolean {
+  return state === 'starting' || state === 'healthy';
+}
+
+/**
+ * The revision to start now, if any. One deploy at a time per repository:
+ * while a revision is starting, newer ones wait and coalesce into the newest
+ * (the desired revision is a single value). A bad or failed desired revision
+ * is never started again; the revisions already running keep serving.
+ */
+export function nextDeploy(desired: string | null, revisions: readonly RevisionView[]): string | null {
+  if (desired === null) return null;
+  if (revisions.some((r) => r.state === 'starting')) return null;
+  const current = revisions.find((r) => r.sha === desired);
+  if (current && (isRunning(current.state) || isRuledOut(current.state))) return null;
+  return desired;
+}
+
+export interface BreakerConfig {
+  /** Consecutive failed probes that cut a healthy revision off. */
+  failures: number;
+  /** How long a new revision may take to become healthy. */
+  startupMs: number;
+  /** More than `maxSignals` reports within `signalWindowMs` cut a revision off. */
+  maxSignals: number;
+  signalWindowMs: number;
+}
+
+export interface BreakerFacts {
+  state: RevisionState;
+  startedAt: number;
+  /** Failed probes in a row since the last success (or since the start). */
+  consecutiveFailures: number;
+  lastError: string | null;
+  /** When the service's own error reports arrived. */
+  signalTimes: readonly number[];
+}
+
+export function signalsWithin(times: readonly number[], now: number, windowMs: number): number {
+  return times.filter((t) => t > now - windowMs && t <= now).length;
+}
+
+/** The reason to cut a running revision off now, or null to leave it running. */
+export function breakerVerdict(facts: BreakerFacts, config: BreakerConfig, now: number): string | null {
+  if (!isRunning(facts.state)) return null;
+  const reports = signalsWithin(facts.signalTimes, now, config.signalWindowMs);
+  if (reports > config.maxSignals) {
+    return `${reports} error reports from the service within ${formatDuration(config.signalWindowMs)} (more than ${config.maxSignals})`;
+  }
+  if (facts.state === 'starting') {
+    // While starting, failed probes are expected; only the deadline counts.
+    if (now - facts.startedAt >= config.startupMs) {
+      return `not healthy within ${formatDuration(config.startupMs)} of starting${facts.lastError ? ` (last probe: ${facts.lastError})` : ''}`;
+    }
+    return null;
+  }
+  if (facts.consecutiveFailures >= config.failures) {
+    return `${facts.consecutiveFailures} consecutive failed health probes (last: ${facts.lastError ?? 'failed'})`;
+  }
+  return null;
+}
+
+/** After a probe: the new failure streak, and whether a starting revision has become healthy. */
+export function afterProbe(state: RevisionState, streak: number, ok: boolean): { streak: number; becameHealthy: boolean } {
+  if (ok) return { streak: 0, becameHealthy: state === 'starting' };
+  return { streak: streak + 1, becameHealthy: false };
+}
+
+/**
+ * The revisions to reap: every healthy revision beyond the newest `keep`
+ * (by deploy order). Only healthy ones are candidates, so a starting revision
+ * is never reaped and the newest healthy one always stays (keep ≥ 1).
+ */
+export function reapList(revisions: readonly RevisionView[], keep: number): string[] {
+  const healthy = revisions.filter((r) => r.state === 'healthy').sort((a, b) => b.seq - a.seq);
+  return healthy.slice(Math.max(1, keep)).map((r) => r.sha);
+}
+
+/**
+ * What adoption finds after a restart: a recorded process that is still the
+ * same process (same PID and start time) is adopted; anything else is gone.
+ */
+export function adoptionVerdict(recorded: { pid: number | null; startTime: string | null }, live: { startTime: string } | null): 'adopt' | 'gone' {
+  if (recorded.pid === null || recorded.startTime === null || live === null) return 'gone';
+  return live.startTime === recorded.startTime ? 'adopt' : 'gone';
+}

@@ -1,0 +1,119 @@
+// Child processes of the deploy trigger. Each revision's deploy command runs in
+// a process group of its own (detached), so stopping it stops everything it
+// started. Revisions, ports and URLs reach commands only through the
+// environment; the command text is the operator's, never built from data.
+import { spawn } from 'node:child_process';
+import { closeSync, openSync, readFileSync } from 'node:fs';
+
+export interface Started {
+  pid: number;
+  /** Field 22 of /proc/<pid>/stat: with the PID, identifies this very process across a restart. */
+  startTime: string;
+  /** Resolves with the exit code (or signal name) when the process ends. */
+  exited: Promise<string>;
+}
+
+/** Start `command` with `sh -c` in `cwd`, in its own process group, its output appended to `log`. */
+export function startService(command: string, cwd: string, env: Record<string, string>, log: string): Started {
+  const fd = openSync(log, 'a');
+  try {
+    const child = spawn('/bin/sh', ['-c', command], { cwd, env: { ...process.env, ...env }, detached: true, stdio: ['ignore', fd, fd] });
+    if (child.pid === undefined) throw new Error(`could not start ${JSON.stringify(command)}`);
+    const pid = child.pid;
+    const exited = new Promise<string>((resolve) => {
+      child.once('exit', (code, signal) => resolve(signal ? `signal ${signal}` : `code ${code}`));
+      child.once('error', (err) => resolve(`error ${err.message}`));
+    });
+    child.unref();
+    return { pid, startTime: processStartTime(pid) ?? '', exited };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The start time of a live process, or null when there is none (or only a zombie). */
+export function processStartTime(pid: number): string | null {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return null;
+  }
+  // The command name is in parentheses and may contain spaces: split after the last ')'.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const state = fields[0];
+  if (state === 'Z' || state === 'X') return null;
+  return fields[19] ?? null; // field 22 overall; fields[0] is field 3
+}
+
+/** Is this the process we recorded (same PID, same start time)? */
+export function isSameProcess(pid: number, startTime: string): boolean {
+  return processStartTime(pid) === startTime;
+}
+
+/** Is any process of the group still there? */
+function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** SIGTERM the process group, then SIGKILL whatever is left after `graceMs`. */
+export async function stopGroup(pgid: number, graceMs: number, wait: (ms: number) => Promise<void>): Promise<void> {
+  const signal = (sig: NodeJS.Signals) => {
+    try {
+      process.kill(-pgid, sig);
+    } catch {
+      // already gone
+    }
+  };
+  if (!groupAlive(pgid)) return;
+  signal('SIGTERM');
+  for (let waited = 0; waited < graceMs && groupAlive(pgid); waited += 25) await wait(25);
+  if (groupAlive(pgid)) signal('SIGKILL');
+  for (let waited = 0; waited < 2000 && groupAlive(pgid); waited += 25) await wait(25);
+}
+
+export interface CommandResult {
+  ok: boolean;
+  /** Exit code, signal or timeout, and the end of the output: what a person needs to see. */
+  detail: string;
+}
+
+/** Run a short command (`sh -c`) to completion, killing its group after `timeoutMs`. */
+export function runCommand(command: string, cwd: string, env: Record<string, string>, timeoutMs: number, log?: string): Promise<CommandResult> {
+  return new Promise((resolve) => {
+    const fd = log ? openSync(log, 'a') : null;
+    const child = spawn('/bin/sh', ['-c', command], { cwd, env: { ...process.env, ...env }, detached: true, stdio: ['ignore', fd ?? 'pipe', fd ?? 'pipe'] });
+    if (fd !== null) closeSync(fd);
+    let output = '';
+    const keep = (chunk: Buffer) => {
+      output = (output + chunk.toString('utf8')).slice(-300);
+    };
+    child.stdout?.on('data', keep);
+    child.stderr?.on('data', keep);
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        // gone
+      }
+    }, timeoutMs);
+    const tail = () => (output.trim() ? `: ${output.trim().split('\n').slice(-2).join(' / ')}` : '');
+    child.once('error', (err) => {
+      clearTimeout(timer);
+      resolve({ ok: false, detail: err.message });
+    });
+    child.once('close', (code, signal) => {
+      clearTimeout(timer);
+      if (timedOut) resolve({ ok: false, detail: `timed out after ${timeoutMs}ms` });
+      else if (code === 0) resolve({ ok: true, detail: 'exit 0' });
+      else resolve({ ok: false, detail: `${signal ? `killed by ${signal}` : `exit ${code}`}${tail()}` });
+    });
+  });
+}

@@ -1,0 +1,100 @@
+// The trigger's HTTP surface, translation only: routes, body limits, status codes.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { MAX_BODY_BYTES } from './webhook.js';
+
+export interface Reply {
+  status: number;
+  body: string;
+  type?: string;
+}
+
+export interface Handlers {
+  hook(body: Buffer, headers: IncomingMessage['headers']): Reply;
+  signal(sha: string, token: string, note: string): Reply;
+  page(): string;
+  state(): unknown;
+  metrics(): Promise<{ type: string; body: string }>;
+}
+
+/** Keep reading (and discarding) an oversized body up to this, so the client sees the 413. */
+const DRAIN_LIMIT = 4 * 1024 * 1024;
+
+type Body = { ok: true; body: Buffer } | { ok: false };
+
+function readBody(req: IncomingMessage, limit: number): Promise<Body> {
+  return new Promise((resolve) => {
+    const declared = Number(req.headers['content-length'] ?? NaN);
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let over = declared > limit;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) over = true;
+      if (!over) chunks.push(chunk);
+      if (size > DRAIN_LIMIT) req.destroy();
+    });
+    req.on('end', () => resolve(over ? { ok: false } : { ok: true, body: Buffer.concat(chunks) }));
+    req.on('error', () => resolve({ ok: false }));
+    req.on('close', () => resolve(over || !req.complete ? { ok: false } : { ok: true, body: Buffer.concat(chunks) }));
+  });
+}
+
+function send(res: ServerResponse, reply: Reply): void {
+  res.writeHead(reply.status, { 'content-type': reply.type ?? 'application/json; charset=utf-8', 'cache-control': 'no-store' });
+  res.end(reply.body);
+}
+
+const json = (status: number, value: unknown): Reply => ({ status, body: `${JSON.stringify(value)}\n` });
+
+export function triggerServer(handlers: Handlers, onError: (err: unknown) => void): Server {
+  return createServer((req, res) => {
+    route(req, res, handlers).catch((err: unknown) => {
+      onError(err);
+      if (!res.headersSent) send(res, json(500, { error: 'internal error' }));
+      else res.end();
+    });
+  });
+}
+
+async function route(req: IncomingMessage, res: ServerResponse, h: Handlers): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://trigger.invalid');
+  const method = req.method ?? 'GET';
+  const only = (allowed: string) => {
+    if (method === allowed) return true;
+    res.setHeader('allow', allowed);
+    send(res, json(405, { error: `use ${allowed}` }));
+    req.resume();
+    return false;
+  };
+  if (url.pathname === '/hooks/trunk-updated') {
+    if (!only('POST')) return;
+    const body = await readBody(req, MAX_BODY_BYTES);
+    send(res, body.ok ? h.hook(body.body, req.headers) : json(413, { error: `the body is over ${MAX_BODY_BYTES} bytes` }));
+    return;
+  }
+  const signal = /^\/signals\/([^/]+)$/.exec(url.pathname);
+  if (signal) {
+    if (!only('POST')) return;
+    const body = await readBody(req, 4096);
+    send(res, body.ok ? h.signal(decodeURIComponent(signal[1]), url.searchParams.get('token') ?? '', body.body.toString('utf8')) : json(413, { error: 'the report is over 4096 bytes' }));
+    return;
+  }
+  if (url.pathname === '/') {
+    if (only('GET')) send(res, { status: 200, body: h.page(), type: 'text/html; charset=utf-8' });
+    return;
+  }
+  if (url.pathname === '/api/state') {
+    if (only('GET')) send(res, json(200, h.state()));
+    return;
+  }
+  if (url.pathname === '/metrics') {
+    if (!only('GET')) return;
+    const m = await h.metrics();
+    send(res, { status: 200, body: m.body, type: m.type });
+    return;
+  }
+  req.resume();
+  send(res, json(404, { error: 'not found' }));
+}
+
+export { json };

@@ -1,0 +1,246 @@
+// The deploy trigger's state in SQLite: deliveries, revisions and their state
+// history, slots (the process behind a running revision), health history,
+// signals, and retry requests. Synchronous (better-sqlite3), one writer: the
+// trigger; `deploy-trigger retry` only appends to `retries`.
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { RevisionState, RevisionView } from './core.js';
+
+export interface RevisionRow extends RevisionView {
+  repository: string;
+  reason: string;
+  deploymentId: number | null;
+}
+
+export interface SlotRow {
+  repository: string;
+  sha: string;
+  pid: number | null;
+  startTime: string | null;
+  port: number;
+  dir: string;
+  log: string;
+  token: string;
+}
+
+export interface HealthRow {
+  at: number;
+  ok: boolean;
+  ms: number;
+  error: string | null;
+}
+
+export interface DeliveryRow {
+  id: string;
+  receivedAt: number;
+  repository: string | null;
+  branch: string | null;
+  after: string | null;
+  outcome: string;
+  note: string;
+}
+
+export interface HistoryRow {
+  sha: string;
+  state: RevisionState;
+  at: number;
+  reason: string;
+}
+
+/** Health history kept per revision (enough for the chart and a post-mortem). */
+const HEALTH_KEPT = 120;
+
+export class Store {
+  readonly db: Database.Database;
+
+  constructor(path: string) {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    this.db = new Database(path);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('busy_timeout = 5000');
+    this.db.exec(`
+      CREATE TABLE IF NOT EXISTS deliveries (id TEXT PRIMARY KEY, received_at INTEGER NOT NULL, repository TEXT, branch TEXT, after TEXT, outcome TEXT NOT NULL, note TEXT NOT NULL DEFAULT '');
+      CREATE TABLE IF NOT EXISTS desired (repository TEXT PRIMARY KEY, sha TEXT NOT NULL, at INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS revisions (repository TEXT NOT NULL, sha TEXT NOT NULL, seq INTEGER NOT NULL, state TEXT NOT NULL, since INTEGER NOT NULL, reason TEXT NOT NULL, started_at INTEGER NOT NULL, deployment_id INTEGER, PRIMARY KEY (repository, sha));
+      CREATE TABLE IF NOT EXISTS revision_history (id INTEGER PRIMARY KEY AUTOINCREMENT, repository TEXT NOT NULL, sha TEXT NOT NULL, state TEXT NOT NULL, at INTEGER NOT NULL, reason TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS slots (repository TEXT NOT NULL, sha TEXT NOT NULL, pid INTEGER, start_time TEXT, port INTEGER NOT NULL, dir TEXT NOT NULL, log TEXT NOT NULL, token TEXT NOT NULL, PRIMARY KEY (repository, sha));
+      CREATE TABLE IF NOT EXISTS health (id INTEGER PRIMARY KEY AUTOINCREMENT, repository TEXT NOT NULL, sha TEXT NOT NULL, at INTEGER NOT NULL, ok INTEGER NOT NULL, ms REAL NOT NULL, error TEXT);
+      CREATE INDEX IF NOT EXISTS health_by_revision ON health (repository, sha, id);
+      CREATE TABLE IF NOT EXISTS signals (id INTEGER PRIMARY KEY AUTOINCREMENT, repository TEXT NOT NULL, sha TEXT NOT NULL, at INTEGER NOT NULL, note TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS retries (id INTEGER PRIMARY KEY AUTOINCREMENT, sha TEXT NOT NULL, requested_at INTEGER NOT NULL);
+    `);
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  // Deliveries ---------------------------------------------------------------
+
+  /** Record a verified delivery; false when its `webhook-id` was seen before. */
+  recordDelivery(d: DeliveryRow): boolean {
+    const info = this.db
+      .prepare('INSERT OR IGNORE INTO deliveries (id, received_at, repository, branch, after, outcome, note) VALUES (?, ?, ?, ?, ?, ?, ?)')
+      .run(d.id, d.receivedAt, d.repository, d.branch, d.after, d.outcome, d.note);
+    return info.changes === 1;
+  }
+
+  recentDeliveries(limit = 20): DeliveryRow[] {
+    return (this.db.prepare('SELECT * FROM deliveries ORDER BY received_at DESC, rowid DESC LIMIT ?').all(limit) as Record<string, unknown>[]).map((r) => ({
+      id: String(r.id),
+      receivedAt: Number(r.received_at),
+      repository: r.repository as string | null,
+      branch: r.branch as string | null,
+      after: r.after as string | null,
+      outcome: String(r.outcome),
+      note: String(r.note),
+    }));
+  }
+
+  // Desired revision ---------------------------------------------------------
+
+  desired(repository: string): string | null {
+    const row = this.db.prepare('SELECT sha FROM desired WHERE repository = ?').get(repository) as { sha: string } | undefined;
+    return row?.sha ?? null;
+  }
+
+  setDesired(repository: string, sha: string, at: number): void {
+    this.db.prepare('INSERT INTO desired (repository, sha, at) VALUES (?, ?, ?) ON CONFLICT (repository) DO UPDATE SET sha = excluded.sha, at = excluded.at').run(repository, sha, at);
+  }
+
+  // Revisions ----------------------------------------------------------------
+
+  revisions(repository: string): RevisionRow[] {
+    return (this.db.prepare('SELECT * FROM revisions WHERE repository = ? ORDER BY seq DESC').all(repository) as Record<string, unknown>[]).map(toRevision);
+  }
+
+  revision(repository: string, sha: string): RevisionRow | null {
+    const row = this.db.prepare('SELECT * FROM revisions WHERE repository = ? AND sha = ?').get(repository, sha) as Record<string, unknown> | undefined;
+    return row ? toRevision(row) : null;
+  }
+
+  /** A deploy begins: the revision is (again) starting, with the next deploy number. */
+  beginDeploy(repository: string, sha: string, at: number, reason: string): RevisionRow {
+    const seq = (this.db.prepare('SELECT COALESCE(MAX(seq), 0) + 1 AS n FROM revisions').get() as { n: number }).n;
+    this.db.transaction(() => {
+      this.db
+        .prepare(`INSERT INTO revisions (repository, sha, seq, state, since, reason, started_at) VALUES (?, ?, ?, 'starting', ?, ?, ?)
+                  ON CONFLICT (repository, sha) DO UPDATE SET seq = excluded.seq, state = 'starting', since = excluded.since, reason = excluded.reason, started_at = excluded.started_at`)
+        .run(repository, sha, seq, at, reason, at);
+      this.db.prepare("INSERT INTO revision_history (repository, sha, state, at, reason) VALUES (?, ?, 'starting', ?, ?)").run(repository, sha, at, reason);
+    })();
+    return this.revision(repository, sha)!;
+  }
+
+  setState(repository: string, sha: string, state: RevisionState, at: number, reason: string): void {
+    this.db.transaction(() => {
+      this.db.prepare('UPDATE revisions SET state = ?, since = ?, reason = ? WHERE repository = ? AND sha = ?').run(state, at, reason, repository, sha);
+      this.db.prepare('INSERT INTO revision_history (repository, sha, state, at, reason) VALUES (?, ?, ?, ?, ?)').run(repository, sha, state, at, reason);
+    })();
+  }
+
+  setDeploymentId(repository: string, sha: string, id: number): void {
+    this.db.prepare('UPDATE revisions SET deployment_id = ? WHERE repository = ? AND sha = ?').run(id, repository, sha);
+  }
+
+  history(repository: string, limit = 50): HistoryRow[] {
+    return (this.db.prepare('SELECT sha, state, at, reason FROM revision_history WHERE repository = ? ORDER BY id DESC LIMIT ?').all(repository, limit) as Record<string, unknown>[]).map((r) => ({
+      sha: String(r.sha),
+      state: r.state as RevisionState,
+      at: Number(r.at),
+      reason: String(r.reason),
+    }));
+  }
+
+  // Slots --------------------------------------------------------------------
+
+  saveSlot(slot: SlotRow): void {
+    this.db
+      .prepare(`INSERT INTO slots (repository, sha, pid, start_time, port, dir, log, token) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (repository, sha) DO UPDATE SET pid = excluded.pid, start_time = excluded.start_time, port = excluded.port, dir = excluded.dir, log = excluded.log, token = excluded.token`)
+      .run(slot.repository, slot.sha, slot.pid, slot.startTime, slot.port, slot.dir, slot.log, slot.token);
+  }
+
+  slot(repository: string, sha: string): SlotRow | null {
+    const row = this.db.prepare('SELECT * FROM slots WHERE repository = ? AND sha = ?').get(repository, sha) as Record<string, unknown> | undefined;
+    return row ? toSlot(row) : null;
+  }
+
+  slots(): SlotRow[] {
+    return (this.db.prepare('SELECT * FROM slots').all() as Record<string, unknown>[]).map(toSlot);
+  }
+
+  /** The slot whose revision is `sha` (any repository). */
+  slotsForSha(sha: string): SlotRow[] {
+    return (this.db.prepare('SELECT * FROM slots WHERE sha = ?').all(sha) as Record<string, unknown>[]).map(toSlot);
+  }
+
+  deleteSlot(repository: string, sha: string): void {
+    this.db.prepare('DELETE FROM slots WHERE repository = ? AND sha = ?').run(repository, sha);
+  }
+
+  // Health and signals -------------------------------------------------------
+
+  recordHealth(repository: string, sha: string, row: HealthRow): void {
+    this.db.prepare('INSERT INTO health (repository, sha, at, ok, ms, error) VALUES (?, ?, ?, ?, ?, ?)').run(repository, sha, row.at, row.ok ? 1 : 0, row.ms, row.error);
+    this.db
+      .prepare('DELETE FROM health WHERE repository = ? AND sha = ? AND id <= (SELECT id FROM health WHERE repository = ? AND sha = ? ORDER BY id DESC LIMIT 1 OFFSET ?)')
+      .run(repository, sha, repository, sha, HEALTH_KEPT);
+  }
+
+  health(repository: string, sha: string, limit = 40): HealthRow[] {
+    return (this.db.prepare('SELECT at, ok, ms, error FROM health WHERE repository = ? AND sha = ? ORDER BY id DESC LIMIT ?').all(repository, sha, limit) as Record<string, unknown>[])
+      .map((r) => ({ at: Number(r.at), ok: r.ok === 1, ms: Number(r.ms), error: r.error as string | null }))
+      .reverse();
+  }
+
+  recordSignal(repository: string, sha: string, at: number, note: string): void {
+    this.db.prepare('INSERT INTO signals (repository, sha, at, note) VALUES (?, ?, ?, ?)').run(repository, sha, at, note);
+  }
+
+  signalTimes(repository: string, sha: string, since: number): number[] {
+    return (this.db.prepare('SELECT at FROM signals WHERE repository = ? AND sha = ? AND at > ? ORDER BY at').all(repository, sha, since) as { at: number }[]).map((r) => r.at);
+  }
+
+  // Retries ------------------------------------------------------------------
+
+  requestRetry(sha: string, at: number): void {
+    this.db.prepare('INSERT INTO retries (sha, requested_at) VALUES (?, ?)').run(sha, at);
+  }
+
+  /** Take the pending retry requests (each is handled once). */
+  takeRetries(): string[] {
+    return this.db.transaction(() => {
+      const rows = this.db.prepare('SELECT id, sha FROM retries ORDER BY id').all() as { id: number; sha: string }[];
+      this.db.prepare('DELETE FROM retries WHERE id <= ?').run(rows.at(-1)?.id ?? 0);
+      return rows.map((r) => r.sha);
+    })();
+  }
+}
+
+function toRevision(r: Record<string, unknown>): RevisionRow {
+  return {
+    repository: String(r.repository),
+    sha: String(r.sha),
+    seq: Number(r.seq),
+    state: r.state as RevisionState,
+    since: Number(r.since),
+    reason: String(r.reason),
+    startedAt: Number(r.started_at),
+    deploymentId: r.deployment_id === null || r.deployment_id === undefined ? null : Number(r.deployment_id),
+  };
+}
+
+function toSlot(r: Record<string, unknown>): SlotRow {
+  return {
+    repository: String(r.repository),
+    sha: String(r.sha),
+    pid: r.pid === null ? null : Number(r.pid),
+    startTime: r.start_time === null ? null : String(r.start_time),
+    port: Number(r.port),
+    dir: String(r.dir),
+    log: String(r.log),
+    token: String(r.token),
+  };
+}

@@ -1,0 +1,585 @@
+// The deploy trigger (SPEC §5): the shell around core.ts. It gathers facts
+// (events, `git ls-remote`, probes, signals, process exits), asks the core
+// what to do, and does it: lay out a revision, start it, cut it off, reap it,
+// and record everything in SQLite so a restart resumes where it stopped.
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { mkdirSync, rmSync } from 'node:fs';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { adoptionVerdict, afterProbe, breakerVerdict, chooseDesired, isRuledOut, isRunning, nextDeploy, reapList, type BreakerConfig } from './core.js';
+import type { DeployConfig, RepositoryConfig } from './config.js';
+import { octokitDeployments, type Deployments, type DeploymentState } from './github.js';
+import { TriggerMetrics } from './metrics.js';
+import { Mirror } from './mirror.js';
+import { renderPage, type StateSnapshot } from './page.js';
+import { probe } from './probe.js';
+import { processStartTime, runCommand, startService, stopGroup } from './processes.js';
+import { json, triggerServer, type Reply } from './server.js';
+import { Store } from './store.js';
+import { parseSecrets, parseTrunkUpdated, verifyDelivery } from './webhook.js';
+
+export interface TriggerOptions {
+  config: DeployConfig;
+  /** Where secrets and tokens are read from (`secret_env`, `github.token_env`). */
+  env?: NodeJS.ProcessEnv;
+  now?: () => number;
+  log?: (line: string) => void;
+  /** How long a stopped service gets between SIGTERM and SIGKILL. */
+  stopGraceMs?: number;
+  /** How often `deploy-trigger retry` requests are picked up. */
+  retryPollMs?: number;
+}
+
+interface Running {
+  sha: string;
+  pid: number;
+  startTime: string;
+  port: number;
+  dir: string;
+  log: string;
+  token: string;
+  env: Record<string, string>;
+  streak: number;
+  lastError: string | null;
+  timer: NodeJS.Timeout | null;
+  probing: boolean;
+  /** Set once the trigger itself stops it: its exit is then expected. */
+  stopping: boolean;
+  adopted: boolean;
+}
+
+interface Repo {
+  name: string;
+  config: RepositoryConfig;
+  mirror: Mirror;
+  /** Revisions heard of (events, ls-remote) since the last look. */
+  hints: string[];
+  running: Map<string, Running>;
+  loop: Promise<void> | null;
+  again: boolean;
+  timer: NodeJS.Timeout | null;
+  deployments: Deployments | null;
+}
+
+const COMMAND_TIMEOUT_MS = 60_000;
+
+export class DeployTrigger {
+  readonly store: Store;
+  readonly metrics = new TriggerMetrics();
+  private readonly repos = new Map<string, Repo>();
+  private readonly now: () => number;
+  private readonly log: (line: string) => void;
+  private readonly secrets: string[];
+  private readonly grace: number;
+  private server: Server | null = null;
+  private retryTimer: NodeJS.Timeout | null = null;
+  private closing = false;
+  private readonly background = new Set<Promise<unknown>>();
+  private readonly github = new Map<string, Promise<void>>();
+  private baseUrl = '';
+
+  constructor(private readonly options: TriggerOptions) {
+    const { config } = options;
+    const env = options.env ?? process.env;
+    this.now = options.now ?? Date.now;
+    this.log = options.log ?? ((line) => process.stderr.write(`${new Date().toISOString()} ${line}\n`));
+    this.grace = options.stopGraceMs ?? 5000;
+    this.secrets = parseSecrets(env[config.secret_env]);
+    if (this.secrets.length === 0) throw new Error(`no webhook secret: set ${config.secret_env} (a Standard Webhooks secret, whsec_…; several comma-separated while rotating)`);
+    this.store = new Store(config.state);
+    mkdirSync(config.workdir, { recursive: true });
+    for (const [name, rc] of Object.entries(config.repositories)) {
+      let deployments: Deployments | null = null;
+      if (rc.github) {
+        const token = env[rc.github.token_env];
+        if (token) deployments = octokitDeployments(token, rc.github.environment, rc.github.api_url);
+        else this.log(`${name}: github is configured but ${rc.github.token_env} is not set; no GitHub Deployments`);
+      }
+      this.repos.set(name, {
+        name,
+        config: rc,
+        mirror: new Mirror(join(config.workdir, slug(name), 'mirror.git'), rc.remote, rc.branch),
+        hints: [],
+        running: new Map(),
+        loop: null,
+        again: false,
+        timer: null,
+        deployments,
+      });
+    }
+  }
+
+  /** Adopt what a previous run left, listen, reconcile. Resolves with the base URL. */
+  async start(): Promise<string> {
+    this.adopt();
+    const { host, port } = this.options.config.listen;
+    this.server = triggerServer(
+      {
+        hook: (body, headers) => this.onHook(body, headers),
+        signal: (sha, token, note) => this.onSignal(sha, token, note),
+        page: () => renderPage(this.snapshot()),
+        state: () => this.snapshot(),
+        metrics: async () => ({ type: this.metrics.registry.contentType, body: await this.metrics.registry.metrics() }),
+      },
+      (err) => this.log(`http: ${(err as Error).stack ?? String(err)}`),
+    );
+    await new Promise<void>((resolve, reject) => {
+      this.server!.once('error', reject);
+      this.server!.listen(port, host, () => resolve());
+    });
+    const address = this.server.address() as AddressInfo;
+    const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address === '0.0.0.0' ? '127.0.0.1' : address.address;
+    this.baseUrl = `http://${shownHost}:${address.port}`;
+    this.log(`listening on ${this.baseUrl}`);
+    for (const repo of this.repos.values()) {
+      void this.reconcile(repo);
+      repo.timer = setInterval(() => void this.reconcile(repo), repo.config.reconcile);
+    }
+    this.retryTimer = setInterval(() => this.applyRetries(), this.options.retryPollMs ?? 500);
+    return this.baseUrl;
+  }
+
+  get url(): string {
+    return this.baseUrl;
+  }
+
+  /** SIGTERM: stop every service this trigger runs (adopted ones included), then close. */
+  async stop(): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    if (this.retryTimer) clearInterval(this.retryTimer);
+    for (const repo of this.repos.values()) if (repo.timer) clearInterval(repo.timer);
+    await Promise.all([...this.repos.values()].map((r) => r.loop));
+    const stops: Promise<void>[] = [];
+    for (const repo of this.repos.values()) {
+      for (const running of repo.running.values()) {
+        stops.push(
+          this.halt(repo, running).then(() => {
+            this.setState(repo, running.sha, 'stopped', 'the deploy trigger stopped');
+            this.report(repo, running.sha, 'inactive', 'the deploy trigger stopped');
+          }),
+        );
+      }
+    }
+    await Promise.all(stops);
+    await Promise.allSettled([...this.background]);
+    await Promise.race([Promise.allSettled([...this.github.values()]), delay(5000)]);
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    this.server?.closeAllConnections();
+    this.store.close();
+  }
+
+  // Facts coming in --------------------------------------------------------
+
+  private onHook(body: Buffer, headers: Record<string, string | string[] | undefined>): Reply {
+    const verified = verifyDelivery(body, headers, this.secrets);
+    if (!verified.ok) {
+      this.metrics.deliveries.inc({ outcome: 'unauthorized' });
+      this.log(`hook refused (401): ${verified.reason}`);
+      return json(401, { error: `signature not accepted: ${verified.reason}` });
+    }
+    const parsed = parseTrunkUpdated(body);
+    if (!parsed.ok) {
+      this.metrics.deliveries.inc({ outcome: 'malformed' });
+      this.log(`hook ${verified.id} refused (400): ${parsed.reason}`);
+      return json(400, { error: parsed.reason });
+    }
+    const event = parsed.event;
+    const repo = this.repos.get(event.repository);
+    const known = repo !== undefined && repo.config.branch === event.branch;
+    const note = known ? `${event.after.slice(0, 12)} landed` : `not configured: ${event.repository}@${event.branch}`;
+    const fresh = this.store.recordDelivery({
+      id: verified.id,
+      receivedAt: this.now(),
+      repository: event.repository,
+      branch: event.branch,
+      after: event.after,
+      outcome: known ? 'accepted' : 'ignored',
+      note,
+    });
+    if (!fresh) {
+      this.metrics.deliveries.inc({ outcome: 'duplicate' });
+      return json(202, { status: 'duplicate', id: verified.id });
+    }
+    if (!known) {
+      this.metrics.deliveries.inc({ outcome: 'ignored' });
+      this.log(`hook ${verified.id} ignored: ${note}`);
+      return json(202, { status: 'ignored', id: verified.id });
+    }
+    this.metrics.deliveries.inc({ outcome: 'accepted' });
+    repo.hints.push(event.after);
+    void this.evaluate(repo);
+    return json(202, { status: 'accepted', id: verified.id });
+  }
+
+  private onSignal(sha: string, token: string, note: string): Reply {
+    for (const repo of this.repos.values()) {
+      const running = repo.running.get(sha);
+      if (!running || running.stopping || !sameSecret(running.token, token)) continue;
+      this.store.recordSignal(repo.name, sha, this.now(), note.slice(0, 500));
+      this.metrics.signals.inc({ repository: repo.name });
+      this.checkBreaker(repo, running);
+      return json(202, { status: 'recorded' });
+    }
+    return json(403, { error: 'not a running revision, or not its token' });
+  }
+
+  /** Level-triggered: compare the trunk head with the desired revision. */
+  private async reconcile(repo: Repo): Promise<void> {
+    if (this.closing) return;
+    try {
+      const head = await repo.mirror.remoteHead();
+      if (head && head !== this.store.desired(repo.name)) {
+        repo.hints.push(head);
+        await this.evaluate(repo);
+      } else {
+        await this.evaluate(repo);
+      }
+    } catch (err) {
+      this.log(`${repo.name}: reconcile failed: ${(err as Error).message}`);
+    }
+  }
+
+  // Deciding and acting ----------------------------------------------------
+
+  /** One decision loop per repository at a time; what arrives meanwhile runs one more round. */
+  private evaluate(repo: Repo): Promise<void> {
+    if (repo.loop) {
+      repo.again = true;
+      return repo.loop;
+    }
+    repo.loop = (async () => {
+      try {
+        do {
+          repo.again = false;
+          if (this.closing) return;
+          await this.updateDesired(repo);
+          const revisions = this.store.revisions(repo.name);
+          const sha = nextDeploy(this.store.desired(repo.name), revisions);
+          if (sha && !this.closing) await this.deploy(repo, sha);
+          this.reap(repo);
+          this.metrics.setRevisionCounts(repo.name, this.store.revisions(repo.name).map((r) => r.state));
+        } while (repo.again);
+      } catch (err) {
+        this.log(`${repo.name}: ${(err as Error).stack ?? String(err)}`);
+      } finally {
+        repo.loop = null;
+      }
+    })();
+    return repo.loop;
+  }
+
+  private async updateDesired(repo: Repo): Promise<void> {
+    if (repo.hints.length === 0) return;
+    const hints = repo.hints.splice(0);
+    let head: string | null;
+    try {
+      head = await repo.mirror.fetch();
+    } catch (err) {
+      this.log(`${repo.name}: fetch from ${repo.config.remote} failed: ${(err as Error).message}`);
+      return;
+    }
+    let desired = this.store.desired(repo.name);
+    for (const candidate of [...hints, ...(head ? [head] : [])]) {
+      if (!(await repo.mirror.has(candidate))) {
+        this.log(`${repo.name}: ${candidate} is not on ${repo.config.branch} of the remote; ignored`);
+        continue;
+      }
+      desired = chooseDesired(desired, candidate, desired === null ? 'newer' : await repo.mirror.relation(desired, candidate));
+    }
+    if (desired && desired !== this.store.desired(repo.name)) {
+      this.store.setDesired(repo.name, desired, this.now());
+      this.log(`${repo.name}: desired revision ${desired}`);
+    }
+  }
+
+  private async deploy(repo: Repo, sha: string): Promise<void> {
+    const rc = repo.config;
+    this.store.beginDeploy(repo.name, sha, this.now(), 'deploying');
+    this.metrics.deploys.inc({ repository: repo.name });
+    this.log(`${repo.name}: deploying ${sha}`);
+    this.createDeployment(repo, sha);
+    try {
+      const base = join(this.options.config.workdir, slug(repo.name));
+      const dir = join(base, sha);
+      await repo.mirror.checkout(sha, dir);
+      const port = await this.allocatePort(rc.ports);
+      const token = randomBytes(24).toString('hex');
+      const log = join(base, `${sha}.log`);
+      const env = {
+        REVISION: sha,
+        PORT: String(port),
+        REPOSITORY: repo.name,
+        CHECKOUT: dir,
+        SIGNAL_URL: `${this.options.config.public_url?.replace(/\/$/, '') ?? this.baseUrl}/signals/${sha}?token=${token}`,
+      };
+      const started = startService(rc.deploy, dir, env, log);
+      this.store.saveSlot({ repository: repo.name, sha, pid: started.pid, startTime: started.startTime, port, dir, log, token });
+      const running: Running = { sha, pid: started.pid, startTime: started.startTime, port, dir, log, token, env, streak: 0, lastError: null, timer: null, probing: false, stopping: false, adopted: false };
+      repo.running.set(sha, running);
+      void started.exited.then((how) => this.onExit(repo, running, how));
+      this.watch(repo, running);
+      this.report(repo, sha, 'in_progress', `starting on port ${port}`);
+    } catch (err) {
+      const reason = `could not start: ${(err as Error).message}`;
+      this.setState(repo, sha, 'failed', reason);
+      this.report(repo, sha, 'failure', reason);
+    }
+  }
+
+  private watch(repo: Repo, running: Running): void {
+    running.timer = setInterval(() => void this.probeOnce(repo, running), repo.config.health.interval);
+    void this.probeOnce(repo, running);
+  }
+
+  private async probeOnce(repo: Repo, running: Running): Promise<void> {
+    if (running.stopping || this.closing) return;
+    // Adopted services are not our children: notice their end through /proc.
+    if (running.adopted && processStartTime(running.pid) !== running.startTime) return this.onExit(repo, running, 'gone');
+    this.checkBreaker(repo, running);
+    if (running.probing || running.stopping) return;
+    running.probing = true;
+    try {
+      const h = repo.config.health;
+      const result = await probe({ url: h.url, command: h.command, timeoutMs: h.timeout, port: running.port, cwd: running.dir, env: running.env });
+      if (running.stopping || this.closing) return;
+      this.store.recordHealth(repo.name, running.sha, { at: this.now(), ok: result.ok, ms: Math.round(result.ms * 10) / 10, error: result.error });
+      this.metrics.probe.observe({ repository: repo.name, outcome: result.ok ? 'ok' : 'failed' }, result.ms / 1000);
+      const revision = this.store.revision(repo.name, running.sha);
+      if (!revision) return;
+      const next = afterProbe(revision.state, running.streak, result.ok);
+      running.streak = next.streak;
+      if (!result.ok) running.lastError = result.error;
+      if (next.becameHealthy) {
+        this.setState(repo, running.sha, 'healthy', 'health probe passed');
+        this.report(repo, running.sha, 'success', 'healthy');
+        void this.evaluate(repo);
+      }
+      this.checkBreaker(repo, running);
+    } finally {
+      running.probing = false;
+    }
+  }
+
+  private breakerConfig(rc: RepositoryConfig): BreakerConfig {
+    return { failures: rc.health.failures, startupMs: rc.health.startup, maxSignals: rc.signals.max, signalWindowMs: rc.signals.window };
+  }
+
+  private checkBreaker(repo: Repo, running: Running): void {
+    if (running.stopping) return;
+    const revision = this.store.revision(repo.name, running.sha);
+    if (!revision) return;
+    const now = this.now();
+    const windowMs = repo.config.signals.window;
+    const verdict = breakerVerdict(
+      { state: revision.state, startedAt: revision.startedAt, consecutiveFailures: running.streak, lastError: running.lastError, signalTimes: this.store.signalTimes(repo.name, running.sha, now - windowMs) },
+      this.breakerConfig(repo.config),
+      now,
+    );
+    if (verdict) this.track(this.cutOff(repo, running, verdict));
+  }
+
+  /** Circuit breaker: mark it bad at once (so nothing deploys it again), then stop it. */
+  private async cutOff(repo: Repo, running: Running, reason: string): Promise<void> {
+    if (running.stopping) return;
+    running.stopping = true;
+    this.setState(repo, running.sha, 'bad', `cut off: ${reason}`);
+    this.metrics.cutoffs.inc({ repository: repo.name });
+    this.log(`${repo.name}: cut off ${running.sha}: ${reason}`);
+    this.report(repo, running.sha, 'failure', `cut off: ${reason}`);
+    if (repo.config.cutoff) {
+      const result = await runCommand(repo.config.cutoff, running.dir, running.env, COMMAND_TIMEOUT_MS, running.log);
+      if (!result.ok) this.log(`${repo.name}: cutoff command for ${running.sha} failed: ${result.detail}`);
+    }
+    await this.halt(repo, running);
+    void this.evaluate(repo);
+  }
+
+  private onExit(repo: Repo, running: Running, how: string): void {
+    if (running.stopping || this.closing) return;
+    running.stopping = true;
+    const reason = `exited by itself (${how}); see ${running.log}`;
+    this.setState(repo, running.sha, 'failed', reason);
+    this.log(`${repo.name}: ${running.sha} ${reason}`);
+    this.report(repo, running.sha, 'failure', `exited by itself (${how})`);
+    this.track(this.halt(repo, running).then(() => this.evaluate(repo)));
+  }
+
+  /** Reaper: stop healthy revisions beyond the newest `keep`. */
+  private reap(repo: Repo): void {
+    for (const sha of reapList(this.store.revisions(repo.name), repo.config.keep)) {
+      const running = repo.running.get(sha);
+      this.setState(repo, sha, 'reaped', `reaped: ${repo.config.keep} newer healthy revision${repo.config.keep === 1 ? '' : 's'} running`);
+      this.metrics.reaps.inc({ repository: repo.name });
+      this.log(`${repo.name}: reaped ${sha}`);
+      this.report(repo, sha, 'inactive', 'reaped');
+      if (!running) continue;
+      running.stopping = true;
+      this.track(
+        (async () => {
+          if (repo.config.stop) {
+            const result = await runCommand(repo.config.stop, running.dir, running.env, COMMAND_TIMEOUT_MS, running.log);
+            if (!result.ok) this.log(`${repo.name}: stop command for ${sha} failed: ${result.detail}`);
+          }
+          await this.halt(repo, running);
+        })(),
+      );
+    }
+  }
+
+  /** Stop a revision's process group and forget its slot. */
+  private async halt(repo: Repo, running: Running): Promise<void> {
+    running.stopping = true;
+    if (running.timer) clearInterval(running.timer);
+    // Only signal the group if it is still the process we started (a PID can be reused).
+    if (processStartTime(running.pid) === running.startTime || !running.adopted) {
+      await stopGroup(running.pid, this.grace, (ms) => delay(ms));
+    }
+    repo.running.delete(running.sha);
+    this.store.deleteSlot(repo.name, running.sha);
+    rmSync(running.dir, { recursive: true, force: true });
+  }
+
+  /** After a restart: adopt the services still running as recorded; clean up what died. */
+  private adopt(): void {
+    for (const slot of this.store.slots()) {
+      const repo = this.repos.get(slot.repository);
+      const revision = this.store.revision(slot.repository, slot.sha);
+      const live = slot.pid === null ? null : processStartTime(slot.pid);
+      const verdict = adoptionVerdict(slot, live === null ? null : { startTime: live });
+      if (repo && revision && isRunning(revision.state) && verdict === 'adopt') {
+        const running: Running = {
+          sha: slot.sha, pid: slot.pid!, startTime: slot.startTime!, port: slot.port, dir: slot.dir, log: slot.log, token: slot.token,
+          env: { REVISION: slot.sha, PORT: String(slot.port), REPOSITORY: slot.repository, CHECKOUT: slot.dir, SIGNAL_URL: '' },
+          streak: 0, lastError: null, timer: null, probing: false, stopping: false, adopted: true,
+        };
+        repo.running.set(slot.sha, running);
+        this.log(`${slot.repository}: adopted ${slot.sha} (pid ${slot.pid}, port ${slot.port})`);
+        this.watch(repo, running);
+        continue;
+      }
+      if (verdict === 'adopt' && slot.pid !== null) {
+        // Still running but no longer wanted (unknown repository, or not a running state): stop it.
+        try {
+          process.kill(-slot.pid, 'SIGKILL');
+        } catch {
+          // gone
+        }
+      }
+      if (revision && isRunning(revision.state)) this.store.setState(slot.repository, slot.sha, 'stopped', this.now(), 'gone while the deploy trigger was down');
+      this.store.deleteSlot(slot.repository, slot.sha);
+      rmSync(slot.dir, { recursive: true, force: true });
+    }
+    // A deploy interrupted before its process started.
+    for (const repo of this.repos.values()) {
+      for (const revision of this.store.revisions(repo.name)) {
+        if (isRunning(revision.state) && !repo.running.has(revision.sha)) this.store.setState(repo.name, revision.sha, 'stopped', this.now(), 'interrupted before it started');
+      }
+    }
+  }
+
+  /** `deploy-trigger retry <sha>` appends a request; a bad or failed revision becomes deployable again. */
+  private applyRetries(): void {
+    for (const sha of this.store.takeRetries()) {
+      for (const repo of this.repos.values()) {
+        const revision = this.store.revision(repo.name, sha);
+        if (!revision || !isRuledOut(revision.state)) continue;
+        this.setState(repo, sha, 'stopped', 'retry requested');
+        this.log(`${repo.name}: retry requested for ${sha}`);
+        void this.evaluate(repo);
+      }
+    }
+  }
+
+  // Small helpers ----------------------------------------------------------
+
+  private setState(repo: Repo, sha: string, state: Parameters<Store['setState']>[2], reason: string): void {
+    this.store.setState(repo.name, sha, state, this.now(), reason);
+    this.metrics.setRevisionCounts(repo.name, this.store.revisions(repo.name).map((r) => r.state));
+  }
+
+  private track(p: Promise<unknown>): void {
+    const tracked = p.catch((err: unknown) => this.log(`background: ${(err as Error).stack ?? String(err)}`)).finally(() => this.background.delete(tracked));
+    this.background.add(tracked);
+  }
+
+  private async allocatePort(range: { from: number; to: number }): Promise<number> {
+    const taken = new Set(this.store.slots().map((s) => s.port));
+    for (let port = range.from; port <= range.to; port++) {
+      if (!taken.has(port) && (await portIsFree(port))) return port;
+    }
+    throw new Error(`no free port in ${range.from}-${range.to}`);
+  }
+
+  // GitHub Deployments: calls for one revision run in order; failures are logged, never fatal.
+  private createDeployment(repo: Repo, sha: string): void {
+    const api = repo.deployments;
+    if (!api) return;
+    this.chain(repo, sha, async () => {
+      const id = await api.create(repo.name, sha, `merge-gate deploy trigger: ${sha.slice(0, 12)}`);
+      this.store.setDeploymentId(repo.name, sha, id);
+    });
+  }
+
+  private report(repo: Repo, sha: string, state: DeploymentState, description: string): void {
+    const api = repo.deployments;
+    if (!api) return;
+    this.chain(repo, sha, async () => {
+      const id = this.store.revision(repo.name, sha)?.deploymentId;
+      if (id) await api.status(repo.name, id, state, description, this.baseUrl ? `${this.baseUrl}/` : undefined);
+    });
+  }
+
+  private chain(repo: Repo, sha: string, step: () => Promise<void>): void {
+    const key = `${repo.name}@${sha}`;
+    const next = (this.github.get(key) ?? Promise.resolve()).then(step).catch((err: unknown) => this.log(`${repo.name}: GitHub Deployments: ${(err as Error).message}`));
+    this.github.set(key, next);
+  }
+
+  /** What the status page and `/api/state` show. No tokens, no remote URLs (they may carry credentials). */
+  snapshot(): StateSnapshot {
+    return {
+      generatedAt: new Date(this.now()).toISOString(),
+      repositories: [...this.repos.values()].map((repo) => ({
+        name: repo.name,
+        branch: repo.config.branch,
+        desired: this.store.desired(repo.name),
+        revisions: this.store.revisions(repo.name).map((r) => {
+          const running = repo.running.get(r.sha);
+          return {
+            sha: r.sha,
+            state: r.state,
+            since: new Date(r.since).toISOString(),
+            reason: r.reason,
+            port: running?.port ?? null,
+            pid: running?.pid ?? null,
+            health: this.store.health(repo.name, r.sha).map((h) => ({ at: new Date(h.at).toISOString(), ok: h.ok, ms: h.ms, error: h.error })),
+          };
+        }),
+        history: this.store.history(repo.name, 20).map((h) => ({ sha: h.sha, state: h.state, at: new Date(h.at).toISOString(), reason: h.reason })),
+      })),
+      deliveries: this.store.recentDeliveries(15).map((d) => ({ id: d.id, receivedAt: new Date(d.receivedAt).toISOString(), repository: d.repository, branch: d.branch, after: d.after, outcome: d.outcome, note: d.note })),
+    };
+  }
+}
+
+/** `octo/app` → `octo__app`: a folder name per repository. */
+function slug(name: string): string {
+  return name.replace(/\//g, '__');
+}
+
+function sameSecret(expected: string, given: string): boolean {
+  const a = Buffer.from(expected);
+  const b = Buffer.from(given);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probeServer = createNetServer();
+    probeServer.once('error', () => resolve(false));
+    probeServer.listen(port, '127.0.0.1', () => probeServer.close(() => resolve(true)));
+  });
+}

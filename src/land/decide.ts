@@ -1,0 +1,145 @@
+// Landing's decisions (SPEC §4), pure: whether a passing pull request lands,
+// what an answer from GitHub's merge API means, whether the head branch may be
+// deleted, and whose approvals still count after merge-gate brought a branch
+// up to date. No I/O here; src/land/lander.ts acts on these.
+import type { PullRequestFacts } from '../facts/types.js';
+import { LandSchema, type LandPolicy, type Policy } from '../policy/schema.js';
+
+/** The policy's `land` section, the schema's defaults when it has none. */
+export function landPolicy(policy: Policy): LandPolicy {
+  return policy.land ?? LandSchema.parse({});
+}
+
+export type LandDecision = { land: true } | { land: false; why: 'off' | 'label' | 'draft' };
+
+/** Verdict `pass` given: does `land.mode` let it land, and is it ready? (DRY_RUN is the caller's.) */
+export function shouldLand(land: LandPolicy, facts: Pick<PullRequestFacts, 'draft' | 'labels'>): LandDecision {
+  if (land.mode === 'off') return { land: false, why: 'off' };
+  if (facts.draft) return { land: false, why: 'draft' };
+  if (land.mode === 'label' && !facts.labels.includes(land.label)) return { land: false, why: 'label' };
+  return { land: true };
+}
+
+/** What an answer of the merge API means. */
+export type MergeOutcome =
+  | { kind: 'head-moved'; message: string }
+  | { kind: 'refused'; status: number; message: string; workflows: boolean }
+  /** 5xx, a timeout, a dropped connection: it may have merged. Read the pull request before anything else. */
+  | { kind: 'uncertain'; message: string };
+
+const WORKFLOWS = /\bworkflows?\b.*\bpermission|\bpermission\b.*\bworkflows?\b/i;
+
+export const WORKFLOW_PATH = /^\.github\/workflows\//;
+
+/** Classifies an error thrown by the merge call. `touchesWorkflows`: the pull request changes `.github/workflows/`. */
+export function classifyMergeError(error: unknown, touchesWorkflows: boolean): MergeOutcome {
+  const err = (error ?? {}) as { status?: number; message?: string; response?: { data?: { message?: string } } };
+  const message = String(err.response?.data?.message ?? err.message ?? error).trim();
+  const status = err.status;
+  if (status === 409) return { kind: 'head-moved', message };
+  if (status === 405 || status === 422 || status === 403) {
+    const workflows = WORKFLOWS.test(message) || (status === 403 && touchesWorkflows);
+    return { kind: 'refused', status, message, workflows };
+  }
+  if (typeof status === 'number' && status >= 400 && status < 500 && status !== 429 && status !== 408) {
+    return { kind: 'refused', status, message, workflows: false };
+  }
+  return { kind: 'uncertain', message };
+}
+
+export interface BranchFacts {
+  deleteBranch: boolean;
+  /** `owner/repo` of the head branch's repository (null: the fork is gone). */
+  headRepo: string | null;
+  baseRepo: string;
+  headRef: string;
+  defaultBranch: string;
+  /** Base branches of the repository's other open pull requests. */
+  otherBases: readonly string[];
+}
+
+export type DeleteDecision = { delete: true } | { delete: false; why: string };
+
+/** `land.delete_branch`: never a fork's branch, never the default branch, never the base of another open pull request. */
+export function branchDeletion(b: BranchFacts): DeleteDecision {
+  if (!b.deleteBranch) return { delete: false, why: 'land.delete_branch is false' };
+  if (b.headRepo === null || b.headRepo.toLowerCase() !== b.baseRepo.toLowerCase()) return { delete: false, why: "the branch is in a fork: not merge-gate's to delete" };
+  if (b.headRef === b.defaultBranch) return { delete: false, why: 'it is the default branch' };
+  if (b.otherBases.includes(b.headRef)) return { delete: false, why: 'another open pull request uses it as its base' };
+  return { delete: true };
+}
+
+/** A branch update merge-gate made: `fromHead` brought up to date by merging `baseSha`, giving `toHead` once seen. */
+export interface BranchUpdate {
+  fromHead: string;
+  baseSha: string;
+  toHead: string | null;
+}
+
+/**
+ * Is `head` exactly what merge-gate's update of some earlier head produced:
+ * a merge commit whose parents are that head and the base head it merged, in
+ * that order? Returns the update it is, or null.
+ */
+export function matchUpdate(updates: readonly BranchUpdate[], head: string, parents: readonly string[]): BranchUpdate | null {
+  if (parents.length !== 2) return null;
+  return updates.find((u) => u.fromHead === parents[0] && u.baseSha === parents[1] && (u.toHead === null || u.toHead === head)) ?? null;
+}
+
+/**
+ * The heads whose approvals count for `head` under `reviews.fresh`: `head`
+ * itself and, through verified updates (`toHead` set), every head merge-gate
+ * brought up to date on the way to it.
+ */
+export function carriedHeads(updates: readonly BranchUpdate[], head: string): Set<string> {
+  const heads = new Set([head]);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const u of updates) {
+      if (u.toHead !== null && heads.has(u.toHead) && !heads.has(u.fromHead)) {
+        heads.add(u.fromHead);
+        grew = true;
+      }
+    }
+  }
+  return heads;
+}
+
+/** The facts with approvals given on a carried head counted as given on the head (reviews.fresh). */
+export function carryApprovals(facts: PullRequestFacts, heads: ReadonlySet<string>): PullRequestFacts {
+  if (!facts.reviews || heads.size <= 1) return facts;
+  return {
+    ...facts,
+    reviews: facts.reviews.map((r) => (r.commitSha !== null && r.commitSha !== facts.head.sha && heads.has(r.commitSha) ? { ...r, commitSha: facts.head.sha } : r)),
+  };
+}
+
+/** Bounded retries while GitHub is still computing `mergeable`: the delay before attempt `n` (1-based), or null to give up. */
+export function mergeableRetryDelay(attempt: number, options: { attempts: number; baseDelayMs: number }): number | null {
+  return attempt >= options.attempts ? null : options.baseDelayMs * 2 ** (attempt - 1);
+}
+
+/** The `trunk-updated` body (SPEC §4), exactly. */
+export interface TrunkUpdated {
+  type: 'trunk-updated';
+  id: string;
+  repository: string;
+  branch: string;
+  before: string;
+  after: string;
+  pull_request: { number: number; title: string; url: string; author: string; head_sha: string };
+  landed_at: string;
+}
+
+export function trunkUpdated(e: Omit<TrunkUpdated, 'type'>): TrunkUpdated {
+  return {
+    type: 'trunk-updated',
+    id: e.id,
+    repository: e.repository,
+    branch: e.branch,
+    before: e.before,
+    after: e.after,
+    pull_request: { number: e.pull_request.number, title: e.pull_request.title, url: e.pull_request.url, author: e.pull_request.author, head_sha: e.pull_request.head_sha },
+    landed_at: e.landed_at,
+  };
+}

@@ -1,0 +1,115 @@
+// Landing's view of GitHub: the few REST calls it makes, behind a small
+// interface so the lander can be driven by a fake.
+import type { Octokit } from '../github/facts.js';
+import type { TrunkUpdated } from './decide.js';
+
+export interface PullState {
+  number: number;
+  state: 'open' | 'closed';
+  merged: boolean;
+  /** After a merge: the commit the base branch was moved to (for a rebase, the last one). */
+  mergeCommitSha: string | null;
+  mergedAt: string | null;
+  /** null: GitHub is still computing it. */
+  mergeable: boolean | null;
+  mergeableState: string;
+  draft: boolean;
+  title: string;
+  url: string;
+  author: string;
+  headSha: string;
+  headRef: string;
+  /** owner/repo of the head branch (null: the fork was deleted). */
+  headRepo: string | null;
+  baseRef: string;
+  baseSha: string;
+  baseRepo: string;
+  defaultBranch: string;
+}
+
+export interface OpenPullBrief {
+  number: number;
+  baseRef: string;
+  headSha: string;
+}
+
+export interface LandingGitHub {
+  pull(number: number): Promise<PullState>;
+  /** The branch's head commit. */
+  branchHead(branch: string): Promise<string>;
+  /** PUT …/merge with the SHA pinned. Throws GitHub's error (409, 405, 422, 5xx…). */
+  merge(number: number, sha: string, method: string): Promise<{ sha: string }>;
+  /** How many commits of `base` the head lacks. */
+  behindBy(base: string, head: string): Promise<number>;
+  updateBranch(number: number, expectedHeadSha: string): Promise<void>;
+  commitParents(sha: string): Promise<string[]>;
+  openPulls(): Promise<OpenPullBrief[]>;
+  deleteBranch(branch: string): Promise<void>;
+  dispatch(body: TrunkUpdated): Promise<void>;
+}
+
+export function octokitLandingGitHub(octokit: Octokit, owner: string, repo: string): LandingGitHub {
+  const params = { owner, repo };
+  return {
+    async pull(number) {
+      const { data } = await octokit.request('GET /repos/{owner}/{repo}/pulls/{pull_number}', { ...params, pull_number: number });
+      return {
+        number: data.number,
+        state: data.state === 'open' ? 'open' : 'closed',
+        merged: Boolean(data.merged),
+        mergeCommitSha: data.merge_commit_sha ?? null,
+        mergedAt: data.merged_at ?? null,
+        mergeable: data.mergeable ?? null,
+        mergeableState: data.mergeable_state ?? 'unknown',
+        draft: Boolean(data.draft),
+        title: data.title,
+        url: data.html_url,
+        author: data.user?.login ?? 'ghost',
+        headSha: data.head.sha,
+        headRef: data.head.ref,
+        headRepo: data.head.repo?.full_name ?? null,
+        baseRef: data.base.ref,
+        baseSha: data.base.sha,
+        baseRepo: data.base.repo.full_name,
+        defaultBranch: data.base.repo.default_branch ?? 'main',
+      };
+    },
+    async branchHead(branch) {
+      const { data } = await octokit.request('GET /repos/{owner}/{repo}/git/ref/{ref}', { ...params, ref: `heads/${branch}` });
+      return data.object.sha;
+    },
+    async merge(number, sha, method) {
+      const { data } = await octokit.request('PUT /repos/{owner}/{repo}/pulls/{pull_number}/merge', {
+        ...params,
+        pull_number: number,
+        sha,
+        merge_method: method as 'merge' | 'squash' | 'rebase',
+        // Probot's Octokit retries 409 (and 5xx) by default: a 409 must never be retried with the same SHA,
+        // and after a 5xx the pull request is read before anything else.
+        request: { retries: 0 },
+      });
+      return { sha: data.sha };
+    },
+    async behindBy(base, head) {
+      const { data } = await octokit.request('GET /repos/{owner}/{repo}/compare/{basehead}', { ...params, basehead: `${base}...${head}`, per_page: 1 });
+      return data.behind_by;
+    },
+    async updateBranch(number, expectedHeadSha) {
+      await octokit.request('PUT /repos/{owner}/{repo}/pulls/{pull_number}/update-branch', { ...params, pull_number: number, expected_head_sha: expectedHeadSha });
+    },
+    async commitParents(sha) {
+      const { data } = await octokit.request('GET /repos/{owner}/{repo}/git/commits/{commit_sha}', { ...params, commit_sha: sha });
+      return data.parents.map((p) => p.sha);
+    },
+    async openPulls() {
+      const pulls = await octokit.paginate('GET /repos/{owner}/{repo}/pulls', { ...params, state: 'open', per_page: 100 });
+      return pulls.map((p) => ({ number: p.number, baseRef: p.base.ref, headSha: p.head.sha }));
+    },
+    async deleteBranch(branch) {
+      await octokit.request('DELETE /repos/{owner}/{repo}/git/refs/{ref}', { ...params, ref: `heads/${branch}` });
+    },
+    async dispatch(body) {
+      await octokit.request('POST /repos/{owner}/{repo}/dispatches', { ...params, event_type: 'trunk-updated', client_payload: body as unknown as Record<string, unknown> });
+    },
+  };
+}

@@ -1,0 +1,128 @@
+// Landing wired into the app: the state database, the outbox and its sender
+// (signed HTTP to TRUNK_WEBHOOK_URL, repository_dispatch through the
+// installation), and the lander as the gate's hooks. On load, intents a crash
+// left unresolved are resolved and pending deliveries attempted at once.
+import type { AppHooks } from '../github/app.js';
+import type { Clock, Timers } from '../github/config.js';
+import type { Octokit } from '../github/facts.js';
+import type { Log } from '../github/gate.js';
+import type { OutboxConfig } from '../outbox/config.js';
+import { openDb, type Db } from '../outbox/db.js';
+import { httpTransport } from '../outbox/http.js';
+import { OutboxSender, OutboxStore, type Transport } from '../outbox/outbox.js';
+import type { TrunkUpdated } from './decide.js';
+import { octokitLandingGitHub, type LandingGitHub } from './github.js';
+import { LandingJournal } from './journal.js';
+import { Lander, parseDispatchTarget, type LanderDeps } from './lander.js';
+
+export interface LandingOptions {
+  outbox: OutboxConfig;
+  clock: Clock;
+  timers: Timers;
+  checkName: string;
+  /** An open database (tests share one); else OUTBOX_PATH is opened. */
+  db?: Db;
+  random?: () => number;
+  fetch?: typeof fetch;
+  /** Landing's GitHub (tests may wrap it); octokit-backed by default. */
+  github?: LanderDeps['github'];
+  mergeableRetry?: LanderDeps['mergeableRetry'];
+  newId?: () => string;
+  /** Timeout of one HTTP delivery attempt. */
+  deliveryTimeoutMs?: number;
+}
+
+export interface Landing {
+  hooks: AppHooks;
+  db: Db;
+  store: OutboxStore;
+  journal: LandingJournal;
+  sender: OutboxSender;
+  /** Set once the app is loaded. */
+  lander: Lander | null;
+  /** Resolves when recovery after start is done. */
+  started: Promise<void>;
+  close(): void;
+}
+
+export function createLanding(options: LandingOptions): Landing {
+  const db = options.db ?? openDb(options.outbox.path);
+  const store = new OutboxStore(db);
+  const journal = new LandingJournal(db, store);
+  const github = options.github ?? ((octokit: Octokit, owner: string, repo: string): LandingGitHub => octokitLandingGitHub(octokit, owner, repo));
+  let log: Log = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
+  let installationOctokit: ((id: number) => Promise<Octokit>) | null = null;
+  let resolveStarted: () => void = () => undefined;
+  const started = new Promise<void>((resolve) => (resolveStarted = resolve));
+
+  const http: Transport | null = options.outbox.secret
+    ? httpTransport({ secret: options.outbox.secret, clock: options.clock, timers: options.timers, fetch: options.fetch, timeoutMs: options.deliveryTimeoutMs })
+    : null;
+  const dispatch: Transport = async (delivery) => {
+    const target = parseDispatchTarget(delivery.target);
+    if (!target || !installationOctokit) return 'not a repository_dispatch target, or the app is not loaded';
+    const octokit = await installationOctokit(target.installationId);
+    await github(octokit, target.owner, target.repo).dispatch(JSON.parse(delivery.body) as TrunkUpdated);
+    return null;
+  };
+  const sender = new OutboxSender({
+    store,
+    transport: (target) => (target.startsWith('dispatch:') ? dispatch : (http ?? (async () => 'TRUNK_WEBHOOK_SECRET is not set'))),
+    clock: options.clock,
+    timers: options.timers,
+    backoff: options.outbox.backoff,
+    maxAgeMs: options.outbox.maxAgeMs,
+    random: options.random,
+    log: { info: (o, m) => log.info(o, m), warn: (o, m) => log.warn(o, m), error: (o, m) => log.error(o, m) },
+  });
+
+  const landing: Landing = {
+    db,
+    store,
+    journal,
+    sender,
+    lander: null,
+    started,
+    hooks: {
+      onPass: (pass) => landing.lander!.onPass(pass),
+      decoratePass: (plan, pass) => (landing.lander ? landing.lander.decorate(plan, pass) : plan),
+      refineFacts: (pass) => (landing.lander ? landing.lander.refineFacts(pass) : Promise.resolve(pass.facts)),
+      onGate: (gate, app) => {
+        log = app.log;
+        installationOctokit = (id) => app.auth(id);
+        landing.lander = new Lander({
+          journal,
+          sender,
+          urls: options.outbox.urls,
+          github,
+          installationOctokit: (id) => app.auth(id),
+          requestEvaluation: (ref, delayMs) => gate.requestEvaluation(ref, { delayMs }),
+          checkName: options.checkName,
+          clock: options.clock,
+          log: app.log,
+          mergeableRetry: options.mergeableRetry,
+          newId: options.newId,
+        });
+        sender.start();
+        // Until every interrupted landing is resolved (GitHub may be down at start), try again.
+        const recover = () =>
+          landing.lander!.recover().then(
+            (counts) => {
+              if (counts.landed + counts.abandoned > 0) app.log.info(counts, 'merge-gate: resolved landings interrupted by a restart');
+              resolveStarted();
+            },
+            (err) => {
+              app.log.error({ err }, 'merge-gate: could not resolve landings interrupted by a restart; trying again in a minute');
+              options.timers.setTimeout(() => void recover(), 60_000);
+            },
+          );
+        void recover();
+      },
+    },
+    close() {
+      sender.stop();
+      if (!options.db) db.close();
+    },
+  };
+  return landing;
+}

@@ -1,0 +1,331 @@
+// The lander (SPEC §4): the shell that acts on landing's decisions. One
+// landing at a time per repository and base branch; the evaluated head SHA
+// pinned; the intent journalled before the merge call and the landing (with
+// its trunk-updated deliveries) in one transaction after it; every outcome on
+// the check run through the check-run writer; after a landing, the other open
+// pull requests of the branch re-evaluated (the base moved).
+import { randomUUID } from 'node:crypto';
+import type { PullRequestFacts } from '../facts/types.js';
+import type { Clock } from '../github/config.js';
+import { writeCheckRun, type CheckRunPlan } from '../github/checkrun.js';
+import type { ExistingCheckRun, Octokit } from '../github/facts.js';
+import { pullKey, type DecoratePass, type Log, type PassInfo, type PullRef, type RefineFacts } from '../github/gate.js';
+import type { OutboxSender } from '../outbox/outbox.js';
+import { withLanding, type LandingNote } from './check.js';
+import {
+  branchDeletion,
+  carriedHeads,
+  carryApprovals,
+  classifyMergeError,
+  landPolicy,
+  matchUpdate,
+  mergeableRetryDelay,
+  shouldLand,
+  trunkUpdated,
+  WORKFLOW_PATH,
+} from './decide.js';
+import type { LandingGitHub, PullState } from './github.js';
+import { journalKey, type LandingJournal, type LandingRecord } from './journal.js';
+
+export interface LanderDeps {
+  journal: LandingJournal;
+  sender: OutboxSender;
+  /** TRUNK_WEBHOOK_URL's targets. */
+  urls: readonly string[];
+  /** Landing's GitHub for a repository, through an octokit (the installation's). */
+  github(octokit: Octokit, owner: string, repo: string): LandingGitHub;
+  /** The installation's octokit (recovery after a restart has no event to bring one). */
+  installationOctokit(installationId: number): Promise<Octokit>;
+  /** Evaluate a pull request again (the gate's queue), after `delayMs`. */
+  requestEvaluation(ref: PullRef, delayMs?: number): void;
+  checkName: string;
+  clock: Clock;
+  log: Log;
+  /** While GitHub computes `mergeable`: attempts in all, and the first delay (doubled each time). */
+  mergeableRetry?: { attempts: number; baseDelayMs: number };
+  newId?: () => string;
+}
+
+/** The repository_dispatch target of a repository, as the outbox stores it. */
+export function dispatchTarget(installationId: number, repository: string): string {
+  return `dispatch:${installationId}:${repository}`;
+}
+
+export function parseDispatchTarget(target: string): { installationId: number; owner: string; repo: string } | null {
+  const m = /^dispatch:(\d+):([^/]+)\/(.+)$/.exec(target);
+  return m ? { installationId: Number(m[1]), owner: m[2], repo: m[3] } : null;
+}
+
+const commitUrl = (repository: string, sha: string, pullUrl: string) => `${new URL(pullUrl).origin}/${repository}/commit/${sha}`;
+
+export class Lander {
+  readonly stats = { merges: 0, landed: 0 };
+  /** Branches with a landing under way: `installation:owner/repo:branch`. */
+  private readonly busy = new Set<string>();
+  /** Pull requests that passed while their branch was busy: re-evaluated when it is free. */
+  private readonly waiting = new Map<string, Map<string, PullRef>>();
+  /** The last landing note of each pull request, by head: what its check says until something changes. */
+  private readonly notes = new Map<string, { head: string; note: LandingNote }>();
+  private readonly mergeableTries = new Map<string, number>();
+
+  constructor(private readonly deps: LanderDeps) {}
+
+  /** The gate's DecoratePass: the landing note of a passing verdict (pure, from what is known). */
+  readonly decorate: DecoratePass = (plan, { ref, facts, policy, dryRun }) => {
+    const note = this.noteFor(ref, facts, policy, dryRun);
+    return note ? withLanding(plan, note) : plan;
+  };
+
+  private noteFor(ref: PullRef, facts: PullRequestFacts, policy: PassInfo['policy'], dryRun: boolean): LandingNote | null {
+    const land = landPolicy(policy);
+    const decision = shouldLand(land, facts);
+    if (dryRun) {
+      const would = decision.land
+        ? `would land this head (${facts.head.sha.slice(0, 7)}) into ${facts.base.ref} by ${land.method}`
+        : `would not land it: ${decision.why === 'off' ? 'land.mode is off' : decision.why === 'draft' ? 'it is a draft' : `it lacks the label ${land.label}`}`;
+      return { kind: 'dry-run', would };
+    }
+    if (!decision.land) return decision.why === 'label' ? { kind: 'label', label: land.label } : { kind: decision.why };
+    const record = this.deps.journal.get(journalKey(facts.repository, facts.number));
+    if (record?.state === 'landed' && record.headSha === facts.head.sha && record.after) {
+      return { kind: 'landed', sha: record.after, url: commitUrl(record.repository, record.after, facts.url), branch: record.branch, method: record.method };
+    }
+    const known = this.notes.get(pullKey(ref));
+    return known?.head === facts.head.sha ? known.note : null;
+  }
+
+  /** The gate's RefineFacts: approvals of a head merge-gate brought up to date count for the head it made (reviews.fresh). */
+  readonly refineFacts: RefineFacts = async ({ octokit, ref, facts }) => {
+    const pull = journalKey(facts.repository, facts.number);
+    const updates = this.deps.journal.updates(pull);
+    if (updates.length === 0 || !facts.reviews) return facts;
+    if (!updates.some((u) => u.toHead === facts.head.sha)) {
+      const pending = updates.filter((u) => u.toHead === null);
+      if (pending.length > 0) {
+        const parents = await this.deps.github(octokit, ref.owner, ref.repo).commitParents(facts.head.sha);
+        const match = matchUpdate(pending, facts.head.sha, parents);
+        if (match) this.deps.journal.verifyUpdate(pull, match.fromHead, facts.head.sha);
+      }
+    }
+    return carryApprovals(facts, carriedHeads(this.deps.journal.updates(pull), facts.head.sha));
+  };
+
+  /** The gate's OnPass. */
+  readonly onPass = async (pass: PassInfo): Promise<void> => {
+    const { ref, facts, policy } = pass;
+    if (!shouldLand(landPolicy(policy), facts).land) return;
+    const record = this.deps.journal.get(journalKey(facts.repository, facts.number));
+    if (record?.state === 'landed') return; // a redelivered or duplicated webhook after the landing: nothing to do
+    const branch = `${ref.installationId}:${ref.owner}/${ref.repo}:${facts.base.ref}`.toLowerCase();
+    if (this.busy.has(branch)) {
+      // One landing at a time: evaluated again (against the moved base) once the branch is free.
+      const waiting = this.waiting.get(branch) ?? new Map<string, PullRef>();
+      waiting.set(pullKey(ref), ref);
+      this.waiting.set(branch, waiting);
+      return;
+    }
+    this.busy.add(branch);
+    try {
+      await this.land(pass, record);
+    } finally {
+      this.busy.delete(branch);
+      const waiting = this.waiting.get(branch);
+      this.waiting.delete(branch);
+      for (const waiter of waiting?.values() ?? []) this.deps.requestEvaluation(waiter, 0);
+    }
+  };
+
+  private async land(pass: PassInfo, record: LandingRecord | null): Promise<void> {
+    const { octokit, ref, facts, policy, verdict } = pass;
+    const { journal, clock, log } = this.deps;
+    const land = landPolicy(policy);
+    const gh = this.deps.github(octokit, ref.owner, ref.repo);
+    const pull = journalKey(facts.repository, facts.number);
+    const pr = await gh.pull(ref.number);
+
+    if (record?.state === 'intent') {
+      // A merge call whose outcome is unknown (a crash, a 5xx): the pull request says whether it landed.
+      if (pr.merged && pr.mergeCommitSha) {
+        await this.complete(record, pr.mergeCommitSha, pr, pass);
+        return;
+      }
+      journal.abandon(pull, clock.now().getTime());
+    }
+    if (pr.merged || pr.state !== 'open' || pr.draft) return; // merged or closed by someone else, or made a draft meanwhile
+    if (pr.headSha !== verdict.headSha) {
+      this.deps.requestEvaluation(ref, 0); // the head moved since the evaluation: evaluate the new one
+      return;
+    }
+
+    const tryKey = `${pullKey(ref)}@${pr.headSha}`;
+    if (pr.mergeable === null) {
+      const attempt = (this.mergeableTries.get(tryKey) ?? 0) + 1;
+      this.mergeableTries.set(tryKey, attempt);
+      const delay = mergeableRetryDelay(attempt, this.deps.mergeableRetry ?? { attempts: 5, baseDelayMs: 2_000 });
+      if (delay !== null) {
+        this.deps.requestEvaluation(ref, delay);
+        return;
+      }
+      this.mergeableTries.delete(tryKey);
+      await this.note(pass, { kind: 'mergeable-unknown', attempts: attempt });
+      return;
+    }
+    this.mergeableTries.delete(tryKey);
+    if (pr.mergeable === false && pr.mergeableState === 'dirty') {
+      await this.note(pass, { kind: 'conflicts', branch: pr.baseRef });
+      return;
+    }
+
+    if (land.up_to_date && (await gh.behindBy(pr.baseSha, pr.headSha)) > 0) {
+      journal.recordUpdate(pull, pr.headSha, pr.baseSha, clock.now().getTime());
+      try {
+        await gh.updateBranch(pr.number, pr.headSha);
+      } catch (error) {
+        const status = (error as { status?: number }).status;
+        if (status !== 422 && status !== 403) throw error;
+        await this.note(pass, { kind: 'update-refused', branch: pr.baseRef, message: (error as Error).message });
+        return;
+      }
+      await this.note(pass, { kind: 'updating', branch: pr.baseRef, baseSha: pr.baseSha });
+      return;
+    }
+
+    const before = await gh.branchHead(pr.baseRef);
+    const intent = {
+      pull,
+      installationId: ref.installationId,
+      repository: facts.repository,
+      number: facts.number,
+      branch: pr.baseRef,
+      headSha: verdict.headSha,
+      method: land.method,
+      before,
+      summary: { title: pr.title, url: pr.url, author: pr.author },
+      targets: [...this.deps.urls, ...(land.dispatch ? [dispatchTarget(ref.installationId, facts.repository)] : [])],
+    };
+    if (!journal.intend(intent, clock.now().getTime())) return; // landed meanwhile
+    const recorded = journal.get(pull)!;
+    let after: string;
+    try {
+      this.stats.merges++;
+      after = (await gh.merge(pr.number, verdict.headSha, land.method)).sha;
+    } catch (error) {
+      const touchesWorkflows = (facts.files ?? []).some((f) => WORKFLOW_PATH.test(f.path) || WORKFLOW_PATH.test(f.previousPath ?? ''));
+      const outcome = classifyMergeError(error, touchesWorkflows);
+      if (outcome.kind === 'uncertain') {
+        // Never a second merge before knowing the first one's fate: read the pull request again.
+        // (Should this read fail too, the intent stays, and the next attempt starts by resolving it.)
+        const again = await gh.pull(pr.number);
+        if (again.merged && again.mergeCommitSha) {
+          log.warn({ pull, err: outcome.message }, 'merge-gate: the merge call failed, but the pull request is merged: landed');
+          await this.complete(recorded, again.mergeCommitSha, again, pass);
+          return;
+        }
+        journal.abandon(pull, clock.now().getTime());
+        throw error; // not merged: the queue retries the evaluation, which reads everything again first
+      }
+      journal.abandon(pull, clock.now().getTime());
+      if (outcome.kind === 'head-moved') {
+        await this.note(pass, { kind: 'head-moved', message: outcome.message });
+        this.deps.requestEvaluation(ref, 0);
+        return;
+      }
+      await this.note(pass, { kind: 'refused', status: outcome.status, message: outcome.message, workflows: outcome.workflows, branch: pr.baseRef });
+      return;
+    }
+    await this.complete(recorded, after, pr, pass);
+  }
+
+  /** The pull request is merged as `after`: record it with its event, then say so, tidy up, and move the branch's queue on. */
+  private async complete(record: LandingRecord, after: string, pr: PullState, pass: PassInfo | null): Promise<void> {
+    const { journal, clock, log } = this.deps;
+    const landedAt = pr.mergedAt ?? clock.now().toISOString();
+    const { fresh } = journal.landed(
+      record.pull,
+      after,
+      (r) =>
+        trunkUpdated({
+          id: (this.deps.newId ?? randomUUID)(),
+          repository: r.repository,
+          branch: r.branch,
+          before: r.before ?? '',
+          after,
+          pull_request: { number: r.number, title: r.summary.title, url: r.summary.url, author: r.summary.author, head_sha: r.headSha },
+          landed_at: new Date(landedAt).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+        }),
+      clock.now().getTime(),
+    );
+    if (!fresh) return;
+    this.stats.landed++;
+    this.deps.sender.kick();
+    log.info({ pull: record.pull, after, before: record.before }, 'merge-gate: landed');
+    const [owner, repo] = record.repository.split('/');
+    const ref: PullRef = pass?.ref ?? { installationId: record.installationId, owner, repo, number: record.number };
+    const octokit = pass?.octokit ?? (await this.deps.installationOctokit(record.installationId));
+    if (pass) await this.note(pass, { kind: 'landed', sha: after, url: commitUrl(record.repository, after, pr.url), branch: record.branch, method: record.method });
+    const gh = this.deps.github(octokit, owner, repo);
+    try {
+      const open = await gh.openPulls();
+      const policy = pass ? landPolicy(pass.policy) : null;
+      const decision = branchDeletion({
+        deleteBranch: policy?.delete_branch ?? false,
+        headRepo: pr.headRepo,
+        baseRepo: pr.baseRepo,
+        headRef: pr.headRef,
+        defaultBranch: pr.defaultBranch,
+        otherBases: open.filter((p) => p.number !== record.number).map((p) => p.baseRef),
+      });
+      if (decision.delete) {
+        await gh.deleteBranch(pr.headRef).catch((err: Error & { status?: number }) => {
+          if (err.status !== 422 && err.status !== 404) throw err; // already gone
+        });
+      } else log.debug({ pull: record.pull, why: decision.why }, 'merge-gate: head branch kept');
+      // The base moved: every other open pull request of the branch is evaluated against it.
+      for (const p of open) if (p.number !== record.number && p.baseRef === record.branch) this.deps.requestEvaluation({ ...ref, number: p.number }, 0);
+    } catch (err) {
+      // Landed and recorded: tidying up is best effort, and must not make the landing look failed.
+      log.warn({ pull: record.pull, err: (err as Error).message }, 'merge-gate: landed, but could not tidy up (branch deletion / re-evaluating the branch)');
+    }
+  }
+
+  /** Write a landing note on the pull request's check run (the verdict's plan with the note on top). */
+  private async note(pass: PassInfo, note: LandingNote): Promise<void> {
+    const { octokit, ref, facts } = pass;
+    this.notes.set(pullKey(ref), { head: facts.head.sha, note });
+    const plan = withLanding(pass.check.plan, note);
+    const existing: ExistingCheckRun | null = pass.check.id === null ? null : asExisting(pass.check.id, pass.check.plan);
+    const result = await writeCheckRun(
+      octokit,
+      { owner: ref.owner, repo: ref.repo, headSha: facts.head.sha, checkName: this.deps.checkName, existing, knownId: pass.check.id, now: this.deps.clock.now() },
+      plan,
+    );
+    pass.check = { id: result.id, plan };
+  }
+
+  /**
+   * After a restart: resolve every intent a crash left unresolved by reading
+   * its pull request. Merged: it is landed (its event enqueued once).
+   * Not merged: the intent is dropped and the pull request evaluated again.
+   */
+  async recover(): Promise<{ landed: number; abandoned: number }> {
+    const counts = { landed: 0, abandoned: 0 };
+    for (const record of this.deps.journal.unresolved()) {
+      const [owner, repo] = record.repository.split('/');
+      const octokit = await this.deps.installationOctokit(record.installationId);
+      const pr = await this.deps.github(octokit, owner, repo).pull(record.number);
+      if (pr.merged && pr.mergeCommitSha) {
+        await this.complete(record, pr.mergeCommitSha, pr, null);
+        counts.landed++;
+      } else {
+        this.deps.journal.abandon(record.pull, this.deps.clock.now().getTime());
+        this.deps.requestEvaluation({ installationId: record.installationId, owner, repo, number: record.number }, 0);
+        counts.abandoned++;
+      }
+    }
+    return counts;
+  }
+}
+
+function asExisting(id: number, plan: CheckRunPlan): ExistingCheckRun {
+  return { id, status: plan.status, conclusion: plan.conclusion, title: plan.title, summary: plan.summary, text: plan.text, externalId: plan.externalId };
+}

@@ -1,0 +1,64 @@
+// The app's durable state: one embedded SQLite file (OUTBOX_PATH) holding the
+// outbox of deliveries and the landing journal, so that a landing and the
+// events it owes are written in one transaction and survive a crash.
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+
+export type Db = Database.Database;
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS deliveries (
+  id INTEGER PRIMARY KEY,
+  event_id TEXT NOT NULL,            -- the webhook-id, the same on every attempt
+  target TEXT NOT NULL,              -- a URL, or dispatch:<installation>:<owner>/<repo>
+  body TEXT NOT NULL,
+  created_at INTEGER NOT NULL,       -- ms since the epoch
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_at INTEGER NOT NULL,
+  state TEXT NOT NULL DEFAULT 'pending',  -- pending | delivered | given_up
+  done_at INTEGER,
+  last_error TEXT,
+  UNIQUE (event_id, target)
+);
+CREATE INDEX IF NOT EXISTS deliveries_pending ON deliveries (state, next_at);
+
+CREATE TABLE IF NOT EXISTS landings (
+  pull TEXT PRIMARY KEY,             -- owner/repo#number, lower case
+  installation_id INTEGER NOT NULL,
+  repository TEXT NOT NULL,          -- owner/repo as GitHub spells it
+  number INTEGER NOT NULL,
+  branch TEXT NOT NULL,
+  head_sha TEXT NOT NULL,
+  method TEXT NOT NULL,
+  before_sha TEXT,
+  state TEXT NOT NULL,               -- intent | landed | abandoned
+  after_sha TEXT,
+  event_id TEXT,
+  pull_json TEXT NOT NULL,           -- title, url, author: the event's pull_request
+  targets_json TEXT NOT NULL,        -- where its trunk-updated goes
+  updated_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS landings_after ON landings (repository, after_sha);
+
+CREATE TABLE IF NOT EXISTS branch_updates (
+  pull TEXT NOT NULL,
+  from_head TEXT NOT NULL,           -- the head merge-gate brought up to date
+  base_sha TEXT NOT NULL,            -- the base head it merged in
+  to_head TEXT,                      -- the head the update produced, once seen and verified
+  at INTEGER NOT NULL,
+  PRIMARY KEY (pull, from_head)
+);
+`;
+
+/** Open (creating the folder and tables) the state database; ':memory:' for tests. */
+export function openDb(path: string): Db {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  const db = new Database(path);
+  // WAL: a reader never waits for the writer; synchronous FULL: a committed landing survives power loss.
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.pragma('busy_timeout = 5000');
+  db.exec(SCHEMA);
+  return db;
+}

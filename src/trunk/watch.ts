@@ -1,0 +1,79 @@
+// The trunk loop's shell: a `deployment_status` event becomes, for a repository
+// whose policy has `trunk` for that environment, a re-evaluation of its open
+// pull requests (a hold starts or ends) and, with `revert: true`, a look at
+// whether a revert should be proposed. Bursts coalesce per repository in the
+// gate's queue, like the policy push; the revert is decided from GitHub itself.
+import type { AppConfig } from '../github/config.js';
+import type { Octokit } from '../github/facts.js';
+import type { Log, MergeGate } from '../github/gate.js';
+import { readPolicy } from '../github/policy.js';
+import { proposeRevert } from './revert.js';
+
+export interface TrunkWatchDeps {
+  gate: MergeGate;
+  config: Pick<AppConfig, 'policyPath'>;
+  installationOctokit(installationId: number): Promise<Octokit>;
+  /** An octokit authenticated as the app, to learn its slug (its bot account merges what merge-gate lands). */
+  appOctokit(): Promise<Octokit>;
+  log: Log;
+}
+
+export class TrunkWatch {
+  /** Per repository key, until its job runs: the environments whose deployment statuses arrived, with their states. */
+  private readonly pending = new Map<string, Map<string, Set<string>>>();
+  private slugPromise: Promise<string> | null = null;
+
+  constructor(private readonly deps: TrunkWatchDeps) {}
+
+  /** Our app's slug (GET /app, once). */
+  appSlug(): Promise<string> {
+    this.slugPromise ??= this.deps
+      .appOctokit()
+      .then((o) => o.request('GET /app'))
+      .then((res) => res.data!.slug!)
+      .catch((err) => {
+        this.slugPromise = null;
+        throw err;
+      });
+    return this.slugPromise;
+  }
+
+  /** A deployment status (`state`) was posted to `environment` in a repository. */
+  deploymentStatus(installationId: number, owner: string, repo: string, environment: string, state: string): void {
+    const key = `${installationId}:trunk:${owner}/${repo}`.toLowerCase();
+    const environments = this.pending.get(key) ?? new Map<string, Set<string>>();
+    const states = environments.get(environment.toLowerCase()) ?? new Set<string>();
+    states.add(state.toLowerCase());
+    environments.set(environment.toLowerCase(), states);
+    this.pending.set(key, environments);
+    this.deps.gate.queue.enqueue(key, async () => {
+      const wanted = this.pending.get(key);
+      this.pending.delete(key);
+      if (!wanted?.size) return;
+      try {
+        await this.react(installationId, owner, repo, wanted);
+      } catch (error) {
+        // Keep them for the retry.
+        const again = this.pending.get(key) ?? new Map<string, Set<string>>();
+        for (const [environment, states] of wanted) again.set(environment, new Set([...(again.get(environment) ?? []), ...states]));
+        this.pending.set(key, again);
+        throw error;
+      }
+    });
+  }
+
+  private async react(installationId: number, owner: string, repo: string, environments: Map<string, Set<string>>): Promise<void> {
+    const octokit = await this.deps.installationOctokit(installationId);
+    const read = await readPolicy(octokit, owner, repo, this.deps.config.policyPath);
+    const trunk = read.kind === 'ok' ? read.policy.trunk : undefined;
+    const states = trunk && environments.get(trunk.environment.toLowerCase());
+    // Another environment (staging), or no trunk section: nothing the verdicts depend on changed.
+    if (!trunk || !states) return;
+    this.deps.gate.requestRepository(installationId, owner, repo);
+    // The events' states are hints (GitHub is read for the truth): only a holding one may call for a revert.
+    if (!trunk.revert || !(trunk.hold_on as readonly string[]).some((s) => states.has(s))) return;
+    const result = await proposeRevert(octokit, owner, repo, trunk, await this.appSlug());
+    if (result.kind === 'none') this.deps.log.debug({ owner, repo, why: result.why }, 'merge-gate: no revert to propose');
+    else this.deps.log.info({ owner, repo, number: result.number, url: result.url }, `merge-gate: revert ${result.kind}`);
+  }
+}

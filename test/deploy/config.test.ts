@@ -1,0 +1,98 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadDeployConfigText } from '../../src/deploy/config.js';
+import { parseDuration } from '../../src/deploy/duration.js';
+import { formatPolicyError } from '../../src/policy/load.js';
+import { runCli } from '../helpers/cli.js';
+
+const errorsOf = (text: string) => {
+  const r = loadDeployConfigText(text, 'deploy.yml');
+  return r.ok ? [] : r.errors.map(formatPolicyError);
+};
+
+const MINIMAL = `repositories:
+  octo/app:
+    remote: ./trunk
+    deploy: ./deploy/start.sh
+    health: { url: "http://127.0.0.1:\${PORT}/healthz" }
+`;
+
+describe('deploy config', () => {
+  it('fills in the defaults of SPEC §5 and resolves paths against the config file', () => {
+    const r = loadDeployConfigText(MINIMAL, '/srv/deploy/deploy.yml');
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(r.config.listen).toEqual({ host: '127.0.0.1', port: 8787 });
+    expect(r.config.state).toBe('/srv/deploy/.merge-gate/deploy.sqlite');
+    const app = r.config.repositories['octo/app'];
+    expect(app.remote).toBe('/srv/deploy/trunk');
+    expect(app.ports).toEqual({ from: 9000, to: 9099 });
+    expect(app.health).toMatchObject({ interval: 2000, timeout: 1000, failures: 3, startup: 60_000 });
+    expect(app.signals).toEqual({ max: 5, window: 60_000 });
+    expect([app.keep, app.reconcile, app.branch]).toEqual([2, 60_000, 'main']);
+  });
+
+  it('keeps URL and scp-style remotes as written', () => {
+    for (const remote of ['https://github.com/octo/app.git', 'git@github.com:octo/app.git', '/abs/trunk']) {
+      const r = loadDeployConfigText(MINIMAL.replace('./trunk', remote), '/srv/deploy.yml');
+      expect(r.ok && r.config.repositories['octo/app'].remote).toBe(remote);
+    }
+  });
+
+  it('reports every mistake with FILE:LINE:COLUMN key: message and "did you mean"', () => {
+    const errors = errorsOf(`listen: nowhere
+repositories:
+  octo/app:
+    remote: ./trunk
+    deploy: ./deploy/start.sh
+    helth: {}
+    health: { url: "http://127.0.0.1:\${PORT}/healthz", interval: 2x, failures: 0 }
+    ports: 9100-9000
+    keep: two
+`);
+    expect(errors).toEqual([
+      'deploy.yml:1:9 listen: expected host:port, like "127.0.0.1:8787", got "nowhere"',
+      'deploy.yml:6:5 repositories.octo/app.helth: unknown key; did you mean "health"? (allowed: remote, branch, deploy, ports, health, signals, cutoff, stop, keep, reconcile, github)',
+      'deploy.yml:7:66 repositories.octo/app.health.interval: expected a duration like "2s", "500ms" or "5m", got "2x"',
+      'deploy.yml:7:80 repositories.octo/app.health.failures: expected a positive integer, got 0',
+      'deploy.yml:8:12 repositories.octo/app.ports: expected a port range like "9000-9099" (1–65535, low-high), got "9100-9000"',
+      'deploy.yml:9:11 repositories.octo/app.keep: expected a positive integer, got "two"',
+    ]);
+  });
+
+  it('needs exactly one of health.url and health.command, and a repository name owner/name', () => {
+    expect(errorsOf(MINIMAL.replace('url: "http://127.0.0.1:${PORT}/healthz"', 'interval: 1s'))).toEqual(['deploy.yml:5:13 repositories.octo/app.health: give exactly one of url or command']);
+    expect(errorsOf(MINIMAL.replace('octo/app', 'app'))[0]).toMatch(/^deploy\.yml:3:5 repositories\.app: expected a repository name "owner\/name"/);
+    expect(errorsOf('repositoris: {}\n')).toContain('deploy.yml:1:1 repositoris: unknown key; did you mean "repositories"? (allowed: listen, public_url, secret_env, state, workdir, repositories)');
+  });
+
+  it('reads durations in ms, s, m and h', () => {
+    expect(['150ms', '2s', '1.5s', '5m', '1h', '2 s', '-1s', '2'].map(parseDuration)).toEqual([150, 2000, 1500, 300_000, 3_600_000, null, null, null]);
+  });
+});
+
+describe('merge-gate deploy-trigger validate', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'merge-gate-deploy-config-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('exits 0 on a valid file and 2 with positioned errors on a bad one', () => {
+    writeFileSync(join(dir, 'good.yml'), MINIMAL);
+    writeFileSync(join(dir, 'bad.yml'), MINIMAL.replace('deploy:', 'deplo:'));
+    const good = runCli(['deploy-trigger', 'validate', 'good.yml'], dir);
+    expect([good.code, good.stdout.trim()]).toEqual([0, 'good.yml: valid (1 repository)']);
+    const bad = runCli(['deploy-trigger', 'validate', 'bad.yml'], dir);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('bad.yml:4:5 repositories.octo/app.deplo: unknown key; did you mean "deploy"?');
+    // A missing key points at the mapping that lacks it.
+    expect(bad.stderr).toContain('bad.yml:2:3 repositories.octo/app.deploy: expected a command (a string), got nothing');
+  });
+
+  it('validates the example shipped with the sample service', () => {
+    const r = runCli(['deploy-trigger', 'validate', 'examples/service/deploy.yml']);
+    expect([r.code, r.stderr]).toEqual([0, '']);
+  });
+});

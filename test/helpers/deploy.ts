@@ -1,0 +1,160 @@
+// The deploy trigger under test: a real trunk (git repository in a temp folder)
+// holding examples/service, a config written to disk and loaded through the real
+// loader, signed trunk-updated events, and polling for conditions.
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { randomUUID } from 'node:crypto';
+import { Webhook } from 'standardwebhooks';
+import { loadDeployConfigText, type DeployConfig } from '../../src/deploy/config.js';
+import { formatPolicyError } from '../../src/policy/load.js';
+import { makeRepo, type TempRepo } from './git-repo.js';
+
+export const SERVICE_DIR = fileURLToPath(new URL('../../examples/service/', import.meta.url));
+/** A Standard Webhooks secret for the tests (whsec_ + base64). */
+export const SECRET = `whsec_${Buffer.from('merge-gate deploy trigger test secret').toString('base64')}`;
+
+/** A trunk whose first commit is the sample service, healthy. */
+export function makeTrunk(): TempRepo {
+  const repo = makeRepo();
+  cpSync(join(SERVICE_DIR, 'server.mjs'), join(repo.dir, 'server.mjs'));
+  cpSync(join(SERVICE_DIR, 'deploy'), join(repo.dir, 'deploy'), { recursive: true });
+  repo.commit('the sample service', { 'behaviour.txt': 'healthy\n' });
+  return repo;
+}
+
+/** Land a revision on the trunk with the given behaviour; returns its SHA. */
+export function land(trunk: TempRepo, behaviour = 'healthy', note = String(Math.random())): string {
+  return trunk.commit(`land: ${behaviour}`, { 'behaviour.txt': `${behaviour}\n`, 'NOTE.txt': `${note}\n` });
+}
+
+/**
+ * A port range of `size` ports picked at random high up, so concurrent test
+ * runs (other engineers, other files) rarely meet; the trigger also skips ports in use.
+ */
+export function randomPorts(size = 40): string {
+  const from = 20000 + Math.floor(Math.random() * 800) * 50;
+  return `${from}-${from + size - 1}`;
+}
+
+export interface ConfigOptions {
+  remote: string;
+  repository?: string;
+  health?: string;
+  signals?: string;
+  keep?: number;
+  reconcile?: string;
+  extra?: string;
+  top?: string;
+}
+
+/** Write deploy.yml in a fresh temp folder and load it with the real loader. */
+export function writeConfig(o: ConfigOptions): { dir: string; file: string; config: DeployConfig; remove(): void } {
+  const dir = mkdtempSync(join(tmpdir(), 'merge-gate-deploy-'));
+  const text = `listen: 127.0.0.1:0
+state: state/deploy.sqlite
+workdir: revisions
+${o.top ?? ''}
+repositories:
+  ${o.repository ?? 'octo/app'}:
+    remote: ${JSON.stringify(o.remote)}
+    branch: main
+    deploy: ./deploy/start.sh
+    ports: ${randomPorts()}
+    health: ${o.health ?? '{ url: "http://127.0.0.1:${PORT}/healthz", interval: 100ms, timeout: 1s, failures: 3, startup: 10s }'}
+    signals: ${o.signals ?? '{ max: 5, window: 60s }'}
+    keep: ${o.keep ?? 2}
+    reconcile: ${o.reconcile ?? '60s'}
+${o.extra ?? ''}
+`;
+  const file = join(dir, 'deploy.yml');
+  writeFileSync(file, text);
+  const loaded = loadDeployConfigText(text, file);
+  if (!loaded.ok) throw new Error(loaded.errors.map(formatPolicyError).join('\n'));
+  return { dir, file, config: loaded.config, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+export interface EventOptions {
+  id?: string;
+  /** Seconds since the epoch written in webhook-timestamp. */
+  timestamp?: number;
+  secret?: string;
+  repository?: string;
+  branch?: string;
+}
+
+export function trunkUpdated(after: string, o: EventOptions = {}): string {
+  return JSON.stringify({
+    type: 'trunk-updated',
+    id: randomUUID(),
+    repository: o.repository ?? 'octo/app',
+    branch: o.branch ?? 'main',
+    before: null,
+    after,
+    pull_request: { number: 1, title: 'a change', url: 'https://github.com/octo/app/pull/1', author: 'alice', head_sha: after },
+    landed_at: new Date().toISOString(),
+  });
+}
+
+/** Standard Webhooks headers for `body`, signed the way landing's outbox signs. */
+export function signedHeaders(body: string, o: EventOptions = {}): Record<string, string> {
+  const id = o.id ?? `msg_${randomUUID()}`;
+  const timestamp = o.timestamp ?? Math.floor(Date.now() / 1000);
+  const signature = new Webhook(o.secret ?? SECRET).sign(id, new Date(timestamp * 1000), body);
+  return { 'content-type': 'application/json', 'webhook-id': id, 'webhook-timestamp': String(timestamp), 'webhook-signature': signature };
+}
+
+export async function postEvent(baseUrl: string, body: string, headers: Record<string, string>): Promise<{ status: number; body: unknown }> {
+  const res = await fetch(`${baseUrl}/hooks/trunk-updated`, { method: 'POST', body, headers });
+  const text = await res.text();
+  let parsed: unknown = text;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    // not JSON
+  }
+  return { status: res.status, body: parsed };
+}
+
+/** Send a signed trunk-updated for `after`. */
+export function announce(baseUrl: string, after: string, o: EventOptions = {}) {
+  const body = trunkUpdated(after, o);
+  return postEvent(baseUrl, body, signedHeaders(body, o));
+}
+
+/** Poll `probe` until it returns a truthy value; fail with `what` after `timeoutMs`. */
+export async function waitFor<T>(what: string, probe: () => T | Promise<T>, timeoutMs = 20_000, everyMs = 25): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value) return value as NonNullable<T>;
+      last = value;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what} (last: ${last instanceof Error ? last.message : JSON.stringify(last)})`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+/** GET a service's `/` (its revision), or null when nothing answers. */
+export async function serviceRevision(port: number): Promise<string | null> {
+  try {
+    const res = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(2000) });
+    return ((await res.json()) as { revision: string }).revision;
+  } catch {
+    return null;
+  }
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

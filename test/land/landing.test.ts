@@ -1,0 +1,312 @@
+// Landing end to end in one process: Probot with landing wired in, real
+// webhook payloads, the fake GitHub behind nock (every REST body validated
+// against GitHub's OpenAPI description), fake time, an in-memory SQLite outbox.
+import { afterEach, beforeEach, describe, expect, test } from '@jest/globals';
+import nock from 'nock';
+import { FakeGitHub, type FakePull, type FakeRepo } from '../helpers/github-fake.js';
+import { pullPayload } from '../helpers/github-app.js';
+import { approve, fileAdding, FULL_POLICY, setupRepo, typicalPull } from '../helpers/github-scenario.js';
+import { startLandingApp, type LandingApp } from '../helpers/landing.js';
+
+let fake: FakeGitHub;
+let app: LandingApp | undefined;
+
+beforeEach(() => {
+  nock.disableNetConnect();
+  fake = new FakeGitHub().install();
+});
+
+afterEach(() => {
+  app?.stop();
+  app = undefined;
+  fake.uninstall();
+  expect(fake.problems).toEqual([]);
+});
+
+const withLand = (land: string) => `${FULL_POLICY}land:\n${land.replace(/^/gm, '  ')}\n`;
+const event = (action: string, repo: FakeRepo, pull: FakePull) => pullPayload('pull_request', action, fake, repo, pull);
+const merges = () => fake.merges.map((m) => ({ number: m.number, sha: m.sha, method: m.method, status: m.status }));
+const checkOn = (repo: FakeRepo, sha: string) => fake.ourRuns(repo, sha).at(-1)!;
+
+async function open(repo: FakeRepo, pull: FakePull, options: Parameters<typeof startLandingApp>[1] = {}): Promise<LandingApp> {
+  app = await startLandingApp(fake, options);
+  await app.receive('pull_request', event('opened', repo, pull));
+  await app.settle();
+  return app;
+}
+
+describe('when to land', () => {
+  test('auto: a passing pull request is merged with its evaluated head SHA pinned, and the check says "Landed as <sha>" with a link', async () => {
+    const repo = setupRepo(fake);
+    const pull = typicalPull(fake, repo);
+    const head = pull.headSha;
+    const before = repo.branches.get('main')!;
+    const merge = await open(repo, pull);
+    expect(merges()).toEqual([{ number: 2, sha: head, method: 'squash', status: 200 }]);
+    const after = repo.branches.get('main')!;
+    expect(fake.parents.get(after)).toEqual([before]); // squash: one commit on top of the old tip
+    const run = checkOn(repo, head);
+    expect(run).toMatchObject({ status: 'completed', conclusion: 'success', title: `Landed as ${after.slice(0, 7)}` });
+    expect(run.summary).toContain(`[${after.slice(0, 7)}](https://github.com/octo/app/commit/${after})`);
+    expect(fake.ourRuns(repo, head)).toHaveLength(1); // the pass, then "Landed", on one run
+    // The journal answers "did merge-gate land this commit, from which pull request?".
+    expect(merge.landing.journal.landedCommit('octo/app', after)).toMatchObject({ number: 2, headSha: head, before, after, branch: 'main' });
+    expect(merge.landing.journal.landedCommit('octo/app', head)).toBeNull();
+  });
+
+  test('label: lands only once the pull request carries land.label', async () => {
+    const repo = setupRepo(fake, withLand('mode: label\nlabel: ship-it'));
+    const pull = typicalPull(fake, repo);
+    const a = await open(repo, pull);
+    expect(merges()).toEqual([]);
+    expect(checkOn(repo, pull.headSha)).toMatchObject({ conclusion: 'success', title: 'pass, lands when labelled ship-it' });
+    pull.labels = ['ship-it'];
+    await a.receive('pull_request', event('labeled', repo, pull));
+    await a.settle();
+    expect(merges()).toEqual([{ number: 2, sha: pull.headSha, method: 'squash', status: 200 }]);
+  });
+
+  test('off: never lands, and says so', async () => {
+    const repo = setupRepo(fake, withLand('mode: off'));
+    const pull = typicalPull(fake, repo);
+    await open(repo, pull);
+    expect(merges()).toEqual([]);
+    expect(checkOn(repo, pull.headSha).title).toBe('pass (land.mode: off)');
+  });
+
+  test('a draft never lands; ready for review, it does', async () => {
+    const repo = setupRepo(fake);
+    const pull = typicalPull(fake, repo);
+    pull.draft = true;
+    const a = await open(repo, pull);
+    expect(merges()).toEqual([]);
+    expect(checkOn(repo, pull.headSha).title).toBe('pass, not landed: a draft');
+    pull.draft = false;
+    await a.receive('pull_request', event('ready_for_review', repo, pull));
+    await a.settle();
+    expect(merges()).toHaveLength(1);
+  });
+
+  test('DRY_RUN never lands; the check says what it would have done', async () => {
+    const repo = setupRepo(fake);
+    const pull = typicalPull(fake, repo);
+    await open(repo, pull, { config: { dryRun: true } });
+    expect(merges()).toEqual([]);
+    const run = checkOn(repo, pull.headSha);
+    expect(run.title).toBe(`pass (dry run: would land this head (${pull.headSha.slice(0, 7)}) into main by squash)`);
+    expect(run.summary).toContain('DRY_RUN=true');
+    expect(fake.requests.some((r) => r.operation?.includes('/merge'))).toBe(false);
+  });
+});
+
+describe('what GitHub answers', () => {
+  test('mergeable unknown, then true: tried again with backoff, then landed once', async () => {
+    const repo = setupRepo(fake);
+    const pull = typicalPull(fake, repo);
+    pull.mergeableSeq = [null, null];
+    await open(repo, pull);
+    expect(merges()).toEqual([{ number: 2, sha: pull.headSha, method: 'squash', status: 200 }]);
+  });
+
+  test('mergeable unknown for good: a bounded number of tries, then reported, nothing merged', async () => {
+    const repo = setupRepo(fake);
+    const pull = typicalPull(fake, repo);
+    pull.mergeable = null;
+    await open(repo, pull);
+    expect(merges()).toEqual([]);
+    const reads = fake.requests.filter((r) => r.operation === 'GET /repos/{owner}/{repo}/pulls/{pull_number}' && !r.accept.includes('diff'));
+    expect(reads).toHaveLength(3); // mergeableRetry.attempts
+    expect(checkOn(repo, pull.headSha).title).toBe('pass, not landed yet: GitHub is still checking mergeability');
+  });
+
+  test('409: exactly one merge request with the old SHA, never retried; the new head is evaluated', async () => {
+    const repo = setupRepo(fake);
+    const pull = typicalPull(fake, repo);
+    const old = pull.headSha;
+    fake.mergeFault = (p) => {
+      if (p.headSha === old) fake.push(repo, p); // a push lands between the evaluation and the merge
+      return 'none';
+    };
+    await open(repo, pull);
+    expect(merges()).toEqual([{ number: 2, sha: old, method: 'squash', status: 409 }]);
+    expect(checkOn(repo, old)).toMatchObject({ conclusion: 'success', title: 'pass, not landed: the head moved' });
+    // The new head was evaluated by itself: not approved yet (reviews.fresh) and no CI: not landed.
+    expect(checkOn(repo, pull.headSha)).toMatchObject({ conclusion: 'action_required' });
+  });
+
+  test.each([
+    [405, 'Required status check "ci/build" is expected.'],
+    [422, 'At least 1 approving review is required by reviewers with write access.'],
+  ])('%s: reported with GitHub\'s reason and what to do', async (status, message) => {
+    const repo = setupRepo(fake);
+    const pull = typicalPull(fake, repo);
+    pull.mergeRefusal = { status, message };
+    await open(repo, pull);
+    expect(merges()).toEqual([{ number: 2, sha: pull.headSha, method: 'squash', status }]);
+    const run = checkOn(repo, pull.headSha);
+    expect(run.title).toBe(`pass, not landed: GitHub refused the merge (${status})`);
+    expect(run.summary).toContain(`\`${message.replace(/`/g, "'")}\``);
+    expect(run.summary).toMatch(/branch protection or a ruleset/);
+    expect(fake.deletedBranches).toEqual([]);
+  });
+
+  test('a pull request changing .github/workflows/ is refused, and the check says the workflows permission is missing', async () => {
+    const repo = setupRepo(fake);
+    const pull = typicalPull(fake, repo, 2, [fileAdding('.github/workflows/ci.yml', ['on: push'])]);
+    await open(repo, pull);
+    expect(merges()).toEqual([{ number: 2, sha: pull.headSha, method: 'squash', status: 403 }]);
+    const run = checkOn(repo, pull.headSha);
+    expect(run.title).toBe('pass, not landed: the pull request changes .github/workflows/');
+    expect(run.summary).toContain('`workflows` permission');
+    expect(run.summary).toContain('merge it by hand');
+  });
+
+  test('a 502 on the merge call whose re-read shows the pull request merged: landed, exactly one merge request, one event', async () => {
+    const repo = setupRepo(fake);
+    const pull = typicalPull(fake, repo);
+    fake.mergeFault = () => 'fail-after';
+    const a = await open(repo, pull, { outbox: { urls: ['http://deploy.invalid/hook'] }, landing: { fetch: async () => new Response(null, { status: 202 }) } });
+    expect(merges()).toEqual([{ number: 2, sha: pull.headSha, method: 'squash', status: 502 }]);
+    expect(checkOn(repo, pull.headSha).title).toBe(`Landed as ${pull.mergeCommit!.slice(0, 7)}`);
+    expect(a.landing.store.all().map((d) => [d.target, d.state])).toEqual([['http://deploy.invalid/hook', 'delivered']]);
+  });
+
+  test('a 502 on the merge call that did not merge: the pull request is read first, then merged with the same SHA', async () => {
+    const repo = setupRepo(fake);
+    const pull = typicalPull(fake, repo);
+    let calls = 0;
+    fake.mergeFault = () => (++calls === 1 ? 'fail-before' : 'none');
+    await open(repo, pull);
+    expect(merges()).toEqual([
+      { number: 2, sha: pull.headSha, method: 'squash', status: 502 },
+      { number: 2, sha: pull.headSha, method: 'squash', status: 200 },
+    ]);
+    const ops = fake.apiRequests().map((r) => r.operation);
+    const firstMerge = ops.indexOf('PUT /repos/{owner}/{repo}/pulls/{pull_number}/merge');
+    expect(ops[firstMerge + 1]).toBe('GET /repos/{owner}/{repo}/pulls/{pull_number}'); // read before anything else
+  });
+
+  test('a redelivered webhook after the landing changes nothing, even when GitHub still shows the pull request open', async () => {
+    const repo = setupRepo(fake);
+    const pull = typicalPull(fake, repo);
+    const a = await open(repo, pull);
+    expect(merges()).toHaveLength(1);
+    const payload = event('opened', repo, pull);
+    fake.resetRequests();
+    await a.receive('pull_request', payload);
+    await a.settle();
+    pull.state = 'OPEN'; // a lagging read
+    await a.receive('pull_request', payload);
+    await a.settle();
+    expect(merges()).toHaveLength(1);
+    expect(fake.apiRequests().filter((r) => r.method !== 'GET' && r.kind === 'rest')).toEqual([]);
+    expect(a.landing.store.all()).toHaveLength(0); // no URLs configured: no deliveries, and none made twice
+  });
+});
+
+describe('one landing at a time per branch', () => {
+  test('two passing pull requests on one branch land one after the other; the second is evaluated against the moved base', async () => {
+    const repo = setupRepo(fake);
+    const first = typicalPull(fake, repo, 2);
+    const second = typicalPull(fake, repo, 3);
+    const tip = repo.branches.get('main')!;
+    app = await startLandingApp(fake, { outbox: { urls: ['http://deploy.invalid/hook'] }, landing: { fetch: async () => new Response(null, { status: 204 }) } });
+    await app.receive('pull_request', event('opened', repo, first));
+    await app.receive('pull_request', event('opened', repo, second));
+    await app.settle();
+    expect(merges().map((m) => [m.number, m.status])).toEqual([
+      [2, 200],
+      [3, 200],
+    ]);
+    const bodies = app.landing.store.all().map((d) => JSON.parse(d.body));
+    expect(bodies.map((b) => [b.pull_request.number, b.before, b.after])).toEqual([
+      [2, tip, first.mergeCommit],
+      [3, first.mergeCommit, second.mergeCommit],
+    ]);
+  });
+});
+
+describe('after landing', () => {
+  test('the head branch is deleted when land.delete_branch is true', async () => {
+    const repo = setupRepo(fake);
+    const pull = typicalPull(fake, repo);
+    repo.branches.set(pull.headRef, pull.headSha);
+    await open(repo, pull);
+    expect(fake.deletedBranches).toEqual([{ repo: 'octo/app', branch: 'topic-2' }]);
+  });
+
+  test.each([
+    ['land.delete_branch is false', (repo: FakeRepo, pull: FakePull) => void repo, withLand('delete_branch: false')],
+    ['a fork', (_repo: FakeRepo, pull: FakePull) => void (pull.fork = true), FULL_POLICY],
+    ['the base of another open pull request', (repo: FakeRepo, pull: FakePull) => void fake.addPull(repo, { number: 9, baseRef: pull.headRef }), FULL_POLICY],
+  ])('never deleted: %s', async (_what, arrange, policy) => {
+    const repo = setupRepo(fake, policy);
+    const pull = typicalPull(fake, repo);
+    repo.branches.set(pull.headRef, pull.headSha);
+    arrange(repo, pull);
+    await open(repo, pull);
+    expect(merges()).toHaveLength(1);
+    expect(fake.deletedBranches).toEqual([]);
+  });
+
+  test('land.dispatch: a repository_dispatch trunk-updated with the event as client_payload', async () => {
+    const repo = setupRepo(fake, withLand('dispatch: true'));
+    const pull = typicalPull(fake, repo);
+    const a = await open(repo, pull);
+    expect(fake.dispatches).toHaveLength(1);
+    const { body } = fake.dispatches[0] as { body: { event_type: string; client_payload: Record<string, unknown> } };
+    expect(body.event_type).toBe('trunk-updated');
+    expect(body.client_payload).toEqual(JSON.parse(a.landing.store.all()[0].body));
+    expect(body.client_payload).toMatchObject({ type: 'trunk-updated', repository: 'octo/app', branch: 'main', after: pull.mergeCommit });
+  });
+});
+
+describe('land.up_to_date', () => {
+  test('a head behind its base is brought up to date (expected_head_sha pinned) and lands only once the checks pass on the new head; approvals carry over', async () => {
+    const repo = setupRepo(fake, withLand('up_to_date: true'));
+    const pull = typicalPull(fake, repo);
+    const old = pull.headSha;
+    fake.setDefaultFile(repo, 'README.md', 'moved on'); // the base moved since the branch was cut
+    const a = await open(repo, pull);
+    expect(merges()).toEqual([]);
+    const update = fake.requests.find((r) => r.operation === 'PUT /repos/{owner}/{repo}/pulls/{pull_number}/update-branch');
+    expect(update?.body).toEqual({ expected_head_sha: old });
+    expect(checkOn(repo, old).title).toBe('pass, bringing the branch up to date with main');
+    const fresh = pull.headSha;
+    expect(fresh).not.toBe(old);
+
+    // GitHub's synchronize for the new head: CI has not run on it yet, so it waits.
+    await a.receive('pull_request', event('synchronize', repo, pull));
+    await a.settle();
+    expect(merges()).toEqual([]);
+    expect(checkOn(repo, fresh)).toMatchObject({ status: 'in_progress' });
+    expect(checkOn(repo, fresh).summary).toContain('| reviews | ✅ pass |'); // the approval of the old head still counts
+
+    repo.statuses.push({ sha: fresh, context: 'ci/test', state: 'SUCCESS', createdAt: '2026-11-22T09:50:00Z' });
+    await a.receive('status', { ...event('opened', repo, pull), sha: fresh, state: 'success', context: 'ci/test' });
+    await a.settle();
+    expect(merges()).toEqual([{ number: 2, sha: fresh, method: 'squash', status: 200 }]);
+  });
+
+  test('a head someone else moved does not inherit approvals (reviews.fresh)', async () => {
+    const repo = setupRepo(fake, withLand('up_to_date: true'));
+    const pull = typicalPull(fake, repo);
+    fake.setDefaultFile(repo, 'README.md', 'moved on');
+    const a = await open(repo, pull);
+    fake.push(repo, pull); // a person pushes instead of merge-gate's merge of the base
+    repo.statuses.push({ sha: pull.headSha, context: 'ci/test', state: 'SUCCESS', createdAt: '2026-11-22T09:50:00Z' });
+    await a.receive('pull_request', event('synchronize', repo, pull));
+    await a.settle();
+    expect(merges()).toEqual([]);
+    expect(checkOn(repo, pull.headSha)).toMatchObject({ conclusion: 'action_required' });
+  });
+
+  test('a head that contains its base is merged without an update', async () => {
+    const repo = setupRepo(fake, withLand('up_to_date: true'));
+    const pull = typicalPull(fake, repo);
+    approve(pull, 'carol');
+    await open(repo, pull);
+    expect(fake.branchUpdates).toEqual([]);
+    expect(merges()).toHaveLength(1);
+  });
+});
