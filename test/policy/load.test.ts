@@ -144,7 +144,7 @@ describe('reading is linear on input a pull request author controls, and bounded
     const text = `preset: none\n${Array.from({ length: 50_000 }, (_, i) => `unknown_key_${i}: 1\n`).join('')}`;
     const errors = errorsOf(text);
     expect(errors).toHaveLength(51);
-    expect(formatPolicyError(errors[0])).toBe('.github/merge-gate.yml:2:1 unknown_key_0: unknown key at the top level (allowed: version, preset, branches, reviews, size, freeze, flags, checks, land, _extends)');
+    expect(formatPolicyError(errors[0])).toBe('.github/merge-gate.yml:2:1 unknown_key_0: unknown key at the top level (allowed: version, preset, branches, reviews, size, freeze, flags, checks, land, trunk, _extends)');
     expect(formatPolicyError(errors[50])).toBe('.github/merge-gate.yml: and 49950 more errors (only the first 50 are listed)');
     expect(errorCount(errors)).toBe(50_000);
   });
