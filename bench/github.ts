@@ -1,16 +1,17 @@
 // GitHub cost of the app: requests per evaluation (REST and GraphQL counted
 // apart) for a typical pull request (10 files) and a large one (500 files),
 // first evaluation and re-evaluation with nothing changed, every rule
-// configured (flags included), and for a repository with no policy file;
-// and how many evaluations a burst of 1,000 webhooks over 100 pull requests
-// turns into.
+// configured (flags included), with and without `trunk`, and for a repository
+// with no policy file; how many evaluations a burst of 1,000 webhooks over 100
+// pull requests turns into; and what one deployment_status event costs in a
+// repository with 100 open pull requests (the trunk loop).
 //
 // Runs the real app (Probot + merge-gate) against the fake GitHub the tests
 // use (nock, in memory), on fake time.   npx tsx bench/github.ts
 import nock from 'nock';
 import { FakeGitHub, type FakePull, type FakeRepo } from '../test/helpers/github-fake.js';
-import { aimAt, example, pullPayload, startTestApp, type TestApp } from '../test/helpers/github-app.js';
-import { approve, setupRepo, typicalFiles, typicalPull } from '../test/helpers/github-scenario.js';
+import { aimAt, deploymentStatusPayload, example, pullPayload, startTestApp, type TestApp } from '../test/helpers/github-app.js';
+import { approve, deploy, FULL_POLICY, setupRepo, TRUNK, typicalFiles, typicalPull } from '../test/helpers/github-scenario.js';
 import { DEFAULT_CONFIG } from '../src/github/config.js';
 import { printTable, writeResults } from './results-file.js';
 
@@ -36,15 +37,42 @@ async function measure(fake: FakeGitHub, app: TestApp, repo: FakeRepo, pull: Fak
   return { first, again, ms };
 }
 
-async function perEvaluation(files: number, policy = true): Promise<{ first: Cost; again: Cost; ms: number; conclusion: string | null }> {
+async function perEvaluation(files: number, policy: string | null = FULL_POLICY, setup: (fake: FakeGitHub, repo: FakeRepo) => void = () => undefined) {
   const fake = new FakeGitHub().install();
   try {
-    const repo = policy ? setupRepo(fake) : setupRepo(fake, null);
+    const repo = setupRepo(fake, policy);
+    setup(fake, repo);
     const pull = typicalPull(fake, repo, 2, typicalFiles(files));
     const app = await startTestApp(fake);
     const result = await measure(fake, app, repo, pull);
     app.gate.stop();
     return { ...result, conclusion: fake.ourRuns(repo)[0]?.conclusion ?? null };
+  } finally {
+    fake.uninstall();
+  }
+}
+
+/** One deployment_status (failure of a revision merge-gate landed) in a repository with `pulls` open pull requests, already evaluated once. */
+async function deploymentStatusFanOut(pulls: number) {
+  const fake = new FakeGitHub().install();
+  try {
+    const repo = setupRepo(fake, `${FULL_POLICY}${TRUNK}`);
+    const landed = fake.landByApp(repo, fake.addPull(repo, { number: 1 }));
+    for (let i = 0; i < pulls; i++) typicalPull(fake, repo, i + 2, typicalFiles(10));
+    const app = await startTestApp(fake, { coalesceMs: DEFAULT_CONFIG.coalesceMs, concurrency: DEFAULT_CONFIG.concurrency });
+    for (const pull of repo.pulls.values()) if (pull.state === 'OPEN') await app.receive('pull_request', pullPayload('pull_request', 'opened', fake, repo, pull));
+    await app.drain(600_000);
+    fake.resetRequests();
+    const before = app.gate.stats.evaluations;
+    const t0 = performance.now();
+    await app.receive('deployment_status', deploymentStatusPayload(fake, repo, deploy(fake, repo, landed, 'FAILURE')));
+    await app.drain(600_000);
+    const ms = performance.now() - t0;
+    const held = [...repo.pulls.values()].filter((p) => p.state === 'OPEN' && !p.byApp && fake.ourRuns(repo, p.headSha).at(-1)?.status === 'in_progress').length;
+    const result = { pulls, evaluations: app.gate.stats.evaluations - before, held, reverts: [...repo.pulls.values()].filter((p) => p.byApp).length, requests: fake.count(), ms: Math.round(ms) };
+    app.gate.stop();
+    if (fake.problems.length) throw new Error(`fake GitHub problems: ${fake.problems.join('\n')}`);
+    return result;
   } finally {
     fake.uninstall();
   }
@@ -112,7 +140,9 @@ async function main(): Promise<void> {
   nock.disableNetConnect();
   const typical = await perEvaluation(10);
   const large = await perEvaluation(500);
-  const ungated = await perEvaluation(10, false);
+  const trunk = await perEvaluation(10, `${FULL_POLICY}${TRUNK}`, (fake, repo) => deploy(fake, repo, 'f'.repeat(40), 'FAILURE'));
+  const ungated = await perEvaluation(10, null);
+  const fanOut = await deploymentStatusFanOut(100);
   const bursts = [await burst(1000, 100, 1_000), await burst(1000, 100, 10_000)];
 
   const row = (name: string, c: Cost) => ({ case: name, REST: c.rest, GraphQL: c.graphql, total: c.total, writes: c.writes });
@@ -121,7 +151,21 @@ async function main(): Promise<void> {
     row('typical (10 files), unchanged', typical.again),
     row('large (500 files), first', large.first),
     row('large (500 files), unchanged', large.again),
+    row('typical with trunk (held), first', trunk.first),
+    row('typical with trunk (held), unchanged', trunk.again),
     row('no policy file, any event', ungated.again),
+  ]);
+  printTable('One deployment_status event (failure of a revision merge-gate landed; trunk with revert)', [
+    {
+      'open pull requests': fanOut.pulls,
+      evaluations: fanOut.evaluations,
+      held: fanOut.held,
+      'reverts opened': fanOut.reverts,
+      REST: fanOut.requests.rest,
+      GraphQL: fanOut.requests.graphql,
+      writes: fanOut.requests.writes,
+      'wall ms': fanOut.ms,
+    },
   ]);
   printTable(`Bursts of 1,000 webhooks over 100 pull requests (coalescing ${DEFAULT_CONFIG.coalesceMs} ms, ${DEFAULT_CONFIG.concurrency} evaluations at once)`,
     bursts.map((b) => ({
@@ -142,8 +186,10 @@ async function main(): Promise<void> {
     perEvaluation: {
       typical10Files: { first: typical.first, unchanged: typical.again, conclusion: typical.conclusion, wallMs: Math.round(typical.ms) },
       large500Files: { first: large.first, unchanged: large.again, conclusion: large.conclusion, wallMs: Math.round(large.ms) },
+      typicalWithTrunkHeld: { first: trunk.first, unchanged: trunk.again, conclusion: trunk.conclusion },
       noPolicy: { first: ungated.first, again: ungated.again, conclusion: ungated.conclusion },
     },
+    deploymentStatus: fanOut,
     bursts,
   });
   console.log('\nwrote bench/results.json (key "github")');

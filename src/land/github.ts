@@ -48,6 +48,9 @@ export interface LandingGitHub {
   dispatch(body: TrunkUpdated): Promise<void>;
 }
 
+/** How long a merge call may take before it is treated like a dropped connection. */
+export const MERGE_TIMEOUT_MS = 60_000;
+
 export function octokitLandingGitHub(octokit: Octokit, owner: string, repo: string): LandingGitHub {
   const params = { owner, repo };
   return {
@@ -85,8 +88,9 @@ export function octokitLandingGitHub(octokit: Octokit, owner: string, repo: stri
         sha,
         merge_method: method as 'merge' | 'squash' | 'rebase',
         // Probot's Octokit retries 409 (and 5xx) by default: a 409 must never be retried with the same SHA,
-        // and after a 5xx the pull request is read before anything else.
-        request: { retries: 0 },
+        // and after a 5xx the pull request is read before anything else. A merge that hangs is abandoned
+        // (and then, like a 5xx, resolved by reading the pull request), so it cannot hold the branch's lock.
+        request: { retries: 0, signal: AbortSignal.timeout(MERGE_TIMEOUT_MS) },
       });
       return { sha: data.sha };
     },

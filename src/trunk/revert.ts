@@ -33,14 +33,15 @@ export interface LandedPullNode {
   author: ActorNode | null;
 }
 
-type Candidate = RevertCandidate & { labels: { nodes: Array<{ name: string }> } };
+/** A pull request that may be a revert merge-gate opened, with its labels. */
+export type CandidateNode = RevertCandidate & { labels: { nodes: Array<{ name: string }> } };
 
 export interface RevertFacts {
   repository: {
     url: string;
     deployments: { nodes: Array<DeploymentNode & { commit: { associatedPullRequests: { nodes: LandedPullNode[] } } | null }> };
-    labelled: { nodes: Candidate[] };
-    recent: { nodes: Candidate[] };
+    labelled: { nodes: CandidateNode[] };
+    recent: { nodes: CandidateNode[] };
   } | null;
 }
 
@@ -84,12 +85,12 @@ export function decideRevert(trunk: TrunkPolicy, facts: RevertFacts, appSlug: st
     '',
     `Its deployment to **${trunk.environment}** turned **${held.status.state}** at ${utcInstant(held.status.since)}${held.status.description ? `: ${codeSpan(held.status.description)}` : ''} ([the failed deployment](${link})).`,
     '',
-    `${author ? `@${author}: ` : ''}merge-gate holds every landing while ${trunk.environment} is unhealthy. This revert carries the \`${exception.label}\` label, so it may land meanwhile with ${exception.required} approval${exception.required === 1 ? '' : 's'}; it goes through the gate like any other change and is never landed on the spot. A fix labelled \`${exception.label}\` may land instead; then close this.`,
+    `${author ? `@${author}: ` : ''}merge-gate holds every landing while ${trunk.environment} is unhealthy. This revert carries the ${codeSpan(exception.label)} label, so it may land meanwhile with ${exception.required} approval${exception.required === 1 ? '' : 's'}; it goes through the gate like any other change and is never landed on the spot. A fix labelled ${codeSpan(exception.label)} may land instead; then close this.`,
     '',
     revertMarker(sha),
   ].join('\n');
   // A title is plain text on GitHub; keep it within its limit.
-  const title = `Revert "${original.title}"`.slice(0, 250);
+  const title = [...`Revert "${original.title}"`].slice(0, 250).join('');
   return { action: 'open', pullRequestId: original.id, original: original.number, title, body };
 }
 

@@ -69,11 +69,16 @@ export class TrunkWatch {
     const states = trunk && environments.get(trunk.environment.toLowerCase());
     // Another environment (staging), or no trunk section: nothing the verdicts depend on changed.
     if (!trunk || !states) return;
-    this.deps.gate.requestRepository(installationId, owner, repo);
-    // The events' states are hints (GitHub is read for the truth): only a holding one may call for a revert.
-    if (!trunk.revert || !(trunk.hold_on as readonly string[]).some((s) => states.has(s))) return;
-    const result = await proposeRevert(octokit, owner, repo, trunk, await this.appSlug());
-    if (result.kind === 'none') this.deps.log.debug({ owner, repo, why: result.why }, 'merge-gate: no revert to propose');
-    else this.deps.log.info({ owner, repo, number: result.number, url: result.url }, `merge-gate: revert ${result.kind}`);
+    try {
+      // The events' states are hints (GitHub is read for the truth): only a holding one may call for a revert.
+      if (trunk.revert && (trunk.hold_on as readonly string[]).some((s) => states.has(s))) {
+        const result = await proposeRevert(octokit, owner, repo, trunk, await this.appSlug());
+        if (result.kind === 'none') this.deps.log.debug({ owner, repo, why: result.why }, 'merge-gate: no revert to propose');
+        else this.deps.log.info({ owner, repo, number: result.number, url: result.url }, `merge-gate: revert ${result.kind}`);
+      }
+    } finally {
+      // After the revert, so that the held pull requests' checks link it; whatever became of it, holds start or end.
+      this.deps.gate.requestRepository(installationId, owner, repo);
+    }
   }
 }

@@ -417,7 +417,7 @@ export class FakeGitHub {
    * process, or Probot's production Octokit over real sockets). Construct the
    * fake with `FakeGitHub.listening()`, which knows the port before the origin.
    */
-  static async listening(options: { appId?: number; installationId?: number } = {}): Promise<{ fake: FakeGitHub; close(): Promise<void> }> {
+  static async listening(options: { appId?: number; installationId?: number; prefix?: string } = {}): Promise<{ fake: FakeGitHub; close(): Promise<void> }> {
     let fake: FakeGitHub | undefined;
     const server: Server = createServer((req, res) => {
       const chunks: Buffer[] = [];
@@ -440,7 +440,8 @@ export class FakeGitHub {
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
-    fake = new FakeGitHub({ ...options, baseUrl: `http://127.0.0.1:${port}` });
+    // `prefix: '/api/v3'` serves it as GitHub Enterprise does, for an app configured with GHE_HOST.
+    fake = new FakeGitHub({ ...options, baseUrl: `http://127.0.0.1:${port}${options.prefix ?? ''}` });
     return {
       fake,
       close: () =>

@@ -74,10 +74,17 @@ export class Receiver {
   down: number | null = null;
   /** Requests seen, answered or not. */
   hits = 0;
+  /** The webhook-id of every request seen, in order. */
+  readonly seenIds: string[] = [];
   private server: Server | null = null;
   url = '';
 
   constructor(private readonly secret = TRUNK_SECRET) {}
+
+  /** The status a request is refused with before it is even verified, or null to take it (tests may replace it). */
+  answer(): number | null {
+    return this.down;
+  }
 
   async start(): Promise<this> {
     const webhook = new Webhook(this.secret);
@@ -86,8 +93,10 @@ export class Receiver {
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
         this.hits++;
-        if (this.down !== null) {
-          res.writeHead(this.down).end('down');
+        this.seenIds.push(String(req.headers['webhook-id']));
+        const refused = this.answer();
+        if (refused !== null) {
+          res.writeHead(refused).end('down');
           return;
         }
         const body = Buffer.concat(chunks).toString('utf8');

@@ -1,0 +1,170 @@
+// A landing survives a crash: the app runs in a child process (src/index.ts,
+// configured from the environment as `npm start` does) against the fake GitHub
+// served over real HTTP, and a real receiver that verifies every delivery with
+// the standardwebhooks library. The app is killed with SIGKILL at the worst
+// moments and restarted on the same OUTBOX_PATH: exactly one merge happens,
+// and its trunk-updated is delivered.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHmac } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, test } from '@jest/globals';
+import nock from 'nock';
+import { FakeGitHub, type FakeRepo, type FakePull } from '../helpers/github-fake.js';
+import { pullPayload, testPrivateKey } from '../helpers/github-app.js';
+import { setupRepo, typicalPull } from '../helpers/github-scenario.js';
+import { Receiver, TRUNK_SECRET } from '../helpers/landing.js';
+
+const WEBHOOK_SECRET = 'crash-test-webhook-secret';
+const ROOT = new URL('../../', import.meta.url).pathname;
+
+let fake: FakeGitHub;
+let closeFake: () => Promise<void>;
+let receiver: Receiver;
+let dir: string;
+const children: ChildProcess[] = [];
+
+beforeEach(async () => {
+  nock.enableNetConnect('127.0.0.1');
+  ({ fake, close: closeFake } = await FakeGitHub.listening({ prefix: '/api/v3' }));
+  receiver = await new Receiver().start();
+  dir = mkdtempSync(join(tmpdir(), 'merge-gate-crash-'));
+});
+
+afterEach(async () => {
+  for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  await receiver.close();
+  await closeFake();
+  rmSync(dir, { recursive: true, force: true });
+  expect(fake.problems).toEqual([]);
+});
+
+/** Starts the app; resolves with its webhook URL once it listens. */
+async function startApp(): Promise<{ child: ChildProcess; url: string }> {
+  const { port, hostname } = new URL(fake.origin);
+  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'test/helpers/app-process.ts')], {
+    cwd: ROOT,
+    env: {
+      PATH: process.env.PATH,
+      APP_ID: String(fake.appId),
+      PRIVATE_KEY: testPrivateKey(),
+      WEBHOOK_SECRET,
+      GHE_HOST: `${hostname}:${port}`,
+      GHE_PROTOCOL: 'http',
+      LOG_LEVEL: 'fatal',
+      MERGE_GATE_COALESCE_MS: '0',
+      MERGE_GATE_SCHEDULE_ON_START: 'false',
+      TRUNK_WEBHOOK_URL: receiver.url,
+      TRUNK_WEBHOOK_SECRET: TRUNK_SECRET,
+      OUTBOX_PATH: join(dir, 'state', 'outbox.sqlite'),
+      OUTBOX_RETRY_BASE_MS: '60000', // no retry on its own within a test: only a restart delivers
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.push(child);
+  let err = '';
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  const port_ = await new Promise<number>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /LISTENING (\d+)/.exec(out);
+      if (m) resolve(Number(m[1]));
+    });
+    child.on('exit', (code) => reject(new Error(`the app exited (${code}) before listening: ${err}`)));
+  });
+  return { child, url: `http://127.0.0.1:${port_}/webhooks` };
+}
+
+async function send(url: string, name: string, payload: object): Promise<void> {
+  const body = JSON.stringify(payload);
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      'x-github-event': name,
+      'x-github-delivery': `crash-${Math.random()}`,
+      'x-hub-signature-256': `sha256=${createHmac('sha256', WEBHOOK_SECRET).update(body).digest('hex')}`,
+    },
+    body,
+  });
+  expect(res.status).toBeLessThan(300);
+}
+
+/** Polls (briefly) until `condition` holds. */
+async function until(condition: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+async function kill(child: ChildProcess): Promise<void> {
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGKILL');
+  await exited;
+}
+
+function scenario(): { repo: FakeRepo; pull: FakePull; before: string } {
+  const repo = setupRepo(fake);
+  const pull = typicalPull(fake, repo);
+  return { repo, pull, before: repo.branches.get('main')! };
+}
+
+const merged = () => fake.merges.filter((m) => m.merged);
+
+describe('SIGKILL and restart', () => {
+  test('after the merge and before delivery: delivered after the restart, one merge in total', async () => {
+    const { repo, pull, before } = scenario();
+    receiver.down = 503;
+    const first = await startApp();
+    await send(first.url, 'pull_request', pullPayload('pull_request', 'opened', fake, repo, pull));
+    await until(() => merged().length === 1 && receiver.hits > 0, 'the merge and a failed delivery');
+    await kill(first.child);
+    expect(receiver.received).toEqual([]);
+
+    receiver.down = null;
+    await startApp();
+    await until(() => receiver.received.length === 1, 'the delivery after the restart');
+    expect(fake.merges).toEqual([expect.objectContaining({ number: 2, sha: pull.headSha, merged: true })]);
+    expect(receiver.received[0].json).toMatchObject({ type: 'trunk-updated', repository: 'octo/app', branch: 'main', before, after: pull.mergeCommit });
+    // The same webhook-id as the attempts before the crash.
+    expect(new Set(receiver.seenIds)).toEqual(new Set([receiver.received[0].id]));
+  }, 60_000);
+
+  test('during the merge call (GitHub merged, the answer never came): resolved by reading the pull request, one merge, delivered', async () => {
+    const { repo, pull, before } = scenario();
+    fake.mergeFault = () => 'hang-after';
+    const first = await startApp();
+    await send(first.url, 'pull_request', pullPayload('pull_request', 'opened', fake, repo, pull));
+    await until(() => fake.merges.length === 1, 'the merge call');
+    await kill(first.child);
+
+    fake.mergeFault = () => 'none';
+    await startApp();
+    await until(() => receiver.received.length === 1, 'the delivery after the restart');
+    expect(fake.merges).toHaveLength(1);
+    expect(receiver.received[0].json).toMatchObject({ before, after: pull.mergeCommit, pull_request: { number: 2, head_sha: pull.headSha } });
+  }, 60_000);
+
+  test('during the merge call (GitHub had not merged yet): the intent is dropped and the pull request lands after the restart, once', async () => {
+    const { repo, pull } = scenario();
+    fake.mergeFault = () => 'hang-before';
+    const first = await startApp();
+    await send(first.url, 'pull_request', pullPayload('pull_request', 'opened', fake, repo, pull));
+    await until(() => fake.merges.length === 1, 'the merge call');
+    await kill(first.child);
+
+    fake.mergeFault = () => 'none';
+    await startApp();
+    await until(() => receiver.received.length === 1, 'the landing after the restart');
+    expect(merged()).toHaveLength(1);
+    expect(fake.merges.map((m) => [m.sha, m.merged])).toEqual([
+      [pull.headSha, false],
+      [pull.headSha, true],
+    ]);
+    expect(receiver.received[0].json.after).toBe(pull.mergeCommit);
+  }, 60_000);
+});

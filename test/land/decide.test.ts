@@ -1,0 +1,130 @@
+// Landing's pure decisions.
+import { describe, expect, test } from '@jest/globals';
+import { describeNote, quoted } from '../../src/land/check.js';
+import {
+  branchDeletion,
+  carriedHeads,
+  carryApprovals,
+  classifyMergeError,
+  landPolicy,
+  matchUpdate,
+  mergeableRetryDelay,
+  shouldLand,
+  trunkUpdated,
+  type BranchFacts,
+} from '../../src/land/decide.js';
+import { policyJsonSchema, PolicyFileSchema } from '../../src/policy/schema.js';
+import { makeFacts } from '../helpers/facts.js';
+
+const land = (over: object = {}) => landPolicy(PolicyFileSchema.parse({ land: over }));
+
+describe('shouldLand', () => {
+  test.each([
+    [{ mode: 'auto' }, { draft: false, labels: [] }, { land: true }],
+    [{ mode: 'off' }, { draft: false, labels: [] }, { land: false, why: 'off' }],
+    [{ mode: 'auto' }, { draft: true, labels: [] }, { land: false, why: 'draft' }],
+    [{ mode: 'label' }, { draft: false, labels: [] }, { land: false, why: 'label' }],
+    [{ mode: 'label', label: 'ship' }, { draft: false, labels: ['land'] }, { land: false, why: 'label' }],
+    [{ mode: 'label', label: 'ship' }, { draft: false, labels: ['ship'] }, { land: true }],
+    [{ mode: 'label' }, { draft: true, labels: ['land'] }, { land: false, why: 'draft' }],
+  ])('%j %j → %j', (policy, facts, expected) => {
+    expect(shouldLand(land(policy), facts)).toEqual(expected);
+  });
+
+  test('a policy without a land section lands with the defaults', () => {
+    expect(landPolicy(PolicyFileSchema.parse({}))).toEqual({ mode: 'auto', label: 'land', method: 'squash', delete_branch: true, dispatch: false, up_to_date: false });
+  });
+
+  test('land.up_to_date is in the published JSON Schema', () => {
+    const land = (policyJsonSchema().properties as Record<string, { properties: Record<string, { type: string; default: unknown }> }>).land;
+    expect(land.properties.up_to_date).toMatchObject({ type: 'boolean', default: false });
+  });
+});
+
+describe('classifyMergeError', () => {
+  const http = (status: number, message: string) => Object.assign(new Error(message), { status });
+  test.each([
+    [http(409, 'Head branch was modified'), false, { kind: 'head-moved' }],
+    [http(405, 'Pull Request is not mergeable'), false, { kind: 'refused', status: 405, workflows: false }],
+    [http(422, 'At least 1 approving review is required'), false, { kind: 'refused', status: 422, workflows: false }],
+    [http(403, 'refusing to allow a GitHub App to create or update workflow `.github/workflows/ci.yml` without `workflows` permission'), false, { kind: 'refused', workflows: true }],
+    [http(403, 'Resource not accessible by integration'), true, { kind: 'refused', status: 403, workflows: true }],
+    [http(403, 'Resource not accessible by integration'), false, { kind: 'refused', status: 403, workflows: false }],
+    [http(502, 'Bad Gateway'), false, { kind: 'uncertain' }],
+    [http(429, 'slow down'), false, { kind: 'uncertain' }],
+    [new Error('socket hang up'), false, { kind: 'uncertain' }],
+  ])('%s', (error, workflows, expected) => {
+    expect(classifyMergeError(error, workflows)).toMatchObject(expected);
+  });
+});
+
+describe('branchDeletion', () => {
+  const base: BranchFacts = { deleteBranch: true, headRepo: 'octo/app', baseRepo: 'octo/app', headRef: 'topic', defaultBranch: 'main', otherBases: ['main'] };
+  test.each([
+    [{}, true],
+    [{ deleteBranch: false }, false],
+    [{ headRepo: 'alice/app' }, false],
+    [{ headRepo: null }, false],
+    [{ headRef: 'main' }, false],
+    [{ otherBases: ['main', 'topic'] }, false],
+    [{ headRepo: 'OCTO/App' }, true],
+  ])('%j → %s', (over, deleted) => {
+    expect(branchDeletion({ ...base, ...over }).delete).toBe(deleted);
+  });
+});
+
+describe('approvals carried over merge-gate\'s own updates', () => {
+  const a = 'a'.repeat(40);
+  const b = 'b'.repeat(40);
+  const base1 = '1'.repeat(40);
+  const base2 = '2'.repeat(40);
+
+  test('a merge commit of exactly the updated head and the merged base matches; anything else does not', () => {
+    const updates = [{ fromHead: a, baseSha: base1, toHead: null }];
+    expect(matchUpdate(updates, b, [a, base1])).toEqual(updates[0]);
+    expect(matchUpdate(updates, b, [base1, a])).toBeNull(); // parents in the other order: not GitHub's update
+    expect(matchUpdate(updates, b, [a, base2])).toBeNull(); // another base
+    expect(matchUpdate(updates, b, [a])).toBeNull(); // a rebase or a push
+    expect(matchUpdate([{ ...updates[0], toHead: 'c'.repeat(40) }], b, [a, base1])).toBeNull(); // already matched to another head
+  });
+
+  test('chains of verified updates carry approvals; unverified ones do not', () => {
+    const c = 'c'.repeat(40);
+    const updates = [
+      { fromHead: a, baseSha: base1, toHead: b },
+      { fromHead: b, baseSha: base2, toHead: c },
+    ];
+    expect(carriedHeads(updates, c)).toEqual(new Set([a, b, c]));
+    expect(carriedHeads([{ fromHead: a, baseSha: base1, toHead: null }], b)).toEqual(new Set([b]));
+  });
+
+  test('only approvals on carried heads are moved to the head', () => {
+    const facts = makeFacts({ head: { ref: 'topic', sha: b } });
+    facts.reviews = [
+      { author: { login: 'bob', bot: false }, state: 'APPROVED', commitSha: a, submittedAt: '2026-11-22T09:00:00Z' },
+      { author: { login: 'carol', bot: false }, state: 'APPROVED', commitSha: 'd'.repeat(40), submittedAt: '2026-11-22T09:00:00Z' },
+    ];
+    const out = carryApprovals(facts, new Set([a, b]));
+    expect(out.reviews!.map((r) => r.commitSha)).toEqual([b, 'd'.repeat(40)]);
+    expect(facts.reviews[0].commitSha).toBe(a); // not mutated
+  });
+});
+
+describe('the rest', () => {
+  test('mergeable retries are bounded and back off', () => {
+    const options = { attempts: 4, baseDelayMs: 1_000 };
+    expect([1, 2, 3, 4, 5].map((n) => mergeableRetryDelay(n, options))).toEqual([1_000, 2_000, 4_000, null, null]);
+  });
+
+  test('trunkUpdated keeps exactly the SPEC §4 keys, in order', () => {
+    const extra = { id: 'x', repository: 'o/r', branch: 'main', before: 'b', after: 'a', landed_at: 't', pull_request: { number: 1, title: 't', url: 'u', author: 'al', head_sha: 'h', secret: 'no' }, more: 1 };
+    expect(JSON.stringify(trunkUpdated(extra as never))).toBe(
+      '{"type":"trunk-updated","id":"x","repository":"o/r","branch":"main","before":"b","after":"a","pull_request":{"number":1,"title":"t","url":"u","author":"al","head_sha":"h"},"landed_at":"t"}',
+    );
+  });
+
+  test("GitHub's words and branch names are shown as code, never as markdown", () => {
+    expect(quoted('**bold** `tick`\n[x](javascript:1)')).toBe("`**bold** 'tick' [x](javascript:1)`");
+    expect(describeNote({ kind: 'conflicts', branch: 'a`b' }).lines).toContain("`a'b`");
+  });
+});
