@@ -16,11 +16,12 @@ export const escapeTerminal = (text: string): string => escapeControls(text);
 
 /**
  * Markdown text that renders as exactly these characters: no emphasis, link,
- * image, HTML, entity, code span, heading or table cell boundary. `_` between
+ * image, HTML, entity, code span, heading (`#` at the start) or table cell
+ * boundary; a `#` further on (`#3`) is text already. `_` between
  * two letters or digits cannot start emphasis and stays as it is (`max_lines`).
  */
 export function escapeMarkdown(text: string): string {
-  return escapeControls(text).replace(/[\\`*[\]<>|~&#]|(?<![\p{L}\p{N}])_|_(?![\p{L}\p{N}])/gu, (c) => `\\${c}`);
+  return escapeControls(text).replace(/[\\`*[\]<>|~&]|^#|(?<![\p{L}\p{N}])_|_(?![\p{L}\p{N}])/gu, (c) => `\\${c}`);
 }
 
 /** A code span that holds `text` whatever backticks it contains. */
