@@ -1,10 +1,13 @@
 // GitHub cost of the app: requests per evaluation (REST and GraphQL counted
-// apart) for a typical pull request (10 files) and a large one (500 files),
-// first evaluation and re-evaluation with nothing changed, every rule
-// configured (flags included), with and without `trunk`, and for a repository
-// with no policy file; how many evaluations a burst of 1,000 webhooks over 100
-// pull requests turns into; and what one deployment_status event costs in a
-// repository with 100 open pull requests (the trunk loop).
+// apart; a conditional read answered 304 is not counted, as GitHub does not)
+// for a typical pull request (10 files) under a policy without flags and
+// without the mechanical label, the same with every rule configured (flags
+// included), with and without `trunk`, a large one (500 files), first
+// evaluation and re-evaluation with nothing changed, and a repository with no
+// policy file; how many evaluations a burst of 1,000 webhooks over 100 pull
+// requests turns into; what one deployment_status event costs in a repository
+// with 100 open pull requests (the trunk loop); and how the writes of a burst
+// over 100 pull requests are paced (Probot's production Octokit, throttling on).
 //
 // Runs the real app (Probot + merge-gate) against the fake GitHub the tests
 // use (nock, in memory), on fake time.   npx tsx bench/github.ts
@@ -12,8 +15,21 @@ import nock from 'nock';
 import { FakeGitHub, type FakePull, type FakeRepo } from '../test/helpers/github-fake.js';
 import { aimAt, deploymentStatusPayload, example, pullPayload, startTestApp, type TestApp } from '../test/helpers/github-app.js';
 import { approve, deploy, FULL_POLICY, setupRepo, TRUNK, typicalFiles, typicalPull } from '../test/helpers/github-scenario.js';
+import { ManualClock } from '../test/helpers/github-timers.js';
 import { DEFAULT_CONFIG } from '../src/github/config.js';
-import { printTable, writeResults } from './results-file.js';
+import { printTable, writeResults, type Figure } from './results-file.js';
+
+/** A policy without `flags` and without the mechanical label: what most repositories run. */
+const TYPICAL_POLICY = `version: 1
+reviews:
+  required: 1
+  fresh: true
+size:
+  max_lines: 5000
+  exclude: ["**/package-lock.json"]
+checks:
+  required: ["ci/test"]
+`;
 
 interface Cost {
   rest: number;
@@ -92,12 +108,19 @@ async function burst(events: number, pulls: number, spreadMs: number) {
   try {
     const repo = setupRepo(fake);
     const prs = Array.from({ length: pulls }, (_, i) => typicalPull(fake, repo, i + 1, typicalFiles(10)));
-    const app = await startTestApp(fake, { coalesceMs: DEFAULT_CONFIG.coalesceMs, concurrency: DEFAULT_CONFIG.concurrency });
+    const app = await startTestApp(fake, { coalesceMs: DEFAULT_CONFIG.coalesceMs, coalesceMaxMs: DEFAULT_CONFIG.coalesceMaxMs, concurrency: DEFAULT_CONFIG.concurrency });
     const random = prng(42);
     const kinds = { pull_request: 0, pull_request_review: 0, status: 0, check_run: 0 };
+    // Fake time of each pull request's last event, and of its evaluations' facts queries.
+    const lastEvent = new Map<number, number>();
+    const evaluatedAt = new Map<number, number[]>();
+    fake.onRequest = (r) => {
+      if (r.operation === 'MergeGateFacts') evaluatedAt.set(Number(r.variables!.number), [...(evaluatedAt.get(Number(r.variables!.number)) ?? []), app.clock.now().getTime()]);
+    };
     const t0 = performance.now();
     for (let i = 0; i < events; i++) {
       const pull = prs[Math.floor(random() * pulls)];
+      lastEvent.set(pull.number, app.clock.now().getTime());
       const roll = random();
       if (roll < 0.4) {
         kinds.pull_request++;
@@ -130,7 +153,51 @@ async function burst(events: number, pulls: number, spreadMs: number) {
     const lookups = fake.apiRequests().filter((r) => r.operation === 'MergeGateOpenPulls').length;
     app.gate.stop();
     if (fake.problems.length) throw new Error(`fake GitHub problems: ${fake.problems.join('\n')}`);
-    return { events, pulls, spreadMs, coalesceMs: DEFAULT_CONFIG.coalesceMs, kinds, evaluations, eventsPerEvaluation: +(events / evaluations).toFixed(2), shaLookups: lookups, requests: count, ms: Math.round(ms) };
+    // How long after its last event each pull request was evaluated for the last time (its check then shows the final state).
+    const lateness = Math.max(...[...lastEvent].map(([n, at]) => Math.max(...(evaluatedAt.get(n) ?? [Infinity])) - at)) / 1000;
+    return { events, pulls, spreadMs, coalesceMs: DEFAULT_CONFIG.coalesceMs, coalesceMaxMs: DEFAULT_CONFIG.coalesceMaxMs, kinds, evaluations, eventsPerEvaluation: +(events / evaluations).toFixed(2), shaLookups: lookups, requests: count, ms: Math.round(ms), lateness };
+  } finally {
+    fake.uninstall();
+  }
+}
+
+/**
+ * 100 pull requests opened at once, Probot's production Octokit (throttling
+ * on, writes paced on the app's fake clock): when each check-run write goes
+ * out. Time moves a second at a time once every evaluation waits to write.
+ */
+async function pacedBurst(n: number) {
+  const fake = new FakeGitHub().install();
+  try {
+    const repo = setupRepo(fake, TYPICAL_POLICY);
+    const prs = Array.from({ length: n }, (_, i) => typicalPull(fake, repo, i + 1, typicalFiles(10)));
+    const clock = new ManualClock();
+    const writes: number[] = [];
+    fake.onRequest = (r) => {
+      if (r.kind === 'rest' && r.method !== 'GET') writes.push(clock.now().getTime());
+    };
+    const app = await startTestApp(fake, { coalesceMs: DEFAULT_CONFIG.coalesceMs, concurrency: DEFAULT_CONFIG.concurrency }, {}, { clock, production: true });
+    const until = async (condition: () => boolean) => {
+      for (let i = 0; !condition(); i++) {
+        if (i > 3000) throw new Error(`paced burst stalled: ${writes.length} writes, ${fake.problems.join('\n')}`);
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    };
+    const t0 = clock.now().getTime();
+    for (const pull of prs) await app.receive('pull_request', pullPayload('pull_request', 'opened', fake, repo, pull));
+    await clock.advance(DEFAULT_CONFIG.coalesceMs);
+    await until(() => app.gate.stats.evaluations === n && fake.apiRequests().filter((r) => r.operation === 'MergeGateFacts').length === n && writes.length >= 1);
+    while (writes.length < n) {
+      const before = writes.length;
+      await clock.advance(1000);
+      await until(() => writes.length > before);
+    }
+    await app.gate.idle();
+    app.gate.stop();
+    if (fake.problems.length) throw new Error(`fake GitHub problems: ${fake.problems.join('\n')}`);
+    const gaps = writes.slice(1).map((t, i) => t - writes[i]);
+    const perMinute = Math.max(...writes.map((t) => writes.filter((u) => u >= t && u < t + 60_000).length));
+    return { pulls: n, writes: writes.length, drainS: (writes.at(-1)! - t0) / 1000, minGapMs: Math.min(...gaps), maxWritesPerMinute: perMinute };
   } finally {
     fake.uninstall();
   }
@@ -138,17 +205,21 @@ async function burst(events: number, pulls: number, spreadMs: number) {
 
 async function main(): Promise<void> {
   nock.disableNetConnect();
-  const typical = await perEvaluation(10);
+  const typical = await perEvaluation(10, TYPICAL_POLICY);
+  const typicalFlags = await perEvaluation(10);
   const large = await perEvaluation(500);
   const trunk = await perEvaluation(10, `${FULL_POLICY}${TRUNK}`, (fake, repo) => deploy(fake, repo, 'f'.repeat(40), 'FAILURE'));
   const ungated = await perEvaluation(10, null);
   const fanOut = await deploymentStatusFanOut(100);
   const bursts = [await burst(1000, 100, 1_000), await burst(1000, 100, 10_000)];
+  const paced = await pacedBurst(100);
 
   const row = (name: string, c: Cost) => ({ case: name, REST: c.rest, GraphQL: c.graphql, total: c.total, writes: c.writes });
-  printTable('GitHub requests per evaluation (every rule configured, flags included; installation-token requests excluded)', [
-    row('typical (10 files), first', typical.first),
-    row('typical (10 files), unchanged', typical.again),
+  printTable('GitHub requests per evaluation (304s and installation-token requests not counted)', [
+    row('typical (10 files, no flags), first', typical.first),
+    row('typical (10 files, no flags), unchanged', typical.again),
+    row('typical (10 files, every rule), first', typicalFlags.first),
+    row('typical (10 files, every rule), unchanged', typicalFlags.again),
     row('large (500 files), first', large.first),
     row('large (500 files), unchanged', large.again),
     row('typical with trunk (held), first', trunk.first),
@@ -177,21 +248,41 @@ async function main(): Promise<void> {
       REST: b.requests.rest,
       GraphQL: b.requests.graphql,
       writes: b.requests.writes,
+      'final state after last event s': b.lateness,
       'wall ms': b.ms,
     })),
   );
+  printTable('Pacing of a burst: 100 pull requests opened at once, one check write each (production Octokit, fake time)', [
+    { writes: paced.writes, 'drain s': paced.drainS, 'smallest gap ms': paced.minGapMs, 'most writes in a minute': paced.maxWritesPerMinute },
+  ]);
+  const [oneSecond, tenSeconds] = bursts;
+  const figures: Figure[] = [
+    { name: 'requests.typical.first', value: typical.first.total, unit: 'requests', target: '<= 3' },
+    { name: 'requests.typical.unchanged', value: typical.again.total, unit: 'requests', target: '= 1' },
+    { name: 'writes.typical.unchanged', value: typical.again.writes, unit: 'requests', target: '= 0' },
+    { name: 'requests.typical_flags.first', value: typicalFlags.first.total, unit: 'requests', target: null },
+    { name: 'requests.large.first', value: large.first.total, unit: 'requests', target: null },
+    { name: 'burst.1s.evaluations_per_pull', value: +(oneSecond.evaluations / oneSecond.pulls).toFixed(2), unit: 'evaluations', target: null },
+    { name: 'burst.10s.evaluations_per_pull', value: +(tenSeconds.evaluations / tenSeconds.pulls).toFixed(2), unit: 'evaluations', target: '<= 2' },
+    { name: 'burst.10s.writes_per_pull', value: +(tenSeconds.requests.writes / tenSeconds.pulls).toFixed(2), unit: 'requests', target: null },
+    { name: 'burst.10s.final_state_after_last_event_s', value: tenSeconds.lateness, unit: 's', target: '<= 5' },
+    { name: 'burst.100.writes_per_minute_max', value: paced.maxWritesPerMinute, unit: 'writes', target: '<= 80' },
+    { name: 'burst.100.min_write_gap_ms', value: paced.minGapMs, unit: 'ms', target: '>= 1000' },
+  ];
   writeResults('github', {
     measuredAt: new Date().toISOString(),
-    note: 'requests per evaluation exclude installation-token requests (one per installation per hour)',
+    note: 'requests per evaluation exclude installation-token requests (one per installation per hour) and conditional reads answered 304',
     perEvaluation: {
       typical10Files: { first: typical.first, unchanged: typical.again, conclusion: typical.conclusion, wallMs: Math.round(typical.ms) },
+      typical10FilesEveryRule: { first: typicalFlags.first, unchanged: typicalFlags.again, conclusion: typicalFlags.conclusion },
       large500Files: { first: large.first, unchanged: large.again, conclusion: large.conclusion, wallMs: Math.round(large.ms) },
       typicalWithTrunkHeld: { first: trunk.first, unchanged: trunk.again, conclusion: trunk.conclusion },
       noPolicy: { first: ungated.first, again: ungated.again, conclusion: ungated.conclusion },
     },
     deploymentStatus: fanOut,
     bursts,
-  });
+    pacedBurst100: paced,
+  }, figures);
   console.log('\nwrote bench/results.json (key "github")');
 }
 

@@ -29,6 +29,15 @@ export const OPERATIONS = [
   'POST /repos/{owner}/{repo}/dispatches',
 ] as const;
 
+/**
+ * What the deploy trigger sends (src/deploy/github.ts) with its own token: not
+ * the app, so kept apart (`deployTriggerOperations`) from what the app may send.
+ */
+export const DEPLOY_TRIGGER_OPERATIONS = [
+  'POST /repos/{owner}/{repo}/deployments',
+  'POST /repos/{owner}/{repo}/deployments/{deployment_id}/statuses',
+] as const;
+
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type Schema = { [key: string]: Json };
 
@@ -63,19 +72,26 @@ function main(): void {
   const require = createRequire(import.meta.url);
   const file = require.resolve('@octokit/openapi/generated/api.github.com.deref.json');
   const spec = JSON.parse(readFileSync(file, 'utf8')) as { info: { version: string }; paths: Record<string, Record<string, Schema>> };
-  const operations: Record<string, { operationId: string; requestBody: Json }> = {};
-  for (const op of OPERATIONS) {
-    const [method, path] = op.split(' ');
-    const operation = spec.paths[path]?.[method.toLowerCase()];
-    if (!operation) throw new Error(`${op} is not in the OpenAPI description`);
-    const body = (operation.requestBody as Schema | undefined)?.content as Schema | undefined;
-    const schema = (body?.['application/json'] as Schema | undefined)?.schema ?? null;
-    operations[op] = { operationId: String(operation.operationId), requestBody: schema === null ? null : convert(schema) };
-  }
-  const out = { source: `@octokit/openapi ${spec.info.version} (api.github.com.deref.json)`, operations };
+  const extract = (ops: readonly string[]) => {
+    const operations: Record<string, { operationId: string; requestBody: Json }> = {};
+    for (const op of ops) {
+      const [method, path] = op.split(' ');
+      const operation = spec.paths[path]?.[method.toLowerCase()];
+      if (!operation) throw new Error(`${op} is not in the OpenAPI description`);
+      const body = (operation.requestBody as Schema | undefined)?.content as Schema | undefined;
+      const schema = (body?.['application/json'] as Schema | undefined)?.schema ?? null;
+      operations[op] = { operationId: String(operation.operationId), requestBody: schema === null ? null : convert(schema) };
+    }
+    return operations;
+  };
+  const out = {
+    source: `@octokit/openapi ${spec.info.version} (api.github.com.deref.json)`,
+    operations: extract(OPERATIONS),
+    deployTriggerOperations: extract(DEPLOY_TRIGGER_OPERATIONS),
+  };
   const target = new URL('../test/fixtures/openapi-requests.json', import.meta.url);
   writeFileSync(target, `${JSON.stringify(out, null, 1)}\n`);
-  console.log(`wrote ${OPERATIONS.length} operations to ${target.pathname}`);
+  console.log(`wrote ${OPERATIONS.length} + ${DEPLOY_TRIGGER_OPERATIONS.length} operations to ${target.pathname}`);
 }
 
 main();

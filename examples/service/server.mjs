@@ -5,7 +5,8 @@
 //   unhealthy  answers GET /healthz with 500
 //   degrades   healthy for its first second, then 500
 //   errors     healthy, but reports an error to SIGNAL_URL every 50 ms
-//   crash      exits with code 1 shortly after starting
+//   crash      exits with code 1 shortly after starting, never answering
+//   slow       takes two seconds before it listens (a slow start)
 // It reads PORT, REVISION and SIGNAL_URL from the environment only.
 import { createServer } from 'node:http';
 import { readFileSync } from 'node:fs';
@@ -32,9 +33,9 @@ const server = createServer((req, res) => {
   res.end(JSON.stringify({ revision, behaviour }) + '\n');
 });
 
-server.listen(port, '127.0.0.1', () => console.log(`revision ${revision} listening on ${port} (${behaviour})`));
-
 if (behaviour === 'crash') setTimeout(() => process.exit(1), 300);
+else setTimeout(() => server.listen(port, '127.0.0.1', () => console.log(`revision ${revision} listening on ${port} (${behaviour})`)), behaviour === 'slow' ? 2000 : 0);
+
 if (behaviour === 'errors' && process.env.SIGNAL_URL) {
   setInterval(() => {
     fetch(process.env.SIGNAL_URL, { method: 'POST', body: 'simulated error' }).catch(() => {});

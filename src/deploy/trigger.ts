@@ -317,6 +317,7 @@ export class DeployTrigger {
       };
       const started = startService(rc.deploy, dir, env, log);
       this.store.saveSlot({ repository: repo.name, sha, pid: started.pid, startTime: started.startTime, port, dir, log, token });
+      this.log(`${repo.name}: started ${sha} (pid ${started.pid}, port ${port}, output in ${log})`);
       const running: Running = { sha, pid: started.pid, startTime: started.startTime, port, dir, log, token, env, streak: 0, lastError: null, timer: null, probing: false, stopping: false, adopted: false };
       repo.running.set(sha, running);
       void started.exited.then((how) => this.onExit(repo, running, how));
@@ -547,7 +548,7 @@ export class DeployTrigger {
         branch: repo.config.branch,
         desired: this.store.desired(repo.name),
         revisions: this.store.revisions(repo.name).map((r) => {
-          const running = repo.running.get(r.sha);
+          const running = isRunning(r.state) ? repo.running.get(r.sha) : undefined;
           return {
             sha: r.sha,
             state: r.state,

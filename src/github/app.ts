@@ -4,6 +4,8 @@
 import type { ApplicationFunction, Probot } from 'probot';
 import type { AppConfig } from './config.js';
 import { MergeGate, type DecoratePass, type OnPass, type PullRef, type RefineFacts } from './gate.js';
+import { octokitFactory } from '../octokit/installation.js';
+import { Pacer, PACING_DEFAULTS } from '../octokit/pacer.js';
 import { TrunkWatch } from '../trunk/watch.js';
 
 export const PULL_REQUEST_ACTIONS = [
@@ -47,9 +49,11 @@ function pullRef(payload: RepoPayload & { pull_request: { number: number } }): P
 
 export function mergeGateApp(config: AppConfig, hooks: AppHooks = {}): ApplicationFunction {
   return (app: Probot) => {
+    // One pacer for every installation's Octokit: GitHub's limits are per installation, across pull requests.
+    const octokits = octokitFactory(app, new Pacer({ ...PACING_DEFAULTS, clock: config.clock, timers: config.timers }));
     const gate = new MergeGate({
       config,
-      installationOctokit: (id) => app.auth(id),
+      installationOctokit: (id) => octokits.installation(id),
       appOctokit: () => app.auth(),
       log: app.log,
       onPass: hooks.onPass,
@@ -57,7 +61,7 @@ export function mergeGateApp(config: AppConfig, hooks: AppHooks = {}): Applicati
       refineFacts: hooks.refineFacts,
     });
     hooks.onGate?.(gate, app);
-    const trunk = new TrunkWatch({ gate, config, installationOctokit: (id) => app.auth(id), appOctokit: () => app.auth(), log: app.log });
+    const trunk = new TrunkWatch({ gate, config, installationOctokit: (id) => octokits.installation(id), appOctokit: () => app.auth(), log: app.log });
 
     const isOurs = async (appId: number | null | undefined) => typeof appId === 'number' && appId === (await gate.appId());
 
@@ -72,7 +76,9 @@ export function mergeGateApp(config: AppConfig, hooks: AppHooks = {}): Applicati
 
     app.on([...PULL_REQUEST_ACTIONS], async (context) => {
       const ref = pullRef(context.payload);
-      if (ref && context.payload.pull_request.state === 'open') gate.requestEvaluation(ref);
+      if (!ref || context.payload.pull_request.state !== 'open') return;
+      gate.noteHead(ref, context.payload.pull_request.head.sha);
+      gate.requestEvaluation(ref);
     });
 
     app.on('pull_request.closed', async (context) => {

@@ -4,6 +4,7 @@
 import { markdownDetail, renderMarkdown } from '../render.js';
 import type { RuleResult, Verdict } from '../rules/types.js';
 import type { ExistingCheckRun, Octokit } from './facts.js';
+import { DETAILS_ONLY } from '../octokit/pacer.js';
 
 /** GitHub's limit for summary and text. Counted in UTF-8 bytes here, which is never more lenient. */
 export const OUTPUT_LIMIT = 65_535;
@@ -198,7 +199,14 @@ export async function writeCheckRun(octokit: Octokit, target: WriteTarget, plan:
     ...(plan.detailsUrl ? { details_url: plan.detailsUrl } : {}),
   };
   const first = annotations.slice(0, ANNOTATION_BATCH);
-  const params = { owner: target.owner, repo: target.repo };
+  // What a person sees at a glance (status, conclusion, title) unchanged: this write may wait behind those that change it.
+  const detailsOnly =
+    id !== null &&
+    target.existing !== null &&
+    target.existing.status === plan.status &&
+    target.existing.conclusion === (plan.status === 'completed' ? plan.conclusion : null) &&
+    norm(target.existing.title) === plan.title;
+  const params = { owner: target.owner, repo: target.repo, ...(detailsOnly ? { request: DETAILS_ONLY } : {}) };
   let runId: number;
   let requests = 1;
   if (id === null) {

@@ -44,8 +44,10 @@ export interface AppConfig {
   policyPath: string;
   /** DRY_RUN=true: report only, never land. */
   dryRun: boolean;
-  /** How long events for one pull request are gathered before it is evaluated. */
+  /** Quiet time after a pull request's last event before it is evaluated (a trailing debounce). */
   coalesceMs: number;
+  /** However busy a pull request stays, it is evaluated at the latest this long after the first event of a burst. */
+  coalesceMaxMs: number;
   /** Evaluations running at once, over all pull requests. */
   concurrency: number;
   retry: RetryConfig;
@@ -67,6 +69,7 @@ export const DEFAULT_CONFIG: AppConfig = {
   policyPath: '.github/merge-gate.yml',
   dryRun: false,
   coalesceMs: 2_000,
+  coalesceMaxMs: 10_000,
   concurrency: 4,
   retry: { attempts: 5, baseDelayMs: 5_000, maxDelayMs: 5 * 60_000 },
   giveUpRetryMs: 5 * 60_000,
@@ -98,6 +101,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env, overrides: P
     appId,
     dryRun: flag(env.DRY_RUN),
     coalesceMs: positive(env.MERGE_GATE_COALESCE_MS, DEFAULT_CONFIG.coalesceMs, 'MERGE_GATE_COALESCE_MS'),
+    coalesceMaxMs: positive(env.MERGE_GATE_COALESCE_MAX_MS, DEFAULT_CONFIG.coalesceMaxMs, 'MERGE_GATE_COALESCE_MAX_MS'),
     concurrency: Math.max(1, positive(env.MERGE_GATE_CONCURRENCY, DEFAULT_CONFIG.concurrency, 'MERGE_GATE_CONCURRENCY')),
     // At least a second: a zero would spin on a pull request GitHub keeps failing.
     giveUpRetryMs: Math.max(1_000, positive(env.MERGE_GATE_GIVE_UP_RETRY_MS, DEFAULT_CONFIG.giveUpRetryMs, 'MERGE_GATE_GIVE_UP_RETRY_MS')),

@@ -15,7 +15,7 @@ import type { AppConfig } from './config.js';
 import { AfterVerdictError, classifyError, describeError, isGone } from './errors.js';
 import { FactsCache, GitHubPullRequestSource, listOpenPulls, type ExistingCheckRun, type Octokit } from './facts.js';
 import { readPolicy } from './policy.js';
-import { nextChangeFromExternalId, planCheckRun, writeCheckRun, type CheckRunPlan } from './checkrun.js';
+import { isUnchanged, nextChangeFromExternalId, planCheckRun, writeCheckRun, type CheckRunPlan } from './checkrun.js';
 import { KeyedQueue } from './queue.js';
 import { TimeScheduler } from './scheduler.js';
 
@@ -71,6 +71,10 @@ const NO_NEEDS: FactNeeds = { reviews: false, files: false, checks: false, regis
 /** Below this many GraphQL points left, the restart scan waits for the reset. */
 const SCAN_RESERVE = 500;
 
+function repoKey(installationId: number, owner: string, repo: string): string {
+  return `${installationId}:${owner}/${repo}`.toLowerCase();
+}
+
 export function pullKey(ref: PullRef): string {
   return `${ref.installationId}:${ref.owner}/${ref.repo}#${ref.number}`.toLowerCase();
 }
@@ -105,11 +109,19 @@ export class MergeGate {
   private appIdPromise: Promise<number> | null = null;
   /** Head SHAs waiting for their repository's lookup. */
   private readonly pendingHeads = new Map<string, Set<string>>();
+  /**
+   * Open pull requests' head SHAs (number → SHA), by repository; only for
+   * repositories listed since the start (so a repository's map is complete),
+   * kept current by pull-request events and evaluations. A check or status on
+   * a head found here needs no lookup.
+   */
+  private readonly heads = new Map<string, Map<number, string>>();
 
   constructor(private readonly deps: GateDeps) {
     const { config } = deps;
     this.queue = new KeyedQueue({
       delayMs: config.coalesceMs,
+      maxWaitMs: config.coalesceMaxMs,
       concurrency: config.concurrency,
       retry: config.retry,
       timers: config.timers,
@@ -126,6 +138,11 @@ export class MergeGate {
       // A check of ours carries the instant: it may be left over from a policy removed meanwhile.
       if (ref) this.requestEvaluation(ref, { delayMs: 0, leftover: true });
     });
+  }
+
+  /** The installation's Octokit, paced with every other request of the installation (for landing and the outbox). */
+  octokit(installationId: number): Promise<Octokit> {
+    return this.deps.installationOctokit(installationId);
   }
 
   /** Our GitHub App id (APP_ID, or asked of GitHub once). */
@@ -147,12 +164,18 @@ export class MergeGate {
     const key = pullKey(ref);
     this.refs.set(key, ref);
     if (options.leftover) this.leftover.add(key);
-    this.queue.enqueue(key, () => this.evaluate(ref).then(() => undefined), options.delayMs);
+    this.queue.enqueue(key, (release) => this.evaluate(ref, release).then(() => undefined), options.delayMs);
+  }
+
+  /** The pull request's head is `sha` (a pull-request event, or facts just read). */
+  noteHead(ref: PullRef, sha: string): void {
+    this.heads.get(repoKey(ref.installationId, ref.owner, ref.repo))?.set(ref.number, sha);
   }
 
   /** A closed pull request: drop what is pending for it. */
   forget(ref: PullRef): void {
     const key = pullKey(ref);
+    this.heads.get(repoKey(ref.installationId, ref.owner, ref.repo))?.delete(ref.number);
     this.queue.cancel(key);
     this.scheduler.clear(key);
     this.refs.delete(key);
@@ -166,6 +189,7 @@ export class MergeGate {
     this.queue.enqueue(`${installationId}:repo:${owner}/${repo}`.toLowerCase(), async () => {
       const octokit = await this.deps.installationOctokit(installationId);
       const pulls = await listOpenPulls(octokit, { owner, repo, appId: await this.appId(), checkName: this.deps.config.checkName, withCheck: false });
+      this.indexHeads(installationId, owner, repo, pulls);
       for (const p of pulls) this.requestEvaluation({ installationId, owner, repo, number: p.number }, { leftover: true });
     });
   }
@@ -186,7 +210,18 @@ export class MergeGate {
    * one listing serves every SHA that arrived while it was due.
    */
   requestHeadSha(installationId: number, owner: string, repo: string, sha: string): void {
+    const known = this.heads.get(repoKey(installationId, owner, repo));
+    if (known) {
+      const numbers = [...known].filter(([, head]) => head === sha).map(([number]) => number);
+      // Known heads go straight to their pull requests, so a status joins their other events' coalescing.
+      if (numbers.length > 0) {
+        for (const number of numbers) this.requestEvaluation({ installationId, owner, repo, number });
+        return;
+      }
+    }
     const key = `${installationId}:heads:${owner}/${repo}`.toLowerCase();
+    // The first lookup of a repository goes at once: it builds the index that spares the following ones.
+    const delayMs = known ? undefined : 0;
     const shas = this.pendingHeads.get(key) ?? new Set<string>();
     shas.add(sha);
     this.pendingHeads.set(key, shas);
@@ -197,6 +232,7 @@ export class MergeGate {
       try {
         const octokit = await this.deps.installationOctokit(installationId);
         const pulls = await listOpenPulls(octokit, { owner, repo, appId: await this.appId(), checkName: this.deps.config.checkName, withCheck: false });
+        this.indexHeads(installationId, owner, repo, pulls);
         for (const p of pulls) if (wanted.has(p.headSha)) this.requestEvaluation({ installationId, owner, repo, number: p.number });
       } catch (error) {
         // Put them back for the retry.
@@ -205,22 +241,34 @@ export class MergeGate {
         this.pendingHeads.set(key, again);
         throw error;
       }
-    });
+    }, delayMs);
   }
 
-  /** One evaluation of one pull request, now. */
-  async evaluate(ref: PullRef): Promise<EvaluationResult> {
+  /** A listing of the repository's open pull requests: their heads (merged in, so heads noted meanwhile stay). */
+  private indexHeads(installationId: number, owner: string, repo: string, pulls: ReadonlyArray<{ number: number; headSha: string }>): void {
+    const key = repoKey(installationId, owner, repo);
+    const index = this.heads.get(key) ?? new Map<number, string>();
+    for (const p of pulls) index.set(p.number, p.headSha);
+    this.heads.set(key, index);
+  }
+
+  /**
+   * One evaluation of one pull request, now. `release` gives the queue slot
+   * back before a write, which GitHub's pacing may hold: evaluations that
+   * write nothing never wait behind writes.
+   */
+  async evaluate(ref: PullRef, release: () => void = () => undefined): Promise<EvaluationResult> {
     const key = pullKey(ref);
     const leftover = this.leftover.delete(key);
     try {
-      return await this.evaluateOnce(ref, key, leftover);
+      return await this.evaluateOnce(ref, key, leftover, release);
     } catch (error) {
       if (leftover && this.refs.has(key)) this.leftover.add(key); // for the retry (unless forgotten meanwhile)
       throw error;
     }
   }
 
-  private async evaluateOnce(ref: PullRef, key: string, leftover: boolean): Promise<EvaluationResult> {
+  private async evaluateOnce(ref: PullRef, key: string, leftover: boolean, release: () => void): Promise<EvaluationResult> {
     const { config, log } = this.deps;
     this.stats.evaluations++;
     const octokit = await this.deps.installationOctokit(ref.installationId);
@@ -252,7 +300,7 @@ export class MergeGate {
       // Fail closed: nothing half-read becomes a pass. Say what went wrong when we can; otherwise retry.
       const cls = classifyError(error, config.clock.now());
       if (!cls.retryable && cls.explanation && source.facts?.state === 'open') {
-        const written = await this.write(octokit, ref, source, source.facts, unreadablePlan(cls.explanation));
+        const written = await this.write(octokit, ref, source, source.facts, unreadablePlan(cls.explanation), release);
         this.scheduler.clear(key);
         log.warn({ key, err: cls.explanation }, 'merge-gate: pull request could not be read');
         return { kind: 'unreadable', message: cls.explanation, written };
@@ -264,6 +312,7 @@ export class MergeGate {
       this.forget(ref);
       return { kind: 'closed' };
     }
+    this.noteHead(ref, facts.head.sha);
     if (read.kind === 'none') {
       this.scheduler.clear(key);
       // Not gated. Only a check left over from an earlier policy is updated; otherwise nothing is written.
@@ -274,14 +323,14 @@ export class MergeGate {
         nextChangeAt: null,
         headSha: facts.head.sha,
       };
-      return { kind: 'no-policy', written: await this.write(octokit, ref, source, facts, this.plan(verdict, facts)) };
+      return { kind: 'no-policy', written: await this.write(octokit, ref, source, facts, this.plan(verdict, facts), release) };
     }
 
     if (read.kind === 'ok' && this.deps.refineFacts) facts = await this.deps.refineFacts({ octokit, ref, facts, policy: read.policy });
     const verdict = read.kind === 'error' ? policyErrorVerdict(read.errors, facts.head.sha) : evaluate(read.policy, facts, config.clock.now());
     let plan = this.plan(verdict, facts);
     if (verdict.outcome === 'pass' && read.kind === 'ok' && this.deps.decoratePass) plan = this.deps.decoratePass(plan, { ref, facts, policy: read.policy, dryRun: config.dryRun });
-    const written = await this.write(octokit, ref, source, facts, plan);
+    const written = await this.write(octokit, ref, source, facts, plan, release);
     this.scheduler.schedule(key, verdict.nextChangeAt);
     if (verdict.outcome === 'pass' && read.kind === 'ok' && !config.dryRun && this.deps.onPass) {
       try {
@@ -304,7 +353,15 @@ export class MergeGate {
     return planCheckRun(verdict, { dryRun: this.deps.config.dryRun, pullRequestUrl: facts.url, policyPath: this.deps.config.policyPath });
   }
 
-  private async write(octokit: Octokit, ref: PullRef, source: GitHubPullRequestSource, facts: PullRequestFacts, plan: CheckRunPlan): Promise<boolean> {
+  private async write(
+    octokit: Octokit,
+    ref: PullRef,
+    source: GitHubPullRequestSource,
+    facts: PullRequestFacts,
+    plan: CheckRunPlan,
+    release: () => void = () => undefined,
+  ): Promise<boolean> {
+    if (!isUnchanged(source.existingCheckRun, plan)) release(); // the write waits its turn without a slot
     const createdKey = `${ref.owner}/${ref.repo}@${facts.head.sha}`.toLowerCase();
     const result = await writeCheckRun(
       octokit,

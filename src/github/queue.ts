@@ -1,19 +1,25 @@
 // A keyed work queue: one key per pull request (or per repository / head SHA
-// lookup). For one key, jobs never overlap and bursts coalesce: the first
-// event arms a timer, later events only replace the job, and when the timer
-// fires the newest job runs once. Events that arrive while the job runs mark
-// it dirty, and it runs once more afterwards. Failures that may go away
+// lookup). For one key, jobs never overlap and bursts coalesce with a trailing
+// debounce: each event replaces the job and moves its run to `delayMs` after
+// itself, but never later than `maxWaitMs` after the first event of the burst;
+// the newest job then runs once. Events that arrive while the job runs mark
+// it dirty, and it runs once more afterwards. A job may give back its slot
+// (`release`) while it waits on something other than work — a paced write —
+// so that other keys' evaluations are not held up; the key stays exclusive. Failures that may go away
 // (5xx, rate limits, network) are retried with bounded exponential backoff,
 // honouring GitHub's retry-after; when a key's job is given up, `onGiveUp` runs
 // in its place (still exclusive for the key). Time comes from injected timers.
 import { classifyError } from './errors.js';
 import type { Clock, RetryConfig, TimerHandle, Timers } from './config.js';
 
-export type Job = () => Promise<void>;
+/** `release()` frees the job's concurrency slot for the rest of its run (the key stays exclusive). */
+export type Job = (release: () => void) => Promise<void>;
 
 export interface QueueOptions {
-  /** Coalescing delay: how long events for one key are gathered before the job runs. */
+  /** Coalescing delay: the quiet time after a key's last event before its job runs. */
   delayMs: number;
+  /** A key's job runs at the latest this long after the first event of a burst (however busy the key stays). */
+  maxWaitMs?: number;
   /** Jobs running at once, over all keys. */
   concurrency: number;
   retry: RetryConfig;
@@ -43,6 +49,11 @@ export interface QueueStats {
 interface Entry {
   job: Job;
   timer: TimerHandle | null;
+  /** The pending timer's instant, and whether it is a coalescing one (a retry's backoff is not moved by events). */
+  dueAt: number;
+  coalescing: boolean;
+  /** First event of the burst being coalesced: the run is due by firstAt + maxWaitMs. */
+  firstAt: number;
   ready: boolean;
   running: boolean;
   dirty: boolean;
@@ -56,7 +67,10 @@ export class KeyedQueue {
   readonly stats: QueueStats = { enqueued: 0, runs: 0, retries: 0, failures: 0 };
   private readonly entries = new Map<string, Entry>();
   private readonly readyKeys: string[] = [];
+  /** Jobs holding a concurrency slot. */
   private running = 0;
+  /** Jobs running, slot or not. */
+  private active = 0;
   private waiters: Array<() => void> = [];
   private runWaiters: Array<() => void> = [];
   private stopped = false;
@@ -68,18 +82,28 @@ export class KeyedQueue {
     if (this.stopped) return;
     this.stats.enqueued++;
     const entry = this.entries.get(key);
+    const now = this.options.clock.now().getTime();
     if (!entry) {
-      const fresh: Entry = { job, timer: null, ready: false, running: false, dirty: false, cancelled: false, failures: 0 };
+      const fresh: Entry = { job, timer: null, dueAt: 0, coalescing: true, firstAt: now, ready: false, running: false, dirty: false, cancelled: false, failures: 0 };
       this.entries.set(key, fresh);
-      this.arm(key, fresh, delayMs);
+      this.arm(key, fresh, delayMs, true);
       return;
     }
     entry.job = job; // the newest state wins
     if (entry.running) {
       entry.dirty = true;
       entry.cancelled = false; // asked for again (reopened): it runs once more after all
+      return;
     }
-    // A timer (coalescing or retry backoff) or a place in line is already there: nothing more to do.
+    // Trailing debounce: a coalescing timer moves to `delayMs` after this event, capped by the burst's maximum wait.
+    // (A retry's backoff stays; a place in line is already there.)
+    if (entry.timer !== null && entry.coalescing) {
+      const due = Math.min(now + Math.max(0, delayMs), entry.firstAt + (this.options.maxWaitMs ?? Infinity));
+      if (due !== entry.dueAt) {
+        this.options.timers.clearTimeout(entry.timer);
+        this.arm(key, entry, due - now, true);
+      }
+    }
   }
 
   /** Forget `key`: a pending run is dropped; a running one finishes but does not run again. */
@@ -110,7 +134,7 @@ export class KeyedQueue {
 
   /** Resolves when no job is running or waiting for a slot (armed timers aside). */
   settled(): Promise<void> {
-    if (this.running === 0 && this.readyKeys.length === 0) return Promise.resolve();
+    if (this.active === 0 && this.readyKeys.length === 0) return Promise.resolve();
     return new Promise((resolve) => this.runWaiters.push(resolve));
   }
 
@@ -119,7 +143,10 @@ export class KeyedQueue {
     for (const key of [...this.entries.keys()]) this.cancel(key);
   }
 
-  private arm(key: string, entry: Entry, delayMs: number): void {
+  private arm(key: string, entry: Entry, delayMs: number, coalescing: boolean): void {
+    const now = this.options.clock.now().getTime();
+    entry.coalescing = coalescing;
+    entry.dueAt = now + Math.max(0, delayMs);
     entry.timer = this.options.timers.setTimeout(() => {
       entry.timer = null;
       entry.ready = true;
@@ -139,6 +166,14 @@ export class KeyedQueue {
 
   private async run(key: string, entry: Entry): Promise<void> {
     this.running++;
+    this.active++;
+    let holdsSlot = true;
+    const release = () => {
+      if (!holdsSlot) return;
+      holdsSlot = false;
+      this.running--;
+      this.pump();
+    };
     this.stats.runs++;
     entry.running = true;
     entry.dirty = false;
@@ -146,7 +181,7 @@ export class KeyedQueue {
     const live = () => !this.stopped && !entry.cancelled && this.entries.get(key) === entry;
     let retryIn: number | null = null;
     try {
-      await entry.job();
+      await entry.job(release);
       entry.failures = 0;
     } catch (error) {
       const now = this.options.clock.now();
@@ -171,13 +206,15 @@ export class KeyedQueue {
       }
     } finally {
       entry.running = false;
-      this.running--;
+      if (holdsSlot) this.running--;
+      this.active--;
       const current = live();
       if (current && retryIn !== null) {
-        this.arm(key, entry, retryIn);
+        this.arm(key, entry, retryIn, false);
       } else if (current && entry.dirty) {
         entry.dirty = false;
-        this.arm(key, entry, this.options.delayMs);
+        entry.firstAt = this.options.clock.now().getTime();
+        this.arm(key, entry, this.options.delayMs, true);
       } else if (this.entries.get(key) === entry) {
         this.entries.delete(key);
       }
@@ -187,7 +224,7 @@ export class KeyedQueue {
   }
 
   private settle(): void {
-    if (this.running === 0 && this.readyKeys.length === 0) {
+    if (this.active === 0 && this.readyKeys.length === 0) {
       const runWaiters = this.runWaiters;
       this.runWaiters = [];
       for (const resolve of runWaiters) resolve();

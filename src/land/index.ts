@@ -89,13 +89,13 @@ export function createLanding(options: LandingOptions): Landing {
       refineFacts: (pass) => (landing.lander ? landing.lander.refineFacts(pass) : Promise.resolve(pass.facts)),
       onGate: (gate, app) => {
         log = app.log;
-        installationOctokit = (id) => app.auth(id);
+        installationOctokit = (id) => gate.octokit(id); // paced with the gate's own requests
         landing.lander = new Lander({
           journal,
           sender,
           urls: options.outbox.urls,
           github,
-          installationOctokit: (id) => app.auth(id),
+          installationOctokit: (id) => gate.octokit(id),
           requestEvaluation: (ref, delayMs) => gate.requestEvaluation(ref, { delayMs }),
           checkName: options.checkName,
           clock: options.clock,

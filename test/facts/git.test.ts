@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { gitFactsSource, parseChangedFiles } from '../../src/facts/git.js';
-import { parseUnifiedDiff, unquoteGitPath } from '../../src/facts/diff.js';
+import { parseUnifiedDiff } from '../../src/facts/diff.js';
 import { runCli } from '../helpers/cli.js';
 import { makeRepo, linesOf, type TempRepo } from '../helpers/git-repo.js';
 
@@ -152,11 +152,5 @@ describe('parsing quoted names', () => {
       { path: 'q"uote', previousPath: 't\tab', lines: [] },
       { path: 'bin', lines: [] },
     ]);
-  });
-
-  it('unquotes every C escape git writes', () => {
-    expect(unquoteGitPath('"a\\tb\\nc\\\\d\\"e\\303\\251"')).toEqual({ path: 'a\tb\nc\\d"eé', rest: '' });
-    expect(unquoteGitPath('plain name')).toEqual({ path: 'plain name', rest: '' });
-    expect(unquoteGitPath('"unterminated')).toBeNull();
   });
 });

@@ -44,29 +44,73 @@ function recorder() {
 }
 
 describe('coalescing', () => {
-  test('twenty enqueues within a second run once, the newest job, after the delay', async () => {
+  test('twenty enqueues within a second run once, the newest job, the delay after the last one (trailing debounce)', async () => {
     const q = queue();
     const r = recorder();
     for (let i = 0; i < 20; i++) {
       q.enqueue('pr#1', r.job(`event ${i}`));
       await jest.advanceTimersByTimeAsync(45);
     }
-    expect(r.runs).toEqual([]); // 900 ms in: not yet
+    // The last event came at 855 ms: its run is due at 1,855 ms.
+    await jest.advanceTimersByTimeAsync(900);
+    expect(r.runs).toEqual([]);
     await jest.advanceTimersByTimeAsync(100);
     expect(r.runs.map((x) => x.label)).toEqual(['event 19']);
+    expect(r.runs[0].at - Date.parse('2026-11-22T10:00:00Z')).toBe(1855);
     await q.idle();
     expect(q.stats).toEqual({ enqueued: 20, runs: 1, retries: 0, failures: 0 });
   });
 
-  test('the delay is from the first event, so a steady stream cannot starve the pull request', async () => {
-    const q = queue();
+  test('a steady stream cannot starve the pull request: it runs at the latest maxWaitMs after the first event of a burst', async () => {
+    const q = queue({ maxWaitMs: 2000 });
     const r = recorder();
+    const start = Date.now();
     for (let i = 0; i < 50; i++) {
       q.enqueue('pr#1', r.job(`event ${i}`));
       await jest.advanceTimersByTimeAsync(100);
     }
-    expect(r.runs.length).toBeGreaterThanOrEqual(4);
-    expect(r.runs.length).toBeLessThanOrEqual(5);
+    // Bursts start at 0 and at 2,000 ms (the first event after the run): runs at 2,000 and 4,000 ms.
+    expect(r.runs.map((x) => x.at - start)).toEqual([2000, 4000]);
+    await jest.advanceTimersByTimeAsync(1000);
+    // And the final state, the delay after the last event (4,900 ms).
+    expect(r.runs.map((x) => x.at - start)).toEqual([2000, 4000, 5900]);
+    expect(r.runs.at(-1)!.label).toBe('event 49');
+  });
+
+  test('a shorter delay asked for later brings the run forward (a time-driven re-evaluation is not pushed back)', async () => {
+    const q = queue();
+    const r = recorder();
+    const start = Date.now();
+    q.enqueue('pr#1', r.job('event'));
+    await jest.advanceTimersByTimeAsync(100);
+    q.enqueue('pr#1', r.job('now'), 0);
+    await jest.advanceTimersByTimeAsync(0);
+    expect(r.runs.map((x) => [x.label, x.at - start])).toEqual([['now', 100]]);
+  });
+
+  test('a job that releases its slot lets other keys run meanwhile, and its own key stays exclusive', async () => {
+    const q = queue({ concurrency: 1, delayMs: 0 });
+    const log: string[] = [];
+    let finishWrite!: () => void;
+    q.enqueue('pr#1', async (release) => {
+      log.push('pr#1 read');
+      release(); // waiting on a paced write from here on
+      await new Promise<void>((r) => (finishWrite = r));
+      log.push('pr#1 wrote');
+    });
+    await jest.advanceTimersByTimeAsync(0);
+    q.enqueue('pr#2', async () => void log.push('pr#2 evaluated'));
+    q.enqueue('pr#1', async () => void log.push('pr#1 again'));
+    await jest.advanceTimersByTimeAsync(0);
+    expect(log).toEqual(['pr#1 read', 'pr#2 evaluated']); // pr#1's second run waits for its first
+    let settled = false;
+    void q.settled().then(() => (settled = true));
+    await jest.advanceTimersByTimeAsync(0);
+    expect(settled).toBe(false); // a released job is still running
+    finishWrite();
+    await jest.advanceTimersByTimeAsync(0);
+    await q.idle();
+    expect(log).toEqual(['pr#1 read', 'pr#2 evaluated', 'pr#1 wrote', 'pr#1 again']);
   });
 
   test('keys are independent', async () => {

@@ -53,13 +53,17 @@ export interface StartOptions {
   /** Build Probot from this environment, as `probot run` does (APP_ID, PRIVATE_KEY, GHE_HOST, …), instead of the fake's base URL. */
   env?: Record<string, string>;
   clock?: ManualClock;
+  /** Probot's production Octokit, throttling and retries on (writes are then paced on the app's clock). */
+  production?: boolean;
 }
 
 export async function startTestApp(fake: FakeGitHub, overrides: Partial<AppConfig> = {}, hooks: AppHooks = {}, options: StartOptions = {}): Promise<TestApp> {
   const errors: unknown[] = [];
   // Retries and throttling would sleep for real (throttling spaces writes a second apart); the
   // app's own queue retries instead. A function, so Probot's own instance options cannot undo it.
-  const Octokit = ProbotOctokit.defaults(((options: object) => ({ ...options, retry: { enabled: false }, throttle: { enabled: false } })) as never);
+  const Octokit = options.production
+    ? ProbotOctokit
+    : ProbotOctokit.defaults(((options: object) => ({ ...options, retry: { enabled: false }, throttle: { enabled: false } })) as never);
   const log = quietLogger(errors) as never;
   const probot = options.env
     ? createProbot({ env: { APP_ID: String(fake.appId), PRIVATE_KEY: testPrivateKey(), ...options.env }, overrides: { Octokit, log } })

@@ -159,6 +159,10 @@ export interface RecordedRequest {
   /** OpenAPI operation (REST) or GraphQL operation name. */
   operation: string | null;
   variables?: Record<string, unknown>;
+  /** When it arrived (performance.now() of this process): what the production bench times. */
+  at: number;
+  /** The status answered (304: a conditional request GitHub does not count). */
+  status?: number;
 }
 
 export interface Failure {
@@ -382,8 +386,17 @@ export class FakeGitHub {
     this.requests.length = 0;
   }
 
+  /** Called with every request as it arrives (the production bench waits on these). */
+  onRequest: ((request: RecordedRequest) => void) | null = null;
+
+  private record(request: RecordedRequest): void {
+    this.requests.push(request);
+    this.onRequest?.(request);
+  }
+
+  /** Requests as GitHub counts them: a conditional request answered 304 is not counted. */
   count(): { rest: number; graphql: number; total: number; writes: number } {
-    const api = this.apiRequests();
+    const api = this.apiRequests().filter((r) => r.status !== 304);
     const rest = api.filter((r) => r.kind === 'rest').length;
     const graphql = api.filter((r) => r.kind === 'graphql').length;
     const writes = api.filter((r) => r.method !== 'GET' && r.kind === 'rest').length;
@@ -479,18 +492,22 @@ export class FakeGitHub {
     const path = url.pathname.slice(this.prefix.length);
     const operation = operationOf(method, path);
     const kind = /\/access_tokens$/.test(path) ? 'auth' : 'rest';
-    this.requests.push({ method, path, query: url.searchParams, accept, body, kind, operation });
+    const recorded: RecordedRequest = { method, path, query: url.searchParams, accept, body, kind, operation, at: performance.now() };
+    this.record(recorded);
     this.problems.push(...restRequestProblems(method, path, body === '' ? undefined : body));
 
     const failure = this.failures.find((f) => f.times > 0 && (!f.method || f.method === method) && f.match.test(path));
     if (failure) {
       failure.times--;
+      recorded.status = failure.status;
       return [failure.status, failure.body ?? { message: `fake failure ${failure.status}` }, failure.headers ?? {}];
     }
-    return this.rest(method, path, url.searchParams, accept, body);
+    const answer = this.rest(method, path, url.searchParams, accept, body, String(headers['if-none-match'] ?? ''));
+    if (answer !== HANG) recorded.status = answer[0];
+    return answer;
   }
 
-  private rest(method: string, path: string, query: URLSearchParams, accept: string, body: unknown): [number, unknown, Record<string, string>] | typeof HANG {
+  private rest(method: string, path: string, query: URLSearchParams, accept: string, body: unknown, ifNoneMatch = ''): [number, unknown, Record<string, string>] | typeof HANG {
     const json = (status: number, data: unknown, headers: Record<string, string> = {}): [number, unknown, Record<string, string>] => [
       status,
       data,
@@ -509,7 +526,7 @@ export class FakeGitHub {
     if ((m = /^\/repos\/([^/]+)\/([^/]+)\/(.*)$/.exec(path))) {
       const repo = this.repos.get(`${m[1]}/${m[2]}`.toLowerCase());
       if (!repo) return json(404, { message: 'Not Found' });
-      return this.repoRest(repo, method, m[3], query, accept, body, json);
+      return this.repoRest(repo, method, m[3], query, accept, body, json, ifNoneMatch);
     }
     return json(404, { message: 'Not Found' });
   }
@@ -522,6 +539,7 @@ export class FakeGitHub {
     accept: string,
     body: unknown,
     json: (status: number, data: unknown, headers?: Record<string, string>) => [number, unknown, Record<string, string>],
+    ifNoneMatch = '',
   ): [number, unknown, Record<string, string>] | typeof HANG {
     const landing = this.landingRest(repo, method, rest, query, body, json);
     if (landing !== null) return landing;
@@ -532,8 +550,11 @@ export class FakeGitHub {
       const sha = ref ? (repo.branches.get(ref) ?? ref) : repo.branches.get(repo.defaultBranch)!;
       const text = repo.trees.get(sha)?.get(path);
       if (text === undefined) return json(404, { message: 'Not Found' });
-      if (!accept.includes('raw')) return json(200, { type: 'file', path, content: Buffer.from(text).toString('base64'), encoding: 'base64' });
-      return [200, text, { 'content-type': 'application/vnd.github.raw; charset=utf-8' }];
+      // As GitHub: an ETag of what was answered; asked again with it, 304 and no body (not counted).
+      const etag = `"${fakeSha(`${accept.includes('raw') ? 'raw' : 'json'}:${text}`)}"`;
+      if (ifNoneMatch === etag) return [304, '', { etag }];
+      if (!accept.includes('raw')) return json(200, { type: 'file', path, content: Buffer.from(text).toString('base64'), encoding: 'base64' }, { etag });
+      return [200, text, { 'content-type': 'application/vnd.github.raw; charset=utf-8', etag }];
     }
     if ((m = /^pulls\/(\d+)$/.exec(rest)) && method === 'GET') {
       const pull = repo.pulls.get(Number(m[1]));
@@ -815,7 +836,7 @@ export class FakeGitHub {
 
   private graphql(body: { query: string; variables?: Record<string, unknown> }): [number, unknown, Record<string, string>] {
     const name = /(?:query|mutation)\s+(\w+)/.exec(body.query)?.[1] ?? null;
-    this.requests.push({ method: 'POST', path: '/graphql', query: new URLSearchParams(), accept: '', body, kind: 'graphql', operation: name, variables: body.variables });
+    this.record({ method: 'POST', path: '/graphql', query: new URLSearchParams(), accept: '', body, kind: 'graphql', operation: name, variables: body.variables, at: performance.now() });
     const invalid = validateQuery(body.query);
     if (invalid.length > 0) {
       this.problems.push(...invalid.map((e) => `GraphQL ${name}: ${e.message}`));

@@ -7,6 +7,8 @@ import { Ajv, type ValidateFunction } from 'ajv';
 interface Fixture {
   source: string;
   operations: Record<string, { operationId: string; requestBody: object | null }>;
+  /** What the deploy trigger sends with its own token (not the app). */
+  deployTriggerOperations: Record<string, { operationId: string; requestBody: object | null }>;
 }
 
 const fixture = JSON.parse(readFileSync(new URL('../fixtures/openapi-requests.json', import.meta.url), 'utf8')) as Fixture;
@@ -19,14 +21,20 @@ interface Route {
   validate: ValidateFunction | null;
 }
 
-const routes: Route[] = Object.entries(fixture.operations).map(([key, op]) => {
-  const [method, path] = key.split(' ');
-  const pattern = new RegExp(`^${path.replace(/\{path\}/, '(.+)').replace(/\{[a-z_]+\}/g, '[^/]+')}$`);
-  return { key, method, pattern, validate: op.requestBody ? ajv.compile(op.requestBody) : null };
-});
+const routesOf = (operations: Fixture['operations']): Route[] =>
+  Object.entries(operations).map(([key, op]) => {
+    const [method, path] = key.split(' ');
+    const pattern = new RegExp(`^${path.replace(/\{path\}/, '(.+)').replace(/\{[a-z_]+\}/g, '[^/]+')}$`);
+    return { key, method, pattern, validate: op.requestBody ? ajv.compile(op.requestBody) : null };
+  });
+const ROUTES = { app: routesOf(fixture.operations), 'deploy-trigger': routesOf(fixture.deployTriggerOperations) };
+
+/** Who sends the request: the GitHub App, or the deploy trigger with its own token. */
+export type Client = keyof typeof ROUTES;
 
 /** The OpenAPI operation (`METHOD /path/{template}`) a request is for, or null when the app has no business sending it. */
-export function operationOf(method: string, path: string): string | null {
+export function operationOf(method: string, path: string, client: Client = 'app'): string | null {
+  const routes = ROUTES[client];
   // Specific templates first: `/pulls/{pull_number}/files` before `/pulls/{pull_number}`.
   const candidates = routes.filter((r) => r.method === method.toUpperCase() && r.pattern.test(path));
   candidates.sort((a, b) => b.key.length - a.key.length);
@@ -34,10 +42,10 @@ export function operationOf(method: string, path: string): string | null {
 }
 
 /** Problems with a REST request: an operation the app does not declare, or a body GitHub's schema rejects. */
-export function restRequestProblems(method: string, path: string, body: unknown): string[] {
-  const key = operationOf(method, path);
-  if (!key) return [`${method} ${path}: not one of the operations in test/fixtures/openapi-requests.json`];
-  const route = routes.find((r) => r.key === key)!;
+export function restRequestProblems(method: string, path: string, body: unknown, client: Client = 'app'): string[] {
+  const key = operationOf(method, path, client);
+  if (!key) return [`${method} ${path}: not one of the operations in test/fixtures/openapi-requests.json${client === 'app' ? '' : ` for the ${client}`}`];
+  const route = ROUTES[client].find((r) => r.key === key)!;
   if (!route.validate) {
     return body === undefined || body === null || body === '' || (typeof body === 'object' && Object.keys(body).length === 0)
       ? []

@@ -1,0 +1,85 @@
+// The Octokit merge-gate talks to GitHub with, per installation: Probot's own
+// production Octokit (the class `probot run` builds: app authentication with
+// its token cache, retries, the throttling plugin), constructed the way
+// Probot's `app.auth(id)` constructs it, with two additions:
+//   - the throttling plugin configured to pace content-creating requests only
+//     (src/octokit/pacer.ts). The plugin puts every write *and every GraphQL
+//     query* through its `write` group (one a second); here that group lets
+//     requests through, and its `global` group — which every request passes,
+//     with the request's options in hand — paces by what the request is. The
+//     plugin still handles the rest: the auth, search and notification
+//     groups, and retrying after a primary rate limit.
+//   - conditional reads (src/octokit/conditional.ts): the policy file is read
+//     with its ETag, and GitHub does not count a 304.
+// Tests that replace Probot's Octokit class (throttle disabled) get the same
+// construction with their class.
+import type { Probot } from 'probot';
+import type { Octokit } from '../github/facts.js';
+import { conditionalReads, ConditionalCache } from './conditional.js';
+import { DETAILS_ONLY, Pacer, type PacedRequest } from './pacer.js';
+
+interface RequestOptionsLike {
+  method?: string;
+  url?: string;
+  query?: unknown;
+  request?: { mergeGatePace?: string };
+}
+
+/** How a request is paced: content-creating or not, which budget, how urgent. */
+export function classifyRequest(options: RequestOptionsLike): PacedRequest {
+  const method = (options.method ?? 'GET').toUpperCase();
+  const path = new URL(options.url ?? '/', 'http://github.test').pathname;
+  const priority = options.request?.mergeGatePace === DETAILS_ONLY.mergeGatePace ? 1 : 0;
+  if (method === 'POST' && path.endsWith('/graphql')) {
+    // A mutation creates content; a query only spends points. Unsure (no text): paced, to be safe.
+    const text = typeof options.query === 'string' ? options.query.replace(/#[^\n]*/g, '') : 'mutation';
+    return { write: /\bmutation\b/.test(text), resource: 'graphql', priority };
+  }
+  return { write: method !== 'GET' && method !== 'HEAD', resource: 'core', priority };
+}
+
+/** The part of a Bottleneck.Group that the throttling plugin calls. */
+interface GroupLike {
+  key(id: string): { schedule(options: object, fn: (...args: any[]) => any, ...args: any[]): Promise<any> };
+}
+
+/** The `throttle` options that make the plugin pace through `pacer`. */
+export function pacedThrottleOptions(pacer: Pacer, installationId: number): Record<string, unknown> {
+  const through: GroupLike = { key: () => ({ schedule: async (_options, fn, ...args) => fn(...args) }) };
+  const paced: GroupLike = {
+    key: (id) => ({
+      schedule: (_options, request, options: RequestOptionsLike) => pacer.run(id, classifyRequest(options), () => request(options)),
+    }),
+  };
+  return { id: String(installationId), write: through, global: paced };
+}
+
+export interface OctokitFactory {
+  /** The installation's Octokit (one per installation, reused: tokens refresh by themselves). */
+  installation(installationId: number): Promise<Octokit>;
+  readonly pacer: Pacer;
+}
+
+export function octokitFactory(app: Probot, pacer: Pacer, conditional = new ConditionalCache()): OctokitFactory {
+  const byInstallation = new Map<number, Promise<Octokit>>();
+  const build = async (installationId: number): Promise<Octokit> => {
+    // The app's Octokit carries Probot's defaults (auth, token cache, base URL, log, throttle handlers).
+    const appOctokit = await app.auth();
+    const OctokitClass = appOctokit.constructor as new (options: object) => Octokit;
+    const octokit = new OctokitClass({ auth: { installationId }, throttle: pacedThrottleOptions(pacer, installationId) });
+    conditionalReads(octokit, conditional, String(installationId));
+    return octokit;
+  };
+  return {
+    pacer,
+    installation(installationId) {
+      let octokit = byInstallation.get(installationId);
+      if (!octokit) {
+        octokit = build(installationId);
+        octokit.catch(() => byInstallation.delete(installationId));
+        byInstallation.set(installationId, octokit);
+      }
+      return octokit;
+    },
+  };
+}

@@ -1,0 +1,109 @@
+// merge-gate as `npm start` runs it — `probot run ./lib/index.js` in its own
+// process, with Probot's production Octokit (throttling and retries on) —
+// pointed at a FakeGitHub listening on 127.0.0.1 (as a GitHub Enterprise host,
+// which is how `probot run` takes another API address), and real signed
+// webhooks sent to its HTTP endpoint. Needs `npm run build` (lib/) first.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHmac } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { FakeGitHub } from './github-fake.js';
+import { testPrivateKey } from './github-app.js';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const SECRET = 'bench-webhook-secret';
+
+/** A port free right now (Probot reads PORT=0 as 3000, so it cannot take an ephemeral one itself). */
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export interface ProbotProcess {
+  child: ChildProcess;
+  port: number;
+  /** Everything the process wrote, for a failure message. */
+  output(): string;
+  /** Sends a signed webhook and resolves with Probot's HTTP status. */
+  send(name: string, payload: object): Promise<number>;
+  stop(): Promise<void>;
+}
+
+let delivery = 0;
+
+export async function startProbotProcess(fake: FakeGitHub, env: Record<string, string> = {}): Promise<ProbotProcess> {
+  const port = await freePort();
+  const url = new URL(fake.baseUrl);
+  const state = mkdtempSync(join(tmpdir(), 'merge-gate-probot-')); // the outbox's SQLite file
+  const child = spawn(process.execPath, [`${ROOT}/node_modules/probot/bin/probot.js`, 'run', './lib/index.js'], {
+    cwd: ROOT,
+    env: {
+      PATH: process.env.PATH ?? '',
+      NODE_ENV: 'production',
+      APP_ID: String(fake.appId),
+      PRIVATE_KEY: testPrivateKey(),
+      WEBHOOK_SECRET: SECRET,
+      GHE_HOST: url.host,
+      GHE_PROTOCOL: 'http',
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      LOG_LEVEL: 'warn',
+      OUTBOX_PATH: join(state, 'outbox.sqlite'),
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+
+  // Ready when the webhook endpoint answers (Probot does not log its address at LOG_LEVEL=warn).
+  for (let i = 0; ; i++) {
+    if (child.exitCode !== null) throw new Error(`probot run exited with ${child.exitCode}:\n${out}`);
+    try {
+      await fetch(`http://127.0.0.1:${port}/ping`);
+      break;
+    } catch {
+      if (i > 400) throw new Error(`probot run did not listen on ${port}:\n${out}`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+
+  return {
+    child,
+    port,
+    output: () => out,
+    async send(name, payload) {
+      const body = JSON.stringify(payload);
+      const res = await fetch(`http://127.0.0.1:${port}/api/github/webhooks`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'x-github-event': name,
+          'x-github-delivery': `bench-${process.pid}-${++delivery}`,
+          'x-hub-signature-256': `sha256=${createHmac('sha256', SECRET).update(body).digest('hex')}`,
+        },
+        body,
+      });
+      await res.arrayBuffer();
+      return res.status;
+    },
+    async stop() {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
+      await exited;
+      clearTimeout(timer);
+      rmSync(state, { recursive: true, force: true });
+    },
+  };
+}
