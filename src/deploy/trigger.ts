@@ -79,6 +79,8 @@ export class DeployTrigger {
   private readonly background = new Set<Promise<unknown>>();
   private readonly github = new Map<string, Promise<void>>();
   private baseUrl = '';
+  /** Ports handed out but not yet recorded in a slot (two repositories may deploy at once). */
+  private readonly reserved = new Set<number>();
 
   constructor(private readonly options: TriggerOptions) {
     const { config } = options;
@@ -133,12 +135,18 @@ export class DeployTrigger {
     const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address === '0.0.0.0' ? '127.0.0.1' : address.address;
     this.baseUrl = `http://${shownHost}:${address.port}`;
     this.log(`listening on ${this.baseUrl}`);
+    // Adopted services keep the SIGNAL_URL they were started with; their cutoff/stop/health commands get it too.
+    for (const repo of this.repos.values()) for (const running of repo.running.values()) running.env.SIGNAL_URL = this.signalUrl(running.sha, running.token);
     for (const repo of this.repos.values()) {
       void this.reconcile(repo);
       repo.timer = setInterval(() => void this.reconcile(repo), repo.config.reconcile);
     }
     this.retryTimer = setInterval(() => this.applyRetries(), this.options.retryPollMs ?? 500);
     return this.baseUrl;
+  }
+
+  private signalUrl(sha: string, token: string): string {
+    return `${this.options.config.public_url?.replace(/\/$/, '') ?? this.baseUrl}/signals/${sha}?token=${token}`;
   }
 
   get url(): string {
@@ -313,10 +321,15 @@ export class DeployTrigger {
         PORT: String(port),
         REPOSITORY: repo.name,
         CHECKOUT: dir,
-        SIGNAL_URL: `${this.options.config.public_url?.replace(/\/$/, '') ?? this.baseUrl}/signals/${sha}?token=${token}`,
+        SIGNAL_URL: this.signalUrl(sha, token),
       };
-      const started = startService(rc.deploy, dir, env, log);
-      this.store.saveSlot({ repository: repo.name, sha, pid: started.pid, startTime: started.startTime, port, dir, log, token });
+      let started: ReturnType<typeof startService>;
+      try {
+        started = startService(rc.deploy, dir, env, log);
+        this.store.saveSlot({ repository: repo.name, sha, pid: started.pid, startTime: started.startTime, port, dir, log, token });
+      } finally {
+        this.reserved.delete(port);
+      }
       this.log(`${repo.name}: started ${sha} (pid ${started.pid}, port ${port}, output in ${log})`);
       const running: Running = { sha, pid: started.pid, startTime: started.startTime, port, dir, log, token, env, streak: 0, lastError: null, timer: null, probing: false, stopping: false, adopted: false };
       repo.running.set(sha, running);
@@ -509,7 +522,10 @@ export class DeployTrigger {
   private async allocatePort(range: { from: number; to: number }): Promise<number> {
     const taken = new Set(this.store.slots().map((s) => s.port));
     for (let port = range.from; port <= range.to; port++) {
-      if (!taken.has(port) && (await portIsFree(port))) return port;
+      if (taken.has(port) || this.reserved.has(port)) continue;
+      this.reserved.add(port);
+      if (await portIsFree(port)) return port;
+      this.reserved.delete(port);
     }
     throw new Error(`no free port in ${range.from}-${range.to}`);
   }

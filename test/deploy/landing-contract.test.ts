@@ -1,0 +1,49 @@
+// The two ends of trunk-updated agree: landing's real body (src/land) sent by
+// the outbox's real HTTP transport (src/outbox) is accepted by the trigger,
+// which deploys it; a retry of the same delivery is recognised as a duplicate.
+import { randomUUID } from 'node:crypto';
+import { trunkUpdated } from '../../src/land/decide.js';
+import { httpTransport } from '../../src/outbox/http.js';
+import type { Delivery } from '../../src/outbox/outbox.js';
+import { systemClock, systemTimers } from '../../src/github/config.js';
+import { DeployTrigger } from '../../src/deploy/trigger.js';
+import type { TempRepo } from '../helpers/git-repo.js';
+import { land, makeTrunk, SECRET, waitFor, writeConfig } from '../helpers/deploy.js';
+
+describe('landing → deploy trigger', () => {
+  let trunk: TempRepo;
+  let setup: ReturnType<typeof writeConfig>;
+  let trigger: DeployTrigger;
+
+  beforeAll(() => {
+    trunk = makeTrunk();
+    setup = writeConfig({ remote: trunk.dir });
+    trigger = new DeployTrigger({ config: setup.config, env: { TRUNK_WEBHOOK_SECRET: SECRET }, log: () => {}, stopGraceMs: 1000 });
+  });
+  afterAll(async () => {
+    await trigger.stop();
+    setup.remove();
+    trunk.remove();
+  });
+
+  it('accepts what the outbox sends, deploys it, and acknowledges a retry as a duplicate', async () => {
+    const url = await trigger.start();
+    const before = trunk.git('rev-parse', 'HEAD').trim();
+    const after = land(trunk);
+    const body = trunkUpdated({
+      id: randomUUID(),
+      repository: 'octo/app',
+      branch: 'main',
+      before,
+      after,
+      pull_request: { number: 7, title: 'a change', url: 'https://github.com/octo/app/pull/7', author: 'alice', head_sha: after },
+      landed_at: new Date().toISOString(),
+    });
+    const delivery: Delivery = { id: 1, eventId: `evt_${randomUUID()}`, target: `${url}/hooks/trunk-updated`, body: JSON.stringify(body), createdAt: Date.now(), attempts: 0, nextAt: 0, state: 'pending', doneAt: null, lastError: null };
+    const send = httpTransport({ secret: SECRET, clock: systemClock, timers: systemTimers });
+    expect(await send(delivery)).toBeNull(); // null: acknowledged (2xx)
+    expect(await send(delivery)).toBeNull();
+    expect(trigger.store.recentDeliveries(10).map((d) => [d.id, d.outcome])).toEqual([[delivery.eventId, 'accepted']]);
+    await waitFor('the landed revision healthy', () => trigger.store.revision('octo/app', after)?.state === 'healthy');
+  });
+});
