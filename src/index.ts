@@ -12,7 +12,7 @@ import { outboxConfigFromEnv } from './outbox/config.js';
 
 const app: ApplicationFunction = (probot, options) => {
   const config = configFromEnv(process.env);
-  const landing = createLanding({ outbox: outboxConfigFromEnv(process.env), clock: config.clock, timers: config.timers, checkName: config.checkName });
+  const landing = createLanding({ outbox: outboxConfigFromEnv(process.env), clock: config.clock, timers: config.timers, checkName: config.checkName, policyPath: config.policyPath });
   return mergeGateApp(config, landing.hooks)(probot, options);
 };
 

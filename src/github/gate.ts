@@ -35,8 +35,8 @@ export interface PassInfo {
   facts: PullRequestFacts;
   policy: Policy;
   verdict: Verdict;
-  /** Our check run on the head as just written (id null: not known), so landing can update it. */
-  check: { id: number | null; plan: CheckRunPlan };
+  /** Our check run on the head (id null: not known), so landing can update it: the verdict's plan, and the plan as written (decorated). */
+  check: { id: number | null; plan: CheckRunPlan; written: CheckRunPlan };
 }
 
 /** Called with a passing verdict unless DRY_RUN is set: where landing (src/land) plugs in. */
@@ -328,13 +328,13 @@ export class MergeGate {
 
     if (read.kind === 'ok' && this.deps.refineFacts) facts = await this.deps.refineFacts({ octokit, ref, facts, policy: read.policy });
     const verdict = read.kind === 'error' ? policyErrorVerdict(read.errors, facts.head.sha) : evaluate(read.policy, facts, config.clock.now());
-    let plan = this.plan(verdict, facts);
-    if (verdict.outcome === 'pass' && read.kind === 'ok' && this.deps.decoratePass) plan = this.deps.decoratePass(plan, { ref, facts, policy: read.policy, dryRun: config.dryRun });
-    const written = await this.write(octokit, ref, source, facts, plan, release);
+    const plan = this.plan(verdict, facts);
+    const shown = verdict.outcome === 'pass' && read.kind === 'ok' && this.deps.decoratePass ? this.deps.decoratePass(plan, { ref, facts, policy: read.policy, dryRun: config.dryRun }) : plan;
+    const written = await this.write(octokit, ref, source, facts, shown, release);
     this.scheduler.schedule(key, verdict.nextChangeAt);
     if (verdict.outcome === 'pass' && read.kind === 'ok' && !config.dryRun && this.deps.onPass) {
       try {
-        await this.deps.onPass({ octokit, ref, facts, policy: read.policy, verdict, check: { id: this.runOn(key, facts.head.sha), plan } });
+        await this.deps.onPass({ octokit, ref, facts, policy: read.policy, verdict, check: { id: this.runOn(key, facts.head.sha), plan, written: shown } });
       } catch (error) {
         throw new AfterVerdictError(error);
       }

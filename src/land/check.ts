@@ -13,6 +13,7 @@ export type LandingNote =
   | { kind: 'refused'; status: number; message: string; workflows: boolean; branch: string }
   | { kind: 'conflicts'; branch: string }
   | { kind: 'mergeable-unknown'; attempts: number }
+  | { kind: 'merge-failed'; message: string }
   | { kind: 'updating'; branch: string; baseSha: string }
   | { kind: 'update-refused'; branch: string; message: string }
   | { kind: 'off' }
@@ -65,6 +66,11 @@ export function describeNote(note: LandingNote): { title: string; lines: string 
       return {
         title: 'pass, not landed yet: GitHub is still checking mergeability',
         lines: `**Not landed yet:** GitHub was still computing whether the pull request can be merged after ${note.attempts} tries. merge-gate tries again on the next event; press Re-run to try now.`,
+      };
+    case 'merge-failed':
+      return {
+        title: 'pass, not landed yet: the merge call failed; retrying',
+        lines: `**Not landed yet:** the merge call failed (${quoted(note.message)}), and the pull request, read again, is not merged. merge-gate tries again with backoff, reading the pull request first (and on the next event).`,
       };
     case 'updating':
       return {

@@ -20,6 +20,7 @@ export interface LandingOptions {
   clock: Clock;
   timers: Timers;
   checkName: string;
+  policyPath: string;
   /** An open database (tests share one); else OUTBOX_PATH is opened. */
   db?: Db;
   random?: () => number;
@@ -98,6 +99,8 @@ export function createLanding(options: LandingOptions): Landing {
           installationOctokit: (id) => gate.octokit(id),
           requestEvaluation: (ref, delayMs) => gate.requestEvaluation(ref, { delayMs }),
           checkName: options.checkName,
+          policyPath: options.policyPath,
+          appId: () => gate.appId(),
           clock: options.clock,
           log: app.log,
           mergeableRetry: options.mergeableRetry,

@@ -28,6 +28,8 @@ export interface LandingRecord {
   eventId: string | null;
   summary: PullSummary;
   targets: string[];
+  /** After the landing: the check written, the branch dealt with, the branch's other pull requests re-evaluated. */
+  tidied: boolean;
   updatedAt: number;
 }
 
@@ -60,6 +62,7 @@ interface Row {
   event_id: string | null;
   pull_json: string;
   targets_json: string;
+  tidied: number;
   updated_at: number;
 }
 
@@ -77,6 +80,7 @@ const toRecord = (r: Row): LandingRecord => ({
   eventId: r.event_id,
   summary: JSON.parse(r.pull_json) as PullSummary,
   targets: JSON.parse(r.targets_json) as string[],
+  tidied: r.tidied === 1,
   updatedAt: r.updated_at,
 });
 
@@ -97,7 +101,7 @@ export class LandingJournal {
   }
 
   /** Write the intent before the merge call. Refused (false) when the pull request is already landed. */
-  intend(r: Omit<LandingRecord, 'state' | 'after' | 'eventId' | 'updatedAt'>, now: number): boolean {
+  intend(r: Omit<LandingRecord, 'state' | 'after' | 'eventId' | 'tidied' | 'updatedAt'>, now: number): boolean {
     const result = this.db
       .prepare(
         `INSERT INTO landings (pull, installation_id, repository, number, branch, head_sha, method, before_sha, state, pull_json, targets_json, updated_at)
@@ -133,9 +137,16 @@ export class LandingJournal {
     })();
   }
 
-  /** Intents not resolved yet: a crash came between writing one and knowing the merge's outcome. */
+  /**
+   * What a crash left half done: intents whose merge's outcome is unknown, and
+   * landings not tidied up after (check, branch, the branch's other pull requests).
+   */
   unresolved(): LandingRecord[] {
-    return (this.db.prepare("SELECT * FROM landings WHERE state = 'intent' ORDER BY updated_at").all() as Row[]).map(toRecord);
+    return (this.db.prepare("SELECT * FROM landings WHERE state = 'intent' OR (state = 'landed' AND tidied = 0) ORDER BY updated_at").all() as Row[]).map(toRecord);
+  }
+
+  tidied(pull: string): void {
+    this.db.prepare('UPDATE landings SET tidied = 1 WHERE pull = ?').run(pull);
   }
 
   /** Did merge-gate land `sha` (the commit it put on the base branch) in `repository`? From which pull request? */

@@ -5,10 +5,11 @@
 // the check run through the check-run writer; after a landing, the other open
 // pull requests of the branch re-evaluated (the base moved).
 import { randomUUID } from 'node:crypto';
-import type { PullRequestFacts } from '../facts/types.js';
+import type { FactNeeds, PullRequestFacts } from '../facts/types.js';
 import type { Clock } from '../github/config.js';
 import { writeCheckRun, type CheckRunPlan } from '../github/checkrun.js';
-import type { ExistingCheckRun, Octokit } from '../github/facts.js';
+import { GitHubPullRequestSource, type ExistingCheckRun, type Octokit } from '../github/facts.js';
+import { readPolicy } from '../github/policy.js';
 import { pullKey, type DecoratePass, type Log, type PassInfo, type PullRef, type RefineFacts } from '../github/gate.js';
 import type { OutboxSender } from '../outbox/outbox.js';
 import { withLanding, type LandingNote } from './check.js';
@@ -39,6 +40,10 @@ export interface LanderDeps {
   /** Evaluate a pull request again (the gate's queue), after `delayMs`. */
   requestEvaluation(ref: PullRef, delayMs?: number): void;
   checkName: string;
+  /** The policy file (a landing resolved after a restart reads `land.delete_branch` from it). */
+  policyPath: string;
+  /** Our GitHub App id (to find our check run after a restart). */
+  appId(): Promise<number>;
   clock: Clock;
   log: Log;
   /** While GitHub computes `mergeable`: attempts in all, and the first delay (doubled each time). */
@@ -58,6 +63,11 @@ export function parseDispatchTarget(target: string): { installationId: number; o
 
 const commitUrl = (repository: string, sha: string, pullUrl: string) => `${new URL(pullUrl).origin}/${repository}/commit/${sha}`;
 
+const NO_NEEDS: FactNeeds = { reviews: false, files: false, checks: false, registryPath: null, gitattributes: false };
+
+/** Landing notes remembered, at most (one per pull request; the oldest go first). */
+const NOTES_LIMIT = 10_000;
+
 export class Lander {
   readonly stats = { merges: 0, landed: 0 };
   /** Branches with a landing under way: `installation:owner/repo:branch`. */
@@ -67,6 +77,8 @@ export class Lander {
   /** The last landing note of each pull request, by head: what its check says until something changes. */
   private readonly notes = new Map<string, { head: string; note: LandingNote }>();
   private readonly mergeableTries = new Map<string, number>();
+  /** Heads whose parents were read and did not make them one of merge-gate's updates: not read again. */
+  private readonly notUpdates = new Set<string>();
 
   constructor(private readonly deps: LanderDeps) {}
 
@@ -101,10 +113,14 @@ export class Lander {
     if (updates.length === 0 || !facts.reviews) return facts;
     if (!updates.some((u) => u.toHead === facts.head.sha)) {
       const pending = updates.filter((u) => u.toHead === null);
-      if (pending.length > 0) {
+      if (pending.length > 0 && !this.notUpdates.has(facts.head.sha)) {
         const parents = await this.deps.github(octokit, ref.owner, ref.repo).commitParents(facts.head.sha);
         const match = matchUpdate(pending, facts.head.sha, parents);
         if (match) this.deps.journal.verifyUpdate(pull, match.fromHead, facts.head.sha);
+        else {
+          this.notUpdates.add(facts.head.sha);
+          if (this.notUpdates.size > NOTES_LIMIT) this.notUpdates.delete(this.notUpdates.values().next().value!);
+        }
       }
     }
     return carryApprovals(facts, carriedHeads(this.deps.journal.updates(pull), facts.head.sha));
@@ -222,6 +238,7 @@ export class Lander {
           return;
         }
         journal.abandon(pull, clock.now().getTime());
+        await this.note(pass, { kind: 'merge-failed', message: outcome.message });
         throw error; // not merged: the queue retries the evaluation, which reads everything again first
       }
       journal.abandon(pull, clock.now().getTime());
@@ -259,14 +276,35 @@ export class Lander {
     this.stats.landed++;
     this.deps.sender.kick();
     log.info({ pull: record.pull, after, before: record.before }, 'merge-gate: landed');
+    await this.tidy(record, after, pr, pass);
+  }
+
+  /**
+   * After a landing: say so on the check, delete the head branch when the
+   * policy allows, evaluate the branch's other pull requests. Best effort: it
+   * must not make the landing look failed. Journalled once all of it is done,
+   * so a crash before that has a restart do it.
+   */
+  private async tidy(record: LandingRecord, after: string, pr: PullState, pass: PassInfo | null): Promise<void> {
+    const { log } = this.deps;
     const [owner, repo] = record.repository.split('/');
     const ref: PullRef = pass?.ref ?? { installationId: record.installationId, owner, repo, number: record.number };
     const octokit = pass?.octokit ?? (await this.deps.installationOctokit(record.installationId));
-    if (pass) await this.note(pass, { kind: 'landed', sha: after, url: commitUrl(record.repository, after, pr.url), branch: record.branch, method: record.method });
+    const landedNote: LandingNote = { kind: 'landed', sha: after, url: commitUrl(record.repository, after, pr.url), branch: record.branch, method: record.method };
     const gh = this.deps.github(octokit, owner, repo);
+    let done = true;
+    let policy: ReturnType<typeof landPolicy> | null = null;
+    try {
+      if (pass) {
+        policy = landPolicy(pass.policy);
+        await this.note(pass, landedNote);
+      } else policy = await this.afterRestart(octokit, ref, record, landedNote);
+    } catch (err) {
+      log.warn({ pull: record.pull, err: (err as Error).message }, 'merge-gate: landed, but could not say so on the check run');
+      done = false;
+    }
     try {
       const open = await gh.openPulls();
-      const policy = pass ? landPolicy(pass.policy) : null;
       const decision = branchDeletion({
         deleteBranch: policy?.delete_branch ?? false,
         headRepo: pr.headRepo,
@@ -283,23 +321,46 @@ export class Lander {
       // The base moved: every other open pull request of the branch is evaluated against it.
       for (const p of open) if (p.number !== record.number && p.baseRef === record.branch) this.deps.requestEvaluation({ ...ref, number: p.number }, 0);
     } catch (err) {
-      // Landed and recorded: tidying up is best effort, and must not make the landing look failed.
       log.warn({ pull: record.pull, err: (err as Error).message }, 'merge-gate: landed, but could not tidy up (branch deletion / re-evaluating the branch)');
+      done = false;
     }
+    if (done) this.deps.journal.tidied(record.pull);
+  }
+
+  /**
+   * A landing resolved after a restart has no evaluation at hand: write "Landed as" over our check
+   * as it stands on the merged head, and read the policy for `land.delete_branch` (null: no policy).
+   */
+  private async afterRestart(octokit: Octokit, ref: PullRef, record: LandingRecord, note: LandingNote): Promise<ReturnType<typeof landPolicy> | null> {
+    const source = new GitHubPullRequestSource({ octokit, owner: ref.owner, repo: ref.repo, number: ref.number, appId: await this.deps.appId(), checkName: this.deps.checkName });
+    const facts = await source.load(NO_NEEDS);
+    const run = source.existingCheckRun;
+    if (run && facts.head.sha === record.headSha && run.status === 'completed' && run.conclusion === 'success') {
+      const plan: CheckRunPlan = { status: 'completed', conclusion: 'success', title: run.title ?? '', summary: run.summary ?? '', text: run.text ?? '', externalId: run.externalId ?? '', detailsUrl: null, annotations: [] };
+      await writeCheckRun(
+        octokit,
+        { owner: ref.owner, repo: ref.repo, headSha: record.headSha, checkName: this.deps.checkName, existing: run, knownId: run.id, now: this.deps.clock.now() },
+        withLanding(plan, note),
+      );
+    }
+    const read = await readPolicy(octokit, ref.owner, ref.repo, this.deps.policyPath);
+    return read.kind === 'ok' ? landPolicy(read.policy) : null;
   }
 
   /** Write a landing note on the pull request's check run (the verdict's plan with the note on top). */
   private async note(pass: PassInfo, note: LandingNote): Promise<void> {
     const { octokit, ref, facts } = pass;
+    this.notes.delete(pullKey(ref));
     this.notes.set(pullKey(ref), { head: facts.head.sha, note });
+    if (this.notes.size > NOTES_LIMIT) this.notes.delete(this.notes.keys().next().value!);
     const plan = withLanding(pass.check.plan, note);
-    const existing: ExistingCheckRun | null = pass.check.id === null ? null : asExisting(pass.check.id, pass.check.plan);
+    const existing: ExistingCheckRun | null = pass.check.id === null ? null : asExisting(pass.check.id, pass.check.written);
     const result = await writeCheckRun(
       octokit,
       { owner: ref.owner, repo: ref.repo, headSha: facts.head.sha, checkName: this.deps.checkName, existing, knownId: pass.check.id, now: this.deps.clock.now() },
       plan,
     );
-    pass.check = { id: result.id, plan };
+    pass.check = { ...pass.check, id: result.id, written: plan };
   }
 
   /**
@@ -313,7 +374,10 @@ export class Lander {
       const [owner, repo] = record.repository.split('/');
       const octokit = await this.deps.installationOctokit(record.installationId);
       const pr = await this.deps.github(octokit, owner, repo).pull(record.number);
-      if (pr.merged && pr.mergeCommitSha) {
+      if (record.state === 'landed') {
+        await this.tidy(record, record.after!, pr, null);
+        counts.landed++;
+      } else if (pr.merged && pr.mergeCommitSha) {
         await this.complete(record, pr.mergeCommitSha, pr, null);
         counts.landed++;
       } else {

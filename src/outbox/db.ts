@@ -37,6 +37,7 @@ CREATE TABLE IF NOT EXISTS landings (
   event_id TEXT,
   pull_json TEXT NOT NULL,           -- title, url, author: the event's pull_request
   targets_json TEXT NOT NULL,        -- where its trunk-updated goes
+  tidied INTEGER NOT NULL DEFAULT 0, -- after landing: the check says so, the branch is dealt with, the others re-evaluated
   updated_at INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS landings_after ON landings (repository, after_sha);

@@ -33,6 +33,7 @@ export async function startLandingApp(
     clock,
     timers: clock,
     checkName: 'merge-gate',
+    policyPath: '.github/merge-gate.yml',
     db: options.landing?.db ?? openDb(':memory:'),
     random: () => 0.5,
     mergeableRetry: { attempts: 3, baseDelayMs: 1_000 },

@@ -110,6 +110,7 @@ async function kill(child: ChildProcess): Promise<void> {
 function scenario(): { repo: FakeRepo; pull: FakePull; before: string } {
   const repo = setupRepo(fake);
   const pull = typicalPull(fake, repo);
+  repo.branches.set(pull.headRef, pull.headSha);
   return { repo, pull, before: repo.branches.get('main')! };
 }
 
@@ -132,6 +133,8 @@ describe('SIGKILL and restart', () => {
     expect(receiver.received[0].json).toMatchObject({ type: 'trunk-updated', repository: 'octo/app', branch: 'main', before, after: pull.mergeCommit });
     // The same webhook-id as the attempts before the crash.
     expect(new Set(receiver.seenIds)).toEqual(new Set([receiver.received[0].id]));
+    // Killed before it said so on the check, perhaps: the restart does.
+    await until(() => fake.ourRuns(repo, pull.headSha).at(-1)?.title === `Landed as ${pull.mergeCommit!.slice(0, 7)}`, 'the check saying "Landed as"');
   }, 60_000);
 
   test('during the merge call (GitHub merged, the answer never came): resolved by reading the pull request, one merge, delivered', async () => {
@@ -147,6 +150,9 @@ describe('SIGKILL and restart', () => {
     await until(() => receiver.received.length === 1, 'the delivery after the restart');
     expect(fake.merges).toHaveLength(1);
     expect(receiver.received[0].json).toMatchObject({ before, after: pull.mergeCommit, pull_request: { number: 2, head_sha: pull.headSha } });
+    // Resolved after the restart, and tidied up as a landing is: the check says so, the branch is deleted.
+    await until(() => fake.deletedBranches.length === 1, 'the branch deletion');
+    expect(fake.ourRuns(repo, pull.headSha).at(-1)?.title).toBe(`Landed as ${pull.mergeCommit!.slice(0, 7)}`);
   }, 60_000);
 
   test('during the merge call (GitHub had not merged yet): the intent is dropped and the pull request lands after the restart, once', async () => {

@@ -148,6 +148,13 @@ describe('what GitHub answers', () => {
     expect(run.summary).toContain(`\`${message.replace(/`/g, "'")}\``);
     expect(run.summary).toMatch(/branch protection or a ruleset/);
     expect(fake.deletedBranches).toEqual([]);
+    // The next event tries again; the check says it once, and is not rewritten when nothing changed.
+    fake.resetRequests();
+    await app!.receive('pull_request', event('edited', repo, pull));
+    await app!.settle();
+    expect(merges()).toHaveLength(2);
+    expect(checkOn(repo, pull.headSha).summary!.split('**Not landed:**')).toHaveLength(2);
+    expect(fake.requests.filter((r) => r.kind === 'rest' && (r.method === 'PATCH' || r.method === 'POST')).map((r) => r.operation)).toEqual([]);
   });
 
   test('a pull request changing .github/workflows/ is refused, and the check says the workflows permission is missing', async () => {
@@ -184,6 +191,10 @@ describe('what GitHub answers', () => {
     const ops = fake.apiRequests().map((r) => r.operation);
     const firstMerge = ops.indexOf('PUT /repos/{owner}/{repo}/pulls/{pull_number}/merge');
     expect(ops[firstMerge + 1]).toBe('GET /repos/{owner}/{repo}/pulls/{pull_number}'); // read before anything else
+    // Meanwhile the check said so.
+    const titles = fake.requests.filter((r) => r.method === 'PATCH').map((r) => (r.body as { output?: { title?: string } }).output?.title);
+    expect(titles).toContain('pass, not landed yet: the merge call failed; retrying');
+    expect(titles.at(-1)).toBe(`Landed as ${pull.mergeCommit!.slice(0, 7)}`);
   });
 
   test('a redelivered webhook after the landing changes nothing, even when GitHub still shows the pull request open', async () => {
