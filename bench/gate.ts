@@ -109,7 +109,7 @@ printTable('Gate evaluation (median; every rule configured, hunks parsed)', eval
 // Peak resident memory so far (the huge pull request is the largest), over what the process held at the start.
 const memoryHugeMb = (process.resourceUsage().maxRSS * 1024 - rssAtStart) / 1e6;
 
-// parse-diff against the least any parser must do: split the text into lines.
+// The diff parser against the least any parser must do: split the text into lines.
 const text = syntheticDiff(3_000, 100_000);
 const mb = Buffer.byteLength(text) / 1e6;
 const parseMs = time(() => parseUnifiedDiff(text), 7);
@@ -134,3 +134,6 @@ writeResults('gate', {
   { name: 'parse.ratio', value: Number((parseMs / splitMs).toFixed(2)), unit: '×', target: '<= 3' },
   { name: 'memory.huge.mb', value: Number(memoryHugeMb.toFixed(1)), unit: 'MB', target: null },
 ] satisfies Figure[]);
+
+// The worst cases a pull request author controls (YAML reading, flags.reference).
+await import('./hostile-input.js');

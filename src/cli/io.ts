@@ -1,3 +1,5 @@
+import { escapeControls } from '../escape.js';
+
 /** Where a command writes, so tests can run commands in-process. */
 export interface Io {
   out(line: string): void;
@@ -25,9 +27,11 @@ Usage:
 `;
 
 export function processIo(): Io {
+  // A last guard: whatever a command prints, no escape sequence reaches the terminal (line breaks and tabs stay).
+  const safe = (line: string) => `${escapeControls(line, '\n\t')}\n`;
   const io: Io = {
-    out: (line) => process.stdout.write(`${line}\n`),
-    err: (line) => process.stderr.write(`${line}\n`),
+    out: (line) => process.stdout.write(safe(line)),
+    err: (line) => process.stderr.write(safe(line)),
     usage: (message) => {
       io.err(`merge-gate: ${message}\n\n${USAGE}`);
       return 2;

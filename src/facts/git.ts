@@ -40,6 +40,9 @@ export async function gitShow(cwd: string, rev: string, path: string): Promise<s
   }
 }
 
+/** The same file list for every diff, whatever the user's git config says (diff.relative, diff.external, diff.renames). */
+const DIFF_OPTIONS = ['--find-renames', '--no-ext-diff', '--no-relative', '--no-textconv'];
+
 const STATUS: Record<string, FileStatus> = { A: 'added', M: 'modified', D: 'removed', R: 'renamed', C: 'copied', T: 'modified' };
 
 /** `git diff --name-status -z` and `--numstat -z` joined into ChangedFiles. */
@@ -59,7 +62,9 @@ export function parseChangedFiles(nameStatus: string, numstat: string): ChangedF
   const byPath = new Map(files.map((f) => [f.path, f]));
   const nums = numstat.split('\0');
   for (let i = 0; i < nums.length - 1; ) {
-    const [added, deleted, path] = nums[i++].split('\t');
+    // Only the first two tabs separate fields: a tab in a file name is part of the name.
+    const [, added, deleted, path] = /^([^\t]*)\t([^\t]*)\t(.*)$/s.exec(nums[i++]) ?? [];
+    if (added === undefined) continue;
     // Renames: "added\tdeleted\t" then the old and the new path as separate fields.
     const target = path === '' ? (i++, nums[i++]) : path;
     const file = byPath.get(target);
@@ -110,8 +115,8 @@ export function gitFactsSource(options: GitFactsOptions): FactsSource {
       }
       if (needs.files) {
         const [nameStatus, numstat] = await Promise.all([
-          git(cwd, ['diff', '--name-status', '-z', '--find-renames', '--no-ext-diff', range]),
-          git(cwd, ['diff', '--numstat', '-z', '--find-renames', '--no-ext-diff', range]),
+          git(cwd, ['diff', '--name-status', '-z', ...DIFF_OPTIONS, range]),
+          git(cwd, ['diff', '--numstat', '-z', ...DIFF_OPTIONS, range]),
         ]);
         facts.files = parseChangedFiles(nameStatus, numstat);
       }
@@ -124,7 +129,7 @@ export function gitFactsSource(options: GitFactsOptions): FactsSource {
       return facts;
     },
     async diff(): Promise<FileDiff[]> {
-      const text = await git(cwd, ['diff', '--find-renames', '--no-color', '--no-ext-diff', '-U3', `${mergeBase}..${headRev}`]);
+      const text = await git(cwd, ['diff', ...DIFF_OPTIONS, '--no-color', '--src-prefix=a/', '--dst-prefix=b/', '-U3', `${mergeBase}..${headRev}`]);
       return parseUnifiedDiff(text);
     },
   };

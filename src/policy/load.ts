@@ -1,13 +1,17 @@
 // Loading a policy: parse the YAML, merge the chosen preset under it, validate
 // against the schema, and report every problem at once with its line and column.
 // Loading never throws: it returns a policy or a list of errors.
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node, type Pair, type YAMLMap } from 'yaml';
 import { describeInput, keysAt, PolicyFileSchema, type Policy } from './schema.js';
 import { listPresets, presetDocument, PRESET_NONE } from './presets.js';
 import { closest } from './suggest.js';
 import { describeIssue, positionOf } from './schema-errors.js';
 
 export const DEFAULT_POLICY_PATH = '.github/merge-gate.yml';
+/** A policy is a few kilobytes; anything near this is a mistake or an attack. */
+export const POLICY_MAX_BYTES = 1024 * 1024;
+/** Errors reported for one file; the rest are counted in a last "and N more" entry. */
+export const MAX_REPORTED_ERRORS = 50;
 
 export interface PolicyError {
   file: string;
@@ -18,6 +22,25 @@ export interface PolicyError {
   /** Key path such as `size.max_lines` or `freeze.windows[0].to`; empty for file-level errors. */
   path: string;
   message: string;
+  /** Set on the last entry of a capped list: how many errors it stands for. */
+  more?: number;
+}
+
+/** The first `MAX_REPORTED_ERRORS` errors, then one entry that says how many more there are. */
+export function capErrors<E extends { line: number; column: number; message: string }>(errors: E[], make: (n: number, at: E) => E): E[] {
+  if (errors.length <= MAX_REPORTED_ERRORS) return errors;
+  const more = errors.length - MAX_REPORTED_ERRORS;
+  return [...errors.slice(0, MAX_REPORTED_ERRORS), make(more, errors[MAX_REPORTED_ERRORS])];
+}
+
+/** The entry that ends a capped list. */
+export const moreErrorsMessage = (n: number) => `and ${n} more error${n === 1 ? '' : 's'} (only the first ${MAX_REPORTED_ERRORS} are listed)`;
+
+const morePolicyErrors = (n: number, at: PolicyError): PolicyError => ({ file: at.file, line: at.line, column: at.column, path: '', message: moreErrorsMessage(n), more: n });
+
+/** How many errors a (capped) list stands for. */
+export function errorCount(errors: readonly { more?: number }[]): number {
+  return errors.reduce((n, e) => n + (e.more ?? 1), 0);
 }
 
 export type LoadResult =
@@ -34,6 +57,7 @@ export function formatPath(path: readonly PathSegment[]): string {
 }
 
 export function formatPolicyError(e: PolicyError): string {
+  if (e.more) return `${e.file}: ${e.message}`;
   return `${e.file}:${e.line}:${e.column} ${e.path ? `${e.path}: ` : ''}${e.message}`;
 }
 
@@ -45,22 +69,45 @@ export interface ParsedYaml {
   locate: Locator;
 }
 
-export function parseYaml(text: string, file: string): ParsedYaml {
+export interface ParseOptions {
+  /** Larger texts are refused with an error that names the limit. */
+  maxBytes?: number;
+  /** How the limit's error names the file's kind ("policy", "flag registry"). */
+  what?: string;
+}
+
+/** The error for a file over its size limit, naming the limit. */
+export function tooLargeMessage(what: string, bytes: number, maxBytes: number): string {
+  return `the ${what} file is ${bytes} bytes; merge-gate reads ${what} files of at most ${maxBytes} bytes (${maxBytes / 1024} KiB)`;
+}
+
+export function parseYaml(text: string, file: string, options: ParseOptions = {}): ParsedYaml {
+  const { maxBytes = POLICY_MAX_BYTES, what = 'policy' } = options;
+  const bytes = Buffer.byteLength(text, 'utf8');
+  if (bytes > maxBytes) {
+    return { file, value: null, errors: [{ file, line: 1, column: 1, path: '', message: tooLargeMessage(what, bytes, maxBytes) }], locate: () => null };
+  }
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, logLevel: 'error' });
+  // uniqueKeys is off: the library compares each key with every earlier one (quadratic); duplicates are found below in one pass.
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: false, logLevel: 'error' });
   // An error at the very end (an unclosed quote) points at the last real line, so annotations stay in the file.
   const lastLine = Math.max(1, text.replace(/\r?\n$/, '').split('\n').length);
   const pos = (offset: number) => {
     const { line, col } = lineCounter.linePos(offset);
     return line > lastLine ? { line: lastLine, column: 1 } : { line, column: col };
   };
-  const seen = new Set<string>();
-  const errors: PolicyError[] = doc.errors.map((err) => ({
+  const syntax: PolicyError[] = doc.errors.map((err) => ({
     file,
     ...pos(err.pos[0]),
     path: '',
     message: `YAML syntax error: ${err.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}`,
-  })).filter((e) => !seen.has(formatPolicyError(e)) && Boolean(seen.add(formatPolicyError(e))));
+  }));
+  if (syntax.length === 0) syntax.push(...duplicateKeys(doc, file, pos));
+  const seen = new Set<string>();
+  const errors = capErrors(
+    syntax.filter((e) => !seen.has(formatPolicyError(e)) && Boolean(seen.add(formatPolicyError(e)))),
+    morePolicyErrors,
+  );
   let value: unknown = null;
   if (errors.length === 0) {
     try {
@@ -76,14 +123,47 @@ export function parseYaml(text: string, file: string): ParsedYaml {
   return { file, value, errors, locate: documentLocator(doc, pos) };
 }
 
+/** How a key is compared for uniqueness and looked up by path. */
+const keyText = (key: unknown): string => (isScalar(key) ? String(key.value) : String(key));
+
+/** Every key that repeats one earlier in its mapping, in one pass over the document. */
+function duplicateKeys(doc: Document, file: string, pos: (offset: number) => { line: number; column: number }): PolicyError[] {
+  const errors: PolicyError[] = [];
+  visit(doc, {
+    Map(_, map) {
+      const keys = new Set<string>();
+      for (const pair of map.items) {
+        const key = keyText(pair.key);
+        if (!keys.has(key)) keys.add(key);
+        else {
+          const range = (pair.key as Node | null)?.range;
+          errors.push({ file, ...(range ? pos(range[0]) : { line: 1, column: 1 }), path: '', message: 'YAML syntax error: Map keys must be unique' });
+        }
+      }
+    },
+  });
+  return errors.sort((a, b) => a.line - b.line || a.column - b.column);
+}
+
 function documentLocator(doc: Document, pos: (offset: number) => { line: number; column: number }): Locator {
+  // Each mapping is indexed once, on its first lookup: a lookup per key stays linear over the file.
+  const indexes = new WeakMap<YAMLMap, Map<string, Pair>>();
+  const pairOf = (map: YAMLMap, key: string): Pair | undefined => {
+    let index = indexes.get(map);
+    if (!index) {
+      index = new Map();
+      for (const p of map.items as Pair[]) if (!index.has(keyText(p.key))) index.set(keyText(p.key), p);
+      indexes.set(map, index);
+    }
+    return index.get(key);
+  };
   return (path, at) => {
     let node: unknown = doc.contents;
     let keyNode: Node | null = null;
     for (const seg of path) {
       keyNode = null;
       if (isMap(node)) {
-        const pair = node.items.find((p) => (isScalar(p.key) ? String(p.key.value) : String(p.key)) === String(seg));
+        const pair = pairOf(node as YAMLMap, String(seg));
         if (!pair) return null;
         keyNode = pair.key as Node;
         node = pair.value ?? null;
@@ -156,18 +236,27 @@ function validate(raw: unknown, file: string, locate: Locator): LoadResult {
   if (result.success && errors.length === 0) {
     return { ok: true, policy: result.data, preset: presetName === PRESET_NONE || typeof presetName !== 'string' ? null : presetName };
   }
+  // Messages are worded only for the errors that are listed: a "did you mean" for each of
+  // 50,000 unknown keys would cost far more than finding them.
+  const found: { error: PolicyError; word?: () => string }[] = errors.map((error) => ({ error }));
   for (const issue of result.success ? [] : result.error.issues) {
     const inFile = hasPath(raw, issue.path as PathSegment[]);
-    const report = (path: PathSegment[], message: string, where: 'key' | 'value' = 'value') => {
+    const report = (path: PathSegment[], word: () => string, where: 'key' | 'value' = 'value') => {
       if (!inFile && presetFile && hasPath(base, path)) {
         const p = presetLocate(path, where) ?? { line: 1, column: 1 };
-        errors.push({ file: presetFile, ...p, path: formatPath(path), message });
-      } else errors.push(error(path, message, where));
+        found.push({ error: { file: presetFile, ...p, path: formatPath(path), message: '' }, word });
+      } else found.push({ error: error(path, '', where), word });
     };
-    for (const r of describeIssue(issue, keysAt)) report(r.path, r.message, r.where);
+    // describeIssue words an unknown key's message only when it is read.
+    for (const r of describeIssue(issue, keysAt)) report(r.path, () => r.message, r.where);
   }
-  errors.sort((a, b) => (a.file === b.file ? a.line - b.line || a.column - b.column : a.file < b.file ? -1 : 1));
-  return { ok: false, errors };
+  found.sort(({ error: a }, { error: b }) => (a.file === b.file ? a.line - b.line || a.column - b.column : a.file < b.file ? -1 : 1));
+  const listed = capErrors(found.map((f) => f.error), morePolicyErrors);
+  for (let i = 0; i < Math.min(listed.length, found.length); i++) {
+    const word = found[i].word;
+    if (word && listed[i] === found[i].error) listed[i].message = word();
+  }
+  return { ok: false, errors: listed };
 }
 
 export function isPlainObject(v: unknown): v is Record<string, unknown> {

@@ -42,11 +42,16 @@ export function describeIssue(issue: z.core.$ZodIssue, allowedKeys: (path: reado
   const path = issue.path as PathSegment[];
   if (issue.code !== 'unrecognized_keys') return [{ path, message: humanMessage(issue), where: 'value' }];
   const allowed = allowedKeys(path);
-  return issue.keys.map((key) => {
-    const hint = closest(key, allowed);
-    const where = path.length ? `in ${formatPath(path)}` : 'at the top level';
-    return { path: [...path, key], message: `unknown key${hint ? `; did you mean "${hint}"?` : ` ${where}`} (allowed: ${allowed.join(', ')})`, where: 'key' as const };
-  });
+  // The message is worded when it is read: a file with 50,000 unknown keys lists only the first 50.
+  return issue.keys.map((key) => ({
+    path: [...path, key],
+    where: 'key' as const,
+    get message() {
+      const hint = closest(key, allowed);
+      const where = path.length ? `in ${formatPath(path)}` : 'at the top level';
+      return `unknown key${hint ? `; did you mean "${hint}"?` : ` ${where}`} (allowed: ${allowed.join(', ')})`;
+    },
+  }));
 }
 
 /** zod's own wording where the schema gave none. */

@@ -3,8 +3,8 @@
 // here, so they cannot drift apart.
 import { z } from 'zod';
 import type { DeploymentState } from '../facts/types.js';
-import isSafeRegex from 'safe-regex2';
 import { globProblem } from './glob.js';
+import { compileReference } from './reference.js';
 import { parseLocalDateTime, parseWeeklyPoint, isValidZone } from './time.js';
 import { keysOfSchema } from './schema-errors.js';
 
@@ -101,24 +101,11 @@ function emptyWeeklySpan(a: string, b: string): boolean {
   return ma % week === mb % week && mb - ma !== week;
 }
 
-const regexSource = (needsFlagGroup: boolean) =>
+// Compiled by the engine that runs it (RE2, linear time): whatever it refuses is an error here.
+const referencePattern = () =>
   text().superRefine((value, ctx) => {
-    let re: RegExp;
-    try {
-      new RegExp(value);
-      // The empty alternative makes exec('') match, so `groups` lists every named group.
-      re = new RegExp(`(?:${value})|`);
-    } catch (err) {
-      ctx.addIssue({ code: 'custom', message: `invalid regular expression: ${(err as Error).message.replace(/^Invalid regular expression: /, '')}` });
-      return;
-    }
-    if (needsFlagGroup && !(re.exec('')?.groups && 'flag' in re.exec('')!.groups!)) {
-      ctx.addIssue({ code: 'custom', message: 'the regular expression needs a named group `flag`, e.g. (?<flag>[a-z0-9-]+)' });
-    }
-    // It runs over every added line of every pull request, in the app's one thread.
-    if (!isSafeRegex(value)) {
-      ctx.addIssue({ code: 'custom', message: 'the regular expression nests repetitions (like (a+)+) and can take exponential time; rewrite it without nested quantifiers' });
-    }
+    const compiled = compileReference(value);
+    if (!compiled.ok) ctx.addIssue({ code: 'custom', message: compiled.message });
   });
 
 export const DEFAULT_REFERENCE = "isEnabled\\(['\"](?<flag>[A-Za-z0-9_.-]{3,})['\"]\\)";
@@ -168,7 +155,7 @@ export const FreezeSchema = z
 export const FlagsSchema = z
   .strictObject({
     registry: text().default('flags.yml').meta({ description: 'Path of the flag registry, read at the base and at the head' }),
-    reference: regexSource(true).default(DEFAULT_REFERENCE).meta({ description: 'Regular expression that finds flag uses; must have a named group `flag`' }),
+    reference: referencePattern().default(DEFAULT_REFERENCE).meta({ description: 'Regular expression (RE2 syntax, linear time) that finds flag uses in added lines; must have a named group `flag`' }),
     feature_paths: globList().default(['src/**']).meta({ description: 'Where new behaviour lives' }),
     feature_label: text().optional().meta({ description: 'A pull request with this label must land dark' }),
   })
@@ -226,6 +213,9 @@ export const PolicyFileSchema = z
     checks: ChecksSchema.optional(),
     land: LandSchema.optional(),
     trunk: TrunkSchema.optional(),
+    _extends: text()
+      .optional()
+      .meta({ description: 'Another policy file merged under this one, as Probot reads it ("repo", "owner/repo" or "owner/repo:path"); resolved by the app only' }),
   })
   .meta({ title: 'merge-gate policy', description: 'merge-gate policy file, version 1 (.github/merge-gate.yml)' });
 

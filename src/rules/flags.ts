@@ -24,7 +24,8 @@ import type { ChangedFile, FileDiff } from '../facts/types.js';
 import type { FlagsPolicy, Policy } from '../policy/schema.js';
 import { compileGlobs } from '../policy/glob.js';
 import { closest } from '../policy/suggest.js';
-import { isPlainObject, parseYaml } from '../policy/load.js';
+import { compileReference, flagMatches } from '../policy/reference.js';
+import { capErrors, errorCount, isPlainObject, moreErrorsMessage, parseYaml } from '../policy/load.js';
 import { required, type RuleContext } from './context.js';
 import type { Detail, RuleResult } from './types.js';
 
@@ -54,7 +55,12 @@ export interface RegistryError {
   line: number;
   column: number;
   message: string;
+  /** Set on the last entry of a capped list: how many errors it stands for. */
+  more?: number;
 }
+
+/** A registry larger than this is refused: its reading is linear, and this bounds it (about a second of the one thread). */
+export const REGISTRY_MAX_BYTES = 1024 * 1024;
 
 export type RegistryParse = { ok: true; registry: Registry } | { ok: false; errors: RegistryError[] };
 
@@ -63,8 +69,8 @@ const emptyRegistry = (): Registry => ({ flags: new Map(), flagsLine: null });
 /** Parse and validate a flag registry's text (SPEC §2 flags). Never throws. */
 export function parseRegistry(text: string): RegistryParse {
   // The same YAML reading as the policy file: syntax errors, positions, recursive aliases.
-  const parsed = parseYaml(text, 'registry');
-  if (parsed.errors.length > 0) return { ok: false, errors: parsed.errors.map(({ line, column, message }) => ({ line, column, message })) };
+  const parsed = parseYaml(text, 'registry', { maxBytes: REGISTRY_MAX_BYTES, what: 'flag registry' });
+  if (parsed.errors.length > 0) return { ok: false, errors: parsed.errors.map(({ line, column, message, more }) => ({ line, column, message, ...(more ? { more } : {}) })) };
   const errors: RegistryError[] = [];
   const at = (path: readonly (string | number)[], where: 'key' | 'value' = 'key') => parsed.locate(path, where) ?? { line: 1, column: 1 };
   const fail = (path: readonly (string | number)[], where: 'key' | 'value', message: string) => errors.push({ ...at(path, where), message });
@@ -119,7 +125,7 @@ export function parseRegistry(text: string): RegistryParse {
     }
     if (ok) registry.flags.set(name, entry);
   }
-  return errors.length > 0 ? { ok: false, errors } : { ok: true, registry };
+  return errors.length > 0 ? { ok: false, errors: capErrors(errors, (more, at) => ({ line: at.line, column: at.column, message: moreErrorsMessage(more), more })) } : { ok: true, registry };
 }
 
 function describe(v: unknown): string {
@@ -146,15 +152,16 @@ interface Reference {
 }
 
 /**
- * Every flag reference in added lines: one per (file, line, flag). The regular
- * expression is compiled once with the `g` flag; a diff of 100,000 lines scans
- * in a few milliseconds.
+ * Every flag reference in added lines: one per (file, line, flag). The pattern
+ * runs on RE2 (src/policy/reference.ts), in time linear in each line.
  */
 export function findReferences(
   diff: readonly FileDiff[],
   flags: Pick<FlagsPolicy, 'reference' | 'feature_paths' | 'registry'>,
 ): Reference[] {
-  const re = new RegExp(flags.reference, 'g');
+  const compiled = compileReference(flags.reference);
+  // The loader has compiled it already; a policy that skipped the loader still fails closed.
+  if (!compiled.ok) throw new Error(`flags.reference: ${compiled.message}`);
   const isFeature = compileGlobs(flags.feature_paths);
   const registryPath = normalizePath(flags.registry);
   const refs: Reference[] = [];
@@ -163,13 +170,8 @@ export function findReferences(
     const underFeaturePaths = isFeature(file.path);
     for (const line of file.lines) {
       if (line.type !== 'add') continue;
-      const text = line.content;
-      re.lastIndex = 0;
       let seen: Set<string> | null = null;
-      for (let m = re.exec(text); m !== null; m = re.exec(text)) {
-        if (m[0] === '') re.lastIndex++; // an empty match must not loop forever
-        const flag = m.groups?.flag;
-        if (!flag) continue;
+      for (const flag of flagMatches(compiled.pattern, line.content)) {
         if (seen?.has(flag)) continue;
         (seen ??= new Set()).add(flag);
         refs.push({ flag, path: file.path, line: line.newLine, underFeaturePaths });
@@ -215,17 +217,15 @@ export function flagsRule(ctx: RuleContext): RuleResult {
     const parsed = parseRegistry(texts.head);
     if (!parsed.ok) {
       const first = parsed.errors[0];
-      const more = parsed.errors.length > 1 ? ` (and ${parsed.errors.length - 1} more)` : '';
+      const total = errorCount(parsed.errors);
+      const more = total > 1 ? ` (and ${total - 1} more)` : '';
       return {
         rule: 'flags',
         outcome: 'fail',
         reason: `invalid flag registry ${registryPath}:${first.line}: ${first.message}${more}`,
-        details: parsed.errors.map((e) => ({
-          message: `${registryPath}:${e.line}:${e.column} ${e.message}`,
-          path: registryPath,
-          line: e.line,
-          column: e.column,
-        })),
+        details: parsed.errors.map((e) =>
+          e.more ? { message: e.message } : { message: `${registryPath}:${e.line}:${e.column} ${e.message}`, path: registryPath, line: e.line, column: e.column },
+        ),
       };
     }
     head = parsed.registry;

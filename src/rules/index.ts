@@ -3,7 +3,7 @@
 import { DateTime } from 'luxon';
 import type { FactNeeds, FactsSource, PullRequestFacts } from '../facts/types.js';
 import type { Policy } from '../policy/schema.js';
-import { formatPolicyError, type PolicyError } from '../policy/load.js';
+import { errorCount, formatPolicyError, type PolicyError } from '../policy/load.js';
 import { matchesAny } from '../policy/glob.js';
 import type { RuleContext } from './context.js';
 import { combine, type RuleName, type RuleResult, type Verdict } from './types.js';
@@ -75,8 +75,9 @@ export function policyErrorVerdict(errors: readonly PolicyError[], headSha: stri
   const policy: RuleResult = {
     rule: 'policy',
     outcome: 'fail',
-    reason: `${errors.length} error${errors.length === 1 ? '' : 's'} in ${errors[0]?.file ?? 'the policy'}`,
-    details: errors.map((e) => ({ message: formatPolicyError(e), path: e.file, line: e.line, column: e.column })),
+    reason: `${errorCount(errors)} error${errorCount(errors) === 1 ? '' : 's'} in ${errors[0]?.file ?? 'the policy'}`,
+    // The "and N more" entry points nowhere: it is not an annotation.
+    details: errors.map((e) => (e.more ? { message: formatPolicyError(e) } : { message: formatPolicyError(e), path: e.file, line: e.line, column: e.column })),
   };
   return { outcome: 'fail', results: [policy], nextChangeAt: null, headSha };
 }

@@ -120,9 +120,10 @@ function isPureRename(file: ChangedFile): boolean {
  */
 function isWhitespaceOnly(file: ChangedFile, diff: FileDiff | undefined): boolean {
   if (!diff) return false;
-  const words = (l: DiffLine) => l.content.trim().replace(/\s+/g, ' ');
+  const words = (l: DiffLine) => l.content.trim().replace(/\s+/gu, ' ');
   // Whitespace only separates words: where one side is punctuation it can come and go.
-  const tokens = (parts: string[]) => parts.join(' ').replace(/ (?=\W)|(?<=\W) /g, '');
+  // Word characters are letters, marks, digits and `_` in every script, not just ASCII.
+  const tokens = (parts: string[]) => parts.join(' ').replace(/ (?=[^\p{L}\p{M}\p{N}_])|(?<=[^\p{L}\p{M}\p{N}_]) /gu, '');
   let adds = 0;
   let dels = 0;
   const oldText: string[] = [];

@@ -141,4 +141,17 @@ describe('merge-gate check', () => {
     const run = runCli(['check', '--approvals', '2', '--check', 'ci/test=success', '--now', WEDNESDAY], repoWithChange(10).dir);
     expect(run.code).toBe(0);
   });
+
+  it('a file name with escape sequences cannot clear the terminal or print a fake PASS', () => {
+    repo = makeRepo();
+    repo.commit('policy', { '.github/merge-gate.yml': 'preset: none\nsize: { max_lines: 5 }\n' });
+    repo.git('checkout', '-q', '-b', 'topic');
+    const name = 'src/\u001b[2J\u001b[H\nPASS: all rules pass\u001b[8m.js';
+    repo.commit('change', { [name]: linesOf(10) });
+    const run = runCli(['check', '--base', 'main', '--now', WEDNESDAY], repo.dir);
+    expect(run.code).toBe(1);
+    expect(run.stdout).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/u);
+    expect(run.stdout).toContain('src/\\u001b[2J\\u001b[H\\nPASS: all rules pass\\u001b[8m.js: 10 counted lines');
+    expect(run.stdout.split('\n').filter((l) => /^(PASS|FAIL)\b/.test(l))).toEqual(['FAIL: size: 10 / 5 lines']);
+  });
 });

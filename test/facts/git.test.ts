@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { gitFactsSource, parseChangedFiles } from '../../src/facts/git.js';
 import { parseUnifiedDiff } from '../../src/facts/diff.js';
+import { runCli } from '../helpers/cli.js';
 import { makeRepo, linesOf, type TempRepo } from '../helpers/git-repo.js';
 
 let repo: TempRepo;
@@ -84,6 +85,72 @@ describe('parsing', () => {
       { type: 'normal', content: 'a', oldLine: 1, newLine: 1 },
       { type: 'del', content: 'b', oldLine: 2 },
       { type: 'add', content: 'c', newLine: 2 },
+    ]);
+  });
+});
+
+describe('file names are data, never syntax', () => {
+  // Every kind of name git quotes or splits on, plus a space (which git marks with a trailing tab).
+  const NAMES = ['src/tab\tname.js', 'src/new\nline.js', 'src/space name.js', 'src/quote"name.js', "src/apos'name.js", 'src/back\\slash.js', 'src/ünïcode 名前.js', 'src/**bold**|pipe.js'];
+
+  it('keeps every name and its line count in the file list and in the hunks', async () => {
+    repo = makeRepo();
+    repo.commit('base', { 'src/renamed from.js': linesOf(40, 'stable'), 'README.md': 'x\n' });
+    repo.git('checkout', '-q', '-b', 'topic');
+    repo.git('mv', 'src/renamed from.js', 'src/renamed\tto "ü".js');
+    repo.commit('change', Object.fromEntries(NAMES.map((n, i) => [n, linesOf(i + 1)])));
+    const source = gitFactsSource({ cwd: repo.dir, base: 'main' });
+    const facts = await source.load({ ...ALL, registryPath: null, gitattributes: false });
+    const byPath = new Map(facts.files!.map((f) => [f.path, f]));
+    NAMES.forEach((n, i) => expect([n, byPath.get(n)]).toEqual([n, expect.objectContaining({ status: 'added', additions: i + 1, deletions: 0 })]));
+    expect(byPath.get('src/renamed\tto "ü".js')).toMatchObject({ status: 'renamed', previousPath: 'src/renamed from.js', additions: 0, deletions: 0 });
+    expect(facts.files).toHaveLength(NAMES.length + 1);
+
+    const diff = await source.diff(facts);
+    const hunks = new Map(diff.map((d) => [d.path, d]));
+    NAMES.forEach((n, i) => expect([n, hunks.get(n)?.lines.length]).toEqual([n, i + 1]));
+    expect(hunks.get('src/renamed\tto "ü".js')).toMatchObject({ previousPath: 'src/renamed from.js', lines: [] });
+  });
+
+  it('counts a 20,000-line change to a file with a tab in its name against the limit (exit 1)', () => {
+    repo = makeRepo();
+    repo.commit('policy', { '.github/merge-gate.yml': 'preset: none\nsize: { max_lines: 500 }\n' });
+    repo.git('checkout', '-q', '-b', 'topic');
+    repo.commit('change', { 'src/big\tfile.js': linesOf(20_000) });
+    const run = runCli(['check', '--base', 'main', '--now', '2026-11-25T10:00:00Z'], repo.dir);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/^size\s+fail\s+20000 \/ 500 lines$/m);
+  });
+});
+
+describe('parsing quoted names', () => {
+  it('reads git-quoted names in ---/+++ and rename headers, octal UTF-8 included', () => {
+    const text = [
+      'diff --git "a/src/\\303\\274n.js" "b/src/\\303\\274n.js"',
+      '--- "a/src/\\303\\274n.js"',
+      '+++ "b/src/\\303\\274n.js"',
+      '@@ -1 +1 @@',
+      '-old',
+      '+new',
+      'diff --git a/x y.js b/x y.js',
+      '--- a/x y.js\t',
+      '+++ b/x y.js\t',
+      '@@ -0,0 +1,2 @@',
+      '+--- a/not a header',
+      '+diff --git a/nor b/this',
+      'diff --git "a/t\\tab" "b/q\\"uote"',
+      'similarity index 100%',
+      'rename from "t\\tab"',
+      'rename to "q\\"uote"',
+      'diff --git a/bin b/bin',
+      'Binary files a/bin and b/bin differ',
+      '',
+    ].join('\n');
+    expect(parseUnifiedDiff(text)).toEqual([
+      { path: 'src/ün.js', lines: [{ type: 'del', content: 'old', oldLine: 1 }, { type: 'add', content: 'new', newLine: 1 }] },
+      { path: 'x y.js', lines: [{ type: 'add', content: '--- a/not a header', newLine: 1 }, { type: 'add', content: 'diff --git a/nor b/this', newLine: 2 }] },
+      { path: 'q"uote', previousPath: 't\tab', lines: [] },
+      { path: 'bin', lines: [] },
     ]);
   });
 });

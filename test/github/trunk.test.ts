@@ -118,7 +118,7 @@ describe('deployment_status events', () => {
     await app.drain();
     const held = latestRun(repo, pull);
     expect(held).toMatchObject({ status: 'in_progress', title: expect.stringMatching(/^wait: trunk: production unhealthy: [0-9a-f]{7} failure since 2026-11-22 10:01 UTC$/) });
-    expect(held.text).toContain('its status says `cut off: 3 failed health probes`');
+    expect(held.text).toContain('its status says \\`cut off: 3 failed health probes\\`');
     expect(held.text).toContain('landings resume when a healthy revision is deployed to production');
 
     // A fixed revision is deployed and turns healthy: only its deployment_status event arrives.

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { formatPolicyError, loadPolicyObject, loadPolicyText, mergeUnder, type PolicyError } from '../../src/policy/load.js';
+import { errorCount, formatPolicyError, loadPolicyObject, loadPolicyText, mergeUnder, POLICY_MAX_BYTES, type PolicyError } from '../../src/policy/load.js';
 import { listPresets } from '../../src/policy/presets.js';
 
 function errorsOf(yaml: string): PolicyError[] {
@@ -38,14 +38,15 @@ describe('policy errors name the key path, line and column', () => {
     ['one-off window whose to is not after from', 'freeze:\n  windows:\n    - name: x\n      from: "2026-12-18 00:00"\n      to: "2026-12-18 00:00"\n', /^5:11 freeze\.windows\[0\]\.to: must be after from \(2026-12-18 00:00\)$/],
     ['weekly span that is empty', 'freeze:\n  windows:\n    - name: w\n      weekly:\n        from: "fri 16:00"\n        to: "Friday 16:00"\n', /^6:13 freeze\.windows\[0\]\.weekly\.to: must differ from weekly\.from/],
     ['window with neither from/to nor weekly', 'freeze:\n  windows:\n    - name: x\n', /^3:7 freeze\.windows\[0\]: a window needs from and to, or weekly$/],
-    ['invalid regular expression', 'flags:\n  reference: "isEnabled\\\\(("\n', /^2:14 flags\.reference: invalid regular expression: \/isEnabled\\\(\(\/: Unterminated group$/],
+    ['invalid regular expression', 'flags:\n  reference: "isEnabled\\\\(("\n', /^2:14 flags\.reference: invalid regular expression for RE2, the linear-time engine that runs it \(no lookaround, no backreferences\): missing closing \): `isEnabled\\\(\(`$/],
     ['reference without a named group flag', 'flags:\n  reference: "isEnabled\\\\(([a-z]+)\\\\)"\n', /^2:14 flags\.reference: the regular expression needs a named group `flag`/],
     ['invalid glob (unclosed bracket)', 'size:\n  exclude: ["vendor/[abc"]\n', /^2:13 size\.exclude\[0\]: invalid glob "vendor\/\[abc": unclosed "\["$/],
     ['invalid glob (unbalanced brace)', 'branches: ["stable/{a,b"]\n', /^1:12 branches\[0\]: invalid glob "stable\/\{a,b": unclosed "\{"$/],
     ['invalid glob (leading slash)', 'flags:\n  feature_paths: ["/src/**"]\n', /^2:19 flags\.feature_paths\[0\]: invalid glob "\/src\/\*\*": paths are relative/],
     ['empty branches list', 'branches: []\n', /^1:11 branches: an empty list gates no branch; remove the key to gate every branch$/],
     ['empty weekly span across the week\'s end', 'freeze:\n  windows:\n    - name: w\n      weekly: { from: "sun 24:00", to: "mon 00:00" }\n', /^4:40 freeze\.windows\[0\]\.weekly\.to: must differ from weekly\.from/],
-    ['reference with nested quantifiers (exponential time)', 'flags:\n  reference: "(?<flag>(a+)+)b"\n', /^2:14 flags\.reference: the regular expression nests repetitions/],
+    ['reference with a lookahead (RE2 cannot run it in linear time)', 'flags:\n  reference: "(?<flag>[a-z]+)(?=\\\\.enabled)"\n', /^2:14 flags\.reference: invalid regular expression for RE2, .*: invalid or unsupported Perl syntax: `\(\?=`$/],
+    ['reference with a backreference', 'flags:\n  reference: "(?<flag>[a-z]+)\\\\1"\n', /^2:14 flags\.reference: invalid regular expression for RE2, .*: invalid escape sequence: `\\1`$/],
     ['a __proto__ key', 'reviews:\n  __proto__: { required: 0 }\n', /^2:3 reviews\.__proto__: unknown key in reviews/],
     ['a recursive alias', 'reviews: &r\n  scale: [*r]\n', /^1:1 YAML error: an alias refers to a node that contains it/],
     ['unknown preset', 'preset: relaxd\n', /^1:9 preset: unknown preset "relaxd"; did you mean "relaxed"\? \(available: default, relaxed, none\)$/],
@@ -135,5 +136,25 @@ describe('loading an already-parsed policy (Probot context.config)', () => {
   it('points at 1:1 without the text', () => {
     const result = loadPolicyObject({ size: { max_lines: 'x' } });
     expect(!result.ok && formatPolicyError(result.errors[0])).toBe('.github/merge-gate.yml:1:1 size.max_lines: expected a positive integer, got "x"');
+  });
+});
+
+describe('reading is linear on input a pull request author controls, and bounded', () => {
+  it('50,000 unknown keys: the first 50 errors, then how many more (quadratic before: 100 s)', () => {
+    const text = `preset: none\n${Array.from({ length: 50_000 }, (_, i) => `unknown_key_${i}: 1\n`).join('')}`;
+    const errors = errorsOf(text);
+    expect(errors).toHaveLength(51);
+    expect(formatPolicyError(errors[0])).toBe('.github/merge-gate.yml:2:1 unknown_key_0: unknown key at the top level (allowed: version, preset, branches, reviews, size, freeze, flags, checks, land, trunk, _extends)');
+    expect(formatPolicyError(errors[50])).toBe('.github/merge-gate.yml: and 49950 more errors (only the first 50 are listed)');
+    expect(errorCount(errors)).toBe(50_000);
+  });
+
+  it('finds duplicate keys at every depth, in one pass', () => {
+    expect(lines('a:\n  b: 1\n  c: { x: 1, x: 2 }\n  b: 3\n')).toEqual(['3:14 YAML syntax error: Map keys must be unique', '4:3 YAML syntax error: Map keys must be unique']);
+  });
+
+  it('refuses a policy over the size limit with an error that names the limit', () => {
+    const text = `# ${'x'.repeat(POLICY_MAX_BYTES)}\n`;
+    expect(lines(text)).toEqual([`1:1 the policy file is ${POLICY_MAX_BYTES + 3} bytes; merge-gate reads policy files of at most 1048576 bytes (1024 KiB)`]);
   });
 });

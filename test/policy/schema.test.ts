@@ -25,7 +25,7 @@ describe('JSON Schema', () => {
     const schema = policyJsonSchema();
     expect(schema.$schema).toBe('https://json-schema.org/draft/2020-12/schema');
     expect(schema.additionalProperties).toBe(false);
-    expect(Object.keys(schema.properties as object)).toEqual(['version', 'preset', 'branches', 'reviews', 'size', 'freeze', 'flags', 'checks', 'land', 'trunk']);
+    expect(Object.keys(schema.properties as object)).toEqual(['version', 'preset', 'branches', 'reviews', 'size', 'freeze', 'flags', 'checks', 'land', 'trunk', '_extends']);
   });
 
   it.each(listPresets())('accepts the preset %s, which the loader accepts too', (name) => {

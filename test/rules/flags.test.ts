@@ -3,7 +3,7 @@
 import { describe, expect, it } from '@jest/globals';
 import type { ChangedFile, FileDiff, PullRequestFacts } from '../../src/facts/types.js';
 import type { Policy } from '../../src/policy/schema.js';
-import { flagsRule, isOff, needsHunksForFlags, parseRegistry } from '../../src/rules/flags.js';
+import { flagsRule, isOff, needsHunksForFlags, parseRegistry, REGISTRY_MAX_BYTES } from '../../src/rules/flags.js';
 import type { RuleResult } from '../../src/rules/types.js';
 import { DateTime } from 'luxon';
 import { changed, hunks, makeFacts } from '../helpers/facts.js';
@@ -439,6 +439,19 @@ describe('flagsRule: an invalid registry', () => {
     expect(result.reason).toMatch(/\(and 1 more\)$/);
   });
 
+  it('30,000 invalid flags (1 MB): the first 50 errors, then how many more', () => {
+    const text = `flags:\n${Array.from({ length: 30_000 }, (_, i) => `  flag-${i}: { lifecycle: beta }\n`).join('')}`;
+    const result = run({ head: text });
+    expect(result.reason).toBe('invalid flag registry flags.yml:2: flags.flag-0.lifecycle: expected one of experimental, supported, deprecated, got "beta" (and 29999 more)');
+    expect(result.details).toHaveLength(51);
+    expect(result.details[50]).toEqual({ message: 'and 29950 more errors (only the first 50 are listed)' });
+  });
+
+  it('refuses a registry over the size limit, naming the limit', () => {
+    const result = run({ head: `# ${'x'.repeat(REGISTRY_MAX_BYTES)}\n` });
+    expect(result.reason).toBe(`invalid flag registry flags.yml:1: the flag registry file is ${REGISTRY_MAX_BYTES + 3} bytes; merge-gate reads flag registry files of at most ${REGISTRY_MAX_BYTES} bytes (1024 KiB)`);
+  });
+
   it('at the base: rules 1–3 are skipped with a note, rules 4–6 still apply', () => {
     const head = { ...clone(BASE), 'dark-launch': { lifecycle: 'supported', default: true } };
     const ok = run({ base: 'flags: [', head: reg(head) });
@@ -474,5 +487,34 @@ describe('flagsRule: a large diff', () => {
     }
     expect(diff.reduce((n, d) => n + d.lines.length, 0)).toBe(100_000);
     expect(run({ files, diff }).reason).toBe('no violations (1 flag referenced)');
+  });
+});
+
+describe('flags.reference runs in linear time, whatever the pattern (RE2)', () => {
+  // Each of these took from 30 s to forever on a backtracking engine; no time is asserted here (bench/hostile-input.ts measures).
+  const scan = (reference: string, lines: string[]) => {
+    const p = policy(`flags:\n  reference: ${JSON.stringify(reference)}\n`);
+    const diff = [added('src/x.ts', lines)];
+    return run({ policy: p, files: [changed('src/x.ts', lines.length, 0)], diff, base: reg(BASE), head: reg(BASE) }).details.map((d) => d.message);
+  };
+
+  it('(?<flag>(a|a)*)$ on a 29-character line', () => {
+    expect(scan('(?<flag>(a|a)*)$', [`${'a'.repeat(28)}!`, 'x aaa'])).toEqual(['flag "aaa" is not in the registry flags.yml']);
+  });
+
+  it('(?<flag>\\w*\\w*\\w*\\w*\\w*)! on a 300-character line', () => {
+    expect(scan('(?<flag>\\w*\\w*\\w*\\w*\\w*)!', ['a'.repeat(300), 'hot_path!'])).toEqual(['flag "hot_path" is not in the registry flags.yml']);
+  });
+
+  it('(?<flag>[a-z_]+)\\s*\\.enabled on a 60,000-character minified line', () => {
+    const minified = `${'a'.repeat(60_000)} ${'b_c '.repeat(100)}new_scheduler .enabled`;
+    expect(scan('(?<flag>[a-z_]+)\\s*\\.enabled', [minified])).toEqual(['flag "new_scheduler" is not in the registry flags.yml']);
+  });
+
+  it('accepts RE2 syntax: (?P<flag>…), Unicode classes, inline flags', () => {
+    expect(scan("(?i)ISENABLED\\('(?P<flag>[\\p{L}0-9-]+)'\\)", ["isEnabled('old-cache')", "IsEnabled('drapeau-été')"])).toEqual([
+      'flag "old-cache" is deprecated: new code may not use it',
+      'flag "drapeau-été" is not in the registry flags.yml',
+    ]);
   });
 });

@@ -95,6 +95,12 @@ describe('mechanicalCheck', () => {
   const renamedReindented = hunks('src/new-indent.ts', [' a', '-  x();', '+\tx();', ' b']);
   const added = hunks('src/added.ts', ['+export const x = 1;']);
   const generatedEdit = hunks('api/v1/api.pb.go', ['-a', '+b']);
+  // Words in every script: joining them is not whitespace; spacing around punctuation is.
+  const joinedCyrillic = hunks('src/ru.ts', [' a', '-log("Привет мир");', '+log("Приветмир");', ' b']);
+  const joinedAccent = hunks('src/fr.ts', [' a', '-typeof é', '+typeofé', ' b']);
+  const joinedCombining = hunks('src/nfd.ts', [' a', '-const a\u0301 b;', '+const a\u0301b;', ' b']); // á as a + U+0301
+  const joinedDigits = hunks('src/digits.ts', [' a', '-x ٣', '+x٣', ' b']);
+  const reflowCyrillic = hunks('src/ru-reflow.ts', [' a', '-вызов( привет , мир );', '+вызов(привет, мир);', ' b']);
 
   type Case = [string, { files: PullRequestFacts['files']; diff?: FileDiff[]; labels?: string[] }, { claimed: boolean; verified: boolean; offenders: string[] }];
   const label = ['mechanical'];
@@ -106,6 +112,11 @@ describe('mechanicalCheck', () => {
     ['whitespace-only change: a line split over several', { labels: label, files: [changedFromHunks(reflow)], diff: [reflow] }, { claimed: true, verified: true, offenders: [] }],
     ['whitespace-only change: trailing blanks and a blank line removed', { labels: label, files: [changedFromHunks(trailing)], diff: [trailing] }, { claimed: true, verified: true, offenders: [] }],
     ['joining two words is not whitespace-only', { labels: label, files: [changedFromHunks(joined)], diff: [joined] }, { claimed: true, verified: false, offenders: ['src/joined.ts'] }],
+    ['joining two Cyrillic words is not whitespace-only', { labels: label, files: [changedFromHunks(joinedCyrillic)], diff: [joinedCyrillic] }, { claimed: true, verified: false, offenders: ['src/ru.ts'] }],
+    ['joining a word and an accented letter is not whitespace-only', { labels: label, files: [changedFromHunks(joinedAccent)], diff: [joinedAccent] }, { claimed: true, verified: false, offenders: ['src/fr.ts'] }],
+    ['joining a word and a letter with a combining accent is not whitespace-only', { labels: label, files: [changedFromHunks(joinedCombining)], diff: [joinedCombining] }, { claimed: true, verified: false, offenders: ['src/nfd.ts'] }],
+    ['joining a word and an Arabic-Indic digit is not whitespace-only', { labels: label, files: [changedFromHunks(joinedDigits)], diff: [joinedDigits] }, { claimed: true, verified: false, offenders: ['src/digits.ts'] }],
+    ['spacing around punctuation between Cyrillic words is whitespace-only', { labels: label, files: [changedFromHunks(reflowCyrillic)], diff: [reflowCyrillic] }, { claimed: true, verified: true, offenders: [] }],
     ['a reflow that adds a trailing comma is not whitespace-only', { labels: label, files: [changedFromHunks(reflowComma)], diff: [reflowComma] }, { claimed: true, verified: false, offenders: ['src/comma.ts'] }],
     ['content change', { labels: label, files: [changedFromHunks(contentEdit)], diff: [contentEdit] }, { claimed: true, verified: false, offenders: ['src/edit.ts'] }],
     ['a line moved past another line is not whitespace', { labels: label, files: [changedFromHunks(moved)], diff: [moved] }, { claimed: true, verified: false, offenders: ['src/moved.ts'] }],

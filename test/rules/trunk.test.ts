@@ -90,7 +90,8 @@ describe('trunk rule', () => {
     const message = result.details[1].message;
     expect(message).toBe("its status says `x'](https://evil.example) <img src=x onerror=alert(1)> [31mred line`");
     const md = renderMarkdown({ outcome: 'wait', results: [result], nextChangeAt: null, headSha: SHA }).text;
-    expect(md).toContain("`x'](https://evil.example) <img src=x onerror=alert(1)> [31mred line`");
+    // The renderer escapes every detail (src/escape.ts): the quoted description renders as text, never as a link or HTML.
+    expect(md).toContain("its status says \\`x'\\](https://evil.example) \\<img src=x onerror=alert(1)\\> \\[31mred line\\`");
     expect(renderTerminal({ outcome: 'wait', results: [result], nextChangeAt: null, headSha: SHA })).not.toMatch(/\u001b/);
     expect(codeSpan('a'.repeat(500))).toHaveLength(202);
   });

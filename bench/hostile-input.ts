@@ -1,0 +1,79 @@
+// Hostile-input benchmark: the worst cases a pull request author controls, each
+// over about 1 MB of input, on the app's one thread. Reading a policy or a flag
+// registry (YAML) and running `flags.reference` (RE2) must stay linear: the
+// figures `yaml.worst.ms` and `regex.worst.ms` are the slowest case of each.
+import { performance } from 'node:perf_hooks';
+import { loadPolicyText } from '../src/policy/load.js';
+import { compileReference, flagMatches } from '../src/policy/reference.js';
+import { DEFAULT_REFERENCE } from '../src/policy/schema.js';
+import { parseRegistry } from '../src/rules/flags.js';
+import { printTable, writeResults } from './results-file.js';
+
+const MB = 1_000_000;
+
+/** `unit` repeated to about `bytes` bytes. */
+const fill = (unit: (i: number) => string, bytes = MB): string => {
+  const parts: string[] = [];
+  let size = 0;
+  for (let i = 0; size < bytes; i++) {
+    const s = unit(i);
+    parts.push(s);
+    size += s.length;
+  }
+  return parts.join('');
+};
+
+function worstOf(fn: () => void, runs = 3): number {
+  fn(); // warm up
+  let worst = 0;
+  for (let i = 0; i < runs; i++) {
+    const t = performance.now();
+    fn();
+    worst = Math.max(worst, performance.now() - t);
+  }
+  return worst;
+}
+
+const yamlCases = [
+  { case: 'registry: 1 MB of valid flags (flow maps)', text: `flags:\n${fill((i) => `  flag-number-${i}: { default: false, lifecycle: experimental }\n`)}`, run: (t: string) => parseRegistry(t) },
+  { case: 'registry: 1 MB of valid flags (block maps)', text: `flags:\n${fill((i) => `  flag-${i}:\n    lifecycle: experimental\n    default: false\n`)}`, run: (t: string) => parseRegistry(t) },
+  { case: 'registry: 1 MB of invalid flags (an error each)', text: `flags:\n${fill((i) => `  flag-${i}: { lifecycle: beta }\n`)}`, run: (t: string) => parseRegistry(t) },
+  { case: 'registry: 1 MB of duplicate keys', text: `flags:\n${fill(() => '  same: { lifecycle: experimental }\n')}`, run: (t: string) => parseRegistry(t) },
+  { case: 'policy: 1 MB of unknown keys', text: `preset: none\n${fill((i) => `unknown_key_${i}: 1\n`, 1_040_000)}`, run: (t: string) => loadPolicyText(t) },
+  { case: 'policy: 1 MB of unknown nested keys', text: `preset: none\nsize:\n${fill((i) => `  k${i}: 1\n`, 1_040_000)}`, run: (t: string) => loadPolicyText(t) },
+];
+
+const yamlRows = yamlCases.map((c) => {
+  const ms = worstOf(() => c.run(c.text));
+  return { case: c.case, 'MB': Number((Buffer.byteLength(c.text) / MB).toFixed(2)), 'worst ms': Number(ms.toFixed(1)) };
+});
+printTable('YAML reading, worst of 3 runs over ~1 MB (policy and registry limit 1 MiB each)', yamlRows);
+
+const regexCases = [
+  { pattern: '(?<flag>(a|a)*)$', line: 'a'.repeat(MB) },
+  { pattern: '(?<flag>(a|a)*)$', line: `${'a'.repeat(MB - 1)}!` },
+  { pattern: '(?<flag>\\w*\\w*\\w*\\w*\\w*)!', line: 'a'.repeat(MB) },
+  { pattern: '(?<flag>[a-z_]+)\\s*\\.enabled', line: 'a'.repeat(MB) },
+  { pattern: '(?<flag>[a-z_]+)\\s*\\.enabled', line: fill(() => 'ab .enable ') },
+  { pattern: '(?<flag>.*)*x', line: 'a'.repeat(MB) },
+  { pattern: DEFAULT_REFERENCE, line: fill((i) => `isEnabled('flag-${i}') && `) },
+  { pattern: DEFAULT_REFERENCE, line: fill(() => "isEnabled('") },
+];
+const regexRows = regexCases.map(({ pattern, line }) => {
+  const compiled = compileReference(pattern);
+  if (!compiled.ok) throw new Error(compiled.message);
+  let found = 0;
+  const ms = worstOf(() => {
+    found = 0;
+    for (const _ of flagMatches(compiled.pattern, line)) found++;
+  });
+  return { pattern, line: `${line.slice(0, 16)}… (${(line.length / MB).toFixed(2)} MB)`, found, 'worst ms': Number(ms.toFixed(1)) };
+});
+printTable('flags.reference on RE2 (re2js), one line of ~1 MB, worst of 3 runs', regexRows);
+
+const yamlWorst = Math.max(...yamlRows.map((r) => r['worst ms']));
+const regexWorst = Math.max(...regexRows.map((r) => r['worst ms']));
+writeResults('hostileInput', { yaml: yamlRows, regex: regexRows }, [
+  { name: 'yaml.worst.ms', value: yamlWorst, unit: 'ms', target: null },
+  { name: 'regex.worst.ms', value: regexWorst, unit: 'ms', target: null },
+]);
