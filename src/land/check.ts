@@ -4,6 +4,7 @@
 // that could not land is still completed/success (the rules hold; a person
 // may merge it by hand), and the title and the summary's first lines say why
 // it did not land.
+import { markdownCode } from '../escape.js';
 import type { CheckRunPlan } from '../github/checkrun.js';
 import { fitOutput } from '../github/checkrun.js';
 
@@ -21,10 +22,9 @@ export type LandingNote =
   | { kind: 'draft' }
   | { kind: 'dry-run'; would: string };
 
-/** GitHub's own words, shown as code: never markdown a pull request could have shaped. */
+/** GitHub's own words (or a branch name), on one line, shown as code: never markdown a pull request could have shaped. */
 export function quoted(text: string): string {
-  const one = text.replace(/\s+/g, ' ').trim().slice(0, 500);
-  return `\`${one.replace(/`/g, "'")}\``;
+  return markdownCode(text.replace(/\s+/g, ' ').trim().slice(0, 500));
 }
 
 const short = (sha: string) => sha.slice(0, 7);

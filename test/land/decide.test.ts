@@ -124,7 +124,7 @@ describe('the rest', () => {
   });
 
   test("GitHub's words and branch names are shown as code, never as markdown", () => {
-    expect(quoted('**bold** `tick`\n[x](javascript:1)')).toBe("`**bold** 'tick' [x](javascript:1)`");
-    expect(describeNote({ kind: 'conflicts', branch: 'a`b' }).lines).toContain("`a'b`");
+    expect(quoted('**bold** `tick`\n[x](javascript:1)')).toBe('``**bold** `tick` [x](javascript:1)``');
+    expect(describeNote({ kind: 'conflicts', branch: 'a`b' }).lines).toContain('``a`b``');
   });
 });

@@ -145,7 +145,7 @@ describe('what GitHub answers', () => {
     expect(merges()).toEqual([{ number: 2, sha: pull.headSha, method: 'squash', status }]);
     const run = checkOn(repo, pull.headSha);
     expect(run.title).toBe(`pass, not landed: GitHub refused the merge (${status})`);
-    expect(run.summary).toContain(`\`${message.replace(/`/g, "'")}\``);
+    expect(run.summary).toContain(`\`${message}\``);
     expect(run.summary).toMatch(/branch protection or a ruleset/);
     expect(fake.deletedBranches).toEqual([]);
     // The next event tries again; the check says it once, and is not rewritten when nothing changed.
