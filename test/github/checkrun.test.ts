@@ -7,6 +7,7 @@ import { ANNOTATION_LIMIT, fitOutput, isUnchanged, nextChangeFromExternalId, OUT
 import type { ExistingCheckRun, Octokit } from '../../src/github/facts.js';
 import type { RuleResult, Verdict } from '../../src/rules/types.js';
 import { FakeGitHub, type FakeRepo } from '../helpers/github-fake.js';
+import { DETAILS_ONLY } from '../../src/octokit/pacer.js';
 
 const OPTIONS = { dryRun: false, pullRequestUrl: 'https://github.com/octo/app/pull/2', policyPath: '.github/merge-gate.yml' };
 const rule = (r: Partial<RuleResult> & Pick<RuleResult, 'rule' | 'outcome'>): RuleResult => ({ reason: `${r.rule} ${r.outcome}`, details: [], ...r });
@@ -216,5 +217,40 @@ describe('isUnchanged', () => {
   });
   test('no existing run is a change', () => {
     expect(isUnchanged(null, plan)).toBe(false);
+  });
+});
+
+describe('pacing priority of a write', () => {
+  /** Records what writeCheckRun asks of GitHub. */
+  function recorder() {
+    const calls: Array<{ route: string; params: Record<string, unknown> }> = [];
+    const octokit = { request: async (route: string, params: Record<string, unknown>) => (calls.push({ route, params }), { data: { id: 77 } }) } as unknown as Octokit;
+    return { calls, octokit };
+  }
+  const target = (existing: ExistingCheckRun | null) => ({ owner: 'octo', repo: 'app', headSha: 'a'.repeat(40), checkName: 'merge-gate', existing, knownId: null, now: new Date('2026-11-22T10:00:00Z') });
+  const plan = planCheckRun(verdict('fail', [rule({ rule: 'reviews', outcome: 'fail', reason: '1 of 2 approvals' })]), OPTIONS);
+  const existing = (over: Partial<ExistingCheckRun>): ExistingCheckRun => ({
+    id: 5,
+    status: plan.status,
+    conclusion: plan.conclusion,
+    title: plan.title,
+    summary: plan.summary,
+    text: plan.text,
+    externalId: plan.externalId,
+    ...over,
+  });
+
+  test('a write that only refreshes details (same status, conclusion and title) is marked so; one that changes what a person sees is not', async () => {
+    const details = recorder();
+    await writeCheckRun(details.octokit, target(existing({ summary: 'an older summary' })), plan);
+    expect(details.calls.map((c) => [c.route, c.params.request])).toEqual([['PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}', DETAILS_ONLY]]);
+
+    const changed = recorder();
+    await writeCheckRun(changed.octokit, target(existing({ conclusion: 'success', title: 'pass: all rules pass' })), plan);
+    expect(changed.calls.map((c) => [c.route, c.params.request])).toEqual([['PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}', undefined]]);
+
+    const created = recorder();
+    await writeCheckRun(created.octokit, target(null), plan);
+    expect(created.calls.map((c) => [c.route, c.params.request])).toEqual([['POST /repos/{owner}/{repo}/check-runs', undefined]]);
   });
 });

@@ -135,6 +135,27 @@ describe('checks and statuses', () => {
     expect(ops()).toEqual(['MergeGateOpenPulls']);
   });
 
+  test('once a repository is listed, a status on a known head goes straight to its pull request (no lookup); one on an unknown head is looked up', async () => {
+    const status = (sha: string) => Object.assign(aimAt(example('status'), fake, repo), { sha, context: 'ci/test' });
+    await app!.receive('status', status(pull.headSha)); // the first: a lookup, which keeps the open pull requests' heads
+    await app!.drain();
+    expect(ops().filter((o) => o === 'MergeGateOpenPulls')).toHaveLength(1);
+    fake.push(repo, pull); // a new head, announced by its synchronize event
+    await app!.receive('pull_request', pullPayload('pull_request', 'synchronize', fake, repo, pull));
+    await app!.drain();
+    fake.resetRequests();
+
+    await app!.receive('status', status(pull.headSha));
+    await app!.drain();
+    expect(ops()).not.toContain('MergeGateOpenPulls');
+    expect(evaluated()).toEqual([2]);
+
+    fake.resetRequests();
+    await app!.receive('status', status('f'.repeat(40)));
+    await app!.drain();
+    expect(ops()).toEqual(['MergeGateOpenPulls']);
+  });
+
   test('twenty statuses on one head coalesce into one lookup and one evaluation', async () => {
     for (let i = 0; i < 20; i++) {
       const status = aimAt(example('status'), fake, repo);

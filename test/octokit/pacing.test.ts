@@ -145,7 +145,8 @@ describe('the app with Probot production Octokit', () => {
     clock = new ManualClock('2026-11-22T10:00:00Z');
     seen = [];
     fake.onRequest = (request) => seen.push({ request, at: clock.now().getTime() });
-    app = await startTestApp(fake, {}, {}, { clock, production: true });
+    // One evaluation at a time: an evaluation waiting for its write must give its slot back for the others to run.
+    app = await startTestApp(fake, { concurrency: 1 }, {}, { clock, production: true });
   });
   afterEach(() => {
     app.gate.stop();
@@ -156,7 +157,7 @@ describe('the app with Probot production Octokit', () => {
   /** Waits (real time, briefly) for the app's HTTP round trips to reach a state. */
   async function until(what: string, condition: () => boolean): Promise<void> {
     for (let i = 0; condition() === false; i++) {
-      if (i > 500) throw new Error(`timed out waiting for: ${what}\n${fake.problems.join('\n')}\n${seen.map((s) => `${s.at} ${s.request.method} ${s.request.path} ${s.request.operation}`).join('\n')}\n${JSON.stringify(app.errors)}`);
+      if (i > 1500) throw new Error(`timed out waiting for: ${what}\n${fake.problems.join('\n')}\n${seen.map((s) => `${s.at} ${s.request.method} ${s.request.path} ${s.request.operation}`).join('\n')}\n${JSON.stringify(app.errors)}`);
       await new Promise((r) => setTimeout(r, 10));
     }
   }
