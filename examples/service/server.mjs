@@ -3,7 +3,7 @@
 // make a revision healthy, unhealthy, noisy or crashing:
 //   healthy    answers GET /healthz with 200
 //   unhealthy  answers GET /healthz with 500
-//   degrades   healthy for its first second, then 500
+//   degrades   healthy for its first three health checks, then 500
 //   errors     healthy, but reports an error to SIGNAL_URL every 50 ms
 //   crash      exits with code 1 shortly after starting, never answering
 //   slow       takes two seconds before it listens (a slow start)
@@ -19,12 +19,13 @@ try {
 } catch {
   // no file: healthy
 }
-const started = Date.now();
+let checks = 0;
 
-const healthy = () => behaviour !== 'unhealthy' && !(behaviour === 'degrades' && Date.now() - started > 1000);
+const healthy = () => behaviour !== 'unhealthy' && !(behaviour === 'degrades' && checks > 3);
 
 const server = createServer((req, res) => {
   if (req.url === '/healthz') {
+    checks++;
     res.writeHead(healthy() ? 200 : 500, { 'content-type': 'text/plain' });
     res.end(healthy() ? 'ok\n' : 'unhealthy\n');
     return;

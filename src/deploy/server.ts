@@ -72,11 +72,12 @@ async function route(req: IncomingMessage, res: ServerResponse, h: Handlers): Pr
     send(res, body.ok ? h.hook(body.body, req.headers) : json(413, { error: `the body is over ${MAX_BODY_BYTES} bytes` }));
     return;
   }
-  const signal = /^\/signals\/([^/]+)$/.exec(url.pathname);
+  // A revision is hex: anything else in the path is simply not a revision.
+  const signal = /^\/signals\/([0-9A-Za-z]+)$/.exec(url.pathname);
   if (signal) {
     if (!only('POST')) return;
     const body = await readBody(req, 4096);
-    send(res, body.ok ? h.signal(decodeURIComponent(signal[1]), url.searchParams.get('token') ?? '', body.body.toString('utf8')) : json(413, { error: 'the report is over 4096 bytes' }));
+    send(res, body.ok ? h.signal(signal[1], url.searchParams.get('token') ?? '', body.body.toString('utf8')) : json(413, { error: 'the report is over 4096 bytes' }));
     return;
   }
   if (url.pathname === '/') {

@@ -239,12 +239,9 @@ export class DeployTrigger {
     if (this.closing) return;
     try {
       const head = await repo.mirror.remoteHead();
-      if (head && head !== this.store.desired(repo.name)) {
-        repo.hints.push(head);
-        await this.evaluate(repo);
-      } else {
-        await this.evaluate(repo);
-      }
+      if (head && head !== this.store.desired(repo.name)) repo.hints.push(head);
+      // Also when nothing moved: a retried or stopped desired revision is picked up here.
+      await this.evaluate(repo);
     } catch (err) {
       this.log(`${repo.name}: reconcile failed: ${(err as Error).message}`);
     }

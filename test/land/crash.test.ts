@@ -116,6 +116,21 @@ function scenario(): { repo: FakeRepo; pull: FakePull; before: string } {
 
 const merged = () => fake.merges.filter((m) => m.merged);
 
+/** The app hangs in the merge call (GitHub having merged or not), is killed there, and restarted: until the event is delivered. */
+async function killedDuringMerge(fault: 'hang-before' | 'hang-after') {
+  const s = scenario();
+  fake.mergeFault = () => fault;
+  const first = await startApp();
+  await send(first.url, 'pull_request', pullPayload('pull_request', 'opened', fake, s.repo, s.pull));
+  await until(() => fake.merges.length === 1, 'the merge call');
+  await kill(first.child);
+
+  fake.mergeFault = () => 'none';
+  await startApp();
+  await until(() => receiver.received.length === 1, 'the delivery after the restart');
+  return s;
+}
+
 describe('SIGKILL and restart', () => {
   test('after the merge and before delivery: delivered after the restart, one merge in total', async () => {
     const { repo, pull, before } = scenario();
@@ -138,16 +153,7 @@ describe('SIGKILL and restart', () => {
   }, 60_000);
 
   test('during the merge call (GitHub merged, the answer never came): resolved by reading the pull request, one merge, delivered', async () => {
-    const { repo, pull, before } = scenario();
-    fake.mergeFault = () => 'hang-after';
-    const first = await startApp();
-    await send(first.url, 'pull_request', pullPayload('pull_request', 'opened', fake, repo, pull));
-    await until(() => fake.merges.length === 1, 'the merge call');
-    await kill(first.child);
-
-    fake.mergeFault = () => 'none';
-    await startApp();
-    await until(() => receiver.received.length === 1, 'the delivery after the restart');
+    const { repo, pull, before } = await killedDuringMerge('hang-after');
     expect(fake.merges).toHaveLength(1);
     expect(receiver.received[0].json).toMatchObject({ before, after: pull.mergeCommit, pull_request: { number: 2, head_sha: pull.headSha } });
     // Resolved after the restart, and tidied up as a landing is: the check says so, the branch is deleted.
@@ -156,16 +162,7 @@ describe('SIGKILL and restart', () => {
   }, 60_000);
 
   test('during the merge call (GitHub had not merged yet): the intent is dropped and the pull request lands after the restart, once', async () => {
-    const { repo, pull } = scenario();
-    fake.mergeFault = () => 'hang-before';
-    const first = await startApp();
-    await send(first.url, 'pull_request', pullPayload('pull_request', 'opened', fake, repo, pull));
-    await until(() => fake.merges.length === 1, 'the merge call');
-    await kill(first.child);
-
-    fake.mergeFault = () => 'none';
-    await startApp();
-    await until(() => receiver.received.length === 1, 'the landing after the restart');
+    const { pull } = await killedDuringMerge('hang-before');
     expect(merged()).toHaveLength(1);
     expect(fake.merges.map((m) => [m.sha, m.merged])).toEqual([
       [pull.headSha, false],

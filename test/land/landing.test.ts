@@ -157,6 +157,17 @@ describe('what GitHub answers', () => {
     expect(fake.requests.filter((r) => r.kind === 'rest' && (r.method === 'PATCH' || r.method === 'POST')).map((r) => r.operation)).toEqual([]);
   });
 
+  test('conflicts (mergeable false): reported, and no merge is attempted', async () => {
+    const repo = setupRepo(fake);
+    const pull = typicalPull(fake, repo);
+    pull.mergeable = false;
+    await open(repo, pull);
+    expect(merges()).toEqual([]);
+    const run = checkOn(repo, pull.headSha);
+    expect(run.title).toBe('pass, not landed: conflicts with main');
+    expect(run.summary).toContain('Merge or rebase `main` into the branch');
+  });
+
   test('a pull request changing .github/workflows/ is refused, and the check says the workflows permission is missing', async () => {
     const repo = setupRepo(fake);
     const pull = typicalPull(fake, repo, 2, [fileAdding('.github/workflows/ci.yml', ['on: push'])]);
