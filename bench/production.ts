@@ -139,7 +139,8 @@ async function main(): Promise<void> {
   ];
   printTable(`Time to verdict, app started as by \`npm start\` (production Octokit, throttling on; coalescing ${window} ms)`, [
     ...figures.map((f) => ({ figure: f.name, value: f.value, unit: f.unit, target: f.target ?? '' })),
-    { figure: 'burst.30 smallest gap between two check writes', value: Math.round(bursts.minGapMs), unit: 'ms', target: '>= 1000' },
+    // As they reach the fake: the pacer spaces the requests' starts by a second, HTTP round trips vary by a few ms.
+    { figure: 'burst.30 smallest gap between two check writes, at arrival', value: Math.round(bursts.minGapMs), unit: 'ms', target: '~1000' },
     { figure: 'burst.30 unchanged: writes', value: bursts.unchangedWrites, unit: 'requests', target: '0' },
   ]);
   writeResults(

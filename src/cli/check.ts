@@ -1,34 +1,31 @@
 // `merge-gate check`: evaluate the current branch of a local repository as the
 // check run would. Git supplies the change; flags supply what only GitHub knows.
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { DateTime } from 'luxon';
 import { DEFAULT_POLICY_PATH, formatPolicyError, loadPolicyText } from '../policy/load.js';
+import { branchOf, defaultBranch, mergeBase, policyAt, policyFile, requireRef, type PolicySource } from './repo.js';
 import type { CheckResult, CheckState, DeploymentState, Review } from '../facts/types.js';
 import { DEPLOYMENT_STATES } from '../rules/trunk.js';
-import { git, gitFactsSource, gitShow, GitError } from '../facts/git.js';
+import { git, gitFactsSource, GitError } from '../facts/git.js';
 import { evaluate, gatherFacts } from '../rules/index.js';
+import { verdictFigures } from '../rules/figures.js';
 import { renderTerminal } from '../render.js';
 import type { Outcome } from '../rules/types.js';
-import type { Io } from './io.js';
+import { CHECK_USAGE, type Io } from './io.js';
 
 export const EXIT: Record<Outcome, number> = { pass: 0, skip: 0, fail: 1, wait: 3 };
 
 const CHECK_STATES: readonly CheckState[] = ['success', 'failure', 'pending', 'neutral', 'skipped', 'cancelled', 'timed_out', 'action_required', 'stale', 'error'];
 
-/** The branch a change would land on when --base is not given: origin's default branch, else main or master. */
-async function defaultBase(cwd: string): Promise<string> {
-  const originHead = await git(cwd, ['symbolic-ref', '--quiet', '--short', 'refs/remotes/origin/HEAD']).catch(() => '');
-  if (originHead.trim()) return originHead.trim();
-  for (const name of ['main', 'master']) {
-    if (await git(cwd, ['rev-parse', '--verify', '--quiet', `refs/heads/${name}`]).then(() => true, () => false)) return name;
-  }
-  throw new GitError('cannot tell the base branch: pass --base REF');
-}
+/** Reviews are simulated one by one: more than this is a typo, not a team. */
+export const MAX_SIMULATED_REVIEWS = 1000;
+/** Offsets beyond ±18:00 exist in no zone (ISO 8601 and Java cap them there too). */
+const MAX_OFFSET_MINUTES = 18 * 60;
 
 function count(value: string | undefined, flag: string): number | string {
   if (value === undefined) return 0;
-  return /^\d+$/.test(value) ? Number(value) : `${flag} expects a whole number, got ${JSON.stringify(value)}`;
+  const n = /^\d{1,7}$/.test(value) ? Number(value) : NaN;
+  return n <= MAX_SIMULATED_REVIEWS ? n : `${flag} expects a whole number from 0 to ${MAX_SIMULATED_REVIEWS}, got ${JSON.stringify(value)}`;
 }
 
 export async function checkCommand(args: string[], io: Io): Promise<number> {
@@ -38,6 +35,8 @@ export async function checkCommand(args: string[], io: Io): Promise<number> {
       args,
       options: {
         base: { type: 'string' },
+        branch: { type: 'string' },
+        help: { type: 'boolean', short: 'h', default: false },
         policy: { type: 'string' },
         now: { type: 'string' },
         approvals: { type: 'string' },
@@ -53,38 +52,65 @@ export async function checkCommand(args: string[], io: Io): Promise<number> {
     return io.usage((err as Error).message);
   }
   const v = parsed.values;
+  if (v.help) {
+    io.out(CHECK_USAGE);
+    return 0;
+  }
+  // With --json, an error is JSON on stdout too, so a script never parses a usage text.
+  const fail = (message: string, usage = false): number => {
+    if (v.json) {
+      io.out(JSON.stringify({ outcome: 'error', exitCode: 2, error: message }, null, 2));
+      return 2;
+    }
+    if (usage) return io.usage(message);
+    io.err(`merge-gate: ${message}`);
+    return 2;
+  };
 
   // An instant without an offset is UTC, never the machine's zone.
   const now = v.now === undefined ? DateTime.utc() : DateTime.fromISO(v.now, { zone: 'utc', setZone: true });
-  if (!now.isValid) return io.usage(`--now expects an ISO 8601 instant such as 2026-12-24T10:00:00Z, got ${JSON.stringify(v.now)}`);
+  if (!now.isValid || Math.abs(now.offset) > MAX_OFFSET_MINUTES) {
+    return fail(`--now expects an ISO 8601 instant such as 2026-12-24T10:00:00Z (offsets up to ±18:00), got ${JSON.stringify(v.now)}`, true);
+  }
   const approvals = count(v.approvals, '--approvals');
   const changesRequested = count(v['changes-requested'], '--changes-requested');
-  if (typeof approvals === 'string') return io.usage(approvals);
-  if (typeof changesRequested === 'string') return io.usage(changesRequested);
+  if (typeof approvals === 'string') return fail(approvals, true);
+  if (typeof changesRequested === 'string') return fail(changesRequested, true);
   const checks: CheckResult[] = [];
   for (const spec of v.check) {
     const m = /^(.+)=([a-z_]+)$/.exec(spec);
     if (!m || !CHECK_STATES.includes(m[2] as CheckState)) {
-      return io.usage(`--check expects NAME=STATE with STATE one of ${CHECK_STATES.join(', ')}, got ${JSON.stringify(spec)}`);
+      return fail(`--check expects NAME=STATE with STATE one of ${CHECK_STATES.join(', ')}, got ${JSON.stringify(spec)}`, true);
     }
     checks.push({ name: m[1], source: 'check_run', state: m[2] as CheckState, updatedAt: now.toISO()! });
   }
 
   if (v.deployment !== undefined && !DEPLOYMENT_STATES.includes(v.deployment as DeploymentState)) {
-    return io.usage(`--deployment expects the latest status of the newest deployment, one of ${DEPLOYMENT_STATES.join(', ')}, got ${JSON.stringify(v.deployment)}`);
+    return fail(`--deployment expects the latest status of the newest deployment, one of ${DEPLOYMENT_STATES.join(', ')}, got ${JSON.stringify(v.deployment)}`, true);
   }
   const deployment = v.deployment === undefined ? undefined : { state: v.deployment as DeploymentState, at: now.toISO()! };
 
   try {
     const cwd = io.cwd;
-    const base = v.base ?? (await defaultBase(cwd));
+    // A --base that does not exist is said first, before anything else can fail on it.
+    if (v.base !== undefined) await requireRef(cwd, v.base);
+    // As in the app, the policy comes from the default branch (never from the change, nor from --base).
+    const policyRef = v.policy === undefined ? await defaultBranch(cwd) : null;
+    const base = v.base ?? policyRef ?? (await defaultBranch(cwd));
+    // The branch decides whether the change is gated at all: never guessed from a commit or a tag.
+    const branch = v.branch ?? (await branchOf(cwd, base));
+    await mergeBase(cwd, base);
     const headSha = (await git(cwd, ['rev-parse', 'HEAD'])).trim();
-    // As on GitHub, the policy comes from the base branch, never from the change itself.
-    const policyFile = v.policy ?? DEFAULT_POLICY_PATH;
-    const policyText = v.policy ? readFileSync(v.policy, 'utf8') : await gitShow(cwd, base, DEFAULT_POLICY_PATH);
-    if (policyText === null) io.err(`merge-gate: no ${DEFAULT_POLICY_PATH} on ${base}; using the default preset`);
-    const loaded = loadPolicyText(policyText ?? '', policyText === null ? '(default preset)' : policyFile);
+    const source: PolicySource = policyRef === null ? policyFile(v.policy!) : await policyAt(cwd, policyRef, DEFAULT_POLICY_PATH);
+    const policyNote = source.kind === 'none'
+      ? `policy: no ${DEFAULT_POLICY_PATH} on ${source.ref} (the default branch): the default preset`
+      : `policy: ${source.file}${source.ref ? ` at ${source.ref} (the default branch)` : ''}`;
+    const loaded = loadPolicyText(source.kind === 'text' ? source.text : '', source.kind === 'text' ? source.file : '(default preset)');
     if (!loaded.ok) {
+      if (v.json) {
+        io.out(JSON.stringify({ outcome: 'error', exitCode: 2, error: `the policy has errors (${policyNote})`, errors: loaded.errors }, null, 2));
+        return 2;
+      }
       for (const e of loaded.errors) io.err(formatPolicyError(e));
       return 2;
     }
@@ -94,16 +120,14 @@ export async function checkCommand(args: string[], io: Io): Promise<number> {
       ...Array.from({ length: changesRequested }, (_, i): Review => ({ author: reviewer('requester', i), state: 'CHANGES_REQUESTED', commitSha: headSha, submittedAt: at })),
       ...Array.from({ length: approvals }, (_, i): Review => ({ author: reviewer('reviewer', i), state: 'APPROVED', commitSha: headSha, submittedAt: at })),
     ];
-    const source = gitFactsSource({ cwd, base, labels: v.label, reviews, checks, deployment });
-    const facts = await gatherFacts(loaded.policy, source);
+    const facts = await gatherFacts(loaded.policy, gitFactsSource({ cwd, base, branch, labels: v.label, reviews, checks, deployment }));
     const verdict = evaluate(loaded.policy, facts, now);
-    io.out(v.json ? JSON.stringify(verdict, null, 2) : renderTerminal(verdict));
+    const figures = verdictFigures(loaded.policy, facts, now);
+    if (v.json) io.out(JSON.stringify({ ...verdict, figures, exitCode: EXIT[verdict.outcome], policy: policyNote.replace(/^policy: /, '') }, null, 2));
+    else io.out(`${policyNote}; base ${base} (branch ${branch})\n\n${renderTerminal(verdict)}`);
     return EXIT[verdict.outcome];
   } catch (err) {
-    if (err instanceof GitError || (err as NodeJS.ErrnoException).code === 'ENOENT') {
-      io.err(`merge-gate: ${(err as Error).message}`);
-      return 2;
-    }
+    if (err instanceof GitError) return fail(err.message.split('\n')[0]);
     throw err;
   }
 }

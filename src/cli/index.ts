@@ -7,7 +7,9 @@ main(process.argv.slice(2), processIo()).then(
     process.exitCode = code;
   },
   (err: unknown) => {
-    process.stderr.write(`merge-gate: ${(err as Error).stack ?? String(err)}\n`);
+    // One line, never a stack trace; MERGE_GATE_DEBUG=1 shows it.
+    const message = (err as Error)?.message ?? String(err);
+    process.stderr.write(`merge-gate: internal error: ${message.split('\n')[0]}${process.env.MERGE_GATE_DEBUG ? `\n${(err as Error).stack}` : ' (MERGE_GATE_DEBUG=1 shows the stack)'}\n`);
     process.exitCode = 2;
   },
 );

@@ -12,18 +12,38 @@ export interface Io {
 export const USAGE = `merge-gate — gate and land pull requests for continuous deployment
 
 Usage:
-  merge-gate check [--base REF] [--policy FILE] [--now ISO] [--approvals N]
-                   [--changes-requested N] [--label L]... [--check NAME=STATE]...
-                   [--deployment STATE] [--json]
-      Evaluate the current branch of a local git repository against the policy.
-      Exit 0 pass, 1 fail, 3 wait, 2 usage or policy error.
+  merge-gate check [--base REF] [--branch NAME] [--policy FILE] [--now ISO]
+                   [--approvals N] [--changes-requested N] [--label L]...
+                   [--check NAME=STATE]... [--deployment STATE] [--json]
+      Evaluate the current branch of a local git repository against the policy
+      (read from the default branch, as the app does). \`check --help\` for more.
+      Exit 0 pass, 1 fail, 3 wait, 2 usage, policy or repository error.
   merge-gate validate [FILE]
       Check a policy file (default .github/merge-gate.yml). Exit 0 valid, 2 errors.
   merge-gate schema
       Print the JSON Schema of the policy file.
   merge-gate deploy-trigger [--config deploy.yml] | validate FILE | retry SHA
       Run the deploy trigger, check its config, or let a bad revision deploy again.
-  merge-gate --help
+  merge-gate --help | --version
+`;
+
+export const CHECK_USAGE = `Usage: merge-gate check [options]
+
+Evaluates HEAD of the git repository in the current folder as the check run would.
+
+  --base REF          the branch the change would land on (default: the default branch)
+  --branch NAME       its branch name, when --base is a commit or a tag
+  --policy FILE       a policy file instead of .github/merge-gate.yml on the default branch
+                      (origin/HEAD, else init.defaultBranch, main or master)
+  --now ISO           the instant to judge at, e.g. 2026-12-24T10:00:00Z (no offset: UTC)
+  --approvals N       N people approved the head commit (0 to 1000)
+  --changes-requested N   N people request changes (0 to 1000)
+  --label L           the pull request carries label L (repeatable)
+  --check NAME=STATE  a check's latest state, e.g. ci/test=success (repeatable)
+  --deployment STATE  the latest status of the newest deployment (trunk rule)
+  --json              the verdict as JSON, figures as numbers; errors as JSON too
+
+Exit 0 pass, 1 fail, 3 wait, 2 usage, policy or repository error (one line).
 `;
 
 export function processIo(): Io {

@@ -1,9 +1,19 @@
 // The command line: translate arguments into one command and its exit code.
+import { readFileSync } from 'node:fs';
 import { policyJsonSchema } from '../policy/schema.js';
 import { USAGE, type Io } from './io.js';
 import { validateCommand } from './validate.js';
 import { checkCommand } from './check.js';
 import { deployTriggerCommand } from '../deploy/cli.js';
+
+/** The version in package.json, read next to the code (src/ or lib/). */
+function version(): string {
+  try {
+    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
 
 export async function main(argv: string[], io: Io): Promise<number> {
   const [command, ...rest] = argv;
@@ -14,6 +24,11 @@ export async function main(argv: string[], io: Io): Promise<number> {
     case '-h':
     case 'help':
       io.out(USAGE);
+      return 0;
+    case '--version':
+    case '-V':
+    case 'version':
+      io.out(`merge-gate ${version()}`);
       return 0;
     case 'validate':
       return validateCommand(rest, io);

@@ -11,6 +11,8 @@ export interface GitFactsOptions {
   cwd: string;
   /** The branch the change would land on, e.g. `main` or `origin/main`. */
   base: string;
+  /** The branch name the pull request targets (decides gating); default: --base without its remote. */
+  branch?: string;
   labels?: string[];
   reviews?: Review[];
   checks?: CheckResult[];
@@ -98,7 +100,7 @@ export function gitFactsSource(options: GitFactsOptions): FactsSource {
         title: title.trim(),
         url: '',
         author: { login: author.trim(), bot: false },
-        base: { ref: options.base.replace(/^(refs\/remotes\/)?origin\//, '').replace(/^refs\/heads\//, ''), sha: baseSha.trim() },
+        base: { ref: options.branch ?? options.base.replace(/^(refs\/remotes\/)?origin\//, '').replace(/^refs\/heads\//, ''), sha: baseSha.trim() },
         head: { ref: branch.trim(), sha: headSha.trim() },
         labels: options.labels ?? [],
         draft: false,

@@ -213,6 +213,7 @@ export function sizeRule(ctx: RuleContext): RuleResult {
     if (overLines) details.unshift({ message: `${count.lines} counted lines exceed size.max_lines (${size.max_lines}). Split the pull request${size.mechanical ? `, or if it is purely mechanical (renames, whitespace) add the "${size.mechanical.label}" label` : ''}.` });
     if (overFiles) details.unshift({ message: `${count.files} counted files exceed size.max_files (${size.max_files}). Split the pull request.` });
     for (const f of biggest) details.push({ message: `${f.additions + f.deletions} counted lines`, path: f.path });
+    if (count.counted.length > biggest.length) details.push({ message: `${count.counted.length - biggest.length} more counted files not shown (the ${biggest.length} largest are listed)` });
     return { rule: 'size', outcome: 'fail', reason: figure, details };
   }
 

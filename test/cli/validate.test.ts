@@ -58,7 +58,7 @@ describe('merge-gate schema, --help and usage errors', () => {
     [['frobnicate'], 'unknown command "frobnicate"'],
     [['validate', 'a.yml', 'b.yml'], 'validate takes at most one file'],
     [['schema', 'x'], 'schema takes no arguments'],
-    [['check', '--approvals', 'two'], '--approvals expects a whole number, got "two"'],
+    [['check', '--approvals', 'two'], '--approvals expects a whole number from 0 to 1000, got "two"'],
     [['check', '--now', 'yesterday'], '--now expects an ISO 8601 instant'],
     [['check', '--check', 'ci/test=green'], '--check expects NAME=STATE'],
     [['check', '--bogus'], "Unknown option '--bogus'"],

@@ -1,5 +1,7 @@
-// health.command instead of a URL: run in the revision's checkout with its
-// environment; exit 0 is healthy.
+// health.command instead of a URL (run in the revision's checkout with its
+// environment; exit 0 is healthy), and the cutoff and stop commands.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { DeployTrigger } from '../../src/deploy/trigger.js';
 import type { TempRepo } from '../helpers/git-repo.js';
 import { announce, land, makeTrunk, SECRET, waitFor, writeConfig } from '../helpers/deploy.js';
@@ -15,6 +17,9 @@ describe('a health command', () => {
     setup = writeConfig({
       remote: trunk.dir,
       health: `{ command: 'test -n "$REVISION" && grep -qx healthy behaviour.txt', interval: 100ms, timeout: 2s, failures: 2, startup: 1s }`,
+      keep: 1,
+      extra: `    cutoff: 'echo "cutoff $REVISION" >> "$CHECKOUT/../commands.txt"'
+    stop: 'echo "stop $REVISION" >> "$CHECKOUT/../commands.txt"'`,
     });
     trigger = new DeployTrigger({ config: setup.config, env: { TRUNK_WEBHOOK_SECRET: SECRET }, log: () => {}, stopGraceMs: 1000 });
   });
@@ -24,7 +29,7 @@ describe('a health command', () => {
     trunk.remove();
   });
 
-  it('marks a revision healthy on exit 0 and cuts off one whose command keeps failing', async () => {
+  it('marks a revision healthy on exit 0 and cuts off one whose command keeps failing; cutoff and stop commands run', async () => {
     const url = await trigger.start();
     const c1 = trunk.git('rev-parse', 'HEAD').trim();
     await waitFor('c1 healthy', () => trigger.store.revision('octo/app', c1)?.state === 'healthy');
@@ -33,5 +38,11 @@ describe('a health command', () => {
     await waitFor('c2 cut off', () => trigger.store.revision('octo/app', c2)?.state === 'bad');
     expect(trigger.store.revision('octo/app', c2)!.reason).toBe('cut off: not healthy within 1s of starting (last probe: health command: exit 1)');
     expect(trigger.store.revision('octo/app', c1)!.state).toBe('healthy');
+    // keep: 1 → a new healthy revision reaps c1, through the stop command.
+    const c3 = land(trunk, 'healthy');
+    await announce(url, c3);
+    await waitFor('c1 reaped and its slot freed', () => trigger.store.revision('octo/app', c1)?.state === 'reaped' && trigger.store.slot('octo/app', c1) === null);
+    const commands = readFileSync(join(setup.config.workdir, 'octo__app', 'commands.txt'), 'utf8').trim().split('\n');
+    expect(commands).toEqual([`cutoff ${c2}`, `stop ${c1}`]);
   });
 });
