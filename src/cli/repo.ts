@@ -3,7 +3,7 @@
 // reads the policy), and the policy text there. Every failure is a GitError
 // with one actionable line; nothing is skipped silently.
 import { readFileSync, statSync } from 'node:fs';
-import { git, GitError } from '../facts/git.js';
+import { blobAt, git, GitError } from '../facts/git.js';
 import { POLICY_MAX_BYTES, tooLargeMessage } from '../policy/load.js';
 
 const exists = (cwd: string, ref: string) => git(cwd, ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`]).then(() => true, () => false);
@@ -60,12 +60,9 @@ export type PolicySource = { kind: 'none'; ref: string } | { kind: 'text'; text:
 
 /** `.github/merge-gate.yml` at `ref`: none when it is not there; an error (never "none") when it cannot be read or is too large. */
 export async function policyAt(cwd: string, ref: string, path: string): Promise<PolicySource> {
-  const entry = (await git(cwd, ['ls-tree', '-z', '--long', ref, '--', path])).split('\0')[0];
-  if (!entry) return { kind: 'none', ref };
-  const m = /^\d+ (\w+) [0-9a-f]+ +(-|\d+)\t/.exec(entry);
-  if (!m || m[1] !== 'blob') throw new GitError(`${path} at ${ref} is not a file`);
-  const bytes = Number(m[2]);
-  if (bytes > POLICY_MAX_BYTES) throw new GitError(`${path} at ${ref}: ${tooLargeMessage('policy', bytes, POLICY_MAX_BYTES)}`);
+  const blob = await blobAt(cwd, ref, path);
+  if (!blob) return { kind: 'none', ref };
+  if (blob.bytes > POLICY_MAX_BYTES) throw new GitError(`${path} at ${ref}: ${tooLargeMessage('policy', blob.bytes, POLICY_MAX_BYTES)}`);
   return { kind: 'text', text: await git(cwd, ['show', `${ref}:${path}`]), file: path, ref };
 }
 

@@ -32,14 +32,24 @@ export async function git(cwd: string, args: string[]): Promise<string> {
   }
 }
 
-/** The text of `path` at `rev`, or null when the file does not exist there. */
+/**
+ * The text of `path` at `rev`: null only when the file is not there. Anything
+ * else that stops the read (not a file, git failing) is a GitError, never
+ * "absent": a registry or .gitattributes that cannot be read must not pass as
+ * one that does not exist (fail closed).
+ */
 export async function gitShow(cwd: string, rev: string, path: string): Promise<string | null> {
-  try {
-    const { stdout } = await run('git', ['show', `${rev}:${path}`], { cwd, maxBuffer: 64 * 1024 * 1024, encoding: 'utf8' });
-    return stdout;
-  } catch {
-    return null;
-  }
+  const entry = await blobAt(cwd, rev, path);
+  return entry ? git(cwd, ['show', `${rev}:${path}`]) : null;
+}
+
+/** The size of the blob at `rev:path`, or null when nothing is there; a GitError when it is not a file. */
+export async function blobAt(cwd: string, rev: string, path: string): Promise<{ bytes: number } | null> {
+  const entry = (await git(cwd, ['ls-tree', '-z', '--long', rev, '--', path])).split('\0')[0];
+  if (!entry) return null;
+  const m = /^\d+ (\w+) [0-9a-f]+ +(-|\d+)\t/.exec(entry);
+  if (!m || m[1] !== 'blob') throw new GitError(`${path} at ${rev} is not a file`);
+  return { bytes: Number(m[2]) };
 }
 
 /** The same file list for every diff, whatever the user's git config says (diff.relative, diff.external, diff.renames). */

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { gitFactsSource, parseChangedFiles } from '../../src/facts/git.js';
+import { GitError, gitFactsSource, parseChangedFiles } from '../../src/facts/git.js';
 import { parseUnifiedDiff } from '../../src/facts/diff.js';
 import { runCli } from '../helpers/cli.js';
 import { makeRepo, linesOf, type TempRepo } from '../helpers/git-repo.js';
@@ -10,6 +10,20 @@ afterEach(() => repo?.remove());
 const ALL = { reviews: true, files: true, checks: true, registryPath: 'flags.yml', gitattributes: true };
 
 describe('facts from a local git repository', () => {
+  it('fails closed when the registry or .gitattributes is there but cannot be read, and says so (never "absent")', async () => {
+    repo = makeRepo();
+    repo.commit('base', { 'flags.yml/x': 'a directory where the registry should be\n', '.gitattributes/y': 'likewise\n' });
+    repo.git('checkout', '-q', '-b', 'topic');
+    repo.commit('change', { 'src/a.ts': 'a\n' });
+    const source = gitFactsSource({ cwd: repo.dir, base: 'main' });
+    await expect(source.load({ ...ALL, gitattributes: false })).rejects.toThrow(GitError);
+    await expect(source.load({ ...ALL, gitattributes: false })).rejects.toThrow(/^flags\.yml at \S+ is not a file$/);
+    await expect(source.load({ ...ALL, registryPath: null })).rejects.toThrow(/\.gitattributes at [0-9a-f]+ is not a file/);
+    // Absent is still absent.
+    const facts = await source.load({ ...ALL, registryPath: 'nowhere.yml', gitattributes: false });
+    expect(facts.registry).toEqual({ base: null, head: null });
+  });
+
   it('lists added, modified, removed, renamed and binary files with their line counts', async () => {
     repo = makeRepo();
     repo.commit('base', {
