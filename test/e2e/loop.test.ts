@@ -68,6 +68,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  appUrl = ''; // the trigger's last statuses (inactive, on stop) go to no one
   if (app && app.exitCode === null && app.signalCode === null) {
     const exited = new Promise((resolve) => app!.once('exit', resolve));
     app.kill('SIGKILL');
