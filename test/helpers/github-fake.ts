@@ -230,6 +230,8 @@ export class FakeGitHub {
   readonly diffTooLarge = new Set<number>();
   private nextCheckRunId = 1000;
   private nextDeploymentId = 500;
+  /** Tokens of a deploy trigger (not the app): its requests are checked against the trigger's operations. */
+  readonly deployTriggerTokens = new Set<string>();
   /** Our app's slug (`GET /app`); its bot account is `<slug>[bot]`. */
   readonly appSlug = 'merge-gate';
   private scopes: nock.Scope[] = [];
@@ -490,11 +492,13 @@ export class FakeGitHub {
       return [404, { message: 'Not Found' }, {}];
     }
     const path = url.pathname.slice(this.prefix.length);
-    const operation = operationOf(method, path);
+    const token = String(headers.authorization ?? '').replace(/^(token|bearer) /i, '');
+    const client = this.deployTriggerTokens.has(token) ? 'deploy-trigger' : 'app';
+    const operation = operationOf(method, path, client);
     const kind = /\/access_tokens$/.test(path) ? 'auth' : 'rest';
     const recorded: RecordedRequest = { method, path, query: url.searchParams, accept, body, kind, operation, at: performance.now() };
     this.record(recorded);
-    this.problems.push(...restRequestProblems(method, path, body === '' ? undefined : body));
+    this.problems.push(...restRequestProblems(method, path, body === '' ? undefined : body, client));
 
     const failure = this.failures.find((f) => f.times > 0 && (!f.method || f.method === method) && f.match.test(path));
     if (failure) {
@@ -544,6 +548,19 @@ export class FakeGitHub {
     const landing = this.landingRest(repo, method, rest, query, body, json);
     if (landing !== null) return landing;
     let m: RegExpExecArray | null;
+    if (rest === 'deployments' && method === 'POST') {
+      const input = body as { ref: string; environment?: string };
+      const deployment = this.addDeployment(repo, { sha: repo.branches.get(input.ref) ?? input.ref, environment: input.environment ?? 'production' });
+      return json(201, { id: deployment.id, sha: deployment.sha, ref: input.ref, environment: deployment.environment });
+    }
+    if ((m = /^deployments\/(\d+)\/statuses$/.exec(rest)) && method === 'POST') {
+      const deployment = repo.deployments.find((d) => d.id === Number(m![1]));
+      if (!deployment) return json(404, { message: 'Not Found' });
+      const input = body as { state: string; description?: string; log_url?: string };
+      this.addDeploymentStatus(deployment, input.state.toUpperCase() as FakeDeploymentStatus['state'], { description: input.description ?? null, logUrl: input.log_url ?? null });
+      this.onDeploymentStatus(repo, deployment);
+      return json(201, { id: deployment.statuses.length, state: input.state });
+    }
     if ((m = /^contents\/(.+)$/.exec(rest)) && method === 'GET') {
       const path = decodeURIComponent(m[1]);
       const ref = query.get('ref');
@@ -665,6 +682,13 @@ export class FakeGitHub {
   readonly branchUpdates: Array<{ repo: string; number: number; from: string; to: string }> = [];
   /** Decides how each merge call is answered (default: normally). */
   mergeFault: (pull: FakePull) => MergeFault = () => 'none';
+  /**
+   * The SHA of a commit the merge call makes, given its files; fakeSha() unless
+   * a test gives it another (an end-to-end test commits them to a real git trunk).
+   */
+  commitSha: (repo: FakeRepo, pull: FakePull, files: Map<string, string>) => string = () => fakeSha();
+  /** Called after a deployment status is posted over REST (a test delivers GitHub's deployment_status webhook). */
+  onDeploymentStatus: (repo: FakeRepo, deployment: FakeDeployment) => void = () => {};
   /** The installation was granted `workflows` (default not: merge-gate does not ask for it). */
   workflowsPermission = false;
 
@@ -740,10 +764,11 @@ export class FakeGitHub {
     let after = before;
     const count = method === 'rebase' ? (pull.commitCount ?? 1) : 1;
     for (let i = 0; i < count; i++) {
-      const sha = fakeSha();
-      this.parents.set(sha, method === 'merge' ? [after, pull.headSha] : [after]);
       // The base's files with the pull request's over them (the fake has no real merge).
-      repo.trees.set(sha, new Map([...(repo.trees.get(before) ?? []), ...(repo.trees.get(pull.headSha) ?? [])]));
+      const files = new Map([...(repo.trees.get(before) ?? []), ...(repo.trees.get(pull.headSha) ?? [])]);
+      const sha = this.commitSha(repo, pull, files);
+      this.parents.set(sha, method === 'merge' ? [after, pull.headSha] : [after]);
+      repo.trees.set(sha, files);
       after = sha;
     }
     repo.branches.set(pull.baseRef, after);
