@@ -153,6 +153,22 @@ describe('reading is linear on input a pull request author controls, and bounded
     expect(lines('a:\n  b: 1\n  c: { x: 1, x: 2 }\n  b: 3\n')).toEqual(['3:14 YAML syntax error: Map keys must be unique', '4:3 YAML syntax error: Map keys must be unique']);
   });
 
+  it('refuses an alias bomb (billion laughs) with one error, without expanding it', () => {
+    const levels = Array.from({ length: 10 }, (_, i) => `l${i + 1}: &l${i + 1} [${Array(10).fill(i === 0 ? '*l0' : `*l${i}`).join(', ')}]`);
+    const text = `l0: &l0 "lol"\n${levels.join('\n')}\n`;
+    const found = lines(text);
+    expect(found).toHaveLength(1);
+    expect(found[0]).toBe('1:1 YAML error: Excessive alias count indicates a resource exhaustion attack');
+  });
+
+  it('reports a policy nested 5,000 deep as a YAML error, never a crash', () => {
+    const depth = 5000;
+    const text = `reviews: ${'['.repeat(depth)}${']'.repeat(depth)}\n`;
+    const found = lines(text);
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatch(/^1:\d+ YAML syntax error: /);
+  });
+
   it('refuses a policy over the size limit with an error that names the limit', () => {
     const text = `# ${'x'.repeat(POLICY_MAX_BYTES)}\n`;
     expect(lines(text)).toEqual([`1:1 the policy file is ${POLICY_MAX_BYTES + 3} bytes; merge-gate reads policy files of at most 1048576 bytes (1024 KiB)`]);
