@@ -10,8 +10,7 @@
 // `fake.commitSha`, which this test points at the git trunk — it commits the
 // merged files there and answers the real git SHA. So the merge commit the app
 // announces in trunk-updated is the head the trigger's `git ls-remote` sees.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createHmac } from 'node:crypto';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,13 +18,12 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import nock from 'nock';
 import { DeployTrigger } from '../../src/deploy/trigger.js';
 import { FakeGitHub, type FakePull, type FakeRepo } from '../helpers/github-fake.js';
-import { deploymentStatusPayload, pullPayload, testPrivateKey } from '../helpers/github-app.js';
+import { deploymentStatusPayload, pullPayload } from '../helpers/github-app.js';
+import { sendWebhook, startAppChild } from '../helpers/app-child.js';
 import { approve, FULL_POLICY, setupRepo, TRUNK, typicalPull } from '../helpers/github-scenario.js';
 import { makeTrunk, SECRET, waitFor, writeConfig } from '../helpers/deploy.js';
 import type { TempRepo } from '../helpers/git-repo.js';
 
-const WEBHOOK_SECRET = 'e2e-loop-webhook-secret';
-const ROOT = new URL('../../', import.meta.url).pathname;
 
 let fake: FakeGitHub;
 let closeFake: () => Promise<void>;
@@ -34,7 +32,6 @@ let setup: ReturnType<typeof writeConfig>;
 let trigger: DeployTrigger;
 let app: ChildProcess | undefined;
 let appUrl = '';
-let appOutput = '';
 let stateDir: string;
 /** Webhook deliveries that did not succeed (asserted empty at the end). */
 const deliveryProblems: string[] = [];
@@ -45,18 +42,7 @@ const mark = (step: string) => {
 };
 
 async function send(name: string, payload: object): Promise<void> {
-  const body = JSON.stringify(payload);
-  const res = await fetch(appUrl, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      'x-github-event': name,
-      'x-github-delivery': `e2e-${Math.random()}`,
-      'x-hub-signature-256': `sha256=${createHmac('sha256', WEBHOOK_SECRET).update(body).digest('hex')}`,
-    },
-    body,
-  });
-  await res.arrayBuffer();
+  const res = await sendWebhook(appUrl, name, payload);
   if (res.status >= 300) deliveryProblems.push(`${name}: HTTP ${res.status}`);
 }
 
@@ -82,39 +68,16 @@ afterAll(async () => {
 });
 
 async function startApp(triggerUrl: string): Promise<void> {
-  const { port, hostname } = new URL(fake.origin);
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'test/helpers/app-process.ts')], {
-    cwd: ROOT,
-    env: {
-      PATH: process.env.PATH,
-      APP_ID: String(fake.appId),
-      PRIVATE_KEY: testPrivateKey(),
-      WEBHOOK_SECRET,
-      GHE_HOST: `${hostname}:${port}`,
-      GHE_PROTOCOL: 'http',
-      LOG_LEVEL: 'fatal',
-      MERGE_GATE_COALESCE_MS: '50',
-      MERGE_GATE_COALESCE_MAX_MS: '200',
-      MERGE_GATE_SCHEDULE_ON_START: 'false',
-      TRUNK_WEBHOOK_URL: `${triggerUrl}/hooks/trunk-updated`,
-      TRUNK_WEBHOOK_SECRET: SECRET,
-      OUTBOX_PATH: join(stateDir, 'outbox.sqlite'),
-      OUTBOX_RETRY_BASE_MS: '200',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const started = await startAppChild(fake, {
+    MERGE_GATE_COALESCE_MS: '50',
+    MERGE_GATE_COALESCE_MAX_MS: '200',
+    TRUNK_WEBHOOK_URL: `${triggerUrl}/hooks/trunk-updated`,
+    TRUNK_WEBHOOK_SECRET: SECRET,
+    OUTBOX_PATH: join(stateDir, 'outbox.sqlite'),
+    OUTBOX_RETRY_BASE_MS: '200',
   });
-  app = child;
-  child.stderr!.on('data', (d: Buffer) => (appOutput += d.toString()));
-  const listening = await new Promise<number>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /LISTENING (\d+)/.exec(out);
-      if (m) resolve(Number(m[1]));
-    });
-    child.on('exit', (code) => reject(new Error(`the app exited (${code}) before listening: ${appOutput}`)));
-  });
-  appUrl = `http://127.0.0.1:${listening}/webhooks`;
+  app = started.child;
+  appUrl = started.url;
 }
 
 const mergedNumbers = () => fake.merges.filter((m) => m.merged).map((m) => m.number);

@@ -4,20 +4,18 @@
 // the standardwebhooks library. The app is killed with SIGKILL at the worst
 // moments and restarted on the same OUTBOX_PATH: exactly one merge happens,
 // and its trunk-updated is delivered.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createHmac } from 'node:crypto';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from '@jest/globals';
 import nock from 'nock';
 import { FakeGitHub, type FakeRepo, type FakePull } from '../helpers/github-fake.js';
-import { pullPayload, testPrivateKey } from '../helpers/github-app.js';
+import { pullPayload } from '../helpers/github-app.js';
+import { sendWebhook, startAppChild } from '../helpers/app-child.js';
 import { setupRepo, typicalPull } from '../helpers/github-scenario.js';
 import { Receiver, TRUNK_SECRET } from '../helpers/landing.js';
 
-const WEBHOOK_SECRET = 'crash-test-webhook-secret';
-const ROOT = new URL('../../', import.meta.url).pathname;
 
 let fake: FakeGitHub;
 let closeFake: () => Promise<void>;
@@ -42,54 +40,19 @@ afterEach(async () => {
 
 /** Starts the app; resolves with its webhook URL once it listens. */
 async function startApp(): Promise<{ child: ChildProcess; url: string }> {
-  const { port, hostname } = new URL(fake.origin);
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'test/helpers/app-process.ts')], {
-    cwd: ROOT,
-    env: {
-      PATH: process.env.PATH,
-      APP_ID: String(fake.appId),
-      PRIVATE_KEY: testPrivateKey(),
-      WEBHOOK_SECRET,
-      GHE_HOST: `${hostname}:${port}`,
-      GHE_PROTOCOL: 'http',
-      LOG_LEVEL: 'fatal',
-      MERGE_GATE_COALESCE_MS: '0',
-      MERGE_GATE_SCHEDULE_ON_START: 'false',
-      TRUNK_WEBHOOK_URL: receiver.url,
-      TRUNK_WEBHOOK_SECRET: TRUNK_SECRET,
-      OUTBOX_PATH: join(dir, 'state', 'outbox.sqlite'),
-      OUTBOX_RETRY_BASE_MS: '60000', // no retry on its own within a test: only a restart delivers
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const { child, url } = await startAppChild(fake, {
+    MERGE_GATE_COALESCE_MS: '0',
+    TRUNK_WEBHOOK_URL: receiver.url,
+    TRUNK_WEBHOOK_SECRET: TRUNK_SECRET,
+    OUTBOX_PATH: join(dir, 'state', 'outbox.sqlite'),
+    OUTBOX_RETRY_BASE_MS: '60000', // no retry on its own within a test: only a restart delivers
   });
   children.push(child);
-  let err = '';
-  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  const port_ = await new Promise<number>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /LISTENING (\d+)/.exec(out);
-      if (m) resolve(Number(m[1]));
-    });
-    child.on('exit', (code) => reject(new Error(`the app exited (${code}) before listening: ${err}`)));
-  });
-  return { child, url: `http://127.0.0.1:${port_}/webhooks` };
+  return { child, url };
 }
 
 async function send(url: string, name: string, payload: object): Promise<void> {
-  const body = JSON.stringify(payload);
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      'x-github-event': name,
-      'x-github-delivery': `crash-${Math.random()}`,
-      'x-hub-signature-256': `sha256=${createHmac('sha256', WEBHOOK_SECRET).update(body).digest('hex')}`,
-    },
-    body,
-  });
-  expect(res.status).toBeLessThan(300);
+  expect((await sendWebhook(url, name, payload)).status).toBeLessThan(300);
 }
 
 /** Polls (briefly) until `condition` holds. */
