@@ -50,7 +50,10 @@ function pullRef(payload: RepoPayload & { pull_request: { number: number } }): P
 export function mergeGateApp(config: AppConfig, hooks: AppHooks = {}): ApplicationFunction {
   return (app: Probot) => {
     // One pacer for every installation's Octokit: GitHub's limits are per installation, across pull requests.
-    const octokits = octokitFactory(app, new Pacer({ ...PACING_DEFAULTS, clock: config.clock, timers: config.timers }));
+    const pacing = { ...PACING_DEFAULTS, writeSpacingMs: config.writeSpacingMs ?? PACING_DEFAULTS.writeSpacingMs };
+    const octokits = octokitFactory(app, new Pacer({ ...pacing, clock: config.clock, timers: config.timers }), {
+      pluginNotificationSpacing: config.writeSpacingMs === undefined,
+    });
     const gate = new MergeGate({
       config,
       installationOctokit: (id) => octokits.installation(id),

@@ -59,6 +59,14 @@ export interface AppConfig {
   giveUpRetryMs: number;
   /** On start, find waiting pull requests and schedule their re-evaluation. */
   scheduleOnStart: boolean;
+  /**
+   * Between the starts of two content-creating requests of one installation.
+   * Undefined: GitHub's advice (a second), and Probot's throttling plugin also
+   * keeps its own 3 s between writes that notify people (merges, comments).
+   * Set: this spacing alone governs every write — for a GitHub Enterprise
+   * Server whose admin set other limits, and for tests against a fake GitHub.
+   */
+  writeSpacingMs: number | undefined;
   clock: Clock;
   timers: Timers;
 }
@@ -74,6 +82,7 @@ export const DEFAULT_CONFIG: AppConfig = {
   retry: { attempts: 5, baseDelayMs: 5_000, maxDelayMs: 5 * 60_000 },
   giveUpRetryMs: 5 * 60_000,
   scheduleOnStart: true,
+  writeSpacingMs: undefined,
   clock: systemClock,
   timers: systemTimers,
 };
@@ -106,6 +115,10 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env, overrides: P
     // At least a second: a zero would spin on a pull request GitHub keeps failing.
     giveUpRetryMs: Math.max(1_000, positive(env.MERGE_GATE_GIVE_UP_RETRY_MS, DEFAULT_CONFIG.giveUpRetryMs, 'MERGE_GATE_GIVE_UP_RETRY_MS')),
     scheduleOnStart: env.MERGE_GATE_SCHEDULE_ON_START === undefined ? true : flag(env.MERGE_GATE_SCHEDULE_ON_START),
+    writeSpacingMs:
+      env.MERGE_GATE_WRITE_SPACING_MS === undefined || env.MERGE_GATE_WRITE_SPACING_MS.trim() === ''
+        ? undefined
+        : positive(env.MERGE_GATE_WRITE_SPACING_MS, 0, 'MERGE_GATE_WRITE_SPACING_MS'),
     ...overrides,
   };
 }

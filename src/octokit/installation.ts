@@ -43,15 +43,19 @@ interface GroupLike {
   key(id: string): { schedule(options: object, fn: (...args: any[]) => any, ...args: any[]): Promise<any> };
 }
 
-/** The `throttle` options that make the plugin pace through `pacer`. */
-export function pacedThrottleOptions(pacer: Pacer, installationId: number): Record<string, unknown> {
+/**
+ * The `throttle` options that make the plugin pace through `pacer`. With
+ * `pluginNotificationSpacing` false, the plugin's own 3 s between writes that
+ * notify people is lifted too, and the pacer's spacing governs every write.
+ */
+export function pacedThrottleOptions(pacer: Pacer, installationId: number, pluginNotificationSpacing = true): Record<string, unknown> {
   const through: GroupLike = { key: () => ({ schedule: async (_options, fn, ...args) => fn(...args) }) };
   const paced: GroupLike = {
     key: (id) => ({
       schedule: (_options, request, options: RequestOptionsLike) => pacer.run(id, classifyRequest(options), () => request(options)),
     }),
   };
-  return { id: String(installationId), write: through, global: paced };
+  return { id: String(installationId), write: through, global: paced, ...(pluginNotificationSpacing ? {} : { notifications: through }) };
 }
 
 export interface OctokitFactory {
@@ -60,13 +64,18 @@ export interface OctokitFactory {
   readonly pacer: Pacer;
 }
 
-export function octokitFactory(app: Probot, pacer: Pacer, conditional = new ConditionalCache()): OctokitFactory {
+export function octokitFactory(
+  app: Probot,
+  pacer: Pacer,
+  options: { pluginNotificationSpacing?: boolean; conditional?: ConditionalCache } = {},
+): OctokitFactory {
+  const conditional = options.conditional ?? new ConditionalCache();
   const byInstallation = new Map<number, Promise<Octokit>>();
   const build = async (installationId: number): Promise<Octokit> => {
     // The app's Octokit carries Probot's defaults (auth, token cache, base URL, log, throttle handlers).
     const appOctokit = await app.auth();
     const OctokitClass = appOctokit.constructor as new (options: object) => Octokit;
-    const octokit = new OctokitClass({ auth: { installationId }, throttle: pacedThrottleOptions(pacer, installationId) });
+    const octokit = new OctokitClass({ auth: { installationId }, throttle: pacedThrottleOptions(pacer, installationId, options.pluginNotificationSpacing ?? true) });
     conditionalReads(octokit, conditional, String(installationId));
     return octokit;
   };

@@ -226,6 +226,9 @@ describe('configFromEnv', () => {
     expect(configFromEnv({}).giveUpRetryMs).toBe(5 * 60_000);
     expect(configFromEnv({ MERGE_GATE_GIVE_UP_RETRY_MS: '60000' }).giveUpRetryMs).toBe(60_000);
     expect(configFromEnv({ MERGE_GATE_GIVE_UP_RETRY_MS: '0' }).giveUpRetryMs).toBe(1_000); // never a hot loop
+    expect(configFromEnv({}).writeSpacingMs).toBeUndefined();
+    expect(configFromEnv({ MERGE_GATE_WRITE_SPACING_MS: '250' }).writeSpacingMs).toBe(250);
+    expect(() => configFromEnv({ MERGE_GATE_WRITE_SPACING_MS: '-1' })).toThrow(/MERGE_GATE_WRITE_SPACING_MS/);
   });
 });
 

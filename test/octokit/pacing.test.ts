@@ -5,7 +5,7 @@
 import { afterEach, beforeEach, describe, expect, test } from '@jest/globals';
 import nock from 'nock';
 import { advisedHold, Pacer, PACING_DEFAULTS, type PacedRequest } from '../../src/octokit/pacer.js';
-import { classifyRequest } from '../../src/octokit/installation.js';
+import { classifyRequest, pacedThrottleOptions } from '../../src/octokit/installation.js';
 import { FakeGitHub, type FakePull, type FakeRepo, type RecordedRequest } from '../helpers/github-fake.js';
 import { pullPayload, startTestApp, type TestApp } from '../helpers/github-app.js';
 import { setupRepo, typicalFiles, typicalPull } from '../helpers/github-scenario.js';
@@ -46,6 +46,12 @@ describe('the pacer', () => {
     await clock.advance(1000, flush);
     await Promise.all(done);
     expect(log).toEqual(['w1@0', 'query@0', 'w2@1000', 'w3@2000']);
+  });
+
+  test("the plugin's own 3 s between notifying writes stays by default, and is lifted only when the spacing is set", () => {
+    expect(pacedThrottleOptions(pacer, 7)).not.toHaveProperty('notifications');
+    expect(pacedThrottleOptions(pacer, 7, false)).toHaveProperty('notifications');
+    expect(pacedThrottleOptions(pacer, 7, false).id).toBe('7');
   });
 
   test('installations are paced apart', async () => {
