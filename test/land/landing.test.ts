@@ -248,6 +248,32 @@ describe('one landing at a time per branch', () => {
   });
 });
 
+describe('after a restart', () => {
+  /** Our check on the head, as the process before the restart left it. */
+  const ourCheck = (repo: FakeRepo, pull: FakePull, conclusion: 'success' | 'failure') =>
+    fake.addCheckRun(repo, { appId: fake.appId, name: 'merge-gate', headSha: pull.headSha, conclusion, title: conclusion === 'success' ? 'pass: all rules pass' : 'fail: reviews: 0 / 1 approval' });
+
+  test('a pull request still open with a passing check (its landing interrupted: waiting for its branch, or killed before the merge call) is evaluated again and lands', async () => {
+    const repo = setupRepo(fake);
+    const passed = typicalPull(fake, repo, 2);
+    const failed = fake.addPull(repo, { number: 3, files: [fileAdding('src/a.ts', ['export const a = 1;'])] });
+    ourCheck(repo, passed, 'success');
+    ourCheck(repo, failed, 'failure');
+    app = await startLandingApp(fake);
+    // The passing one only: a completed failure waits for its next event (or for the base to move).
+    expect(await app.gate.resumeAfterRestart()).toEqual({ installations: 1, repositories: 1, scheduled: 0, evaluated: 1 });
+    await app.settle();
+    expect(merges()).toEqual([{ number: 2, sha: passed.headSha, method: 'squash', status: 200 }]);
+  });
+
+  test('with DRY_RUN, a passing check is left alone (nothing would land)', async () => {
+    const repo = setupRepo(fake);
+    ourCheck(repo, typicalPull(fake, repo, 2), 'success');
+    app = await startLandingApp(fake, { config: { dryRun: true } });
+    expect(await app.gate.resumeAfterRestart()).toEqual({ installations: 1, repositories: 1, scheduled: 0, evaluated: 0 });
+  });
+});
+
 describe('after landing', () => {
   test('the head branch is deleted when land.delete_branch is true', async () => {
     const repo = setupRepo(fake);
