@@ -208,6 +208,22 @@ describe('what GitHub answers', () => {
     expect(titles.at(-1)).toBe(`Landed as ${pull.mergeCommit!.slice(0, 7)}`);
   });
 
+  test('a secondary rate limit on the merge call is no refusal: the pull request is read, and merged once the retry-after is over', async () => {
+    const repo = setupRepo(fake);
+    const pull = typicalPull(fake, repo);
+    fake.fail({ method: 'PUT', match: /\/merge$/, status: 403, headers: { 'retry-after': '30' }, body: { message: 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.' } });
+    app = await startLandingApp(fake);
+    const mergeCalls = () => fake.requests.filter((r) => r.method === 'PUT' && r.path.endsWith('/merge')).length;
+    await app.receive('pull_request', event('opened', repo, pull));
+    await app.advance(2_000);
+    expect([mergeCalls(), merges()]).toEqual([1, []]); // refused before GitHub did anything
+    expect(checkOn(repo, pull.headSha).title).toBe('pass, not landed yet: the merge call failed; retrying');
+    await app.advance(27_000);
+    expect(mergeCalls()).toBe(1); // not before retry-after
+    await app.settle();
+    expect(merges()).toEqual([{ number: 2, sha: pull.headSha, method: 'squash', status: 200 }]);
+  });
+
   test('a redelivered webhook after the landing changes nothing, even when GitHub still shows the pull request open', async () => {
     const repo = setupRepo(fake);
     const pull = typicalPull(fake, repo);
