@@ -1,0 +1,15 @@
+import nock from 'nock';
+import { FakeGitHub } from '../test/helpers/github-fake.js';
+import { pullPayload, startTestApp } from '../test/helpers/github-app.js';
+import { setupRepo, typicalPull } from '../test/helpers/github-scenario.js';
+nock.disableNetConnect();
+const fake = new FakeGitHub().install();
+const text = `version: 1\n${Array.from({length: 20000}, (_, i) => `k${i}: 1`).join('\n')}\n`;
+const repo = setupRepo(fake, text);
+typicalPull(fake, repo);
+const app = await startTestApp(fake);
+const t = Date.now();
+await app.receive('pull_request', pullPayload('pull_request', 'opened', fake, repo, repo.pulls.get(2)!));
+await app.drain();
+console.log(Date.now() - t);
+app.gate.stop(); fake.uninstall();
