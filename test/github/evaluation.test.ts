@@ -230,7 +230,7 @@ describe('time-driven re-evaluation', () => {
     expect(scans()).toBe(1); // not before MERGE_GATE_GIVE_UP_RETRY_MS
     await app.advance(1_000);
     // The second scan runs on its own, outside the queue: until it has queued the waiting pull request.
-    for (let i = 0; i < 1_000 && app.gate.queue.size === 0; i++) await new Promise((resolve) => setImmediate(resolve));
+    for (const until = Date.now() + 10_000; app.gate.queue.size === 0 && Date.now() < until; ) await new Promise((resolve) => setTimeout(resolve, 10));
     await app.drain();
     expect(scans()).toBe(2);
     expect(fake.apiRequests().filter((r) => r.operation === 'MergeGateFacts').map((r) => r.variables?.number)).toEqual([9]); // re-evaluated
