@@ -46,6 +46,9 @@ export interface Landing {
   close(): void;
 }
 
+/** Resolving the landings a crash interrupted, when GitHub fails: the first retry's delay, doubled up to the cap. */
+export const RECOVER_RETRY = { firstMs: 1_000, maxMs: 60_000 } as const;
+
 export function createLanding(options: LandingOptions): Landing {
   const db = options.db ?? openDb(options.outbox.path);
   const store = new OutboxStore(db);
@@ -107,7 +110,9 @@ export function createLanding(options: LandingOptions): Landing {
           newId: options.newId,
         });
         sender.start();
-        // Until every interrupted landing is resolved (GitHub may be down at start), try again.
+        // Until every interrupted landing is resolved (GitHub may be failing at start), try again:
+        // after 1 s, doubled each time up to a minute, so that a blip delays no trunk-updated for long.
+        let retryInMs: number = RECOVER_RETRY.firstMs;
         const recover = () =>
           landing.lander!.recover().then(
             (counts) => {
@@ -115,8 +120,9 @@ export function createLanding(options: LandingOptions): Landing {
               resolveStarted();
             },
             (err) => {
-              app.log.error({ err }, 'merge-gate: could not resolve landings interrupted by a restart; trying again in a minute');
-              options.timers.setTimeout(() => void recover(), 60_000);
+              app.log.error({ err, retryInMs }, 'merge-gate: could not resolve landings interrupted by a restart; trying again');
+              options.timers.setTimeout(() => void recover(), retryInMs);
+              retryInMs = Math.min(RECOVER_RETRY.maxMs, retryInMs * 2);
             },
           );
         void recover();

@@ -234,11 +234,13 @@ test('random GitHub and receiver faults, and a SIGKILL in the middle: nothing wr
   const eligibleAtCall: boolean[] = [];
   /** Heads that were pushed over while a merge call of theirs was on its way. */
   const raced = new Set<string>();
-  fake.mergeFault = (pull) => {
+  fake.mergeFault = (pull, sha) => {
     mergeCalls++;
     if (mergeCalls === killAt && !killed) void restart(); // SIGKILL now: the answer may or may not reach the app
-    const planned = !faulty ? 'none' : ((pull.state === 'OPEN' ? mergePlan.shift() : undefined) ?? pick<MergeFault | 'race'>(['race', 'fail-before', 'fail-after', 'none', 'none', 'none', 'none']));
-    if (planned === 'race' && pull.state === 'OPEN') {
+    // A call GitHub refuses before any fault could apply (closed, or a head that moved) does not use up the plan.
+    const mergeable = pull.state === 'OPEN' && sha === pull.headSha;
+    const planned = !faulty || !mergeable ? 'none' : (mergePlan.shift() ?? pick<MergeFault | 'race'>(['race', 'fail-before', 'fail-after', 'none', 'none', 'none', 'none']));
+    if (planned === 'race') {
       // Someone pushes as the merge call arrives: GitHub answers 409. The new head is approved again, or not.
       faults.race++;
       raced.add(pull.headSha);
@@ -259,7 +261,7 @@ test('random GitHub and receiver faults, and a SIGKILL in the middle: nothing wr
     eligibleAtCall.push(eligible(pull));
     if (planned === 'fail-before') faults.failBefore++;
     if (planned === 'fail-after') faults.failAfter++;
-    return planned === 'race' ? 'none' : planned;
+    return planned;
   };
   const healthy = receiver.answer.bind(receiver);
   // The receiver: a 500 and a reset first, then failing at random to the end (the outbox's retries get through).
@@ -326,14 +328,15 @@ test('random GitHub and receiver faults, and a SIGKILL in the middle: nothing wr
   });
   actions.sort((a, b) => a.at - b.at);
   const runStart = Date.now();
+  // Events keep coming while the app is down: those it cannot take are redelivered once it is back.
   for (const action of actions) {
     await sleep(Math.max(0, runStart + action.at - Date.now()));
-    if (killed) await restart();
     for (const [name, payload] of action.run()) await deliver(name, payload);
   }
-  if (!killed) await restart(); // fewer merge calls than killAt so far: the kill comes now
-  await restart();
-  await sleep(2_000); // the second process, still under faults
+  await restart(); // done by now, or (fewer merge calls than killAt so far) the kill comes now
+  // The second process, still under faults: at least until every planned merge fault has happened, and 2 s.
+  for (const until = Date.now() + 20_000; mergePlan.length > 0 && Date.now() < until; ) await sleep(100);
+  await sleep(2_000);
   await Promise.all(inFlight);
   await redeliver();
 

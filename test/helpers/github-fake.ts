@@ -705,8 +705,8 @@ export class FakeGitHub {
   readonly dispatches: Array<{ repo: string; body: unknown }> = [];
   readonly deletedBranches: Array<{ repo: string; branch: string }> = [];
   readonly branchUpdates: Array<{ repo: string; number: number; from: string; to: string }> = [];
-  /** Decides how each merge call is answered (default: normally). */
-  mergeFault: (pull: FakePull) => MergeFault = () => 'none';
+  /** Decides how each merge call is answered (default: normally); `sha` is the one the call pins. */
+  mergeFault: (pull: FakePull, sha: string | undefined) => MergeFault = () => 'none';
   /**
    * The SHA of a commit the merge call makes, given its files; fakeSha() unless
    * a test gives it another (an end-to-end test commits them to a real git trunk).
@@ -754,7 +754,7 @@ export class FakeGitHub {
   private mergePull(repo: FakeRepo, pull: FakePull, body: { sha?: string; merge_method?: string }): [number, unknown] | typeof HANG {
     const record = (status: number, merged: boolean) => this.merges.push({ repo: `${repo.owner}/${repo.name}`, number: pull.number, sha: String(body.sha), method: String(body.merge_method ?? 'merge'), status, merged });
     // First: a fault function may also move the head (a push racing the merge).
-    const fault = this.mergeFault(pull);
+    const fault = this.mergeFault(pull, body.sha);
     if (pull.state !== 'OPEN') {
       record(405, false);
       return [405, { message: 'Pull Request is not mergeable' }];

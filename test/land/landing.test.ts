@@ -4,9 +4,15 @@
 import { afterEach, beforeEach, describe, expect, test } from '@jest/globals';
 import nock from 'nock';
 import { FakeGitHub, type FakePull, type FakeRepo } from '../helpers/github-fake.js';
-import { pullPayload } from '../helpers/github-app.js';
 import { approve, fileAdding, FULL_POLICY, setupRepo, typicalPull } from '../helpers/github-scenario.js';
 import { startLandingApp, type LandingApp } from '../helpers/landing.js';
+import { pullPayload, startTestApp } from '../helpers/github-app.js';
+import { ManualClock } from '../helpers/github-timers.js';
+import { createLanding } from '../../src/land/index.js';
+import { journalKey, LandingJournal } from '../../src/land/journal.js';
+import { DEFAULT_MAX_AGE_MS } from '../../src/outbox/config.js';
+import { openDb } from '../../src/outbox/db.js';
+import { OutboxStore } from '../../src/outbox/outbox.js';
 
 let fake: FakeGitHub;
 let app: LandingApp | undefined;
@@ -280,6 +286,43 @@ describe('after a restart', () => {
     expect(await app.gate.resumeAfterRestart()).toEqual({ installations: 1, repositories: 1, scheduled: 0, evaluated: 1 });
     await app.settle();
     expect(merges()).toEqual([{ number: 2, sha: passed.headSha, method: 'squash', status: 200 }]);
+  });
+
+  test('resolving a landing the crash interrupted: when GitHub fails at start, tried again after 1 s, then 2 s, until it is resolved', async () => {
+    const repo = setupRepo(fake);
+    const pull = typicalPull(fake, repo);
+    const before = repo.branches.get('main')!;
+    const db = openDb(':memory:');
+    const journal = new LandingJournal(db, new OutboxStore(db));
+    const key = journalKey('octo/app', 2);
+    const summary = { title: pull.title, url: 'https://github.com/octo/app/pull/2', author: pull.author };
+    journal.intend({ pull: key, installationId: fake.installationId, repository: 'octo/app', number: 2, branch: 'main', headSha: pull.headSha, method: 'squash', before, summary, targets: [] }, 0);
+    const after = fake.landByApp(repo, pull); // merged; the process died before it heard the answer
+    fake.fail({ method: 'GET', match: /^\/repos\/octo\/app\/pulls\/2$/, status: 502, times: 2 });
+    const clock = new ManualClock();
+    const landing = createLanding({ outbox: { urls: [], secret: null, path: ':memory:', maxAgeMs: DEFAULT_MAX_AGE_MS, backoff: { baseMs: 1_000, maxMs: 60_000 } }, clock, timers: clock, checkName: 'merge-gate', policyPath: '.github/merge-gate.yml', db });
+    const started = await startTestApp(fake, {}, landing.hooks, { clock });
+    const reads = () => fake.requests.filter((r) => r.path === '/repos/octo/app/pulls/2').length;
+    // Each attempt runs on its own (nock answers outside the fake clock): wait for it in real time.
+    const attempts = async (n: number) => {
+      for (const until = Date.now() + 10_000; started.errors.length < n && Date.now() < until; ) await new Promise((resolve) => setTimeout(resolve, 10));
+      expect([started.errors.length, reads()]).toEqual([n, n]);
+    };
+    try {
+      await attempts(1);
+      await started.advance(999);
+      expect(reads()).toBe(1);
+      await started.advance(1);
+      await attempts(2);
+      await started.advance(1_999);
+      expect(reads()).toBe(2);
+      await started.advance(1);
+      await landing.started;
+      expect(journal.get(key)).toMatchObject({ state: 'landed', after });
+    } finally {
+      started.gate.stop();
+      landing.close();
+    }
   });
 
   test('with DRY_RUN, a passing check is left alone (nothing would land)', async () => {
