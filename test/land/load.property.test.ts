@@ -11,6 +11,7 @@ import { pullPayload } from '../helpers/github-app.js';
 import { ManualClock } from '../helpers/github-timers.js';
 import { fileAdding, setupRepo, typicalPull } from '../helpers/github-scenario.js';
 import { Receiver, startLandingApp } from '../helpers/landing.js';
+import { prng } from '../helpers/prng.js';
 
 const POLICY = `version: 1
 preset: none
@@ -27,15 +28,6 @@ land:
 const BRANCHES = ['main', 'release-1', 'release-2', 'release-3', 'release-4'];
 const PER_BRANCH = 40;
 const OPEN_AT_ONCE = 3;
-
-/** A small deterministic PRNG. */
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
 
 let receiver: Receiver;
 let fake: FakeGitHub;
