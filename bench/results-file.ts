@@ -42,3 +42,17 @@ export function printTable(title: string, rows: Record<string, string | number>[
   console.log(`\n${title}\n${line(cols)}\n${line(width.map((w) => '-'.repeat(w)))}`);
   for (const r of rows) console.log(line(cols.map((c) => String(r[c]))));
 }
+
+/** Whether `value` meets a target written as "<= 3", ">= 25", "= 0" or "< 5"; null when the target is not a bound. */
+export function meets(value: number, target: string | null): boolean | null {
+  const m = target === null ? null : /^\s*(<=|>=|=|<|>)\s*(-?\d+(?:\.\d+)?)\s*$/.exec(target);
+  if (!m) return null;
+  const bound = Number(m[2]);
+  switch (m[1]) {
+    case '<=': return value <= bound;
+    case '>=': return value >= bound;
+    case '<': return value < bound;
+    case '>': return value > bound;
+    default: return value === bound;
+  }
+}

@@ -187,8 +187,9 @@ export function loadPolicyText(text: string, file = DEFAULT_POLICY_PATH): LoadRe
 }
 
 /**
- * Load a policy that is already parsed (Probot's `context.config`). `locate`
- * gives line and column when the text is at hand; without it errors point at 1:1.
+ * Load a policy that is already parsed (the app's, merged with what it
+ * `_extends`). `locate` gives line and column in the text it came from;
+ * without it errors point at 1:1.
  */
 export function loadPolicyObject(raw: unknown, file = DEFAULT_POLICY_PATH, locate: Locator = () => null): LoadResult {
   try {

@@ -112,6 +112,25 @@ describe('no stack traces, no out-of-memory: every error is one line with exit 2
   });
 });
 
+describe('a single hunk of 100,000 lines (real git, the CLI)', () => {
+  it('is counted exactly, and a flag reference on its 99,999th line is found at that line', () => {
+    const repo = makeRepo();
+    cleanup.push(repo.remove);
+    repo.commit('policy', {
+      '.github/merge-gate.yml': 'preset: none\nsize: { max_lines: 99999 }\nflags: { registry: flags.yml }\n',
+      'flags.yml': 'flags:\n  new-scheduler: { lifecycle: experimental, default: false }\n',
+    });
+    repo.git('checkout', '-q', '-b', 'topic');
+    const lines = Array.from({ length: 100_000 }, (_, i) => (i === 99_998 ? "  if (isEnabled('unregistered-flag')) run();" : `  const v${i} = ${i};`));
+    repo.commit('one hunk', { 'src/big.ts': `${lines.join('\n')}\n` });
+    const run = runCli(['check', '--base', 'main', '--now', '2026-11-25T10:00:00Z', '--json'], repo.dir);
+    expect(run.code).toBe(1);
+    const results = JSON.parse(run.stdout).results as Array<{ rule: string; reason: string; details: Array<{ message: string; path?: string; line?: number }> }>;
+    expect(results.find((r) => r.rule === 'size')?.reason).toBe('100000 / 99999 lines');
+    expect(results.find((r) => r.rule === 'flags')?.details).toContainEqual({ message: 'flag "unregistered-flag" is not in the registry flags.yml', path: 'src/big.ts', line: 99_999 });
+  });
+});
+
 describe('small CLI gaps', () => {
   it('--version and check --help', () => {
     expect(runCli(['--version']).stdout.trim()).toMatch(/^merge-gate \d+\.\d+\.\d+$/);

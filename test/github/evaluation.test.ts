@@ -361,8 +361,8 @@ describe('policy', () => {
       expect.objectContaining({ path: '.github/merge-gate.yml', start_line: 3, start_column: 14, annotation_level: 'failure' }),
       expect.objectContaining({ path: '.github/merge-gate.yml', start_line: 4, message: expect.stringContaining('did you mean "reviews"') }),
     ]);
-    // The raw text is read once, only because there were errors.
-    expect(fake.apiRequests().filter((r) => r.operation === 'GET /repos/{owner}/{repo}/contents/{path}')).toHaveLength(2);
+    // Read once: merge-gate's own reader gives the lines and columns from the same text.
+    expect(fake.apiRequests().filter((r) => r.operation === 'GET /repos/{owner}/{repo}/contents/{path}')).toHaveLength(1);
   });
 
   test('unparseable YAML is a policy error with its line, not a crash', async () => {
