@@ -45,7 +45,7 @@ import { prng } from '../helpers/prng.js';
 
 const WEBHOOKS = 1_000;
 const PULLS_PER_REPO = 25;
-/** Webhooks in flight at once. */
+/** Senders taking the webhooks in order, each waiting for its answer (a decisive last change is sent aside, when ready). */
 const SENDERS = 8;
 const MAX_LINES = 150;
 /** Another app's CI, reporting the required check `ci/test`. */
