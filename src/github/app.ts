@@ -3,6 +3,7 @@
 // this repository"). All the work happens later, in the gate's queue.
 import type { ApplicationFunction, Probot } from 'probot';
 import type { AppConfig } from './config.js';
+import { classifyError } from './errors.js';
 import { MergeGate, type DecoratePass, type OnPass, type PullRef, type RefineFacts } from './gate.js';
 import { octokitFactory } from '../octokit/installation.js';
 import { Pacer, PACING_DEFAULTS } from '../octokit/pacer.js';
@@ -146,10 +147,18 @@ export function mergeGateApp(config: AppConfig, hooks: AppHooks = {}): Applicati
     });
 
     if (config.scheduleOnStart) {
-      gate.resumeAfterRestart().then(
-        (counts) => app.log.info(counts, 'merge-gate: re-armed time-driven re-evaluations after start'),
-        (err) => app.log.error({ err }, 'merge-gate: restart scan failed; pull requests are re-evaluated on their next event'),
-      );
+      // Until it succeeds (GitHub may be failing, or rate limiting, at start): a scan repeated is harmless.
+      const scan = (): void => {
+        gate.resumeAfterRestart().then(
+          (counts) => app.log.info(counts, 'merge-gate: re-armed time-driven re-evaluations after start'),
+          (err) => {
+            const retryInMs = Math.max(config.giveUpRetryMs, classifyError(err, config.clock.now()).retryAfterMs ?? 0);
+            app.log.error({ err, retryInMs }, 'merge-gate: restart scan failed; trying again');
+            config.timers.setTimeout(scan, retryInMs);
+          },
+        );
+      };
+      scan();
     }
   };
 }

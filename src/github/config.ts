@@ -98,6 +98,12 @@ function positive(value: string | undefined, fallback: number, name: string): nu
   return n;
 }
 
+/** MERGE_GATE_RETRY_BASE_MS: the first retry's delay (at least 100 ms: a zero would spin); the cap stays, or rises to the base. */
+function retryFromEnv(env: NodeJS.ProcessEnv): RetryConfig {
+  const baseDelayMs = Math.max(100, positive(env.MERGE_GATE_RETRY_BASE_MS, DEFAULT_CONFIG.retry.baseDelayMs, 'MERGE_GATE_RETRY_BASE_MS'));
+  return { ...DEFAULT_CONFIG.retry, baseDelayMs, maxDelayMs: Math.max(baseDelayMs, DEFAULT_CONFIG.retry.maxDelayMs) };
+}
+
 /**
  * The configuration from the environment (SPEC §7). Probot itself reads
  * APP_ID, PRIVATE_KEY, WEBHOOK_SECRET, GHE_HOST, GHE_PROTOCOL and PORT; the
@@ -112,6 +118,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env, overrides: P
     coalesceMs: positive(env.MERGE_GATE_COALESCE_MS, DEFAULT_CONFIG.coalesceMs, 'MERGE_GATE_COALESCE_MS'),
     coalesceMaxMs: positive(env.MERGE_GATE_COALESCE_MAX_MS, DEFAULT_CONFIG.coalesceMaxMs, 'MERGE_GATE_COALESCE_MAX_MS'),
     concurrency: Math.max(1, positive(env.MERGE_GATE_CONCURRENCY, DEFAULT_CONFIG.concurrency, 'MERGE_GATE_CONCURRENCY')),
+    retry: retryFromEnv(env),
     // At least a second: a zero would spin on a pull request GitHub keeps failing.
     giveUpRetryMs: Math.max(1_000, positive(env.MERGE_GATE_GIVE_UP_RETRY_MS, DEFAULT_CONFIG.giveUpRetryMs, 'MERGE_GATE_GIVE_UP_RETRY_MS')),
     scheduleOnStart: env.MERGE_GATE_SCHEDULE_ON_START === undefined ? true : flag(env.MERGE_GATE_SCHEDULE_ON_START),

@@ -607,7 +607,7 @@ export interface OpenPull {
   number: number;
   headSha: string;
   /** Our check run on the head, when asked for. */
-  check?: { status: string; externalId: string | null } | null;
+  check?: { status: string; conclusion: string | null; externalId: string | null } | null;
 }
 
 /** Every open pull request of a repository (100 a request), optionally with our check run on each head. */
@@ -625,7 +625,7 @@ export async function listOpenPulls(
         pullRequests: Connection<{
           number: number;
           headRefOid: string;
-          commits?: { nodes: Array<{ commit: { oid: string; checkSuites: { nodes: Array<{ checkRuns: { nodes: Array<{ databaseId: number; status: string; externalId: string | null }> } }> } } }> };
+          commits?: { nodes: Array<{ commit: { oid: string; checkSuites: { nodes: Array<{ checkRuns: { nodes: Array<{ databaseId: number; status: string; conclusion: string | null; externalId: string | null }> } }> } } }> };
         }>;
       } | null;
     } = await octokit.graphql(OPEN_PULLS_QUERY, { ...params, after });
@@ -635,7 +635,7 @@ export async function listOpenPulls(
       if (params.withCheck) {
         const commit = pr.commits?.nodes[0]?.commit;
         const run = commit && commit.oid === pr.headRefOid ? newestRun(commit.checkSuites.nodes) : undefined;
-        item.check = run ? { status: run.status.toLowerCase(), externalId: run.externalId } : null;
+        item.check = run ? { status: run.status.toLowerCase(), conclusion: run.conclusion?.toLowerCase() ?? null, externalId: run.externalId } : null;
       }
       out.push(item);
     }

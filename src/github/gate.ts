@@ -448,7 +448,8 @@ export class MergeGate {
    * pull requests of each repository); a check that carries the next instant
    * time changes the verdict gets its timer back (a past instant fires at once),
    * and a waiting check without one is re-evaluated once, in case an event was
-   * missed while the app was down. GraphQL points are watched: below a reserve,
+   * missed while the app was down; with landing on, so is a passing check (its
+   * landing may have been interrupted). GraphQL points are watched: below a reserve,
    * the scan waits for the rate limit's reset.
    */
   async resumeAfterRestart(): Promise<{ installations: number; repositories: number; scheduled: number; evaluated: number }> {
@@ -457,6 +458,7 @@ export class MergeGate {
     const app = await this.deps.appOctokit();
     const installations = await app.paginate('GET /app/installations', { per_page: 100 });
     const counts = { installations: installations.length, repositories: 0, scheduled: 0, evaluated: 0 };
+    const landing = this.deps.onPass !== undefined && !config.dryRun;
     const pace = async (rate: { remaining: number; resetAt: string }) => {
       if (rate.remaining >= SCAN_RESERVE) return;
       const wait = Math.max(0, Date.parse(rate.resetAt) - config.clock.now().getTime()) + 1000;
@@ -479,7 +481,10 @@ export class MergeGate {
             this.refs.set(key, ref);
             this.scheduler.schedule(key, next);
             counts.scheduled++;
-          } else if (p.check.status !== 'completed') {
+          }
+          // Passed and still open, with landing on: a landing the restart interrupted (between the pass and
+          // the merge call, or waiting for its branch) happens now; unchanged, the evaluation writes nothing.
+          if ((!next && p.check.status !== 'completed') || (landing && p.check.conclusion === 'success')) {
             this.requestEvaluation(ref, { leftover: true });
             counts.evaluated++;
           }

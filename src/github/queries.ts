@@ -138,7 +138,7 @@ query MergeGateOpenPulls($owner: String!, $repo: String!, $after: String, $withC
             commit {
               oid
               checkSuites(first: 5, filterBy: { appId: $appId }) {
-                nodes { checkRuns(first: 1, filterBy: { checkName: $checkName, checkType: LATEST }) { nodes { databaseId status externalId } } }
+                nodes { checkRuns(first: 1, filterBy: { checkName: $checkName, checkType: LATEST }) { nodes { databaseId status conclusion externalId } } }
               }
             }
           }

@@ -3,6 +3,7 @@
 // deleted, and whose approvals still count after merge-gate brought a branch
 // up to date. No I/O here; src/land/lander.ts acts on these.
 import type { PullRequestFacts } from '../facts/types.js';
+import { classifyError } from '../github/errors.js';
 import { LandSchema, type LandPolicy, type Policy } from '../policy/schema.js';
 
 /** The policy's `land` section, the schema's defaults when it has none. */
@@ -37,6 +38,8 @@ export function classifyMergeError(error: unknown, touchesWorkflows: boolean): M
   const message = String(err.response?.data?.message ?? err.message ?? error).trim();
   const status = err.status;
   if (status === 409) return { kind: 'head-moved', message };
+  // A rate limit (a secondary limit's 403 with retry-after): GitHub did nothing, and it goes away; never a refusal.
+  if (status === 403 && classifyError(error).retryable) return { kind: 'uncertain', message };
   if (status === 405 || status === 422 || status === 403) {
     const workflows = WORKFLOWS.test(message) || (status === 403 && touchesWorkflows);
     return { kind: 'refused', status, message, workflows };

@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FactNeeds, PullRequestFacts } from '../facts/types.js';
 import type { Clock } from '../github/config.js';
+import { classifyError } from '../github/errors.js';
 import { writeCheckRun, type CheckRunPlan } from '../github/checkrun.js';
 import { GitHubPullRequestSource, type ExistingCheckRun, type Octokit } from '../github/facts.js';
 import { readPolicy } from '../github/policy.js';
@@ -198,7 +199,8 @@ export class Lander {
         await gh.updateBranch(pr.number, pr.headSha);
       } catch (error) {
         const status = (error as { status?: number }).status;
-        if (status !== 422 && status !== 403) throw error;
+        // A refusal is said on the check; anything else (a rate limit's 403 included) is retried.
+        if ((status !== 422 && status !== 403) || classifyError(error).retryable) throw error;
         await this.note(pass, { kind: 'update-refused', branch: pr.baseRef, message: (error as Error).message });
         return;
       }

@@ -229,6 +229,11 @@ describe('configFromEnv', () => {
     expect(configFromEnv({}).writeSpacingMs).toBeUndefined();
     expect(configFromEnv({ MERGE_GATE_WRITE_SPACING_MS: '250' }).writeSpacingMs).toBe(250);
     expect(() => configFromEnv({ MERGE_GATE_WRITE_SPACING_MS: '-1' })).toThrow(/MERGE_GATE_WRITE_SPACING_MS/);
+    expect(configFromEnv({}).retry).toEqual({ attempts: 5, baseDelayMs: 5_000, maxDelayMs: 5 * 60_000 });
+    expect(configFromEnv({ MERGE_GATE_RETRY_BASE_MS: '200' }).retry).toEqual({ attempts: 5, baseDelayMs: 200, maxDelayMs: 5 * 60_000 });
+    expect(configFromEnv({ MERGE_GATE_RETRY_BASE_MS: '0' }).retry.baseDelayMs).toBe(100); // never a hot loop
+    expect(configFromEnv({ MERGE_GATE_RETRY_BASE_MS: '600000' }).retry.maxDelayMs).toBe(600_000);
+    expect(() => configFromEnv({ MERGE_GATE_RETRY_BASE_MS: 'soon' })).toThrow(/MERGE_GATE_RETRY_BASE_MS/);
   });
 });
 

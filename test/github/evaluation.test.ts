@@ -217,6 +217,25 @@ describe('time-driven re-evaluation', () => {
     expect(fake.ourRuns(repo, frozen.headSha)[0]).toMatchObject({ status: 'completed', conclusion: 'success' });
   });
 
+  test('a restart scan that fails (GitHub failing at start) is tried again after MERGE_GATE_GIVE_UP_RETRY_MS', async () => {
+    const repo = setupRepo(fake, FREEZE);
+    const waiting = fake.addPull(repo, { number: 9, files: [fileAdding('README.md', ['hi'])] });
+    fake.addCheckRun(repo, { appId: fake.appId, name: 'merge-gate', headSha: waiting.headSha, status: 'in_progress', conclusion: null });
+    fake.fail({ match: /^\/app\/installations$/, status: 502 });
+    app = await startTestApp(fake, { scheduleOnStart: true, giveUpRetryMs: 60_000 }, {}, { clock: new ManualClock('2026-12-18T11:00:00Z') });
+    const scans = () => fake.apiRequests().filter((r) => r.operation === 'GET /app/installations').length;
+    await app.clock.armed(); // the first scan failed and armed its retry
+    expect(scans()).toBe(1);
+    await app.advance(59_000);
+    expect(scans()).toBe(1); // not before MERGE_GATE_GIVE_UP_RETRY_MS
+    await app.advance(1_000);
+    // The second scan runs on its own, outside the queue: until it has queued the waiting pull request.
+    for (const until = Date.now() + 10_000; app.gate.queue.size === 0 && Date.now() < until; ) await new Promise((resolve) => setTimeout(resolve, 10));
+    await app.drain();
+    expect(scans()).toBe(2);
+    expect(fake.apiRequests().filter((r) => r.operation === 'MergeGateFacts').map((r) => r.variables?.number)).toEqual([9]); // re-evaluated
+  });
+
   test('the restart scan reads our newest run, whichever of our suites lists it first', async () => {
     const repo = setupRepo(fake, FREEZE);
     const pull = fake.addPull(repo, { number: 7, files: [fileAdding('README.md', ['hello'])] });

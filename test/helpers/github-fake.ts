@@ -102,6 +102,17 @@ export type MergeFault = 'none' | 'fail-before' | 'fail-after' | 'hang-before' |
 /** Returned by the router for a request the listening server never answers (a hung GitHub). */
 export const HANG = Symbol('hang');
 
+/**
+ * A fault the listening server injects into one request (`FakeGitHub.chaos`):
+ * an answer GitHub gives instead of doing the work (a 502, a secondary rate
+ * limit); the connection dropped, before GitHub did anything or after (the
+ * work done, its answer lost); or the answer delayed.
+ */
+export type ChaosFault =
+  | { kind: 'status'; status: number; headers?: Record<string, string>; body?: unknown }
+  | { kind: 'reset'; after: boolean }
+  | { kind: 'slow'; ms: number };
+
 export interface FakeCheckRun {
   id: number;
   appId: number;
@@ -388,6 +399,11 @@ export class FakeGitHub {
     this.requests.length = 0;
   }
 
+  /** Asked for every request the listening server takes: a fault to inject, or null (random faults; see ChaosFault). */
+  chaos: ((request: { method: string; path: string }) => ChaosFault | null) | null = null;
+  /** The faults the listening server injected, in order. */
+  readonly chaosLog: Array<{ method: string; path: string; fault: ChaosFault }> = [];
+
   /** Called with every request as it arrives (the production bench waits on these). */
   onRequest: ((request: RecordedRequest) => void) | null = null;
 
@@ -437,17 +453,26 @@ export class FakeGitHub {
     const server: Server = createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
+      req.on('end', async () => {
+        const method = req.method ?? 'GET';
+        const fault = fake!.chaos?.({ method, path: new URL(req.url ?? '/', fake!.origin).pathname }) ?? null;
+        if (fault) fake!.chaosLog.push({ method, path: req.url ?? '/', fault });
+        if (fault?.kind === 'slow') await new Promise((resolve) => setTimeout(resolve, fault.ms));
+        if (fault?.kind === 'reset' && !fault.after) return void req.socket.destroy();
         let status = 500;
         let data: unknown = { message: 'fake crashed' };
         let headers: Record<string, string> = {};
-        try {
-          const answer = fake!.handle(req.method ?? 'GET', req.url ?? '/', Buffer.concat(chunks).toString('utf8'), req.headers);
-          if (answer === HANG) return; // never answered: the client waits until it gives up or dies
-          [status, data, headers] = answer;
-        } catch (err) {
-          fake!.problems.push(`fake GitHub crashed on ${req.method} ${req.url}: ${(err as Error).stack}`);
+        if (fault?.kind === 'status') [status, data, headers] = [fault.status, fault.body ?? { message: `fake fault ${fault.status}` }, fault.headers ?? {}];
+        else {
+          try {
+            const answer = fake!.handle(method, req.url ?? '/', Buffer.concat(chunks).toString('utf8'), req.headers);
+            if (answer === HANG) return; // never answered: the client waits until it gives up or dies
+            [status, data, headers] = answer;
+          } catch (err) {
+            fake!.problems.push(`fake GitHub crashed on ${req.method} ${req.url}: ${(err as Error).stack}`);
+          }
         }
+        if (fault?.kind === 'reset') return void req.socket.destroy(); // done, and the answer lost
         const text = typeof data === 'string' ? data : JSON.stringify(data);
         res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers, 'content-length': String(Buffer.byteLength(text)) });
         res.end(text);

@@ -82,8 +82,8 @@ export class Receiver {
 
   constructor(private readonly secret = TRUNK_SECRET) {}
 
-  /** The status a request is refused with before it is even verified, or null to take it (tests may replace it). */
-  answer(): number | null {
+  /** The status a request is refused with before it is even verified, 'reset' to drop the connection, or null to take it (tests may replace it). */
+  answer(): number | 'reset' | null {
     return this.down;
   }
 
@@ -96,6 +96,7 @@ export class Receiver {
         this.hits++;
         this.seenIds.push(String(req.headers['webhook-id']));
         const refused = this.answer();
+        if (refused === 'reset') return void req.socket.destroy();
         if (refused !== null) {
           res.writeHead(refused).end('down');
           return;

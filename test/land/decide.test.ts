@@ -52,6 +52,7 @@ describe('classifyMergeError', () => {
     [http(403, 'Resource not accessible by integration'), false, { kind: 'refused', status: 403, workflows: false }],
     [http(502, 'Bad Gateway'), false, { kind: 'uncertain' }],
     [http(429, 'slow down'), false, { kind: 'uncertain' }],
+    [http(403, 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.'), true, { kind: 'uncertain' }],
     [new Error('socket hang up'), false, { kind: 'uncertain' }],
   ])('%s', (error, workflows, expected) => {
     expect(classifyMergeError(error, workflows)).toMatchObject(expected);

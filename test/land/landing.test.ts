@@ -208,6 +208,22 @@ describe('what GitHub answers', () => {
     expect(titles.at(-1)).toBe(`Landed as ${pull.mergeCommit!.slice(0, 7)}`);
   });
 
+  test('a secondary rate limit on the merge call is no refusal: the pull request is read, and merged once the retry-after is over', async () => {
+    const repo = setupRepo(fake);
+    const pull = typicalPull(fake, repo);
+    fake.fail({ method: 'PUT', match: /\/merge$/, status: 403, headers: { 'retry-after': '30' }, body: { message: 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.' } });
+    app = await startLandingApp(fake);
+    const mergeCalls = () => fake.requests.filter((r) => r.method === 'PUT' && r.path.endsWith('/merge')).length;
+    await app.receive('pull_request', event('opened', repo, pull));
+    await app.advance(2_000);
+    expect([mergeCalls(), merges()]).toEqual([1, []]); // refused before GitHub did anything
+    expect(checkOn(repo, pull.headSha).title).toBe('pass, not landed yet: the merge call failed; retrying');
+    await app.advance(27_000);
+    expect(mergeCalls()).toBe(1); // not before retry-after
+    await app.settle();
+    expect(merges()).toEqual([{ number: 2, sha: pull.headSha, method: 'squash', status: 200 }]);
+  });
+
   test('a redelivered webhook after the landing changes nothing, even when GitHub still shows the pull request open', async () => {
     const repo = setupRepo(fake);
     const pull = typicalPull(fake, repo);
@@ -245,6 +261,32 @@ describe('one landing at a time per branch', () => {
       [2, tip, first.mergeCommit],
       [3, first.mergeCommit, second.mergeCommit],
     ]);
+  });
+});
+
+describe('after a restart', () => {
+  /** Our check on the head, as the process before the restart left it. */
+  const ourCheck = (repo: FakeRepo, pull: FakePull, conclusion: 'success' | 'failure') =>
+    fake.addCheckRun(repo, { appId: fake.appId, name: 'merge-gate', headSha: pull.headSha, conclusion, title: conclusion === 'success' ? 'pass: all rules pass' : 'fail: reviews: 0 / 1 approval' });
+
+  test('a pull request still open with a passing check (its landing interrupted: waiting for its branch, or killed before the merge call) is evaluated again and lands', async () => {
+    const repo = setupRepo(fake);
+    const passed = typicalPull(fake, repo, 2);
+    const failed = fake.addPull(repo, { number: 3, files: [fileAdding('src/a.ts', ['export const a = 1;'])] });
+    ourCheck(repo, passed, 'success');
+    ourCheck(repo, failed, 'failure');
+    app = await startLandingApp(fake);
+    // The passing one only: a completed failure waits for its next event (or for the base to move).
+    expect(await app.gate.resumeAfterRestart()).toEqual({ installations: 1, repositories: 1, scheduled: 0, evaluated: 1 });
+    await app.settle();
+    expect(merges()).toEqual([{ number: 2, sha: passed.headSha, method: 'squash', status: 200 }]);
+  });
+
+  test('with DRY_RUN, a passing check is left alone (nothing would land)', async () => {
+    const repo = setupRepo(fake);
+    ourCheck(repo, typicalPull(fake, repo, 2), 'success');
+    app = await startLandingApp(fake, { config: { dryRun: true } });
+    expect(await app.gate.resumeAfterRestart()).toEqual({ installations: 1, repositories: 1, scheduled: 0, evaluated: 0 });
   });
 });
 

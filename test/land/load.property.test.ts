@@ -11,7 +11,7 @@ import { pullPayload } from '../helpers/github-app.js';
 import { ManualClock } from '../helpers/github-timers.js';
 import { fileAdding, setupRepo, typicalPull } from '../helpers/github-scenario.js';
 import { Receiver, startLandingApp } from '../helpers/landing.js';
-import { prng } from '../helpers/prng.js';
+import { prng, testSeed } from '../helpers/prng.js';
 
 const POLICY = `version: 1
 preset: none
@@ -43,7 +43,7 @@ afterAll(async () => {
 });
 
 test('200 landings across 5 branches, merge call and receiver failing at random', async () => {
-  const seed = Number(process.env.FC_SEED ?? 20261201);
+  const seed = testSeed(20261201);
   const random = prng(seed);
   const repo = setupRepo(fake, POLICY);
   const tip = repo.branches.get('main')!;
