@@ -41,7 +41,7 @@ import { APP_WEBHOOK_SECRET, sendWebhook } from '../helpers/app-child.js';
 import { fileAdding } from '../helpers/github-scenario.js';
 import { Receiver, TRUNK_SECRET } from '../helpers/landing.js';
 import { waitFor } from '../helpers/deploy.js';
-import { prng } from '../helpers/prng.js';
+import { prng, testSeed } from '../helpers/prng.js';
 
 const WEBHOOKS = 1_000;
 const PULLS_PER_REPO = 25;
@@ -50,8 +50,8 @@ const SENDERS = 8;
 const MAX_LINES = 150;
 /** Another app's CI, reporting the required check `ci/test`. */
 const CI_APP_ID = 29310;
-/** The scenario's seed; LOAD_SEED plays another one. */
-const SEED = Number(process.env.LOAD_SEED ?? 20261201);
+/** The scenario's seed (FC_SEED plays another one). */
+const SEED = testSeed(20261201);
 
 type Mode = 'auto' | 'label';
 interface RepoPlan {
