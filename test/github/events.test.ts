@@ -3,7 +3,7 @@
 import { afterEach, beforeEach, describe, expect, test } from '@jest/globals';
 import nock from 'nock';
 import { FakeGitHub, type FakePull, type FakeRepo } from '../helpers/github-fake.js';
-import { aimAt, example, pullPayload, startTestApp, type TestApp } from '../helpers/github-app.js';
+import { aimAt, checkPayload, example, pullPayload, startTestApp, type TestApp } from '../helpers/github-app.js';
 import { setupRepo, typicalPull } from '../helpers/github-scenario.js';
 import { PULL_REQUEST_ACTIONS, REVIEW_ACTIONS } from '../../src/github/app.js';
 
@@ -72,23 +72,10 @@ describe('pull request events', () => {
 });
 
 describe('checks and statuses', () => {
-  function checkRunPayload(action: string, appId: number, pulls: 'same-repo' | 'none'): Record<string, any> {
-    const p = aimAt(example('check_run', action), fake, repo);
-    p.check_run.app.id = appId;
-    p.check_run.head_sha = pull.headSha;
-    p.check_run.pull_requests =
-      pulls === 'none' ? [] : [{ number: pull.number, head: { sha: pull.headSha }, base: { ref: 'main', repo: { id: repo.id } } }];
-    return p;
-  }
-
-  function checkSuitePayload(action: string, appId: number, pulls: 'same-repo' | 'none'): Record<string, any> {
-    const p = aimAt(example('check_suite', action), fake, repo);
-    p.check_suite.app.id = appId;
-    p.check_suite.head_sha = pull.headSha;
-    p.check_suite.pull_requests =
-      pulls === 'none' ? [] : [{ number: pull.number, head: { sha: pull.headSha }, base: { ref: 'main', repo: { id: repo.id } } }];
-    return p;
-  }
+  const checkRunPayload = (action: string, appId: number, pulls: 'same-repo' | 'none') =>
+    checkPayload('check_run', action, fake, repo, { appId, headSha: pull.headSha, pulls: pulls === 'none' ? [] : [pull] });
+  const checkSuitePayload = (action: string, appId: number, pulls: 'same-repo' | 'none') =>
+    checkPayload('check_suite', action, fake, repo, { appId, headSha: pull.headSha, pulls: pulls === 'none' ? [] : [pull] });
 
   test("check_run.completed of another app evaluates the pull requests it lists, with no lookup", async () => {
     await app!.receive('check_run', checkRunPayload('completed', 29310, 'same-repo'));

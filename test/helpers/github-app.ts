@@ -142,6 +142,28 @@ export function pullPayload(event: 'pull_request' | 'pull_request_review', actio
   return payload;
 }
 
+/**
+ * A check_run or check_suite payload (a real example) of the app `appId` about
+ * `headSha`, listing `pulls` as GitHub lists the same-repository pull requests
+ * whose head it is (none: a fork's, or a head no pull request has any more).
+ */
+export function checkPayload(
+  event: 'check_run' | 'check_suite',
+  action: string,
+  fake: FakeGitHub,
+  repo: FakeRepo,
+  check: { appId: number; headSha: string; pulls: readonly FakePull[]; name?: string; conclusion?: string },
+): Record<string, any> {
+  const p = aimAt(example(event, action), fake, repo);
+  const body = p[event];
+  body.app.id = check.appId;
+  body.head_sha = check.headSha;
+  body.pull_requests = check.pulls.map((pull) => ({ number: pull.number, head: { sha: pull.headSha }, base: { ref: pull.baseRef, repo: { id: repo.id } } }));
+  if (check.name !== undefined) body.name = check.name;
+  if (check.conclusion !== undefined) body.conclusion = check.conclusion;
+  return p;
+}
+
 /** A deployment_status payload (a real example) about `deployment`'s latest status. */
 export function deploymentStatusPayload(fake: FakeGitHub, repo: FakeRepo, deployment: FakeDeployment): Record<string, any> {
   const p = aimAt(example('deployment_status', 'created', (x) => x.deployment_status.environment === 'production'), fake, repo);
