@@ -8,6 +8,7 @@ import { MergeGate, type DecoratePass, type OnPass, type PullRef, type RefineFac
 import { octokitFactory } from '../octokit/installation.js';
 import { Pacer, PACING_DEFAULTS } from '../octokit/pacer.js';
 import { TrunkWatch } from '../trunk/watch.js';
+import type { PendingJournal } from '../intake/pending.js';
 
 export const PULL_REQUEST_ACTIONS = [
   'pull_request.opened',
@@ -27,6 +28,8 @@ export interface AppHooks {
   onPass?: OnPass;
   decoratePass?: DecoratePass;
   refineFacts?: RefineFacts;
+  /** Where accepted events are recorded until evaluated, so a crash loses none (src/intake). */
+  pending?: PendingJournal;
   /** Hands out the gate (and the Probot app, for landing's own requests) once loaded. */
   onGate?: (gate: MergeGate, app: Probot) => void;
 }
@@ -63,8 +66,11 @@ export function mergeGateApp(config: AppConfig, hooks: AppHooks = {}): Applicati
       onPass: hooks.onPass,
       decoratePass: hooks.decoratePass,
       refineFacts: hooks.refineFacts,
+      pending: hooks.pending,
     });
     hooks.onGate?.(gate, app);
+    const resumed = gate.resumePending();
+    if (resumed > 0) app.log.info({ resumed }, 'merge-gate: evaluating again what events asked for before the last stop');
     const trunk = new TrunkWatch({ gate, config, installationOctokit: (id) => octokits.installation(id), appOctokit: () => app.auth(), log: app.log });
 
     const isOurs = async (appId: number | null | undefined) => typeof appId === 'number' && appId === (await gate.appId());

@@ -15,6 +15,7 @@ import type { AppConfig } from './config.js';
 import { AfterVerdictError, classifyError, describeError, isGone } from './errors.js';
 import { FactsCache, GitHubPullRequestSource, listOpenPulls, type ExistingCheckRun, type Octokit } from './facts.js';
 import { readPolicy } from './policy.js';
+import type { PendingJournal } from '../intake/pending.js';
 import { isUnchanged, nextChangeFromExternalId, planCheckRun, writeCheckRun, type CheckRunPlan } from './checkrun.js';
 import { KeyedQueue } from './queue.js';
 import { TimeScheduler } from './scheduler.js';
@@ -58,6 +59,8 @@ export interface GateDeps {
   onPass?: OnPass;
   decoratePass?: DecoratePass;
   refineFacts?: RefineFacts;
+  /** Durable record of the pull requests accepted events asked to evaluate (src/intake); none: memory only. */
+  pending?: PendingJournal;
 }
 
 export type EvaluationResult =
@@ -107,6 +110,10 @@ export class MergeGate {
   /** Check runs this process created, by repository and head SHA, for GitHub's read-after-write lag. */
   private readonly created = new Map<string, number>();
   private appIdPromise: Promise<number> | null = null;
+  /** Requests so far, by pull request: an evaluation clears the pending record only if none came in while it ran. */
+  private readonly requests = new Map<string, number>();
+  /** Pull requests recorded as pending in `deps.pending` (spares a write per event of a burst). */
+  private readonly recorded = new Set<string>();
   /** Head SHAs waiting for their repository's lookup. */
   private readonly pendingHeads = new Map<string, Set<string>>();
   /**
@@ -163,6 +170,11 @@ export class MergeGate {
   requestEvaluation(ref: PullRef, options: RequestOptions = {}): void {
     const key = pullKey(ref);
     this.refs.set(key, ref);
+    this.requests.set(key, (this.requests.get(key) ?? 0) + 1);
+    if (this.deps.pending && !this.recorded.has(key)) {
+      this.deps.pending.add(key, ref); // before the webhook is answered: GitHub will not send it again
+      this.recorded.add(key);
+    }
     if (options.leftover) this.leftover.add(key);
     this.queue.enqueue(key, (release) => this.evaluate(ref, release).then(() => undefined), options.delayMs);
   }
@@ -182,6 +194,20 @@ export class MergeGate {
     this.leftover.delete(key);
     this.governed.delete(key);
     this.lastRun.delete(key);
+    this.settle(key);
+  }
+
+  /** Evaluate again what accepted events asked for before the last stop (a crash included). */
+  resumePending(): number {
+    const refs = this.deps.pending?.all() ?? [];
+    for (const ref of refs) this.requestEvaluation(ref, { leftover: true });
+    return refs.length;
+  }
+
+  /** Nothing is pending for the pull request any more. */
+  private settle(key: string): void {
+    this.requests.delete(key);
+    if (this.recorded.delete(key)) this.deps.pending?.remove(key);
   }
 
   /** Re-evaluate every open pull request of a repository (its policy changed). */
@@ -260,8 +286,12 @@ export class MergeGate {
   async evaluate(ref: PullRef, release: () => void = () => undefined): Promise<EvaluationResult> {
     const key = pullKey(ref);
     const leftover = this.leftover.delete(key);
+    const requestsSeen = this.requests.get(key);
     try {
-      return await this.evaluateOnce(ref, key, leftover, release);
+      const result = await this.evaluateOnce(ref, key, leftover, release);
+      // Requests that came in meanwhile have their own evaluation queued: the record stays for it.
+      if (this.requests.get(key) === requestsSeen) this.settle(key);
+      return result;
     } catch (error) {
       if (leftover && this.refs.has(key)) this.leftover.add(key); // for the retry (unless forgotten meanwhile)
       throw error;
