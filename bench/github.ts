@@ -16,6 +16,7 @@ import { FakeGitHub, type FakePull, type FakeRepo } from '../test/helpers/github
 import { aimAt, deploymentStatusPayload, example, pullPayload, startTestApp, type TestApp } from '../test/helpers/github-app.js';
 import { approve, deploy, FULL_POLICY, setupRepo, TRUNK, typicalFiles, typicalPull } from '../test/helpers/github-scenario.js';
 import { ManualClock } from '../test/helpers/github-timers.js';
+import { prng } from '../test/helpers/prng.js';
 import { DEFAULT_CONFIG } from '../src/github/config.js';
 import { printTable, writeResults, type Figure } from './results-file.js';
 
@@ -94,22 +95,13 @@ async function deploymentStatusFanOut(pulls: number) {
   }
 }
 
-/** A small deterministic PRNG, so every run sends the same burst. */
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
-
 async function burst(events: number, pulls: number, spreadMs: number) {
   const fake = new FakeGitHub().install();
   try {
     const repo = setupRepo(fake);
     const prs = Array.from({ length: pulls }, (_, i) => typicalPull(fake, repo, i + 1, typicalFiles(10)));
     const app = await startTestApp(fake, { coalesceMs: DEFAULT_CONFIG.coalesceMs, coalesceMaxMs: DEFAULT_CONFIG.coalesceMaxMs, concurrency: DEFAULT_CONFIG.concurrency });
-    const random = prng(42);
+    const random = prng(42); // the same burst on every run
     const kinds = { pull_request: 0, pull_request_review: 0, status: 0, check_run: 0 };
     // Fake time of each pull request's last event, and of its evaluations' facts queries.
     const lastEvent = new Map<number, number>();
