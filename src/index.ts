@@ -9,13 +9,13 @@ import { configFromEnv } from './github/config.js';
 import { mergeGateApp } from './github/app.js';
 import { createLanding } from './land/index.js';
 import { outboxConfigFromEnv } from './outbox/config.js';
-import { PendingEvaluations } from './intake/pending.js';
+import { PendingRequests } from './intake/pending.js';
 
 const app: ApplicationFunction = (probot, options) => {
   const config = configFromEnv(process.env);
   const landing = createLanding({ outbox: outboxConfigFromEnv(process.env), clock: config.clock, timers: config.timers, checkName: config.checkName, policyPath: config.policyPath });
   // Accepted events are recorded in the same state database as the outbox, so a crash loses none.
-  return mergeGateApp(config, { ...landing.hooks, pending: new PendingEvaluations(landing.db) })(probot, options);
+  return mergeGateApp(config, { ...landing.hooks, pending: new PendingRequests(landing.db) })(probot, options);
 };
 
 export default app;

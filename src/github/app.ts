@@ -28,7 +28,7 @@ export interface AppHooks {
   onPass?: OnPass;
   decoratePass?: DecoratePass;
   refineFacts?: RefineFacts;
-  /** Where accepted events are recorded until evaluated, so a crash loses none (src/intake). */
+  /** Where what accepted events asked for is recorded until done, so a crash loses none (src/intake). */
   pending?: PendingJournal;
   /** Hands out the gate (and the Probot app, for landing's own requests) once loaded. */
   onGate?: (gate: MergeGate, app: Probot) => void;

@@ -15,7 +15,7 @@ import type { AppConfig } from './config.js';
 import { AfterVerdictError, classifyError, describeError, isGone } from './errors.js';
 import { FactsCache, GitHubPullRequestSource, listOpenPulls, type ExistingCheckRun, type Octokit } from './facts.js';
 import { readPolicy } from './policy.js';
-import type { PendingJournal } from '../intake/pending.js';
+import type { PendingJournal, PendingRequest } from '../intake/pending.js';
 import { isUnchanged, nextChangeFromExternalId, planCheckRun, writeCheckRun, type CheckRunPlan } from './checkrun.js';
 import { KeyedQueue } from './queue.js';
 import { TimeScheduler } from './scheduler.js';
@@ -59,7 +59,7 @@ export interface GateDeps {
   onPass?: OnPass;
   decoratePass?: DecoratePass;
   refineFacts?: RefineFacts;
-  /** Durable record of the pull requests accepted events asked to evaluate (src/intake); none: memory only. */
+  /** Durable record of what accepted events asked for, until done (src/intake); none: memory only. */
   pending?: PendingJournal;
 }
 
@@ -110,9 +110,9 @@ export class MergeGate {
   /** Check runs this process created, by repository and head SHA, for GitHub's read-after-write lag. */
   private readonly created = new Map<string, number>();
   private appIdPromise: Promise<number> | null = null;
-  /** Requests so far, by pull request: an evaluation clears the pending record only if none came in while it ran. */
+  /** Requests so far, by queue key: work clears the pending record only if none came in while it ran. */
   private readonly requests = new Map<string, number>();
-  /** Pull requests recorded as pending in `deps.pending` (spares a write per event of a burst). */
+  /** Keys recorded as pending in `deps.pending` (spares a write per event of a burst). */
   private readonly recorded = new Set<string>();
   /** Head SHAs waiting for their repository's lookup. */
   private readonly pendingHeads = new Map<string, Set<string>>();
@@ -170,11 +170,7 @@ export class MergeGate {
   requestEvaluation(ref: PullRef, options: RequestOptions = {}): void {
     const key = pullKey(ref);
     this.refs.set(key, ref);
-    this.requests.set(key, (this.requests.get(key) ?? 0) + 1);
-    if (this.deps.pending && !this.recorded.has(key)) {
-      this.deps.pending.add(key, ref); // before the webhook is answered: GitHub will not send it again
-      this.recorded.add(key);
-    }
+    this.note(key, { kind: 'pull', ref });
     if (options.leftover) this.leftover.add(key);
     this.queue.enqueue(key, (release) => this.evaluate(ref, release).then(() => undefined), options.delayMs);
   }
@@ -197,14 +193,33 @@ export class MergeGate {
     this.settle(key);
   }
 
-  /** Evaluate again what accepted events asked for before the last stop (a crash included). */
+  /** Ask again for what accepted events asked for before the last stop (a crash included). */
   resumePending(): number {
-    const refs = this.deps.pending?.all() ?? [];
-    for (const ref of refs) this.requestEvaluation(ref, { leftover: true });
-    return refs.length;
+    const pending = this.deps.pending?.all() ?? [];
+    for (const r of pending) {
+      if (r.kind === 'pull') this.requestEvaluation(r.ref, { leftover: true });
+      else if (r.kind === 'head') this.requestHeadSha(r.installationId, r.owner, r.repo, r.sha);
+      else if (r.kind === 'repository') this.requestRepository(r.installationId, r.owner, r.repo);
+      else this.requestInstallation(r.installationId);
+    }
+    return pending.length;
   }
 
-  /** Nothing is pending for the pull request any more. */
+  /** A request came in: counted, and recorded once in the journal (before the webhook is answered: GitHub will not send it again). */
+  private note(key: string, request: PendingRequest): void {
+    this.requests.set(key, (this.requests.get(key) ?? 0) + 1);
+    if (this.deps.pending && !this.recorded.has(key)) {
+      this.deps.pending.add(key, request);
+      this.recorded.add(key);
+    }
+  }
+
+  /** The work for `key` succeeded having seen `seen` requests; those that came in meanwhile have their own run queued. */
+  private done(key: string, seen: number | undefined): void {
+    if (this.requests.get(key) === seen) this.settle(key);
+  }
+
+  /** Nothing is pending for `key` any more. */
   private settle(key: string): void {
     this.requests.delete(key);
     if (this.recorded.delete(key)) this.deps.pending?.remove(key);
@@ -212,20 +227,28 @@ export class MergeGate {
 
   /** Re-evaluate every open pull request of a repository (its policy changed). */
   requestRepository(installationId: number, owner: string, repo: string): void {
-    this.queue.enqueue(`${installationId}:repo:${owner}/${repo}`.toLowerCase(), async () => {
+    const key = `${installationId}:repo:${owner}/${repo}`.toLowerCase();
+    this.note(key, { kind: 'repository', installationId, owner, repo });
+    this.queue.enqueue(key, async () => {
+      const seen = this.requests.get(key);
       const octokit = await this.deps.installationOctokit(installationId);
       const pulls = await listOpenPulls(octokit, { owner, repo, appId: await this.appId(), checkName: this.deps.config.checkName, withCheck: false });
       this.indexHeads(installationId, owner, repo, pulls);
       for (const p of pulls) this.requestEvaluation({ installationId, owner, repo, number: p.number }, { leftover: true });
+      this.done(key, seen);
     });
   }
 
   /** Re-evaluate every repository of an installation (the organisation-wide policy changed). */
   requestInstallation(installationId: number): void {
-    this.queue.enqueue(`${installationId}:installation`, async () => {
+    const key = `${installationId}:installation`;
+    this.note(key, { kind: 'installation', installationId });
+    this.queue.enqueue(key, async () => {
+      const seen = this.requests.get(key);
       const octokit = await this.deps.installationOctokit(installationId);
       const repos = await octokit.paginate('GET /installation/repositories', { per_page: 100 });
       for (const r of repos) if (!r.archived) this.requestRepository(installationId, r.owner.login, r.name);
+      this.done(key, seen);
     });
   }
 
@@ -246,6 +269,9 @@ export class MergeGate {
       }
     }
     const key = `${installationId}:heads:${owner}/${repo}`.toLowerCase();
+    /** Each SHA is its own pending request: one lookup serves several. */
+    const shaKey = (s: string) => `${installationId}:head:${owner}/${repo}@${s}`.toLowerCase();
+    this.note(shaKey(sha), { kind: 'head', installationId, owner, repo, sha });
     // The first lookup of a repository goes at once: it builds the index that spares the following ones.
     const delayMs = known ? undefined : 0;
     const shas = this.pendingHeads.get(key) ?? new Set<string>();
@@ -256,10 +282,12 @@ export class MergeGate {
       this.pendingHeads.delete(key);
       if (!wanted?.size) return;
       try {
+        const seen = [...wanted].map((s) => [shaKey(s), this.requests.get(shaKey(s))] as const);
         const octokit = await this.deps.installationOctokit(installationId);
         const pulls = await listOpenPulls(octokit, { owner, repo, appId: await this.appId(), checkName: this.deps.config.checkName, withCheck: false });
         this.indexHeads(installationId, owner, repo, pulls);
         for (const p of pulls) if (wanted.has(p.headSha)) this.requestEvaluation({ installationId, owner, repo, number: p.number });
+        for (const [k, n] of seen) this.done(k, n);
       } catch (error) {
         // Put them back for the retry.
         const again = this.pendingHeads.get(key) ?? new Set<string>();
@@ -286,11 +314,10 @@ export class MergeGate {
   async evaluate(ref: PullRef, release: () => void = () => undefined): Promise<EvaluationResult> {
     const key = pullKey(ref);
     const leftover = this.leftover.delete(key);
-    const requestsSeen = this.requests.get(key);
+    const seen = this.requests.get(key);
     try {
       const result = await this.evaluateOnce(ref, key, leftover, release);
-      // Requests that came in meanwhile have their own evaluation queued: the record stays for it.
-      if (this.requests.get(key) === requestsSeen) this.settle(key);
+      this.done(key, seen);
       return result;
     } catch (error) {
       if (leftover && this.refs.has(key)) this.leftover.add(key); // for the retry (unless forgotten meanwhile)

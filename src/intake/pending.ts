@@ -1,60 +1,96 @@
-// Pull requests an accepted webhook asked to evaluate, kept in the app's state
-// database until an evaluation has seen every request for them. GitHub does not
-// redeliver a webhook the app answered 2xx, so without this an event the
-// process accepted and then died before acting on (a crash, a SIGKILL, a
-// redeploy) was lost until the pull request's next event. At start the gate
-// asks for each one again. One row per pull request, written when it first
-// becomes pending and removed when an evaluation covering it succeeds: a burst
-// of events costs two writes, not one per event.
+// What accepted webhooks asked the gate to do, kept in the app's state
+// database until done. GitHub does not redeliver a webhook the app answered
+// 2xx, so without this an event the process accepted and then died before
+// acting on (a crash, a SIGKILL, a redeploy) was lost until the pull
+// request's next event. At start the gate asks for each one again.
+//
+// Four kinds, as the handlers ask: evaluate a pull request; find the pull
+// requests whose head is a SHA (a check or status event); re-evaluate a
+// repository (its policy changed) or an installation (the organisation's
+// policy changed). One row per request key, written when it first becomes
+// pending and removed when the work covering every request for it succeeded:
+// a burst of events costs two writes, not one per event.
 import type { Db } from '../outbox/db.js';
 import type { PullRef } from '../github/gate.js';
 
-/** What the gate needs from the journal of pending evaluations. */
+export type PendingRequest =
+  | { kind: 'pull'; ref: PullRef }
+  | { kind: 'head'; installationId: number; owner: string; repo: string; sha: string }
+  | { kind: 'repository'; installationId: number; owner: string; repo: string }
+  | { kind: 'installation'; installationId: number };
+
+/** What the gate needs from the journal of pending requests. */
 export interface PendingJournal {
-  /** The pull request is to be evaluated (idempotent). */
-  add(key: string, ref: PullRef): void;
-  /** An evaluation covering every request for it succeeded, or it closed. */
+  /** The request is pending (idempotent per key). */
+  add(key: string, request: PendingRequest): void;
+  /** The work covering every request with this key succeeded (or is moot). */
   remove(key: string): void;
-  /** Everything pending, oldest first: what a restart evaluates again. */
-  all(): PullRef[];
+  /** Everything pending, oldest first: what a restart asks for again. */
+  all(): PendingRequest[];
 }
 
-export class PendingEvaluations implements PendingJournal {
+interface Row {
+  kind: PendingRequest['kind'];
+  installation_id: number;
+  owner: string | null;
+  repo: string | null;
+  number: number | null;
+  sha: string | null;
+}
+
+function fromRow(r: Row): PendingRequest | null {
+  const installationId = r.installation_id;
+  if (r.kind === 'installation') return { kind: 'installation', installationId };
+  if (r.owner === null || r.repo === null) return null;
+  const repo = { installationId, owner: r.owner, repo: r.repo };
+  if (r.kind === 'repository') return { kind: 'repository', ...repo };
+  if (r.kind === 'head' && r.sha !== null) return { kind: 'head', ...repo, sha: r.sha };
+  if (r.kind === 'pull' && r.number !== null) return { kind: 'pull', ref: { ...repo, number: r.number } };
+  return null; // a row this version does not know: skipped, never a crash at start
+}
+
+export class PendingRequests implements PendingJournal {
   private readonly insert;
   private readonly delete;
   private readonly select;
 
   constructor(db: Db) {
-    db.exec(`CREATE TABLE IF NOT EXISTS pending_evaluations (
-      pull TEXT PRIMARY KEY,             -- the gate's key: installation:owner/repo#number, lower case
+    db.exec(`CREATE TABLE IF NOT EXISTS pending_requests (
+      key TEXT PRIMARY KEY,              -- the gate's queue key for the request
+      kind TEXT NOT NULL,                -- pull | head | repository | installation
       installation_id INTEGER NOT NULL,
-      owner TEXT NOT NULL,
-      repo TEXT NOT NULL,
-      number INTEGER NOT NULL,
+      owner TEXT,
+      repo TEXT,
+      number INTEGER,                    -- pull
+      sha TEXT,                          -- head
       since INTEGER NOT NULL             -- insertion order, for "oldest first"
     )`);
     this.insert = db.prepare(
-      `INSERT OR IGNORE INTO pending_evaluations (pull, installation_id, owner, repo, number, since)
-       VALUES (?, ?, ?, ?, ?, (SELECT COALESCE(MAX(since), 0) + 1 FROM pending_evaluations))`,
+      `INSERT OR IGNORE INTO pending_requests (key, kind, installation_id, owner, repo, number, sha, since)
+       VALUES (?, ?, ?, ?, ?, ?, ?, (SELECT COALESCE(MAX(since), 0) + 1 FROM pending_requests))`,
     );
-    this.delete = db.prepare('DELETE FROM pending_evaluations WHERE pull = ?');
-    this.select = db.prepare('SELECT installation_id, owner, repo, number FROM pending_evaluations ORDER BY since');
+    this.delete = db.prepare('DELETE FROM pending_requests WHERE key = ?');
+    this.select = db.prepare('SELECT kind, installation_id, owner, repo, number, sha FROM pending_requests ORDER BY since');
   }
 
-  add(key: string, ref: PullRef): void {
-    this.insert.run(key, ref.installationId, ref.owner, ref.repo, ref.number);
+  add(key: string, request: PendingRequest): void {
+    const where = request.kind === 'pull' ? request.ref : request;
+    this.insert.run(
+      key,
+      request.kind,
+      where.installationId,
+      'owner' in where ? where.owner : null,
+      'repo' in where ? where.repo : null,
+      request.kind === 'pull' ? request.ref.number : null,
+      request.kind === 'head' ? request.sha : null,
+    );
   }
 
   remove(key: string): void {
     this.delete.run(key);
   }
 
-  all(): PullRef[] {
-    return (this.select.all() as Array<{ installation_id: number; owner: string; repo: string; number: number }>).map((r) => ({
-      installationId: r.installation_id,
-      owner: r.owner,
-      repo: r.repo,
-      number: r.number,
-    }));
+  all(): PendingRequest[] {
+    return (this.select.all() as Row[]).map(fromRow).filter((r): r is PendingRequest => r !== null);
   }
 }
