@@ -80,6 +80,28 @@ export function createLanding(options: LandingOptions): Landing {
     log: { info: (o, m) => log.info(o, m), warn: (o, m) => log.warn(o, m), error: (o, m) => log.error(o, m) },
   });
 
+  // A tidy-up after landing that failed while running is tried again: after 1 s, doubled each time up to a
+  // minute, one attempt pending at a time; back to 1 s once nothing is left to tidy.
+  let tidyRetryMs: number = RECOVER_RETRY.firstMs;
+  let tidyPending = false;
+  const retryTidy = (): void => {
+    if (tidyPending) return;
+    tidyPending = true;
+    options.timers.setTimeout(() => {
+      tidyPending = false;
+      void landing.lander?.retidy().then(
+        () => {
+          if (!tidyPending) tidyRetryMs = RECOVER_RETRY.firstMs;
+        },
+        (err: Error) => {
+          log.error({ err: err.message }, 'merge-gate: tidying up after landings failed; trying again');
+          retryTidy();
+        },
+      );
+    }, tidyRetryMs);
+    tidyRetryMs = Math.min(RECOVER_RETRY.maxMs, tidyRetryMs * 2);
+  };
+
   const landing: Landing = {
     db,
     store,
@@ -108,6 +130,7 @@ export function createLanding(options: LandingOptions): Landing {
           log: app.log,
           mergeableRetry: options.mergeableRetry,
           newId: options.newId,
+          retryTidy,
         });
         sender.start();
         // Until every interrupted landing is resolved (GitHub may be failing at start), try again:

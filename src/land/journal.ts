@@ -145,6 +145,11 @@ export class LandingJournal {
     return (this.db.prepare("SELECT * FROM landings WHERE state = 'intent' OR (state = 'landed' AND tidied = 0) ORDER BY updated_at").all() as Row[]).map(toRecord);
   }
 
+  /** Landings whose tidy-up after (check, branch, the branch's other pull requests) is not done yet. */
+  untidied(): LandingRecord[] {
+    return (this.db.prepare("SELECT * FROM landings WHERE state = 'landed' AND tidied = 0 ORDER BY updated_at").all() as Row[]).map(toRecord);
+  }
+
   tidied(pull: string): void {
     this.db.prepare('UPDATE landings SET tidied = 1 WHERE pull = ?').run(pull);
   }

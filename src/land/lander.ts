@@ -50,6 +50,8 @@ export interface LanderDeps {
   /** While GitHub computes `mergeable`: attempts in all, and the first delay (doubled each time). */
   mergeableRetry?: { attempts: number; baseDelayMs: number };
   newId?: () => string;
+  /** A tidy-up after landing failed (GitHub trouble): call `retidy` again later. */
+  retryTidy?: () => void;
 }
 
 /** The repository_dispatch target of a repository, as the outbox stores it. */
@@ -327,6 +329,28 @@ export class Lander {
       done = false;
     }
     if (done) this.deps.journal.tidied(record.pull);
+    else this.deps.retryTidy?.();
+  }
+
+  /**
+   * Tidy up after every landing whose tidy-up failed while the app ran (a
+   * restart's `recover` does the same for those a crash left). Only landed
+   * records: an intent may be a landing in progress right now.
+   */
+  async retidy(): Promise<number> {
+    const records = this.deps.journal.untidied();
+    for (const record of records) {
+      const [owner, repo] = record.repository.split('/');
+      try {
+        const octokit = await this.deps.installationOctokit(record.installationId);
+        const pr = await this.deps.github(octokit, owner, repo).pull(record.number);
+        await this.tidy(record, record.after!, pr, null);
+      } catch (err) {
+        this.deps.log.warn({ pull: record.pull, err: (err as Error).message }, 'merge-gate: could not read a landed pull request to tidy up after it');
+        this.deps.retryTidy?.();
+      }
+    }
+    return records.length;
   }
 
   /**

@@ -342,6 +342,37 @@ describe('after landing', () => {
     expect(fake.deletedBranches).toEqual([{ repo: 'octo/app', branch: 'topic-2' }]);
   });
 
+  test('a tidy-up that fails while the app runs is tried again without a restart (after 1 s, then 2 s): the branch is deleted once GitHub answers', async () => {
+    const repo = setupRepo(fake);
+    const pull = typicalPull(fake, repo);
+    repo.branches.set(pull.headRef, pull.headSha);
+    fake.fail({ method: 'DELETE', match: /\/git\/refs\//, status: 502, times: 2 });
+    // Landing's timers, watched: the retries it arms, with their delays.
+    const clock = new ManualClock();
+    const armed: number[] = [];
+    const timers = { setTimeout: (fn: () => void, ms: number) => (armed.push(ms), clock.setTimeout(fn, ms)), clearTimeout: (h: unknown) => clock.clearTimeout(h) };
+    const landed = await open(repo, pull, { start: { clock }, landing: { timers } });
+    // Each attempt runs its requests outside the fake clock: wait for them in real time.
+    const until = async (what: () => boolean) => {
+      for (const end = Date.now() + 10_000; !what() && Date.now() < end; ) await new Promise((resolve) => setTimeout(resolve, 10));
+    };
+    const key = journalKey('octo/app', 2);
+    expect(merges()).toHaveLength(1);
+    expect(fake.deletedBranches).toEqual([]);
+    expect(landed.landing.journal.get(key)).toMatchObject({ state: 'landed', tidied: false });
+    await until(() => armed.length === 1);
+    expect(armed).toEqual([1_000]);
+    await landed.advance(1_000); // the second try: 502 again
+    await until(() => armed.length === 2);
+    expect(armed).toEqual([1_000, 2_000]);
+    expect(fake.deletedBranches).toEqual([]);
+    await landed.advance(2_000); // the third: done
+    await until(() => landed.landing.journal.get(key)?.tidied === true);
+    expect(fake.deletedBranches).toEqual([{ repo: 'octo/app', branch: 'topic-2' }]);
+    expect(landed.landing.journal.get(key)).toMatchObject({ tidied: true });
+    expect(armed).toEqual([1_000, 2_000]);
+  });
+
   test.each([
     ['land.delete_branch is false', (repo: FakeRepo, pull: FakePull) => void repo, withLand('delete_branch: false')],
     ['a fork', (_repo: FakeRepo, pull: FakePull) => void (pull.fork = true), FULL_POLICY],
