@@ -10,12 +10,30 @@ import { mergeGateApp } from './github/app.js';
 import { createLanding } from './land/index.js';
 import { outboxConfigFromEnv } from './outbox/config.js';
 import { PendingRequests } from './intake/pending.js';
+import type { MergeGate } from './github/gate.js';
+import { appMetrics, metricsHandler } from './metrics/app.js';
 
 const app: ApplicationFunction = (probot, options) => {
   const config = configFromEnv(process.env);
   const landing = createLanding({ outbox: outboxConfigFromEnv(process.env), clock: config.clock, timers: config.timers, checkName: config.checkName, policyPath: config.policyPath });
+  let gate: MergeGate | null = null;
+  // GET /metrics beside the webhooks, read from the state database and the queue (none without an HTTP server).
+  if (typeof options.addHandler === 'function') {
+    try {
+      options.addHandler(metricsHandler(appMetrics({ db: landing.db, clock: config.clock, gate: () => gate })));
+    } catch {
+      // Probot loaded without a server (`probot receive`, some tests): no endpoint to add it to.
+    }
+  }
   // Accepted events are recorded in the same state database as the outbox, so a crash loses none.
-  return mergeGateApp(config, { ...landing.hooks, pending: new PendingRequests(landing.db) })(probot, options);
+  return mergeGateApp(config, {
+    ...landing.hooks,
+    pending: new PendingRequests(landing.db),
+    onGate: (loaded, probotApp) => {
+      gate = loaded;
+      landing.hooks.onGate?.(loaded, probotApp);
+    },
+  })(probot, options);
 };
 
 export default app;

@@ -600,6 +600,17 @@ test('1,000 signed webhooks over 100 pull requests with landings: every check sa
   expect(fake.problems).toEqual([]);
   expect(errors).toEqual([]);
   expect(settled).toBe(true);
+
+  // ------------------------------------------------------------ the app's /metrics, beside its webhooks, says the same
+  const metrics = await (await fetch(new URL('/metrics', url))).text();
+  const metric = (line: string) => Number(new RegExp(`^${line.replace(/[{}"]/g, (c) => `\\${c}`)} (\\S+)$`, 'm').exec(metrics)?.[1]);
+  expect(metric('merge_gate_landings{state="landed"}')).toBe(shouldLand.length);
+  expect(metric('merge_gate_landings{state="intent"}')).toBe(0);
+  expect(metric('merge_gate_outbox_deliveries{state="delivered"}')).toBe(shouldLand.length);
+  expect(metric('merge_gate_outbox_deliveries{state="pending"}')).toBe(0);
+  expect(metric('merge_gate_pending_requests')).toBe(0);
+  expect(metric('merge_gate_queue_jobs')).toBe(0);
+  expect(metric('merge_gate_evaluations')).toBeGreaterThanOrEqual(live.size);
   // What it took, for docs/performance.md (not asserted: timing belongs to bench/).
   process.stdout.write(
     `load: ${sent} webhooks sent in ${burstMs} ms, all settled after ${settledMs} ms; ${fake.count().total} GitHub requests (${fake.count().writes} writes), ${shouldLand.length} landings, ${[...repos.values()].reduce((n, r) => n + fake.ourRuns(r).length, 0)} check runs\n`,

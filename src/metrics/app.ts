@@ -1,0 +1,90 @@
+// The app's Prometheus metrics at `GET /metrics`, read when scraped from what
+// the app already keeps: the state database (the outbox's deliveries, the
+// landing journal, the pending requests of accepted events) and the gate's
+// queue. Nothing is counted twice, and a restart loses no figure that lives in
+// the database.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Gauge, Registry } from 'prom-client';
+import type { Clock } from '../github/config.js';
+import type { MergeGate } from '../github/gate.js';
+import type { Db } from '../outbox/db.js';
+
+export interface AppMetricsSources {
+  db: Db;
+  clock: Clock;
+  /** The gate, once the app is loaded. */
+  gate(): MergeGate | null;
+}
+
+export function appMetrics(sources: AppMetricsSources): Registry {
+  const registry = new Registry();
+  const { db } = sources;
+  const countBy = (sql: string) => db.prepare(sql).all() as Array<{ state: string; n: number }>;
+  new Gauge({
+    name: 'merge_gate_outbox_deliveries',
+    help: 'trunk-updated deliveries in the outbox, by state (pending, delivered, given_up)',
+    labelNames: ['state'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const state of ['pending', 'delivered', 'given_up']) this.set({ state }, 0);
+      for (const r of countBy('SELECT state, COUNT(*) AS n FROM deliveries GROUP BY state')) this.set({ state: r.state }, r.n);
+    },
+  });
+  new Gauge({
+    name: 'merge_gate_outbox_oldest_pending_seconds',
+    help: 'Age of the oldest delivery not yet acknowledged (0: none)',
+    registers: [registry],
+    collect() {
+      const { oldest } = db.prepare("SELECT MIN(created_at) AS oldest FROM deliveries WHERE state = 'pending'").get() as { oldest: number | null };
+      this.set(oldest === null ? 0 : Math.max(0, (sources.clock.now().getTime() - oldest) / 1000));
+    },
+  });
+  new Gauge({
+    name: 'merge_gate_landings',
+    help: 'Landings in the journal, by state (intent, landed, abandoned)',
+    labelNames: ['state'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const state of ['intent', 'landed', 'abandoned']) this.set({ state }, 0);
+      for (const r of countBy('SELECT state, COUNT(*) AS n FROM landings GROUP BY state')) this.set({ state: r.state }, r.n);
+    },
+  });
+  new Gauge({
+    name: 'merge_gate_pending_requests',
+    help: 'What accepted webhooks asked for and is not done yet (evaluations, head lookups, re-evaluations)',
+    registers: [registry],
+    collect() {
+      const exists = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'pending_requests'").get();
+      this.set(exists ? (db.prepare('SELECT COUNT(*) AS n FROM pending_requests').get() as { n: number }).n : 0);
+    },
+  });
+  new Gauge({
+    name: 'merge_gate_queue_jobs',
+    help: 'Jobs in the gate queue (waiting, running or due for a retry)',
+    registers: [registry],
+    collect() {
+      this.set(sources.gate()?.queue.size ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'merge_gate_evaluations',
+    help: 'Evaluations started since the process started',
+    registers: [registry],
+    collect() {
+      this.set(sources.gate()?.stats.evaluations ?? 0);
+    },
+  });
+  return registry;
+}
+
+/** A Probot handler answering `GET /metrics`; anything else goes on to the next handler. */
+export function metricsHandler(registry: Registry) {
+  return async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
+    if (req.method !== 'GET' || new URL(req.url ?? '/', 'http://app').pathname !== '/metrics') return false;
+    const text = await registry.metrics();
+    res.writeHead(200, { 'content-type': registry.contentType }).end(text);
+    return true;
+  };
+}
