@@ -19,18 +19,20 @@ export interface AppMetricsSources {
 export function appMetrics(sources: AppMetricsSources): Registry {
   const registry = new Registry();
   const { db } = sources;
-  const countBy = (sql: string) => db.prepare(sql).all() as Array<{ state: string; n: number }>;
-  new Gauge({
-    name: 'merge_gate_outbox_deliveries',
-    help: 'trunk-updated deliveries in the outbox, by state (pending, delivered, given_up)',
-    labelNames: ['state'],
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const state of ['pending', 'delivered', 'given_up']) this.set({ state }, 0);
-      for (const r of countBy('SELECT state, COUNT(*) AS n FROM deliveries GROUP BY state')) this.set({ state: r.state }, r.n);
-    },
-  });
+  /** A gauge of a table's rows by state, every state shown (0 included) so an alert can compare. */
+  const byState = (name: string, help: string, table: 'deliveries' | 'landings', states: readonly string[]) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ['state'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const state of states) this.set({ state }, 0);
+        for (const r of db.prepare(`SELECT state, COUNT(*) AS n FROM ${table} GROUP BY state`).all() as Array<{ state: string; n: number }>) this.set({ state: r.state }, r.n);
+      },
+    });
+  byState('merge_gate_outbox_deliveries', 'trunk-updated deliveries in the outbox, by state (pending, delivered, given_up)', 'deliveries', ['pending', 'delivered', 'given_up']);
   new Gauge({
     name: 'merge_gate_outbox_oldest_pending_seconds',
     help: 'Age of the oldest delivery not yet acknowledged (0: none)',
@@ -40,17 +42,7 @@ export function appMetrics(sources: AppMetricsSources): Registry {
       this.set(oldest === null ? 0 : Math.max(0, (sources.clock.now().getTime() - oldest) / 1000));
     },
   });
-  new Gauge({
-    name: 'merge_gate_landings',
-    help: 'Landings in the journal, by state (intent, landed, abandoned)',
-    labelNames: ['state'],
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const state of ['intent', 'landed', 'abandoned']) this.set({ state }, 0);
-      for (const r of countBy('SELECT state, COUNT(*) AS n FROM landings GROUP BY state')) this.set({ state: r.state }, r.n);
-    },
-  });
+  byState('merge_gate_landings', 'Landings in the journal, by state (intent, landed, abandoned)', 'landings', ['intent', 'landed', 'abandoned']);
   new Gauge({
     name: 'merge_gate_pending_requests',
     help: 'What accepted webhooks asked for and is not done yet (evaluations, head lookups, re-evaluations)',
