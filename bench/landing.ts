@@ -4,7 +4,7 @@
 // receiver on 127.0.0.1 verifying the signature, the fake GitHub in memory).
 //   npx tsx bench/landing.ts
 import nock from 'nock';
-import { systemClock, systemTimers } from '../src/github/config.js';
+import { systemClock, systemTimers } from '../src/clock.js';
 import { FakeGitHub } from '../test/helpers/github-fake.js';
 import { pullPayload } from '../test/helpers/github-app.js';
 import { setupRepo, typicalFiles, typicalPull } from '../test/helpers/github-scenario.js';

@@ -4,7 +4,8 @@
 import type { ApplicationFunction, Probot } from 'probot';
 import type { AppConfig } from './config.js';
 import { classifyError } from './errors.js';
-import { MergeGate, type DecoratePass, type OnPass, type PullRef, type RefineFacts } from './gate.js';
+import { MergeGate, type DecoratePass, type OnPass, type RefineFacts } from './gate.js';
+import type { PullRef } from './pull-ref.js';
 import { octokitFactory } from '../octokit/installation.js';
 import { Pacer, PACING_DEFAULTS } from '../octokit/pacer.js';
 import { TrunkWatch } from '../trunk/watch.js';

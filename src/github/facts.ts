@@ -12,7 +12,6 @@
 // local-git source: when the pull request does not touch the registry it is the
 // head's text; when it does, the head's text with the pull request's hunks for
 // that file undone (the diff is needed by the flags rule anyway).
-import type { ProbotOctokit } from 'probot';
 import type {
   Actor,
   ChangedFile,
@@ -29,12 +28,12 @@ import type {
   ReviewState,
 } from '../facts/types.js';
 import { parseUnifiedDiff } from '../facts/diff.js';
+import type { Octokit } from '../octokit/types.js';
 import { classifyError, ExplainedError, PullGoneError, StaleReadError } from './errors.js';
 import { FACTS_QUERY, HEAD_COMMIT_QUERY, MORE_QUERY, OPEN_PULLS_QUERY } from './queries.js';
 import { DEPLOYMENT_STATES } from '../rules/trunk.js';
 import { findRevert, type RevertCandidate } from '../trunk/marker.js';
 
-export type Octokit = InstanceType<typeof ProbotOctokit>;
 
 /** GitHub will not render a pull request diff past these (it answers 406). */
 export const DIFF_MAX_FILES = 300;

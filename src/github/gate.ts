@@ -5,7 +5,8 @@
 // verdict. When the retries are given up, the check is written as not passing
 // and a slower retry is armed (fail closed, and keep trying). Handlers (app.ts)
 // only translate events into requests.
-import type { Logger } from 'probot';
+import type { Log } from '../log.js';
+import { pullKey, type PullRef } from './pull-ref.js';
 import type { FactNeeds, PullRequestFacts } from '../facts/types.js';
 import type { Policy } from '../policy/schema.js';
 import { compileGlobs } from '../policy/glob.js';
@@ -13,21 +14,13 @@ import { evaluate, gatherFacts, policyErrorVerdict } from '../rules/index.js';
 import type { Verdict } from '../rules/types.js';
 import type { AppConfig } from './config.js';
 import { AfterVerdictError, classifyError, describeError, isGone } from './errors.js';
-import { FactsCache, GitHubPullRequestSource, listOpenPulls, type ExistingCheckRun, type Octokit } from './facts.js';
+import { FactsCache, GitHubPullRequestSource, listOpenPulls, type ExistingCheckRun } from './facts.js';
+import type { Octokit } from '../octokit/types.js';
 import { readPolicy } from './policy.js';
 import type { PendingJournal, PendingRequest } from '../intake/pending.js';
 import { isUnchanged, nextChangeFromExternalId, planCheckRun, writeCheckRun, type CheckRunPlan } from './checkrun.js';
 import { KeyedQueue } from './queue.js';
 import { TimeScheduler } from './scheduler.js';
-
-export interface PullRef {
-  installationId: number;
-  owner: string;
-  repo: string;
-  number: number;
-}
-
-export type Log = Pick<Logger, 'debug' | 'info' | 'warn' | 'error'>;
 
 /** A passing verdict, as landing sees it. */
 export interface PassInfo {
@@ -76,10 +69,6 @@ const SCAN_RESERVE = 500;
 
 function repoKey(installationId: number, owner: string, repo: string): string {
   return `${installationId}:${owner}/${repo}`.toLowerCase();
-}
-
-export function pullKey(ref: PullRef): string {
-  return `${ref.installationId}:${ref.owner}/${ref.repo}#${ref.number}`.toLowerCase();
 }
 
 /** Why an evaluation was asked for, beyond "something happened". */

@@ -13,7 +13,7 @@
 // its line and column without reading the file twice.
 import { isPlainObject, loadPolicyObject, mergeUnder, parseYaml, type ParsedYaml, type PolicyError } from '../policy/load.js';
 import type { Policy } from '../policy/schema.js';
-import type { Octokit } from './facts.js';
+import type { Octokit } from '../octokit/types.js';
 
 export type PolicyRead =
   | { kind: 'none' }

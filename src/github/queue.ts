@@ -10,7 +10,8 @@
 // honouring GitHub's retry-after; when a key's job is given up, `onGiveUp` runs
 // in its place (still exclusive for the key). Time comes from injected timers.
 import { classifyError } from './errors.js';
-import type { Clock, RetryConfig, TimerHandle, Timers } from './config.js';
+import type { Clock, TimerHandle, Timers } from '../clock.js';
+import type { RetryConfig } from './config.js';
 
 /** `release()` frees the job's concurrency slot for the rest of its run (the key stays exclusive). */
 export type Job = (release: () => void) => Promise<void>;

@@ -4,7 +4,7 @@
 // verdict replaces it. A timer is spent when it fires; if the evaluation it
 // starts fails for good, the gate arms a retry here (scheduleEarliest), so the
 // boundary is not lost. Timers and clock are injected.
-import type { Clock, TimerHandle, Timers } from './config.js';
+import type { Clock, TimerHandle, Timers } from '../clock.js';
 
 /** setTimeout's ceiling (~24.8 days); longer waits are chained. */
 const MAX_DELAY = 2 ** 31 - 1;

@@ -10,8 +10,8 @@
 // policy changed). One row per request key, written when it first becomes
 // pending and removed when the work covering every request for it succeeded:
 // a burst of events costs two writes, not one per event.
-import type { Db } from '../outbox/db.js';
-import type { PullRef } from '../github/gate.js';
+import type { Db } from '../state/db.js';
+import type { PullRef } from '../github/pull-ref.js';
 
 export type PendingRequest =
   | { kind: 'pull'; ref: PullRef }

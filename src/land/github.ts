@@ -1,6 +1,6 @@
 // Landing's view of GitHub: the few REST calls it makes, behind a small
 // interface so the lander can be driven by a fake.
-import type { Octokit } from '../github/facts.js';
+import type { Octokit } from '../octokit/types.js';
 import type { TrunkUpdated } from './decide.js';
 
 export interface PullState {

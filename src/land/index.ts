@@ -3,11 +3,11 @@
 // installation), and the lander as the gate's hooks. On load, intents a crash
 // left unresolved are resolved and pending deliveries attempted at once.
 import type { AppHooks } from '../github/app.js';
-import type { Clock, Timers } from '../github/config.js';
-import type { Octokit } from '../github/facts.js';
-import type { Log } from '../github/gate.js';
+import type { Clock, Timers } from '../clock.js';
+import type { Octokit } from '../octokit/types.js';
+import type { Log } from '../log.js';
 import type { OutboxConfig } from '../outbox/config.js';
-import { openDb, type Db } from '../outbox/db.js';
+import { openDb, type Db } from '../state/db.js';
 import { httpTransport } from '../outbox/http.js';
 import { OutboxSender, OutboxStore, type Transport } from '../outbox/outbox.js';
 import type { TrunkUpdated } from './decide.js';

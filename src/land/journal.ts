@@ -4,7 +4,7 @@
 // is resolved after a restart by reading the pull request, and no event is
 // lost or made twice. It also answers "did merge-gate land this commit, and
 // from which pull request?" (`landedCommit`).
-import type { Db } from '../outbox/db.js';
+import type { Db } from '../state/db.js';
 import type { OutboxStore } from '../outbox/outbox.js';
 import type { BranchUpdate, TrunkUpdated } from './decide.js';
 

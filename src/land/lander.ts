@@ -6,12 +6,15 @@
 // pull requests of the branch re-evaluated (the base moved).
 import { randomUUID } from 'node:crypto';
 import type { FactNeeds, PullRequestFacts } from '../facts/types.js';
-import type { Clock } from '../github/config.js';
+import type { Clock } from '../clock.js';
 import { classifyError } from '../github/errors.js';
 import { writeCheckRun, type CheckRunPlan } from '../github/checkrun.js';
-import { GitHubPullRequestSource, type ExistingCheckRun, type Octokit } from '../github/facts.js';
+import { GitHubPullRequestSource, type ExistingCheckRun } from '../github/facts.js';
+import type { Octokit } from '../octokit/types.js';
 import { readPolicy } from '../github/policy.js';
-import { pullKey, type DecoratePass, type Log, type PassInfo, type PullRef, type RefineFacts } from '../github/gate.js';
+import { pullKey, type PullRef } from '../github/pull-ref.js';
+import type { DecoratePass, PassInfo, RefineFacts } from '../github/gate.js';
+import type { Log } from '../log.js';
 import type { OutboxSender } from '../outbox/outbox.js';
 import { withLanding, type LandingNote } from './check.js';
 import {

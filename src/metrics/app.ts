@@ -5,9 +5,9 @@
 // the database.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Gauge, Registry } from 'prom-client';
-import type { Clock } from '../github/config.js';
+import type { Clock } from '../clock.js';
 import type { MergeGate } from '../github/gate.js';
-import type { Db } from '../outbox/db.js';
+import type { Db } from '../state/db.js';
 
 export interface AppMetricsSources {
   db: Db;

@@ -3,7 +3,7 @@
 // of the last answer; an unchanged file comes back 304, which GitHub does not
 // count against the rate limit, and the remembered answer is used. Only the
 // contents API: those answers are small and re-read on every evaluation.
-import type { Octokit } from '../github/facts.js';
+import type { Octokit } from './types.js';
 
 interface Remembered {
   etag: string;

@@ -14,7 +14,7 @@
 // Tests that replace Probot's Octokit class (throttle disabled) get the same
 // construction with their class.
 import type { Probot } from 'probot';
-import type { Octokit } from '../github/facts.js';
+import type { Octokit } from './types.js';
 import { conditionalReads, ConditionalCache } from './conditional.js';
 import { DETAILS_ONLY, Pacer, type PacedRequest } from './pacer.js';
 

@@ -7,7 +7,7 @@
 // `retry-after`, or a primary budget at 0 until `x-ratelimit-reset` — the
 // installation's requests wait that long (all of them for a secondary limit;
 // those of the exhausted budget for a primary one). Time is injected.
-import type { Clock, TimerHandle, Timers } from '../github/config.js';
+import type { Clock, TimerHandle, Timers } from '../clock.js';
 
 /** Which budget a request spends: REST's core, or GraphQL's points. */
 export type Resource = 'core' | 'graphql';

@@ -3,7 +3,7 @@
 // attempt's time, so a receiver's staleness check holds for a retry hours
 // later) and `webhook-signature`.
 import { Webhook } from 'standardwebhooks';
-import type { Clock, Timers } from '../github/config.js';
+import type { Clock, Timers } from '../clock.js';
 import type { Delivery, Transport } from './outbox.js';
 
 export interface HttpTransportOptions {

@@ -4,8 +4,8 @@
 // never holds back another. Pending deliveries are attempted at once on start;
 // a delivery older than `maxAgeMs` is given up, logged at error level and
 // counted. Time (clock, timers) and randomness are injected.
-import type { Clock, TimerHandle, Timers } from '../github/config.js';
-import type { Db } from './db.js';
+import type { Clock, TimerHandle, Timers } from '../clock.js';
+import type { Db } from '../state/db.js';
 
 export interface Delivery {
   id: number;

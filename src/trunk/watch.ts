@@ -4,8 +4,9 @@
 // whether a revert should be proposed. Bursts coalesce per repository in the
 // gate's queue, like the policy push; the revert is decided from GitHub itself.
 import type { AppConfig } from '../github/config.js';
-import type { Octokit } from '../github/facts.js';
-import type { Log, MergeGate } from '../github/gate.js';
+import type { Octokit } from '../octokit/types.js';
+import type { Log } from '../log.js';
+import type { MergeGate } from '../github/gate.js';
 import { readPolicy } from '../github/policy.js';
 import { proposeRevert } from './revert.js';
 

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { trunkUpdated } from '../../src/land/decide.js';
 import { httpTransport } from '../../src/outbox/http.js';
 import type { Delivery } from '../../src/outbox/outbox.js';
-import { systemClock, systemTimers } from '../../src/github/config.js';
+import { systemClock, systemTimers } from '../../src/clock.js';
 import { DeployTrigger } from '../../src/deploy/trigger.js';
 import type { TempRepo } from '../helpers/git-repo.js';
 import { land, makeTrunk, SECRET, waitFor, writeConfig } from '../helpers/deploy.js';

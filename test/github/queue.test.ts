@@ -1,7 +1,7 @@
 // The keyed queue on its own, with jest's fake timers.
 import { afterEach, beforeEach, describe, expect, jest, test } from '@jest/globals';
 import { KeyedQueue, type QueueOptions } from '../../src/github/queue.js';
-import { systemClock, systemTimers } from '../../src/github/config.js';
+import { systemClock, systemTimers } from '../../src/clock.js';
 import { StaleReadError } from '../../src/github/errors.js';
 
 beforeEach(() => {

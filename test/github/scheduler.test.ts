@@ -1,7 +1,7 @@
 // Time-driven re-evaluation timers, with jest's fake timers.
 import { afterEach, beforeEach, expect, jest, test } from '@jest/globals';
 import { TimeScheduler } from '../../src/github/scheduler.js';
-import { systemClock, systemTimers } from '../../src/github/config.js';
+import { systemClock, systemTimers } from '../../src/clock.js';
 
 beforeEach(() => {
   jest.useFakeTimers({ now: new Date('2026-12-18T11:00:00Z') });

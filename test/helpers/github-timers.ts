@@ -2,7 +2,7 @@
 // (AppConfig.clock / .timers); tests hand it this manual clock, so time only
 // moves when a test says so, while Probot, fetch and nock keep the process's
 // real timers (faking those globally stalls the HTTP stack).
-import type { Clock, TimerHandle, Timers } from '../../src/github/config.js';
+import type { Clock, TimerHandle, Timers } from '../../src/clock.js';
 
 interface Pending {
   at: number;

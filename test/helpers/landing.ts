@@ -7,7 +7,7 @@ import { Webhook } from 'standardwebhooks';
 import type { AppConfig } from '../../src/github/config.js';
 import { createLanding, type Landing, type LandingOptions } from '../../src/land/index.js';
 import { DEFAULT_MAX_AGE_MS, type OutboxConfig } from '../../src/outbox/config.js';
-import { openDb } from '../../src/outbox/db.js';
+import { openDb } from '../../src/state/db.js';
 import type { FakeGitHub } from './github-fake.js';
 import { startTestApp, type StartOptions, type TestApp } from './github-app.js';
 import { ManualClock } from './github-timers.js';

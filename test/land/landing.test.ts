@@ -11,7 +11,7 @@ import { ManualClock } from '../helpers/github-timers.js';
 import { createLanding } from '../../src/land/index.js';
 import { journalKey, LandingJournal } from '../../src/land/journal.js';
 import { DEFAULT_MAX_AGE_MS } from '../../src/outbox/config.js';
-import { openDb } from '../../src/outbox/db.js';
+import { openDb } from '../../src/state/db.js';
 import { OutboxStore } from '../../src/outbox/outbox.js';
 
 let fake: FakeGitHub;

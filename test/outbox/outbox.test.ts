@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from '@jest/globals';
 import { Webhook } from 'standardwebhooks';
 import { outboxConfigFromEnv, parseDuration } from '../../src/outbox/config.js';
-import { openDb, type Db } from '../../src/outbox/db.js';
+import { openDb, type Db } from '../../src/state/db.js';
 import { signedHeaders } from '../../src/outbox/http.js';
 import { backoffDelay, OutboxSender, OutboxStore, type Delivery } from '../../src/outbox/outbox.js';
 import { ManualClock } from '../helpers/github-timers.js';

@@ -1,6 +1,6 @@
-// The app's durable state: one embedded SQLite file (OUTBOX_PATH) holding the
-// outbox of deliveries and the landing journal, so that a landing and the
-// events it owes are written in one transaction and survive a crash.
+// The app's durable state: one embedded SQLite file (OUTBOX_PATH) shared by the
+// outbox of deliveries, the landing journal and the intake of accepted events, so
+// that a landing and the events it owes are written in one transaction and survive a crash.
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
