@@ -79,7 +79,7 @@ export async function deployTriggerCommand(args: string[], io: Io, signals: Node
   if (!config) return 2;
   let trigger: DeployTrigger;
   try {
-    trigger = new DeployTrigger({ config, log: (line) => io.err(`${new Date().toISOString()} ${line}`) });
+    trigger = new DeployTrigger({ config, configFile: parsed.config, log: (line) => io.err(`${new Date().toISOString()} ${line}`) });
   } catch (err) {
     io.err(`merge-gate: ${(err as Error).message}`);
     return 2;
