@@ -186,22 +186,26 @@ function deliveriesHtml(s: StateSnapshot): string {
   const refused = s.refused
     .map((r) => `<tr class="refused"><td>${timeHtml(r.at, now)}</td><td><span class="status">${r.status}</span></td><td class="reason">${escapeHtml(r.reason)}</td><td><code>${escapeHtml(r.webhookId ?? '')}</code></td></tr>`)
     .join('\n');
-  return `<h2>Recent deliveries</h2>
+  return `<section class="deliveries">
+<h2>Recent deliveries</h2>
 <table><thead><tr><th>received</th><th>outcome</th><th>repository</th><th>revision</th><th>note</th></tr></thead>
 <tbody>${accepted || '<tr><td colspan="5">none yet</td></tr>'}</tbody></table>
 <h2 id="refused">Refused deliveries</h2>
 <p class="hint">Not signed with a configured secret (401: check <code>secret_env</code> on both sides), not a trunk-updated (400), or too large (413). Only the latest are kept.</p>
 <table class="refused"><thead><tr><th>received</th><th>status</th><th>reason</th><th>webhook-id</th></tr></thead>
-<tbody>${refused || '<tr><td colspan="4">none</td></tr>'}</tbody></table>`;
+<tbody>${refused || '<tr><td colspan="4">none</td></tr>'}</tbody></table>
+</section>`;
 }
 
-export function renderPage(s: StateSnapshot): string {
+/** `refresh: false` (GET /?refresh=0) holds the page still, to read or copy from it. */
+export function renderPage(s: StateSnapshot, options: { refresh?: boolean } = {}): string {
+  const refresh = options.refresh ?? true;
   const scaleMs = latencyScale(s);
   const repos = s.repositories.map((repo) => repositoryHtml(repo, scaleMs, s.generatedAt)).join('\n');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
-<meta http-equiv="refresh" content="${REFRESH_SECONDS}">
-<meta name="viewport" content="width=device-width, initial-scale=1">
+${refresh ? `<meta http-equiv="refresh" content="${REFRESH_SECONDS}">
+` : ''}<meta name="viewport" content="width=device-width, initial-scale=1">
 <title>merge-gate deploy trigger</title>
 <style>
 body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#1f2328}
@@ -220,7 +224,7 @@ tr.refused .status{color:#cf222e;font-weight:600}
 </style></head>
 <body>
 <h1>merge-gate deploy trigger</h1>
-<p>As of ${timeHtml(s.generatedAt, s.generatedAt)}; this page refreshes every ${REFRESH_SECONDS}s. JSON: <a href="/api/state">/api/state</a>, metrics: <a href="/metrics">/metrics</a>.</p>
+<p>As of ${timeHtml(s.generatedAt, s.generatedAt)}; ${refresh ? `this page refreshes every ${REFRESH_SECONDS}s (<a href="/?refresh=0">hold still</a>)` : 'refreshing is paused (<a href="/">resume</a>)'}. JSON: <a href="/api/state">/api/state</a>, metrics: <a href="/metrics">/metrics</a>.</p>
 <p class="hint legend">Health bars: latency of passing probes in green, one scale for every row (full height ${escapeHtml(String(scaleMs))} ms); grey, low: probes while starting (not answering yet is expected then); a line where it became healthy; red, full: failed probes after that.</p>
 ${repos}
 ${deliveriesHtml(s)}

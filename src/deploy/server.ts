@@ -15,7 +15,8 @@ export interface Handlers {
   /** The last lines of a revision's output (text/plain), or 404. */
   log(sha: string, repository: string | null): Reply;
   signal(sha: string, token: string, note: string): Reply;
-  page(): string;
+  /** The status page; `refresh: false` for GET /?refresh=0. */
+  page(options: { refresh: boolean }): string;
   state(): unknown;
   metrics(): Promise<{ type: string; body: string }>;
 }
@@ -91,7 +92,7 @@ async function route(req: IncomingMessage, res: ServerResponse, h: Handlers): Pr
     return;
   }
   if (url.pathname === '/') {
-    if (only('GET')) send(res, { status: 200, body: h.page(), type: 'text/html; charset=utf-8' });
+    if (only('GET')) send(res, { status: 200, body: h.page({ refresh: url.searchParams.get('refresh') !== '0' }), type: 'text/html; charset=utf-8' });
     return;
   }
   if (url.pathname === '/api/state') {

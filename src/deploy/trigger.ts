@@ -130,7 +130,7 @@ export class DeployTrigger {
         hookTooLarge: (headers) => this.refuse(413, `the body is over ${MAX_BODY_BYTES} bytes`, headers),
         log: (sha, repository) => this.logTail(sha, repository),
         signal: (sha, token, note) => this.onSignal(sha, token, note),
-        page: () => renderPage(this.snapshot()),
+        page: (options) => renderPage(this.snapshot(), options),
         state: () => this.snapshot(),
         metrics: async () => {
           this.refreshDesiredGauges();
