@@ -117,10 +117,15 @@ export function healthChart(health: readonly ProbeSnapshot[], scaleMs: number): 
   return `<svg class="chart" role="img" aria-label="${escapeHtml(label)}" ${attrs}>${parts.join('')}</svg>`;
 }
 
-/** Full height of every chart: the slowest passing probe on the page (at least 1 ms). */
+/**
+ * Full height of every chart: the 95th percentile of the passing probes on the
+ * whole page (at least 1 ms), so one slow probe does not flatten every bar;
+ * slower probes reach the top.
+ */
 export function latencyScale(s: StateSnapshot): number {
-  const ms = s.repositories.flatMap((r) => r.revisions.flatMap((v) => v.health.filter((p) => p.ok).map((p) => p.ms)));
-  return Math.max(1, ...ms);
+  const ms = s.repositories.flatMap((r) => r.revisions.flatMap((v) => v.health.filter((p) => p.ok).map((p) => p.ms))).sort((a, b) => a - b);
+  if (ms.length === 0) return 1;
+  return Math.max(1, ms[Math.ceil(ms.length * 0.95) - 1]);
 }
 
 function pullsHtml(r: RevisionSnapshot): string {
@@ -225,7 +230,7 @@ tr.refused .status{color:#cf222e;font-weight:600}
 <body>
 <h1>merge-gate deploy trigger</h1>
 <p>As of ${timeHtml(s.generatedAt, s.generatedAt)}; ${refresh ? `this page refreshes every ${REFRESH_SECONDS}s (<a href="/?refresh=0">hold still</a>)` : 'refreshing is paused (<a href="/">resume</a>)'}. JSON: <a href="/api/state">/api/state</a>, metrics: <a href="/metrics">/metrics</a>.</p>
-<p class="hint legend">Health bars: latency of passing probes in green, one scale for every row (full height ${escapeHtml(String(scaleMs))} ms); grey, low: probes while starting (not answering yet is expected then); a line where it became healthy; red, full: failed probes after that.</p>
+<p class="hint legend">Health bars: latency of passing probes in green, one scale for every row (full height ${escapeHtml(String(Math.round(scaleMs)))} ms, the 95th percentile; slower ones reach the top); grey, low: probes while starting (not answering yet is expected then); a line where it became healthy; red, full: failed probes after that.</p>
 ${repos}
 ${deliveriesHtml(s)}
 </body></html>

@@ -101,7 +101,7 @@ describe('GET / in a browser', () => {
     expect(await chart1.locator('rect.ok').count()).toBeGreaterThanOrEqual(5);
     expect(await chart1.locator('rect.fail').count()).toBe(0); // a probe before it listened is start-up, not a failure
     expect(await fill(page, `tr.revision[data-sha="${c1}"] svg.chart rect.ok`)).toBe('rgb(45, 164, 78)');
-    expect(await page.locator('.legend').innerText()).toMatch(/one scale for every row \(full height [\d.]+ ms\)/);
+    expect(await page.locator('.legend').innerText()).toMatch(/one scale for every row \(full height \d+ ms, the 95th percentile/);
     expect(await page.locator('.banner').count()).toBe(0);
     expect(await details(page, c1).locator('.retry-command').count()).toBe(0);
     const logHref = await row(page, c1).locator('a.log').getAttribute('href');
