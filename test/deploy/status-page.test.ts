@@ -61,6 +61,7 @@ describe('GET / in a browser', () => {
       dialogs.push(d.message());
       void d.dismiss();
     });
+    page.setDefaultTimeout(5000); // a missing element fails fast, with its selector
     await page.goto(`${url}/?refresh=0`);
     return page;
   }
@@ -196,5 +197,5 @@ describe('GET / in a browser', () => {
     expect(await deployTriggerCommand(args.slice(2), io)).toBe(0);
     await waitFor('the retry to be applied', () => trigger.store.revisionHistory('octo/shop', c3).some((h) => h.reason === 'retry requested'));
     expect(dialogs).toEqual([]);
-  }));
+  }), 120_000);
 });
