@@ -80,12 +80,19 @@ export function ago(atMs: number, nowMs: number): string {
   return `${Math.floor(s / 86400)} days ago`;
 }
 
-/** The one time format of the page: UTC to the second, and how long ago. */
+const utc = (ms: number) => new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
+
+/** The one time format of the page, as plain text: UTC to the second, and how long ago. */
+export function timeText(iso: string, now: string): string {
+  const at = Date.parse(iso);
+  return Number.isNaN(at) ? iso : `${utc(at)} (${ago(at, Date.parse(now))})`;
+}
+
+/** The same as markup (escaped). */
 export function timeHtml(iso: string, now: string): string {
   const at = Date.parse(iso);
   if (Number.isNaN(at)) return `<time>${escapeHtml(iso)}</time>`;
-  const shown = new Date(at).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
-  return `<time datetime="${escapeHtml(iso)}">${shown}</time> <span class="ago">(${ago(at, Date.parse(now))})</span>`;
+  return `<time datetime="${escapeHtml(iso)}">${utc(at)}</time> <span class="ago">(${ago(at, Date.parse(now))})</span>`;
 }
 
 const CHART_WIDTH = 160;
@@ -97,7 +104,7 @@ const CHART_HEIGHT = 28;
  * apart, grey and low: a service not answering yet is expected, not a failure.
  * After the first healthy probe: green bars are latency, red full bars failures.
  */
-export function healthChart(health: readonly ProbeSnapshot[], scaleMs: number): string {
+export function healthChart(health: readonly ProbeSnapshot[], scaleMs: number, now: string): string {
   const attrs = `width="${CHART_WIDTH}" height="${CHART_HEIGHT}" viewBox="0 0 ${CHART_WIDTH} ${CHART_HEIGHT}"`;
   if (health.length === 0) return `<svg class="chart" role="img" aria-label="no health probes yet" ${attrs}></svg>`;
   const bar = CHART_WIDTH / Math.max(health.length, 20);
@@ -109,7 +116,7 @@ export function healthChart(health: readonly ProbeSnapshot[], scaleMs: number): 
     const cls = p.ok ? 'ok' : p.phase === 'startup' ? 'startup' : 'fail';
     const hgt = p.ok ? Math.max(2, (Math.min(p.ms, scaleMs) / scaleMs) * (h - 2)) : cls === 'startup' ? h / 3 : h;
     const what = p.ok ? `ok in ${p.ms} ms` : `${p.phase === 'startup' ? 'not up yet' : 'failed'}: ${p.error ?? 'failed'}`;
-    parts.push(`<rect class="${cls}" x="${x.toFixed(1)}" y="${(h - hgt).toFixed(1)}" width="${Math.max(1, bar - 1).toFixed(1)}" height="${hgt.toFixed(1)}"><title>${escapeHtml(`${p.at}: ${what}`)}</title></rect>`);
+    parts.push(`<rect class="${cls}" x="${x.toFixed(1)}" y="${(h - hgt).toFixed(1)}" width="${Math.max(1, bar - 1).toFixed(1)}" height="${hgt.toFixed(1)}"><title>${escapeHtml(`${timeText(p.at, now)}: ${what}`)}</title></rect>`);
   });
   const startup = health.filter((p) => p.phase === 'startup').length;
   const failed = health.filter((p) => p.phase === 'serving' && !p.ok).length;
@@ -146,7 +153,10 @@ function detailsHtml(r: RevisionSnapshot, now: string): string {
     ? `<div class="signals"><strong>Last error reports from the service</strong><ul>${r.signals.map((g) => `<li>${timeHtml(g.at, now)} <q>${escapeHtml(g.note)}</q></li>`).join('')}</ul></div>`
     : '';
   const retry = r.retry ? `<div class="retry">To deploy it again: <code class="retry-command">${escapeHtml(r.retry)}</code></div>` : '';
-  return `<div class="history"><strong>History</strong><ol>${history}</ol></div>${signals}${retry}`;
+  // Revisions no longer running and not ruled out (reaped, stopped) keep their history folded.
+  const folded = r.state === 'reaped' || r.state === 'stopped';
+  const historyHtml = folded ? `<details class="history"><summary>History</summary><ol>${history}</ol></details>` : `<div class="history"><strong>History</strong><ol>${history}</ol></div>`;
+  return `${historyHtml}${signals}${retry}`;
 }
 
 function revisionRows(r: RevisionSnapshot, desired: string | null, scaleMs: number, now: string): string {
@@ -157,7 +167,7 @@ function revisionRows(r: RevisionSnapshot, desired: string | null, scaleMs: numb
 <td class="since">${timeHtml(r.since, now)}</td>
 <td class="reason">${escapeHtml(r.reason)}</td>
 <td>${r.port ?? ''}</td>
-<td>${healthChart(r.health, scaleMs)}</td>
+<td>${healthChart(r.health, scaleMs, now)}</td>
 <td><a class="log" href="${escapeHtml(r.log)}">last lines</a></td>
 </tr>
 <tr class="details" data-sha="${escapeHtml(r.sha)}"><td></td><td colspan="7">${detailsHtml(r, now)}</td></tr>`;
