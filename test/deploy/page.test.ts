@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import { breakerVerdict, ruledOutCause, type RevisionState } from '../../src/deploy/core.js';
 import { ago, escapeHtml, healthChart, renderPage, retryCommand, timeHtml, type RevisionSnapshot, type StateSnapshot } from '../../src/deploy/page.js';
 import { REFUSED_KEPT, Store } from '../../src/deploy/store.js';
+import { DeployTrigger } from '../../src/deploy/trigger.js';
+import { SECRET, writeConfig } from '../helpers/deploy.js';
 import { tailLines } from '../../src/deploy/tail.js';
 import { landedPulls, parseTrunkUpdated } from '../../src/deploy/webhook.js';
 
@@ -79,6 +81,21 @@ describe('times', () => {
     const html = renderPage(snapshot([revision()]));
     expect(html).toContain('2026-12-01 02:57:00 UTC</time> <span class="ago">(3 min ago)</span>');
     expect(html).not.toMatch(/\d\d:\d\d:\d\d\.\d{3}Z</); // no other format anywhere
+  });
+
+  it("come from the trigger's injected clock, not the machine's", () => {
+    const setup = writeConfig({ remote: '/nonexistent' });
+    const now = Date.parse('2031-06-01T12:00:00Z');
+    const trigger = new DeployTrigger({ config: setup.config, env: { TRUNK_WEBHOOK_SECRET: SECRET }, log: () => {}, now: () => now });
+    try {
+      trigger.store.recordRefused({ at: now - 3 * 60_000, status: 401, reason: 'signature not accepted', webhookId: null });
+      const html = renderPage(trigger.snapshot());
+      expect(html).toContain('2031-06-01 12:00:00 UTC</time> <span class="ago">(just now)</span>');
+      expect(html).toContain('2031-06-01 11:57:00 UTC</time> <span class="ago">(3 min ago)</span>');
+    } finally {
+      trigger.store.close(); // never started: nothing else to stop
+      setup.remove();
+    }
   });
 
   it('say how long ago in words a person reads at a glance', () => {
