@@ -1,5 +1,6 @@
 // `merge-gate deploy-trigger`: run the trigger, check its config, or ask for a retry.
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { formatPolicyError } from '../policy/load.js';
 import type { Io } from '../cli/io.js';
 import { loadDeployConfigText, type DeployConfig } from './config.js';
@@ -79,7 +80,7 @@ export async function deployTriggerCommand(args: string[], io: Io, signals: Node
   if (!config) return 2;
   let trigger: DeployTrigger;
   try {
-    trigger = new DeployTrigger({ config, log: (line) => io.err(`${new Date().toISOString()} ${line}`) });
+    trigger = new DeployTrigger({ config, configFile: resolve(parsed.config), log: (line) => io.err(`${new Date().toISOString()} ${line}`) });
   } catch (err) {
     io.err(`merge-gate: ${(err as Error).message}`);
     return 2;

@@ -125,3 +125,27 @@ export function adoptionVerdict(recorded: { pid: number | null; startTime: strin
   if (recorded.pid === null || recorded.startTime === null || live === null) return 'gone';
   return live.startTime === recorded.startTime ? 'adopt' : 'gone';
 }
+
+/** Why a revision was ruled out, from a fixed set (a metric label never carries free text). */
+export type RuledOutCause = 'health' | 'startup' | 'signals' | 'exited' | 'start_failed' | 'other';
+
+export const RULED_OUT_CAUSES: readonly RuledOutCause[] = ['health', 'startup', 'signals', 'exited', 'start_failed', 'other'];
+
+/**
+ * The cause behind a bad or failed revision's recorded reason: the reasons
+ * `breakerVerdict` gives (behind "cut off: "), an exit, or a start that failed.
+ */
+export function ruledOutCause(reason: string): RuledOutCause {
+  const text = reason.replace(/^cut off: /, '');
+  if (/^\d+ error reports from the service within /.test(text)) return 'signals';
+  if (/^not healthy within /.test(text)) return 'startup';
+  if (/^\d+ consecutive failed health probes/.test(text)) return 'health';
+  if (/^exited by itself/.test(text)) return 'exited';
+  if (/^could not start/.test(text)) return 'start_failed';
+  return 'other';
+}
+
+/** Which part of a revision's life a probe belongs to: before it was first healthy, or after. */
+export function probePhase(at: number, healthyAt: number | null): 'startup' | 'serving' {
+  return healthyAt === null || at < healthyAt ? 'startup' : 'serving';
+}

@@ -79,6 +79,13 @@ export class Mirror {
     return 'unrelated';
   }
 
+  /** The first line of the commit's message (the author's text: show it escaped). */
+  async subject(sha: string): Promise<string | null> {
+    if (!SHA.test(sha)) return null;
+    const { stdout } = await this.git('log', '-1', '--format=%s', sha, '--');
+    return stdout.trim().slice(0, 300) || null;
+  }
+
   /** Lay out the tree of `sha` in `target` (emptied first). */
   async checkout(sha: string, target: string): Promise<void> {
     if (!SHA.test(sha)) throw new Error(`not a revision: ${JSON.stringify(sha)}`);

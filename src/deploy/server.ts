@@ -10,8 +10,13 @@ export interface Reply {
 
 export interface Handlers {
   hook(body: Buffer, headers: IncomingMessage['headers']): Reply;
+  /** A hook body over the limit: recorded as refused; the answer is the 413. */
+  hookTooLarge(headers: IncomingMessage['headers']): Reply;
+  /** The last lines of a revision's output (text/plain), or 404. */
+  log(sha: string, repository: string | null): Reply;
   signal(sha: string, token: string, note: string): Reply;
-  page(): string;
+  /** The status page; `refresh: false` for GET /?refresh=0. */
+  page(options: { refresh: boolean }): string;
   state(): unknown;
   metrics(): Promise<{ type: string; body: string }>;
 }
@@ -40,7 +45,8 @@ function readBody(req: IncomingMessage, limit: number): Promise<Body> {
 }
 
 function send(res: ServerResponse, reply: Reply): void {
-  res.writeHead(reply.status, { 'content-type': reply.type ?? 'application/json; charset=utf-8', 'cache-control': 'no-store' });
+  // nosniff: a log or an error text is never read by a browser as HTML.
+  res.writeHead(reply.status, { 'content-type': reply.type ?? 'application/json; charset=utf-8', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' });
   res.end(reply.body);
 }
 
@@ -69,7 +75,12 @@ async function route(req: IncomingMessage, res: ServerResponse, h: Handlers): Pr
   if (url.pathname === '/hooks/trunk-updated') {
     if (!only('POST')) return;
     const body = await readBody(req, MAX_BODY_BYTES);
-    send(res, body.ok ? h.hook(body.body, req.headers) : json(413, { error: `the body is over ${MAX_BODY_BYTES} bytes` }));
+    send(res, body.ok ? h.hook(body.body, req.headers) : h.hookTooLarge(req.headers));
+    return;
+  }
+  const log = /^\/revisions\/([0-9a-f]+)\/log$/.exec(url.pathname);
+  if (log) {
+    if (only('GET')) send(res, h.log(log[1], url.searchParams.get('repository')));
     return;
   }
   // A revision is hex: anything else in the path is simply not a revision.
@@ -81,7 +92,7 @@ async function route(req: IncomingMessage, res: ServerResponse, h: Handlers): Pr
     return;
   }
   if (url.pathname === '/') {
-    if (only('GET')) send(res, { status: 200, body: h.page(), type: 'text/html; charset=utf-8' });
+    if (only('GET')) send(res, { status: 200, body: h.page({ refresh: url.searchParams.get('refresh') !== '0' }), type: 'text/html; charset=utf-8' });
     return;
   }
   if (url.pathname === '/api/state') {

@@ -48,8 +48,33 @@ export interface HistoryRow {
   reason: string;
 }
 
+/** A pull request that landed a revision, as the trunk-updated event named it (untrusted text). */
+export interface PullRow {
+  number: number;
+  title: string;
+  url: string;
+  author: string;
+}
+
+/** A delivery refused before it was trusted (401, 400, 413). */
+export interface RefusedRow {
+  at: number;
+  status: number;
+  reason: string;
+  /** The sender's `webhook-id`, if any (unverified). */
+  webhookId: string | null;
+}
+
+export interface SignalRow {
+  at: number;
+  note: string;
+}
+
 /** Health history kept per revision (enough for the chart and a post-mortem). */
 const HEALTH_KEPT = 120;
+
+/** Refused deliveries kept: anyone can send one, so the table never grows past this. */
+export const REFUSED_KEPT = 50;
 
 export class Store {
   readonly db: Database.Database;
@@ -69,6 +94,11 @@ export class Store {
       CREATE INDEX IF NOT EXISTS health_by_revision ON health (repository, sha, id);
       CREATE TABLE IF NOT EXISTS signals (id INTEGER PRIMARY KEY AUTOINCREMENT, repository TEXT NOT NULL, sha TEXT NOT NULL, at INTEGER NOT NULL, note TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS retries (id INTEGER PRIMARY KEY AUTOINCREMENT, sha TEXT NOT NULL, requested_at INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS refused_deliveries (id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, status INTEGER NOT NULL, reason TEXT NOT NULL, webhook_id TEXT);
+      CREATE TABLE IF NOT EXISTS revision_pulls (repository TEXT NOT NULL, sha TEXT NOT NULL, number INTEGER NOT NULL, title TEXT NOT NULL, url TEXT NOT NULL, author TEXT NOT NULL, PRIMARY KEY (repository, sha, number));
+      CREATE TABLE IF NOT EXISTS revision_subjects (repository TEXT NOT NULL, sha TEXT NOT NULL, subject TEXT NOT NULL, PRIMARY KEY (repository, sha));
+      CREATE INDEX IF NOT EXISTS history_by_revision ON revision_history (repository, sha, id);
+      CREATE INDEX IF NOT EXISTS signals_by_revision ON signals (repository, sha, id);
     `);
   }
 
@@ -96,6 +126,51 @@ export class Store {
       outcome: String(r.outcome),
       note: String(r.note),
     }));
+  }
+
+  /** Record a refused delivery, keeping only the newest REFUSED_KEPT. */
+  recordRefused(r: RefusedRow): void {
+    this.db.transaction(() => {
+      this.db.prepare('INSERT INTO refused_deliveries (at, status, reason, webhook_id) VALUES (?, ?, ?, ?)').run(r.at, r.status, r.reason, r.webhookId);
+      this.db.prepare('DELETE FROM refused_deliveries WHERE id <= (SELECT id FROM refused_deliveries ORDER BY id DESC LIMIT 1 OFFSET ?)').run(REFUSED_KEPT);
+    })();
+  }
+
+  recentRefused(limit = 10): RefusedRow[] {
+    return (this.db.prepare('SELECT at, status, reason, webhook_id FROM refused_deliveries ORDER BY id DESC LIMIT ?').all(limit) as Record<string, unknown>[]).map((r) => ({
+      at: Number(r.at),
+      status: Number(r.status),
+      reason: String(r.reason),
+      webhookId: r.webhook_id as string | null,
+    }));
+  }
+
+  // What landed a revision ---------------------------------------------------
+
+  /** The pull requests an event names for `sha` (a redelivery replaces them). */
+  recordPulls(repository: string, sha: string, pulls: readonly PullRow[]): void {
+    const insert = this.db.prepare('INSERT OR REPLACE INTO revision_pulls (repository, sha, number, title, url, author) VALUES (?, ?, ?, ?, ?, ?)');
+    this.db.transaction(() => {
+      for (const p of pulls) insert.run(repository, sha, p.number, p.title, p.url, p.author);
+    })();
+  }
+
+  pulls(repository: string, sha: string): PullRow[] {
+    return (this.db.prepare('SELECT number, title, url, author FROM revision_pulls WHERE repository = ? AND sha = ? ORDER BY number').all(repository, sha) as Record<string, unknown>[]).map((r) => ({
+      number: Number(r.number),
+      title: String(r.title),
+      url: String(r.url),
+      author: String(r.author),
+    }));
+  }
+
+  recordSubject(repository: string, sha: string, subject: string): void {
+    this.db.prepare('INSERT OR REPLACE INTO revision_subjects (repository, sha, subject) VALUES (?, ?, ?)').run(repository, sha, subject);
+  }
+
+  subject(repository: string, sha: string): string | null {
+    const row = this.db.prepare('SELECT subject FROM revision_subjects WHERE repository = ? AND sha = ?').get(repository, sha) as { subject: string } | undefined;
+    return row?.subject ?? null;
   }
 
   // Desired revision ---------------------------------------------------------
@@ -153,6 +228,13 @@ export class Store {
     }));
   }
 
+  /** One revision's state changes, oldest first (the newest `limit`). */
+  revisionHistory(repository: string, sha: string, limit = 20): HistoryRow[] {
+    return (this.db.prepare('SELECT sha, state, at, reason FROM revision_history WHERE repository = ? AND sha = ? ORDER BY id DESC LIMIT ?').all(repository, sha, limit) as Record<string, unknown>[])
+      .map((r) => ({ sha: String(r.sha), state: r.state as RevisionState, at: Number(r.at), reason: String(r.reason) }))
+      .reverse();
+  }
+
   // Slots --------------------------------------------------------------------
 
   saveSlot(slot: SlotRow): void {
@@ -201,6 +283,14 @@ export class Store {
 
   signalTimes(repository: string, sha: string, since: number): number[] {
     return (this.db.prepare('SELECT at FROM signals WHERE repository = ? AND sha = ? AND at > ? ORDER BY at').all(repository, sha, since) as { at: number }[]).map((r) => r.at);
+  }
+
+  /** The newest `limit` error reports of a revision, newest first. */
+  recentSignals(repository: string, sha: string, limit = 5): SignalRow[] {
+    return (this.db.prepare('SELECT at, note FROM signals WHERE repository = ? AND sha = ? ORDER BY id DESC LIMIT ?').all(repository, sha, limit) as Record<string, unknown>[]).map((r) => ({
+      at: Number(r.at),
+      note: String(r.note),
+    }));
   }
 
   // Retries ------------------------------------------------------------------

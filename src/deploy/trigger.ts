@@ -8,20 +8,23 @@ import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { adoptionVerdict, afterProbe, breakerVerdict, chooseDesired, isRuledOut, isRunning, nextDeploy, reapList, type BreakerConfig } from './core.js';
+import { adoptionVerdict, afterProbe, breakerVerdict, chooseDesired, isRuledOut, isRunning, nextDeploy, probePhase, reapList, type BreakerConfig } from './core.js';
 import type { DeployConfig, RepositoryConfig } from './config.js';
 import { octokitDeployments, type Deployments, type DeploymentState } from './github.js';
 import { TriggerMetrics } from './metrics.js';
 import { Mirror } from './mirror.js';
-import { renderPage, type StateSnapshot } from './page.js';
+import { renderPage, retryCommand, type RevisionSnapshot, type StateSnapshot } from './page.js';
 import { probe } from './probe.js';
 import { processStartTime, runCommand, startService, stopGroup } from './processes.js';
 import { json, triggerServer, type Reply } from './server.js';
 import { Store } from './store.js';
-import { parseSecrets, parseTrunkUpdated, verifyDelivery } from './webhook.js';
+import { tailLines } from './tail.js';
+import { landedPulls, MAX_BODY_BYTES, parseSecrets, parseTrunkUpdated, verifyDelivery } from './webhook.js';
 
 export interface TriggerOptions {
   config: DeployConfig;
+  /** The config file as given on the command line: the status page shows it in the `retry` command. */
+  configFile?: string;
   /** Where secrets and tokens are read from (`secret_env`, `github.token_env`). */
   env?: NodeJS.ProcessEnv;
   now?: () => number;
@@ -64,6 +67,10 @@ interface Repo {
 }
 
 const COMMAND_TIMEOUT_MS = 60_000;
+/** Revisions per repository on the status page and in /api/state (newest deploys first). */
+const REVISIONS_SHOWN = 50;
+/** Lines of a revision's output served by GET /revisions/<sha>/log. */
+const LOG_LINES = 200;
 
 export class DeployTrigger {
   readonly store: Store;
@@ -120,10 +127,15 @@ export class DeployTrigger {
     this.server = triggerServer(
       {
         hook: (body, headers) => this.onHook(body, headers),
+        hookTooLarge: (headers) => this.refuse(413, `the body is over ${MAX_BODY_BYTES} bytes`, headers),
+        log: (sha, repository) => this.logTail(sha, repository),
         signal: (sha, token, note) => this.onSignal(sha, token, note),
-        page: () => renderPage(this.snapshot()),
+        page: (options) => renderPage(this.snapshot(), options),
         state: () => this.snapshot(),
-        metrics: async () => ({ type: this.metrics.registry.contentType, body: await this.metrics.registry.metrics() }),
+        metrics: async () => {
+          this.refreshDesiredGauges();
+          return { type: this.metrics.registry.contentType, body: await this.metrics.registry.metrics() };
+        },
       },
       (err) => this.log(`http: ${(err as Error).stack ?? String(err)}`),
     );
@@ -183,17 +195,9 @@ export class DeployTrigger {
 
   private onHook(body: Buffer, headers: Record<string, string | string[] | undefined>): Reply {
     const verified = verifyDelivery(body, headers, this.secrets);
-    if (!verified.ok) {
-      this.metrics.deliveries.inc({ outcome: 'unauthorized' });
-      this.log(`hook refused (401): ${verified.reason}`);
-      return json(401, { error: `signature not accepted: ${verified.reason}` });
-    }
+    if (!verified.ok) return this.refuse(401, `signature not accepted: ${verified.reason}`, headers);
     const parsed = parseTrunkUpdated(body);
-    if (!parsed.ok) {
-      this.metrics.deliveries.inc({ outcome: 'malformed' });
-      this.log(`hook ${verified.id} refused (400): ${parsed.reason}`);
-      return json(400, { error: parsed.reason });
-    }
+    if (!parsed.ok) return this.refuse(400, parsed.reason, headers);
     const event = parsed.event;
     const repo = this.repos.get(event.repository);
     const known = repo !== undefined && repo.config.branch === event.branch;
@@ -217,9 +221,20 @@ export class DeployTrigger {
       return json(202, { status: 'ignored', id: verified.id });
     }
     this.metrics.deliveries.inc({ outcome: 'accepted' });
+    this.store.recordPulls(repo.name, event.after, landedPulls(event));
     repo.hints.push(event.after);
     void this.evaluate(repo);
     return json(202, { status: 'accepted', id: verified.id });
+  }
+
+  /** A delivery not trusted: counted, logged, kept (only the latest) for the status page, answered. */
+  private refuse(status: 400 | 401 | 413, reason: string, headers: Record<string, string | string[] | undefined>): Reply {
+    const outcome = { 400: 'malformed', 401: 'unauthorized', 413: 'too_large' }[status];
+    const id = typeof headers['webhook-id'] === 'string' ? headers['webhook-id'].slice(0, 100) : null;
+    this.metrics.deliveries.inc({ outcome });
+    this.log(`hook${id ? ` ${JSON.stringify(id)}` : ''} refused (${status}): ${reason}`);
+    this.store.recordRefused({ at: this.now(), status, reason: reason.slice(0, 300), webhookId: id });
+    return json(status, { error: reason });
   }
 
   private onSignal(sha: string, token: string, note: string): Reply {
@@ -297,6 +312,17 @@ export class DeployTrigger {
     if (desired && desired !== this.store.desired(repo.name)) {
       this.store.setDesired(repo.name, desired, this.now());
       this.log(`${repo.name}: desired revision ${desired}`);
+      await this.noteSubject(repo, desired);
+    }
+  }
+
+  /** The commit's subject for the status page; not knowing it never stops a deploy. */
+  private async noteSubject(repo: Repo, sha: string): Promise<void> {
+    try {
+      const subject = await repo.mirror.subject(sha);
+      if (subject) this.store.recordSubject(repo.name, sha, subject);
+    } catch (err) {
+      this.log(`${repo.name}: could not read the subject of ${sha}: ${(err as Error).message}`);
     }
   }
 
@@ -312,7 +338,7 @@ export class DeployTrigger {
       await repo.mirror.checkout(sha, dir);
       const port = await this.allocatePort(rc.ports);
       const token = randomBytes(24).toString('hex');
-      const log = join(base, `${sha}.log`);
+      const log = this.logFile(repo.name, sha);
       const env = {
         REVISION: sha,
         PORT: String(port),
@@ -508,7 +534,27 @@ export class DeployTrigger {
 
   private setState(repo: Repo, sha: string, state: Parameters<Store['setState']>[2], reason: string): void {
     this.store.setState(repo.name, sha, state, this.now(), reason);
+    this.metrics.countRuledOut(repo.name, state, reason);
     this.metrics.setRevisionCounts(repo.name, this.store.revisions(repo.name).map((r) => r.state));
+  }
+
+  private logFile(repository: string, sha: string): string {
+    return join(this.options.config.workdir, slug(repository), `${sha}.log`);
+  }
+
+  /** GET /revisions/<sha>/log: the last lines of a known revision's output, as plain text. */
+  private logTail(sha: string, repository: string | null): Reply {
+    const repo = [...this.repos.values()].find((r) => (repository === null || r.name === repository) && this.store.revision(r.name, sha));
+    const text = repo ? tailLines(this.logFile(repo.name, sha), LOG_LINES) : null;
+    if (text === null) return { status: 404, body: `no log for revision ${sha}${repository ? ` of ${repository}` : ''}\n`, type: 'text/plain; charset=utf-8' };
+    return { status: 200, body: text || '(the log is empty)\n', type: 'text/plain; charset=utf-8' };
+  }
+
+  private refreshDesiredGauges(): void {
+    for (const repo of this.repos.values()) {
+      const desired = this.store.desired(repo.name);
+      this.metrics.setDesired(repo.name, desired ? this.store.revision(repo.name, desired) : null);
+    }
   }
 
   private track(p: Promise<unknown>): void {
@@ -560,24 +606,42 @@ export class DeployTrigger {
         name: repo.name,
         branch: repo.config.branch,
         desired: this.store.desired(repo.name),
-        revisions: this.store.revisions(repo.name).map((r) => {
-          const running = isRunning(r.state) ? repo.running.get(r.sha) : undefined;
-          return {
-            sha: r.sha,
-            state: r.state,
-            since: new Date(r.since).toISOString(),
-            reason: r.reason,
-            port: running?.port ?? null,
-            pid: running?.pid ?? null,
-            health: this.store.health(repo.name, r.sha).map((h) => ({ at: new Date(h.at).toISOString(), ok: h.ok, ms: h.ms, error: h.error })),
-          };
-        }),
+        revisions: this.store.revisions(repo.name).slice(0, REVISIONS_SHOWN).map((r) => this.revisionSnapshot(repo, r)),
         history: this.store.history(repo.name, 20).map((h) => ({ sha: h.sha, state: h.state, at: new Date(h.at).toISOString(), reason: h.reason })),
       })),
       deliveries: this.store.recentDeliveries(15).map((d) => ({ id: d.id, receivedAt: new Date(d.receivedAt).toISOString(), repository: d.repository, branch: d.branch, after: d.after, outcome: d.outcome, note: d.note })),
+      refused: this.store.recentRefused(10).map((r) => ({ at: iso(r.at), status: r.status, reason: r.reason, webhookId: r.webhookId })),
+    };
+  }
+
+  private revisionSnapshot(repo: Repo, r: ReturnType<Store['revisions']>[number]): RevisionSnapshot {
+    const running = isRunning(r.state) ? repo.running.get(r.sha) : undefined;
+    const history = this.store.revisionHistory(repo.name, r.sha);
+    // Probes of this run only; those before its first healthy one are its start-up.
+    const healthyAt = history.find((h) => h.state === 'healthy' && h.at >= r.startedAt)?.at ?? null;
+    return {
+      sha: r.sha,
+      state: r.state,
+      since: iso(r.since),
+      startedAt: iso(r.startedAt),
+      reason: r.reason,
+      port: running?.port ?? null,
+      pid: running?.pid ?? null,
+      subject: this.store.subject(repo.name, r.sha),
+      pulls: this.store.pulls(repo.name, r.sha),
+      health: this.store
+        .health(repo.name, r.sha)
+        .filter((h) => h.at >= r.startedAt)
+        .map((h) => ({ at: iso(h.at), ok: h.ok, ms: h.ms, error: h.error, phase: probePhase(h.at, healthyAt) })),
+      history: history.map((h) => ({ state: h.state, at: iso(h.at), reason: h.reason })),
+      signals: this.store.recentSignals(repo.name, r.sha, 5).map((g) => ({ at: iso(g.at), note: g.note })),
+      log: `/revisions/${r.sha}/log?repository=${encodeURIComponent(repo.name)}`,
+      retry: isRuledOut(r.state) ? retryCommand(r.sha, this.options.configFile ?? 'deploy.yml') : null,
     };
   }
 }
+
+const iso = (ms: number) => new Date(ms).toISOString();
 
 /** `octo/app` → `octo__app`: a folder name per repository. */
 function slug(name: string): string {

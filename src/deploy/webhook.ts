@@ -64,3 +64,40 @@ export function parseTrunkUpdated(body: Buffer): Parsed {
   const issue = result.error.issues[0];
   return { ok: false, reason: `${issue.path.join('.') || 'body'}: ${issue.message}` };
 }
+
+/** How much of a pull request's text is kept and shown (it is the author's, untrusted). */
+const MAX_TITLE = 300;
+const MAX_PULLS = 20;
+
+const PullSchema = z.looseObject({
+  number: z.number().int().positive(),
+  title: z.string(),
+  url: z.string(),
+  author: z.string(),
+});
+
+export interface LandedPull {
+  number: number;
+  title: string;
+  url: string;
+  author: string;
+}
+
+/**
+ * The pull requests that landed the event's revision (`pull_request`, and
+ * `pull_requests` when a queue landed several), for display only: a missing or
+ * malformed one is skipped, never a reason to refuse the delivery. Text is
+ * clipped; a URL that is not http(s) is dropped, so it never becomes a link.
+ */
+export function landedPulls(event: TrunkUpdated): LandedPull[] {
+  const raw = [event.pull_request, ...(Array.isArray(event.pull_requests) ? event.pull_requests : [])];
+  const seen = new Map<number, LandedPull>();
+  for (const candidate of raw) {
+    const parsed = PullSchema.safeParse(candidate);
+    if (!parsed.success || seen.has(parsed.data.number)) continue;
+    const p = parsed.data;
+    seen.set(p.number, { number: p.number, title: p.title.slice(0, MAX_TITLE), url: /^https?:\/\//i.test(p.url) ? p.url.slice(0, 500) : '', author: p.author.slice(0, 100) });
+    if (seen.size >= MAX_PULLS) break;
+  }
+  return [...seen.values()];
+}

@@ -82,6 +82,10 @@ export interface EventOptions {
   secret?: string;
   repository?: string;
   branch?: string;
+  /** The event's `pull_request` (default: #1 "a change" by alice). */
+  pullRequest?: { number: number; title: string; url: string; author: string };
+  /** An event's `pull_requests`, when a queue landed several. */
+  pullRequests?: unknown[];
 }
 
 export function trunkUpdated(after: string, o: EventOptions = {}): string {
@@ -92,7 +96,8 @@ export function trunkUpdated(after: string, o: EventOptions = {}): string {
     branch: o.branch ?? 'main',
     before: null,
     after,
-    pull_request: { number: 1, title: 'a change', url: 'https://github.com/octo/app/pull/1', author: 'alice', head_sha: after },
+    pull_request: { ...(o.pullRequest ?? { number: 1, title: 'a change', url: 'https://github.com/octo/app/pull/1', author: 'alice' }), head_sha: after },
+    ...(o.pullRequests ? { pull_requests: o.pullRequests } : {}),
     landed_at: new Date().toISOString(),
   });
 }
