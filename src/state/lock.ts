@@ -1,0 +1,85 @@
+// One process per state file. Two apps on one OUTBOX_PATH would both retry the
+// same deliveries and both land; two deploy triggers on one state would both
+// adopt and probe the same services. So each takes, at start, a lock beside the
+// state file (`<state>.lock`) and refuses to run without it.
+//
+// The lock is SQLite's own write lock on that small file, held by a
+// transaction that stays open for the life of the process (BEGIN IMMEDIATE,
+// never committed). SQLite locks through the operating system (fcntl), so the
+// kernel releases it when the process ends however it ends, SIGKILL and
+// out-of-memory kills included: no stale lock to clear by hand, and no pid to
+// trust after a reboot or in a container where the next process reuses the
+// pid. Readers are not blocked, so a refused process reads who holds it from
+// the `holder` row the holder wrote. Like every SQLite lock it needs a local
+// filesystem (not NFS).
+import { mkdirSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+
+export interface StateLock {
+  readonly path: string;
+  release(): void;
+}
+
+/** Another process holds the state: the message is the one line to print. */
+export class StateLocked extends Error {
+  override name = 'StateLocked';
+}
+
+interface Holder {
+  pid: number;
+  host: string;
+  what: string;
+  since: string;
+}
+
+/** Takes the lock on `statePath` for `what` (e.g. "merge-gate app"), or throws StateLocked naming the holder. */
+export function lockState(statePath: string, what: string, now: () => Date = () => new Date()): StateLock {
+  if (statePath === ':memory:') return { path: statePath, release: () => undefined }; // nothing to share
+  const path = `${statePath}.lock`;
+  mkdirSync(dirname(path), { recursive: true });
+  const db = new Database(path);
+  const refuse = (): never => {
+    let holder: Holder | undefined;
+    try {
+      holder = db.prepare('SELECT pid, host, what, since FROM holder').get() as Holder | undefined;
+    } catch {
+      // The holder had not written itself yet.
+    }
+    db.close();
+    const who = holder ? `pid ${holder.pid} on ${holder.host} (${holder.what}, since ${holder.since})` : 'another process';
+    throw new StateLocked(`${statePath} is in use by ${who}; refusing to start a second process on the same state (lock: ${path})`);
+  };
+  try {
+    db.pragma('busy_timeout = 0'); // held: refuse at once, never wait
+    db.pragma('journal_mode = DELETE'); // readers see the holder row while the lock is held
+    db.exec('CREATE TABLE IF NOT EXISTS holder (pid INTEGER NOT NULL, host TEXT NOT NULL, what TEXT NOT NULL, since TEXT NOT NULL)');
+    db.exec('BEGIN IMMEDIATE');
+  } catch (err) {
+    if ((err as { code?: string }).code?.startsWith('SQLITE_BUSY')) refuse();
+    db.close();
+    throw err;
+  }
+  // Say who holds it, then hold it: another process may slip in between the two; it then holds the lock and we refuse.
+  db.prepare('DELETE FROM holder').run();
+  db.prepare('INSERT INTO holder (pid, host, what, since) VALUES (?, ?, ?, ?)').run(process.pid, hostname(), what, now().toISOString());
+  db.exec('COMMIT');
+  try {
+    db.exec('BEGIN IMMEDIATE');
+  } catch (err) {
+    if ((err as { code?: string }).code?.startsWith('SQLITE_BUSY')) refuse();
+    db.close();
+    throw err;
+  }
+  let held = true;
+  return {
+    path,
+    release() {
+      if (!held) return;
+      held = false;
+      db.exec('ROLLBACK');
+      db.close();
+    },
+  };
+}
