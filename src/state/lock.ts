@@ -22,6 +22,9 @@ export interface StateLock {
   release(): void;
 }
 
+/** The connections holding locks: referenced, so that garbage collection never closes one (and drops its lock). */
+const holding = new Set<Database.Database>();
+
 /** Another process holds the state: the message is the one line to print. */
 export class StateLocked extends Error {
   override name = 'StateLocked';
@@ -72,12 +75,11 @@ export function lockState(statePath: string, what: string, now: () => Date = () 
     db.close();
     throw err;
   }
-  let held = true;
+  holding.add(db);
   return {
     path,
     release() {
-      if (!held) return;
-      held = false;
+      if (!holding.delete(db)) return;
       db.exec('ROLLBACK');
       db.close();
     },
