@@ -130,12 +130,6 @@ export class PendingRequests implements PendingJournal {
     return this.unwritten.size;
   }
 
-  /** Stops retrying failed writes (the app is stopping). */
-  stop(): void {
-    if (this.retryTimer !== null) this.timers.clearTimeout(this.retryTimer);
-    this.retryTimer = null;
-  }
-
   private write(key: string, request: PendingRequest): void {
     const where = request.kind === 'pull' ? request.ref : request;
     this.insert.run(

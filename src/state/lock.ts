@@ -42,46 +42,56 @@ export function lockState(statePath: string, what: string, now: () => Date = () 
   if (statePath === ':memory:') return { path: statePath, release: () => undefined }; // nothing to share
   const path = `${statePath}.lock`;
   mkdirSync(dirname(path), { recursive: true });
-  const db = new Database(path);
-  const refuse = (): never => {
-    let holder: Holder | undefined;
-    try {
-      holder = db.prepare('SELECT pid, host, what, since FROM holder').get() as Holder | undefined;
-    } catch {
-      // The holder had not written itself yet.
-    }
-    db.close();
-    const who = holder ? `pid ${holder.pid} on ${holder.host} (${holder.what}, since ${holder.since})` : 'another process';
-    throw new StateLocked(`${statePath} is in use by ${who}; refusing to start a second process on the same state (lock: ${path})`);
-  };
+  const cannot = (err: unknown) => new Error(`cannot take the lock ${path} on ${statePath}: ${(err as Error).message}; refusing to start without it`);
+  let db: Database.Database;
   try {
+    db = new Database(path);
+  } catch (err) {
+    throw cannot(err);
+  }
+  /** One step of taking it: held by another process, refuse naming it; any other failure, refuse saying why. */
+  const step = (run: () => void): void => {
+    try {
+      run();
+    } catch (err) {
+      const busy = (err as { code?: string }).code?.startsWith('SQLITE_BUSY');
+      const holder = busy ? readHolder(db) : undefined;
+      db.close();
+      if (!busy) throw cannot(err);
+      const who = holder ? `pid ${holder.pid} on ${holder.host} (${holder.what}, since ${holder.since})` : 'another process';
+      throw new StateLocked(`${statePath} is in use by ${who}; refusing to start a second process on the same state (lock: ${path})`);
+    }
+  };
+  step(() => {
     db.pragma('busy_timeout = 0'); // held: refuse at once, never wait
     db.pragma('journal_mode = DELETE'); // readers see the holder row while the lock is held
     db.exec('CREATE TABLE IF NOT EXISTS holder (pid INTEGER NOT NULL, host TEXT NOT NULL, what TEXT NOT NULL, since TEXT NOT NULL)');
     db.exec('BEGIN IMMEDIATE');
-  } catch (err) {
-    if ((err as { code?: string }).code?.startsWith('SQLITE_BUSY')) refuse();
-    db.close();
-    throw err;
-  }
+  });
   // Say who holds it, then hold it: another process may slip in between the two; it then holds the lock and we refuse.
-  db.prepare('DELETE FROM holder').run();
-  db.prepare('INSERT INTO holder (pid, host, what, since) VALUES (?, ?, ?, ?)').run(process.pid, hostname(), what, now().toISOString());
-  db.exec('COMMIT');
-  try {
+  step(() => {
+    db.prepare('DELETE FROM holder').run();
+    db.prepare('INSERT INTO holder (pid, host, what, since) VALUES (?, ?, ?, ?)').run(process.pid, hostname(), what, now().toISOString());
+    db.exec('COMMIT');
     db.exec('BEGIN IMMEDIATE');
-  } catch (err) {
-    if ((err as { code?: string }).code?.startsWith('SQLITE_BUSY')) refuse();
-    db.close();
-    throw err;
-  }
-  holding.add(db);
+  });
+  const held = db;
+  holding.add(held);
   return {
     path,
     release() {
-      if (!holding.delete(db)) return;
-      db.exec('ROLLBACK');
-      db.close();
+      if (!holding.delete(held)) return;
+      held.exec('ROLLBACK');
+      held.close();
     },
   };
+}
+
+/** Who holds the lock, as it wrote itself (undefined if it had not yet, or is writing it now). */
+function readHolder(db: Database.Database): Holder | undefined {
+  try {
+    return db.prepare('SELECT pid, host, what, since FROM holder').get() as Holder | undefined;
+  } catch {
+    return undefined;
+  }
 }
