@@ -12,15 +12,29 @@ import { outboxConfigFromEnv } from './outbox/config.js';
 import { PendingRequests } from './intake/pending.js';
 import type { MergeGate } from './github/gate.js';
 import { appMetrics, metricsHandler } from './metrics/app.js';
+import { lockState } from './state/lock.js';
+
+/** One app per state file (src/state/lock.ts): a second one on the same OUTBOX_PATH exits with one line naming the holder. */
+function lockOrExit(path: string): void {
+  try {
+    lockState(path, 'merge-gate app'); // held until the process ends: the kernel releases it, however it ends
+  } catch (err) {
+    process.stderr.write(`merge-gate: ${(err as Error).message}\n`);
+    process.exit(1);
+  }
+}
 
 const app: ApplicationFunction = (probot, options) => {
   const config = configFromEnv(process.env);
-  const landing = createLanding({ outbox: outboxConfigFromEnv(process.env), clock: config.clock, timers: config.timers, checkName: config.checkName, policyPath: config.policyPath });
+  const outbox = outboxConfigFromEnv(process.env);
+  lockOrExit(outbox.path);
+  const landing = createLanding({ outbox, clock: config.clock, timers: config.timers, checkName: config.checkName, policyPath: config.policyPath });
   let gate: MergeGate | null = null;
+  const pending = new PendingRequests(landing.db, { log: probot.log, timers: config.timers });
   // GET /metrics beside the webhooks, read from the state database and the queue (none without an HTTP server).
   if (typeof options.addHandler === 'function') {
     try {
-      options.addHandler(metricsHandler(appMetrics({ db: landing.db, clock: config.clock, gate: () => gate })));
+      options.addHandler(metricsHandler(appMetrics({ db: landing.db, clock: config.clock, gate: () => gate, unrecorded: () => pending.unrecorded() })));
     } catch {
       // Probot loaded without a server (`probot receive`, some tests): no endpoint to add it to.
     }
@@ -28,7 +42,7 @@ const app: ApplicationFunction = (probot, options) => {
   // Accepted events are recorded in the same state database as the outbox, so a crash loses none.
   return mergeGateApp(config, {
     ...landing.hooks,
-    pending: new PendingRequests(landing.db),
+    pending,
     onGate: (loaded, probotApp) => {
       gate = loaded;
       landing.hooks.onGate?.(loaded, probotApp);

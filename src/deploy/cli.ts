@@ -85,7 +85,14 @@ export async function deployTriggerCommand(args: string[], io: Io, signals: Node
     io.err(`merge-gate: ${(err as Error).message}`);
     return 2;
   }
-  await trigger.start();
+  try {
+    await trigger.start();
+  } catch (err) {
+    // Nothing was adopted yet (listening comes first): exit, so that a supervisor sees the failure.
+    io.err(`merge-gate: the deploy trigger could not start: ${(err as Error).message}`);
+    await trigger.stop().catch(() => undefined);
+    return 1;
+  }
   await new Promise<void>((resolve) => {
     signals.once('SIGTERM', resolve);
     signals.once('SIGINT', resolve);

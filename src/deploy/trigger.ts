@@ -19,6 +19,7 @@ import { processStartTime, runCommand, startService, stopGroup } from './process
 import { json, triggerServer, type Reply } from './server.js';
 import { Store } from './store.js';
 import { tailLines } from './tail.js';
+import { lockState, type StateLock } from '../state/lock.js';
 import { landedPulls, MAX_BODY_BYTES, parseSecrets, parseTrunkUpdated, verifyDelivery } from './webhook.js';
 
 export interface TriggerOptions {
@@ -74,6 +75,8 @@ const LOG_LINES = 200;
 
 export class DeployTrigger {
   readonly store: Store;
+  /** One trigger per state file (src/state/lock.ts); released by `stop`, or by the kernel when the process ends. */
+  private readonly lock: StateLock;
   readonly metrics = new TriggerMetrics();
   private readonly repos = new Map<string, Repo>();
   private readonly now: () => number;
@@ -97,6 +100,7 @@ export class DeployTrigger {
     this.grace = options.stopGraceMs ?? 5000;
     this.secrets = parseSecrets(env[config.secret_env]);
     if (this.secrets.length === 0) throw new Error(`no webhook secret: set ${config.secret_env} (a Standard Webhooks secret, whsec_…; several comma-separated while rotating)`);
+    this.lock = lockState(config.state, 'merge-gate deploy-trigger'); // before anything reads or writes the state
     this.store = new Store(config.state);
     mkdirSync(config.workdir, { recursive: true });
     for (const [name, rc] of Object.entries(config.repositories)) {
@@ -120,9 +124,11 @@ export class DeployTrigger {
     }
   }
 
-  /** Adopt what a previous run left, listen, reconcile. Resolves with the base URL. */
+  /**
+   * Listen, adopt what a previous run left, reconcile. Resolves with the base URL. Listening comes first: a
+   * trigger that cannot listen (the port is taken) has touched no service when it fails.
+   */
   async start(): Promise<string> {
-    this.adopt();
     const { host, port } = this.options.config.listen;
     this.server = triggerServer(
       {
@@ -143,6 +149,7 @@ export class DeployTrigger {
       this.server!.once('error', reject);
       this.server!.listen(port, host, () => resolve());
     });
+    this.adopt(); // in the same tick as listening succeeded: no request is handled before it
     const address = this.server.address() as AddressInfo;
     const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address === '0.0.0.0' ? '127.0.0.1' : address.address;
     this.baseUrl = `http://${shownHost}:${address.port}`;
@@ -189,6 +196,7 @@ export class DeployTrigger {
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
     this.server?.closeAllConnections();
     this.store.close();
+    this.lock.release();
   }
 
   // Facts coming in --------------------------------------------------------

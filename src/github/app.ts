@@ -70,9 +70,23 @@ export function mergeGateApp(config: AppConfig, hooks: AppHooks = {}): Applicati
       pending: hooks.pending,
     });
     hooks.onGate?.(gate, app);
-    const resumed = gate.resumePending();
-    if (resumed > 0) app.log.info({ resumed }, 'merge-gate: evaluating again what events asked for before the last stop');
     const trunk = new TrunkWatch({ gate, config, installationOctokit: (id) => octokits.installation(id), appOctokit: () => app.auth(), log: app.log });
+    const resumed = gate.resumePending((r) => {
+      if (r.kind === 'deployment') trunk.deploymentStatus(r.installationId, r.owner, r.repo, r.environment, r.state);
+    });
+    if (resumed > 0) app.log.info({ resumed }, 'merge-gate: evaluating again what events asked for before the last stop');
+
+    /**
+     * Ends every handler that asks for work: while an accepted request could not be written to the state
+     * database (a full disk, a write lock held elsewhere), the webhook is answered 503 (GitHub shows a failed
+     * delivery, which can be redelivered) rather than 2xx for work a crash would lose. The work is queued anyway.
+     */
+    const refuseIfUnrecorded = (): void => {
+      const unrecorded = hooks.pending?.unrecorded?.() ?? 0;
+      if (unrecorded > 0) {
+        throw Object.assign(new Error(`merge-gate: the state database cannot be written (${unrecorded} accepted request(s) not recorded); redeliver this webhook once it can`), { status: 503 });
+      }
+    };
 
     const isOurs = async (appId: number | null | undefined) => typeof appId === 'number' && appId === (await gate.appId());
 
@@ -90,16 +104,19 @@ export function mergeGateApp(config: AppConfig, hooks: AppHooks = {}): Applicati
       if (!ref || context.payload.pull_request.state !== 'open') return;
       gate.noteHead(ref, context.payload.pull_request.head.sha);
       gate.requestEvaluation(ref);
+      refuseIfUnrecorded();
     });
 
     app.on('pull_request.closed', async (context) => {
       const ref = pullRef(context.payload);
       if (ref) gate.forget(ref);
+      refuseIfUnrecorded();
     });
 
     app.on([...REVIEW_ACTIONS], async (context) => {
       const ref = pullRef(context.payload);
       if (ref && context.payload.pull_request.state === 'open') gate.requestEvaluation(ref);
+      refuseIfUnrecorded();
     });
 
     // Other apps' checks finishing; never our own (writing our check would trigger us again).
@@ -107,11 +124,13 @@ export function mergeGateApp(config: AppConfig, hooks: AppHooks = {}): Applicati
       const run = context.payload.check_run;
       if (await isOurs(run.app?.id)) return;
       byHead(context.payload, run.head_sha, run.pull_requests);
+      refuseIfUnrecorded();
     });
     app.on('check_suite.completed', async (context) => {
       const suite = context.payload.check_suite;
       if (await isOurs(suite.app?.id)) return;
       byHead(context.payload, suite.head_sha, suite.pull_requests);
+      refuseIfUnrecorded();
     });
 
     // The Re-run button on our own check.
@@ -119,16 +138,19 @@ export function mergeGateApp(config: AppConfig, hooks: AppHooks = {}): Applicati
       const run = context.payload.check_run;
       if (!(await isOurs(run.app?.id))) return;
       byHead(context.payload, run.head_sha, run.pull_requests);
+      refuseIfUnrecorded();
     });
     app.on('check_suite.rerequested', async (context) => {
       const suite = context.payload.check_suite;
       if (!(await isOurs(suite.app?.id))) return;
       byHead(context.payload, suite.head_sha, suite.pull_requests);
+      refuseIfUnrecorded();
     });
 
     // Commit statuses carry no pull request: always by head SHA.
     app.on('status', async (context) => {
       byHead(context.payload, context.payload.sha, []);
+      refuseIfUnrecorded();
     });
 
     // The policy changed on a default branch: re-evaluate what it governs.
@@ -143,6 +165,7 @@ export function mergeGateApp(config: AppConfig, hooks: AppHooks = {}): Applicati
       // The organisation's `.github` repository holds the fallback policy of every repository without one.
       if (repo.repo === '.github') gate.requestInstallation(repo.installationId);
       else gate.requestRepository(repo.installationId, repo.owner, repo.repo);
+      refuseIfUnrecorded();
     });
 
     // The deployed trunk's health changed (or a deployment started): holds start or end, a revert may be due.
@@ -151,6 +174,7 @@ export function mergeGateApp(config: AppConfig, hooks: AppHooks = {}): Applicati
       const { deployment_status: status, deployment } = context.payload;
       const environment = status.environment ?? deployment.environment;
       if (repo && environment) trunk.deploymentStatus(repo.installationId, repo.owner, repo.repo, environment, status.state);
+      refuseIfUnrecorded();
     });
 
     if (config.scheduleOnStart) {

@@ -99,8 +99,13 @@ export class MergeGate {
   /** Check runs this process created, by repository and head SHA, for GitHub's read-after-write lag. */
   private readonly created = new Map<string, number>();
   private appIdPromise: Promise<number> | null = null;
-  /** Requests so far, by queue key: work clears the pending record only if none came in while it ran. */
+  /**
+   * The latest request's number, by queue key: work clears the pending record only if no request came in
+   * while it ran. Numbers come from one counter that never goes back, so a request after a `forget` (a pull
+   * request closed and reopened during its evaluation) never looks like the one the evaluation started with.
+   */
   private readonly requests = new Map<string, number>();
+  private lastRequest = 0;
   /** Keys recorded as pending in `deps.pending` (spares a write per event of a burst). */
   private readonly recorded = new Set<string>();
   /** Head SHAs waiting for their repository's lookup. */
@@ -182,29 +187,35 @@ export class MergeGate {
     this.settle(key);
   }
 
-  /** Ask again for what accepted events asked for before the last stop (a crash included). */
-  resumePending(): number {
+  /** Ask again for what accepted events asked for before the last stop (a crash included); `other` takes the kinds the gate does not act on itself. */
+  resumePending(other: (request: PendingRequest) => void = () => undefined): number {
     const pending = this.deps.pending?.all() ?? [];
     for (const r of pending) {
       if (r.kind === 'pull') this.requestEvaluation(r.ref, { leftover: true });
       else if (r.kind === 'head') this.requestHeadSha(r.installationId, r.owner, r.repo, r.sha);
       else if (r.kind === 'repository') this.requestRepository(r.installationId, r.owner, r.repo);
-      else this.requestInstallation(r.installationId);
+      else if (r.kind === 'installation') this.requestInstallation(r.installationId);
+      else other(r);
     }
     return pending.length;
   }
 
-  /** A request came in: counted, and recorded once in the journal (before the webhook is answered: GitHub will not send it again). */
-  private note(key: string, request: PendingRequest): void {
-    this.requests.set(key, (this.requests.get(key) ?? 0) + 1);
+  /** A request came in: numbered, and recorded once in the journal (before the webhook is answered: GitHub will not send it again). */
+  note(key: string, request: PendingRequest): void {
+    this.requests.set(key, ++this.lastRequest);
     if (this.deps.pending && !this.recorded.has(key)) {
       this.deps.pending.add(key, request);
       this.recorded.add(key);
     }
   }
 
-  /** The work for `key` succeeded having seen `seen` requests; those that came in meanwhile have their own run queued. */
-  private done(key: string, seen: number | undefined): void {
+  /** The latest request for `key`, read when work for it starts (see `done`). */
+  seen(key: string): number | undefined {
+    return this.requests.get(key);
+  }
+
+  /** The work for `key` succeeded having seen the requests up to `seen`; those that came in meanwhile have their own run queued. */
+  done(key: string, seen: number | undefined): void {
     if (this.requests.get(key) === seen) this.settle(key);
   }
 

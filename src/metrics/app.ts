@@ -4,17 +4,22 @@
 // queue. Nothing is counted twice, and a restart loses no figure that lives in
 // the database.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Gauge, Registry } from 'prom-client';
+import { Counter, Gauge, Registry } from 'prom-client';
 import type { Clock } from '../clock.js';
 import type { MergeGate } from '../github/gate.js';
 import type { Db } from '../state/db.js';
+import { writeFailures, type UnrecordedWrite } from '../state/failures.js';
 
 export interface AppMetricsSources {
   db: Db;
   clock: Clock;
   /** The gate, once the app is loaded. */
   gate(): MergeGate | null;
+  /** Accepted requests not yet written to the state database (src/intake/pending.ts). */
+  unrecorded?(): number;
 }
+
+const UNRECORDED_WRITES: readonly UnrecordedWrite[] = ['pending_request', 'pending_request_removal', 'outbox_attempt'];
 
 export function appMetrics(sources: AppMetricsSources): Registry {
   const registry = new Registry();
@@ -48,8 +53,26 @@ export function appMetrics(sources: AppMetricsSources): Registry {
     help: 'What accepted webhooks asked for and is not done yet (evaluations, head lookups, re-evaluations)',
     registers: [registry],
     collect() {
-      const exists = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'pending_requests'").get();
-      this.set(exists ? (db.prepare('SELECT COUNT(*) AS n FROM pending_requests').get() as { n: number }).n : 0);
+      this.set((db.prepare('SELECT COUNT(*) AS n FROM pending_requests').get() as { n: number }).n);
+    },
+  });
+  new Gauge({
+    name: 'merge_gate_pending_unrecorded',
+    help: 'Accepted requests whose write to the state database failed and is being retried (webhooks are answered 503 meanwhile)',
+    registers: [registry],
+    collect() {
+      this.set(sources.unrecorded?.() ?? 0);
+    },
+  });
+  new Counter({
+    name: 'merge_gate_state_write_failures_total',
+    help: 'Writes to the state database that failed (disk full, locked, I/O error) since the process started, by what was not recorded; each is retried',
+    labelNames: ['what'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      const failures = writeFailures(db);
+      for (const what of UNRECORDED_WRITES) this.inc({ what }, failures.get(what) ?? 0);
     },
   });
   new Gauge({

@@ -4,8 +4,15 @@
 // never holds back another. Pending deliveries are attempted at once on start;
 // a delivery older than `maxAgeMs` is given up, logged at error level and
 // counted. Time (clock, timers) and randomness are injected.
+//
+// Attempts run from timers nobody awaits: an outcome that cannot be written
+// (SQLITE_FULL, SQLITE_BUSY) is logged, counted (src/state/failures.ts) and
+// the delivery held back in memory for the backoff delay, then attempted
+// again: a delivery whose success was not recorded is sent again with the same
+// webhook-id (receivers deduplicate by it); none is lost, the process lives.
 import type { Clock, TimerHandle, Timers } from '../clock.js';
 import type { Db } from '../state/db.js';
+import { WRITE_RETRY, writeFailed } from '../state/failures.js';
 
 export interface Delivery {
   id: number;
@@ -130,6 +137,9 @@ export class OutboxSender {
   private timerAt = Infinity;
   private stopped = false;
   private waiters: Array<() => void> = [];
+  /** Deliveries whose outcome could not be written, by id: not attempted again before `until`; `failures` in a row. */
+  private readonly held = new Map<number, { until: number; failures: number }>();
+  private readRetryMs: number = WRITE_RETRY.firstMs;
 
   constructor(private readonly options: SenderOptions) {}
 
@@ -160,7 +170,12 @@ export class OutboxSender {
   private isSettled(): boolean {
     if (this.inFlight.size > 0) return false;
     const now = this.options.clock.now().getTime();
-    return this.stopped || !this.options.store.pending().some((d) => d.nextAt <= now);
+    return this.stopped || !this.options.store.pending().some((d) => this.dueAt(d) <= now);
+  }
+
+  /** When a delivery may be attempted: its recorded next attempt, or later if its last outcome was not recorded. */
+  private dueAt(d: Delivery): number {
+    return Math.max(d.nextAt, this.held.get(d.id)?.until ?? -Infinity);
   }
 
   private notify(): void {
@@ -173,14 +188,41 @@ export class OutboxSender {
   private pump(all: boolean): void {
     if (this.stopped) return;
     const now = this.options.clock.now().getTime();
+    let pending: Delivery[];
+    try {
+      pending = this.options.store.pending();
+    } catch (err) {
+      // The database cannot even be read (an I/O error, a lock): look again later.
+      writeFailed(this.options.store.db, this.options.log, 'outbox_attempt', err, { reading: 'pending deliveries' });
+      this.arm(now + this.readRetryMs);
+      this.readRetryMs = Math.min(WRITE_RETRY.maxMs, this.readRetryMs * 2);
+      return;
+    }
+    this.readRetryMs = WRITE_RETRY.firstMs;
     let next = Infinity;
-    for (const d of this.options.store.pending()) {
+    for (const d of pending) {
       if (this.inFlight.has(d.id)) continue;
-      if (all || d.nextAt <= now) void this.attempt(d);
-      else next = Math.min(next, d.nextAt);
+      const due = this.dueAt(d);
+      if ((all && !this.held.has(d.id)) || due <= now) void this.attempt(d);
+      else next = Math.min(next, due);
     }
     this.arm(next);
     this.notify();
+  }
+
+  /** Writes an attempt's outcome; if that fails, the delivery is held back (1 s, doubled up to a minute, at least `minDelayMs`) and attempted again. */
+  private record(d: Delivery, outcome: string, write: () => void, minDelayMs = 0): boolean {
+    try {
+      write();
+      this.held.delete(d.id);
+      return true;
+    } catch (err) {
+      const failures = (this.held.get(d.id)?.failures ?? 0) + 1;
+      const retryInMs = Math.max(minDelayMs, Math.min(WRITE_RETRY.maxMs, WRITE_RETRY.firstMs * 2 ** Math.min(failures - 1, 20)));
+      writeFailed(this.options.store.db, this.options.log, 'outbox_attempt', err, { eventId: d.eventId, target: d.target, outcome, retryInMs });
+      this.held.set(d.id, { until: this.options.clock.now().getTime() + retryInMs, failures });
+      return false;
+    }
   }
 
   private arm(at: number): void {
@@ -202,7 +244,7 @@ export class OutboxSender {
     this.inFlight.add(d.id);
     try {
       if (clock.now().getTime() - d.createdAt > maxAgeMs) {
-        store.givenUp(d.id, clock.now().getTime());
+        if (!this.record(d, 'given up', () => store.givenUp(d.id, clock.now().getTime()))) return;
         this.stats.givenUp++;
         log.error(
           { eventId: d.eventId, target: d.target, attempts: d.attempts, lastError: d.lastError, givenUp: store.givenUpCount() },
@@ -219,13 +261,13 @@ export class OutboxSender {
       }
       const now = clock.now().getTime();
       if (error === null) {
-        store.delivered(d.id, now);
+        if (!this.record(d, 'delivered', () => store.delivered(d.id, now))) return;
         this.stats.delivered++;
         log.info({ eventId: d.eventId, target: d.target, attempts: d.attempts + 1 }, 'outbox: delivered');
       } else {
         const delay = backoffDelay(d.attempts + 1, this.options.backoff ?? DEFAULT_BACKOFF, (this.options.random ?? Math.random)());
-        store.failed(d.id, error, now + delay);
         this.stats.failed++;
+        if (!this.record(d, 'failed', () => store.failed(d.id, error, now + delay), delay)) return;
         log.warn({ eventId: d.eventId, target: d.target, attempts: d.attempts + 1, retryInMs: delay, err: error }, 'outbox: delivery failed; will retry');
       }
     } finally {

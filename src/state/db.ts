@@ -50,7 +50,33 @@ CREATE TABLE IF NOT EXISTS branch_updates (
   at INTEGER NOT NULL,
   PRIMARY KEY (pull, from_head)
 );
+
+CREATE TABLE IF NOT EXISTS pending_requests (
+  key TEXT PRIMARY KEY,              -- the gate's queue key for the request
+  kind TEXT NOT NULL,                -- pull | head | repository | installation | deployment
+  installation_id INTEGER NOT NULL,
+  owner TEXT,
+  repo TEXT,
+  number INTEGER,                    -- pull
+  sha TEXT,                          -- head
+  environment TEXT,                  -- deployment
+  state TEXT,                        -- deployment: the status's state
+  since INTEGER NOT NULL             -- insertion order, for "oldest first"
+);
 `;
+
+/** Columns added after a table's first release: added to a database an older version created. */
+const ADDED_COLUMNS: ReadonlyArray<{ table: string; column: string; type: string }> = [
+  { table: 'pending_requests', column: 'environment', type: 'TEXT' },
+  { table: 'pending_requests', column: 'state', type: 'TEXT' },
+];
+
+function addMissingColumns(db: Db): void {
+  for (const { table, column, type } of ADDED_COLUMNS) {
+    const columns = db.prepare(`SELECT name FROM pragma_table_info(?)`).all(table) as Array<{ name: string }>;
+    if (!columns.some((c) => c.name === column)) db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${type}`);
+  }
+}
 
 /** Open (creating the folder and tables) the state database; ':memory:' for tests. */
 export function openDb(path: string): Db {
@@ -61,5 +87,6 @@ export function openDb(path: string): Db {
   db.pragma('synchronous = FULL');
   db.pragma('busy_timeout = 5000');
   db.exec(SCHEMA);
+  addMissingColumns(db);
   return db;
 }

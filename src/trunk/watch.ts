@@ -3,6 +3,9 @@
 // pull requests (a hold starts or ends) and, with `revert: true`, a look at
 // whether a revert should be proposed. Bursts coalesce per repository in the
 // gate's queue, like the policy push; the revert is decided from GitHub itself.
+// Each (environment, state) is a pending request in the gate's journal
+// (src/intake/pending.ts) until a reaction covering it succeeded, so a crash
+// after the webhook was answered loses neither the revert nor the holds.
 import type { AppConfig } from '../github/config.js';
 import type { Octokit } from '../octokit/types.js';
 import type { Log } from '../log.js';
@@ -41,18 +44,25 @@ export class TrunkWatch {
 
   /** A deployment status (`state`) was posted to `environment` in a repository. */
   deploymentStatus(installationId: number, owner: string, repo: string, environment: string, state: string): void {
+    const { gate } = this.deps;
     const key = `${installationId}:trunk:${owner}/${repo}`.toLowerCase();
+    const recordKey = (env: string, st: string) => `${key}:${JSON.stringify([env, st])}`;
+    const env = environment.toLowerCase();
+    const st = state.toLowerCase();
+    gate.note(recordKey(env, st), { kind: 'deployment', installationId, owner, repo, environment: env, state: st });
     const environments = this.pending.get(key) ?? new Map<string, Set<string>>();
-    const states = environments.get(environment.toLowerCase()) ?? new Set<string>();
-    states.add(state.toLowerCase());
-    environments.set(environment.toLowerCase(), states);
+    const states = environments.get(env) ?? new Set<string>();
+    states.add(st);
+    environments.set(env, states);
     this.pending.set(key, environments);
-    this.deps.gate.queue.enqueue(key, async () => {
+    gate.queue.enqueue(key, async () => {
       const wanted = this.pending.get(key);
       this.pending.delete(key);
       if (!wanted?.size) return;
+      const seen = [...wanted].flatMap(([e, ss]) => [...ss].map((s) => [recordKey(e, s), gate.seen(recordKey(e, s))] as const));
       try {
         await this.react(installationId, owner, repo, wanted);
+        for (const [k, n] of seen) gate.done(k, n);
       } catch (error) {
         // Keep them for the retry.
         const again = this.pending.get(key) ?? new Map<string, Set<string>>();

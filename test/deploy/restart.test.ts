@@ -1,40 +1,9 @@
 // The trigger as a real process (the CLI): SIGKILL mid-deploy, restart, adopt;
 // SIGTERM stops every service, adopted ones included.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import type { TempRepo } from '../helpers/git-repo.js';
-import { announce, land, makeTrunk, SECRET, waitFor, writeConfig } from '../helpers/deploy.js';
+import { announce, land, makeTrunk, runTrigger, waitFor, writeConfig, type TriggerProcess as Running } from '../helpers/deploy.js';
 import { processStartTime } from '../../src/deploy/processes.js';
 import type { StateSnapshot } from '../../src/deploy/page.js';
-
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const TSX = new URL('node_modules/tsx/dist/loader.mjs', `file://${ROOT}`).href;
-
-interface Running {
-  child: ChildProcess;
-  url: Promise<string>;
-  stderr: () => string;
-  exit: Promise<number | null>;
-}
-
-function runTrigger(configFile: string): Running {
-  const child = spawn(process.execPath, ['--import', TSX, `${ROOT}src/cli/index.ts`, 'deploy-trigger', '--config', configFile], {
-    env: { ...process.env, NODE_OPTIONS: '', TRUNK_WEBHOOK_SECRET: SECRET },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  const url = new Promise<string>((resolve, reject) => {
-    child.stderr!.on('data', (c: Buffer) => {
-      stderr += c.toString();
-      const m = /listening on (http:\/\/\S+)/.exec(stderr);
-      if (m) resolve(m[1]);
-    });
-    child.once('exit', () => reject(new Error(`the trigger exited: ${stderr}`)));
-  });
-  url.catch(() => {});
-  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { child, url, stderr: () => stderr, exit };
-}
 
 const alive = (pid: number) => processStartTime(pid) !== null;
 

@@ -1,6 +1,7 @@
 // The deploy trigger under test: a real trunk (git repository in a temp folder)
 // holding examples/service, a config written to disk and loaded through the real
 // loader, signed trunk-updated events, and polling for conditions.
+import { spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -162,4 +163,35 @@ export function isAlive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const TSX = new URL('node_modules/tsx/dist/loader.mjs', `file://${ROOT}`).href;
+
+export interface TriggerProcess {
+  child: ChildProcess;
+  /** Its base URL, once it listens (rejects if it exits first). */
+  url: Promise<string>;
+  stderr: () => string;
+  exit: Promise<number | null>;
+}
+
+/** The trigger as a real process: `merge-gate deploy-trigger --config FILE` (the CLI). */
+export function runTrigger(configFile: string): TriggerProcess {
+  const child = spawn(process.execPath, ['--import', TSX, `${ROOT}src/cli/index.ts`, 'deploy-trigger', '--config', configFile], {
+    env: { ...process.env, NODE_OPTIONS: '', TRUNK_WEBHOOK_SECRET: SECRET },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  const url = new Promise<string>((resolve, reject) => {
+    child.stderr!.on('data', (c: Buffer) => {
+      stderr += c.toString();
+      const m = /listening on (http:\/\/\S+)/.exec(stderr);
+      if (m) resolve(m[1]);
+    });
+    child.once('exit', () => reject(new Error(`the trigger exited: ${stderr}`)));
+  });
+  url.catch(() => {});
+  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { child, url, stderr: () => stderr, exit };
 }

@@ -10,6 +10,8 @@ import { openDb, type Db } from '../../src/state/db.js';
 import { signedHeaders } from '../../src/outbox/http.js';
 import { backoffDelay, OutboxSender, OutboxStore, type Delivery } from '../../src/outbox/outbox.js';
 import { ManualClock } from '../helpers/github-timers.js';
+import Database from 'better-sqlite3';
+import { writeFailures } from '../../src/state/failures.js';
 import { TRUNK_SECRET } from '../helpers/landing.js';
 
 let dir: string;
@@ -138,6 +140,57 @@ describe('OutboxSender', () => {
     store.enqueue('evt-1', ['https://a.example'], '{}', 1);
     store.enqueue('evt-1', ['https://a.example'], '{}', 2);
     expect(store.all()).toHaveLength(1);
+  });
+});
+
+describe('the state database failing under the sender', () => {
+  test('an outcome that cannot be written (another process holds the write lock): logged, counted, the delivery held back and sent again later; no rejection escapes', async () => {
+    const store = open();
+    store.db.pragma('busy_timeout = 20'); // short, for the test (5 s in production)
+    const clock = new ManualClock();
+    store.enqueue('e1', ['https://a.example/hook'], '{}', clock.now().getTime());
+    const other = new Database(join(dir, 'nested', 'outbox.sqlite'));
+    other.exec('BEGIN IMMEDIATE'); // another process holds the write lock
+    const sent: number[] = [];
+    const errors: unknown[] = [];
+    const s = new OutboxSender({
+      store,
+      // A real round trip's worth of asynchrony (the event loop turns between attempts).
+      transport: () => async (d) => {
+        await new Promise((resolve) => setImmediate(resolve));
+        sent.push(d.id);
+        return null;
+      },
+      clock,
+      timers: clock,
+      backoff: { baseMs: 1_000, maxMs: 60_000 },
+      maxAgeMs: 86_400_000,
+      random: () => 0.5,
+      log: { info: () => undefined, warn: () => undefined, error: (o, m) => void errors.push([o, m]) },
+    });
+    const rejections: unknown[] = [];
+    const onRejection = (reason: unknown) => void rejections.push(reason);
+    process.on('unhandledRejection', onRejection);
+    try {
+      s.start();
+      for (let i = 0; i < 200 && errors.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 5));
+      await new Promise((resolve) => setTimeout(resolve, 150)); // real time in which a hot loop would send it again and again
+      expect(sent).toEqual([1]);
+      expect(errors).toEqual([[expect.objectContaining({ what: 'outbox_attempt', code: 'SQLITE_BUSY', eventId: 'e1', outcome: 'delivered', retryInMs: 1_000 }), expect.stringContaining('could not write outbox attempt')]]);
+      expect(writeFailures(store.db).get('outbox_attempt')).toBe(1);
+      expect(store.pending()).toHaveLength(1); // not recorded as delivered: it will be sent again
+
+      other.exec('ROLLBACK');
+      await clock.advance(1_000);
+      for (let i = 0; i < 200 && store.pending().length > 0; i++) await new Promise((resolve) => setTimeout(resolve, 5));
+      expect(sent).toEqual([1, 1]); // again, with the same webhook-id: receivers deduplicate
+      expect(store.all()).toEqual([expect.objectContaining({ state: 'delivered', attempts: 1 })]);
+      expect(rejections).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onRejection);
+      s.stop();
+      other.close();
+    }
   });
 });
 
