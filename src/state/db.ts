@@ -32,13 +32,15 @@ CREATE TABLE IF NOT EXISTS landings (
   head_sha TEXT NOT NULL,
   method TEXT NOT NULL,
   before_sha TEXT,
-  state TEXT NOT NULL,               -- intent | landed | abandoned
+  state TEXT NOT NULL,               -- intent | landed | merged-elsewhere | abandoned
   after_sha TEXT,
   event_id TEXT,
   pull_json TEXT NOT NULL,           -- title, url, author: the event's pull_request
   targets_json TEXT NOT NULL,        -- where its trunk-updated goes
   tidied INTEGER NOT NULL DEFAULT 0, -- after landing: the check says so, the branch is dealt with, the others re-evaluated
-  updated_at INTEGER NOT NULL
+  updated_at INTEGER NOT NULL,
+  intent_id TEXT,                    -- which intent: resolving one never touches a newer one
+  uncertain_since INTEGER            -- when the merge call ended without a certain answer
 );
 CREATE INDEX IF NOT EXISTS landings_after ON landings (repository, after_sha);
 
@@ -61,5 +63,10 @@ export function openDb(path: string): Db {
   db.pragma('synchronous = FULL');
   db.pragma('busy_timeout = 5000');
   db.exec(SCHEMA);
+  // Columns added since the table was first made: a state file from before gets them.
+  const landings = new Set((db.pragma('table_info(landings)') as Array<{ name: string }>).map((c) => c.name));
+  for (const [name, type] of [['intent_id', 'TEXT'], ['uncertain_since', 'INTEGER']]) {
+    if (!landings.has(name)) db.exec(`ALTER TABLE landings ADD COLUMN ${name} ${type}`);
+  }
   return db;
 }

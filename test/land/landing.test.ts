@@ -296,7 +296,7 @@ describe('after a restart', () => {
     const journal = new LandingJournal(db, new OutboxStore(db));
     const key = journalKey('octo/app', 2);
     const summary = { title: pull.title, url: 'https://github.com/octo/app/pull/2', author: pull.author };
-    journal.intend({ pull: key, installationId: fake.installationId, repository: 'octo/app', number: 2, branch: 'main', headSha: pull.headSha, method: 'squash', before, summary, targets: [] }, 0);
+    journal.intend({ pull: key, installationId: fake.installationId, repository: 'octo/app', number: 2, branch: 'main', headSha: pull.headSha, method: 'squash', before, summary, targets: [], intentId: 'before-the-crash' }, 0);
     const after = fake.landByApp(repo, pull); // merged; the process died before it heard the answer
     fake.fail({ method: 'GET', match: /^\/repos\/octo\/app\/pulls\/2$/, status: 502, times: 2 });
     const clock = new ManualClock();
