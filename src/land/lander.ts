@@ -202,7 +202,8 @@ export class Lander {
           this.deps.sweepLater?.(resolution.wait);
           return;
         }
-        if (intent.pull === record?.pull && resolution !== 'abandoned') return; // this pull request is merged
+        // Merged (this pull request, or another one: the base moved and the branch's pull requests are evaluated again).
+        if (resolution !== 'abandoned') return;
       }
       await this.land(pass);
     } finally {
