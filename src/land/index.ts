@@ -86,14 +86,15 @@ export function createLanding(options: LandingOptions): Landing {
   });
 
   // The sweep (Lander.sweep): at start, and again while anything is left unresolved — an intent whose merge's
-  // fate is unknown, a tidy-up GitHub failed — after 1 s, doubled each time up to a minute (never later than
-  // the instant an intent's answer becomes certain), one pending at a time; back to 1 s once nothing is left.
+  // fate is unknown (read again when resolve.ts says), a tidy-up or a read GitHub failed (after 1 s, doubled
+  // each time up to a minute) — one pending at a time; the backoff is back to 1 s after a sweep without failures.
   let sweepInMs: number = RECOVER_RETRY.firstMs;
   let sweepAt: number | null = null;
   let sweepTimer: TimerHandle | null = null;
   const sweepLater = (atMs?: number): void => {
     const now = options.clock.now().getTime();
-    const at = Math.min(now + sweepInMs, atMs ?? Infinity);
+    const backoff = atMs === undefined || now + sweepInMs <= atMs;
+    const at = backoff ? now + sweepInMs : atMs;
     if (sweepAt !== null && sweepAt <= at) return;
     if (sweepTimer !== null) options.timers.clearTimeout(sweepTimer);
     sweepAt = at;
@@ -101,7 +102,7 @@ export function createLanding(options: LandingOptions): Landing {
       sweepAt = sweepTimer = null;
       void sweep();
     }, Math.max(0, at - now));
-    sweepInMs = Math.min(RECOVER_RETRY.maxMs, sweepInMs * 2);
+    if (backoff) sweepInMs = Math.min(RECOVER_RETRY.maxMs, sweepInMs * 2);
   };
   let running: Promise<void> | null = null;
   const sweep = (): Promise<void> =>
@@ -109,8 +110,8 @@ export function createLanding(options: LandingOptions): Landing {
       (counts) => {
         if (counts.landed + counts.abandoned + counts.mergedElsewhere > 0) log.info(counts, 'merge-gate: resolved landings whose merge had no certain answer');
         if (counts.failed === 0) resolveStarted();
+        if (counts.failed === 0 && sweepAt === null) sweepInMs = RECOVER_RETRY.firstMs;
         if (counts.remaining > 0) sweepLater(counts.nextAt ?? undefined);
-        else if (sweepAt === null) sweepInMs = RECOVER_RETRY.firstMs;
       },
       (err: Error) => {
         log.error({ err: err.message, retryInMs: sweepInMs }, 'merge-gate: the sweep of unresolved landings failed; trying again');

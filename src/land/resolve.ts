@@ -28,6 +28,7 @@ export type IntentOutcome =
   | { kind: 'ours'; after: string }
   | { kind: 'merged-elsewhere'; after: string | null; why: string }
   | { kind: 'not-merged' }
+  /** Not certain yet: read again at `until` (backoff: as long again as since the call ended, never past certainty). */
   | { kind: 'wait'; until: number }
   /** Merged, our head, by our app: read whether the merge commit sits on `before`, then judge again. */
   | { kind: 'read-parents'; after: string };
@@ -52,6 +53,8 @@ export function judgeIntent(f: IntentFacts): IntentOutcome {
     return { kind: 'ours', after };
   }
   if (pull.state === 'closed') return { kind: 'not-merged' };
-  const until = certainAt(intent, f.startedAt, f.settleMs);
-  return f.now >= until ? { kind: 'not-merged' } : { kind: 'wait', until };
+  const certain = certainAt(intent, f.startedAt, f.settleMs);
+  if (f.now >= certain) return { kind: 'not-merged' };
+  const since = certain - f.settleMs;
+  return { kind: 'wait', until: Math.min(certain, f.now + Math.max(1_000, f.now - since)) };
 }

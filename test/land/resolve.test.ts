@@ -49,7 +49,9 @@ describe('a pull request not merged', () => {
     expect(judgeIntent(facts({ pull: { ...open, state: 'closed' } }))).toEqual({ kind: 'not-merged' });
   });
 
-  test('open: not believed before the merge call is `settleMs` in the past, then certain', () => {
+  test('open: read again with backoff (as long again as since the call ended), not believed before the merge call is `settleMs` in the past, then certain', () => {
+    expect(judgeIntent(facts({ pull: open, now: 2_000 }))).toEqual({ kind: 'wait', until: 3_000 });
+    expect(judgeIntent(facts({ pull: open, now: 10_000 }))).toEqual({ kind: 'wait', until: 18_000 });
     expect(judgeIntent(facts({ pull: open, now: 61_999 }))).toEqual({ kind: 'wait', until: 62_000 });
     expect(judgeIntent(facts({ pull: open, now: 62_000 }))).toEqual({ kind: 'not-merged' });
   });
@@ -58,5 +60,6 @@ describe('a pull request not merged', () => {
     const intent = { updatedAt: 1_000, uncertainSince: null };
     expect(certainAt({ headSha: HEAD, before: BEFORE, method: 'squash', ...intent }, 50_000, 60_000)).toBe(110_000);
     expect(judgeIntent(facts({ pull: open, intent, startedAt: 50_000, now: 100_000 }))).toEqual({ kind: 'wait', until: 110_000 });
+    expect(judgeIntent(facts({ pull: open, intent, startedAt: 50_000, now: 51_000 }))).toEqual({ kind: 'wait', until: 52_000 });
   });
 });
