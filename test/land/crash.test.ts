@@ -135,11 +135,15 @@ describe('SIGKILL and restart', () => {
     expect(receiver.received[0].json.after).toBe(pull.mergeCommit);
   }, 60_000);
 
-  test('a merge GitHub finishes after answering 502 and after the re-read, killed then: the restart finds the intent unresolved and lands it, one merge call, delivered', async () => {
+  test.each([
+    ['answering 502', false],
+    ['dropping the connection', true],
+  ])('a merge GitHub finishes after %s and after the re-read, killed then: the restart finds the intent unresolved and lands it, one merge call, delivered', async (_what, drop) => {
     const { repo, pull, before } = scenario();
-    // The merge call answers 502 without merging; GitHub merges right after the pull request is read again.
+    // The merge call fails (502, or its connection dropped) without merging; GitHub merges right after the pull request is read again.
     let step: 'merge' | 'reread' | 'finish' | 'done' = 'merge';
     fake.mergeFault = () => 'fail-before';
+    if (drop) fake.chaos = ({ method, path }) => (method === 'PUT' && path.endsWith('/merge') ? { kind: 'reset', after: true } : null);
     fake.onRequest = (r) => {
       if (step === 'merge' && r.operation === 'PUT /repos/{owner}/{repo}/pulls/{pull_number}/merge') step = 'reread';
       else if (step === 'reread' && r.operation === 'GET /repos/{owner}/{repo}/pulls/{pull_number}') step = 'finish';
@@ -154,6 +158,7 @@ describe('SIGKILL and restart', () => {
     await kill(first.child);
 
     fake.onRequest = null;
+    fake.chaos = null;
     await startApp();
     await until(() => receiver.received.length === 1, 'the delivery after the restart');
     expect(fake.merges.map((m) => m.status)).toEqual([502]);
