@@ -22,6 +22,8 @@ let closeFake: () => Promise<void>;
 let receiver: Receiver;
 let dir: string;
 const children: ChildProcess[] = [];
+/** What each app process wrote to stderr: shown when a wait times out. */
+const outputs: Array<() => string> = [];
 
 beforeEach(async () => {
   nock.enableNetConnect('127.0.0.1');
@@ -32,6 +34,7 @@ beforeEach(async () => {
 
 afterEach(async () => {
   for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  outputs.length = 0;
   await receiver.close();
   await closeFake();
   rmSync(dir, { recursive: true, force: true });
@@ -40,7 +43,7 @@ afterEach(async () => {
 
 /** Starts the app; resolves with its webhook URL once it listens. */
 async function startApp(): Promise<{ child: ChildProcess; url: string }> {
-  const { child, url } = await startAppChild(fake, {
+  const { child, url, output } = await startAppChild(fake, {
     MERGE_GATE_COALESCE_MS: '0',
     TRUNK_WEBHOOK_URL: receiver.url,
     TRUNK_WEBHOOK_SECRET: TRUNK_SECRET,
@@ -49,6 +52,7 @@ async function startApp(): Promise<{ child: ChildProcess; url: string }> {
     MERGE_SETTLE: '2s', // an intent left by a crash is believed unmerged 2 s after the restart (default: a minute)
   });
   children.push(child);
+  outputs.push(output);
   return { child, url };
 }
 
@@ -60,7 +64,7 @@ async function send(url: string, name: string, payload: object): Promise<void> {
 async function until(condition: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (!condition()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}; the app processes' stderr:\n${outputs.map((o, i) => `--- process ${i + 1}\n${o()}`).join('\n')}`);
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
 }
