@@ -2,7 +2,8 @@
 // written before the merge call, and the landing (with the deliveries of its
 // trunk-updated event) in one transaction after it, so a crash at any instant
 // is resolved after a restart by reading the pull request, and no event is
-// lost or made twice. It also answers "did merge-gate land this commit, and
+// lost or made twice. Each intent has an id: resolving it (landed, merged by
+// someone else, abandoned) never touches a newer intent of the pull request. It also answers "did merge-gate land this commit, and
 // from which pull request?" (`landedCommit`).
 import type { Db } from '../state/db.js';
 import type { OutboxStore } from '../outbox/outbox.js';

@@ -1,9 +1,12 @@
 // The lander (SPEC §4): the shell that acts on landing's decisions. One
 // landing at a time per repository and base branch; the evaluated head SHA
 // pinned; the intent journalled before the merge call and the landing (with
-// its trunk-updated deliveries) in one transaction after it; every outcome on
-// the check run through the check-run writer; after a landing, the other open
-// pull requests of the branch re-evaluated (the base moved).
+// its trunk-updated deliveries) in one transaction after it; a merge call
+// without a certain answer keeps its intent unresolved, and the branch locked,
+// until the sweep (or the branch's next landing) resolves it (resolve.ts);
+// every outcome on the check run through the check-run writer; after a
+// landing, the other open pull requests of the branch re-evaluated (the base
+// moved).
 import { randomUUID } from 'node:crypto';
 import type { FactNeeds, PullRequestFacts } from '../facts/types.js';
 import type { Clock } from '../clock.js';
