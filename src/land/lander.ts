@@ -407,15 +407,25 @@ export class Lander {
    */
   async retidy(): Promise<number> {
     const records = this.deps.journal.untidied();
-    for (const record of records) {
-      const [owner, repo] = record.repository.split('/');
+    for (const read of records) {
+      const [owner, repo] = read.repository.split('/');
+      // Under the branch's lock: a landing under way tidies up after itself.
+      const branch = Lander.branchKey(read.installationId, read.repository, read.branch);
+      if (!this.lock(branch)) {
+        this.deps.sweepLater?.();
+        continue;
+      }
       try {
+        const record = this.deps.journal.get(read.pull);
+        if (!record || record.tidied || (record.state !== 'landed' && record.state !== 'merged-elsewhere')) continue;
         const octokit = await this.deps.installationOctokit(record.installationId);
         const pr = await this.deps.github(octokit, owner, repo).pull(record.number);
         await this.tidy(record, record.after!, pr, null);
       } catch (err) {
-        this.deps.log.warn({ pull: record.pull, err: (err as Error).message }, 'merge-gate: could not read a landed pull request to tidy up after it');
+        this.deps.log.warn({ pull: read.pull, err: (err as Error).message }, 'merge-gate: could not read a landed pull request to tidy up after it');
         this.deps.sweepLater?.();
+      } finally {
+        this.unlock(branch, { repository: read.repository, branch: read.branch });
       }
     }
     return records.length;
