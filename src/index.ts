@@ -8,7 +8,7 @@ import type { ApplicationFunction } from 'probot';
 import { configFromEnv } from './github/config.js';
 import { mergeGateApp } from './github/app.js';
 import { createLanding } from './land/index.js';
-import { outboxConfigFromEnv } from './outbox/config.js';
+import { outboxConfigFromEnv, parseDuration } from './outbox/config.js';
 import { PendingRequests } from './intake/pending.js';
 import type { MergeGate } from './github/gate.js';
 import { appMetrics, metricsHandler } from './metrics/app.js';
@@ -28,7 +28,14 @@ const app: ApplicationFunction = (probot, options) => {
   const config = configFromEnv(process.env);
   const outbox = outboxConfigFromEnv(process.env);
   lockOrExit(outbox.path);
-  const landing = createLanding({ outbox, clock: config.clock, timers: config.timers, checkName: config.checkName, policyPath: config.policyPath });
+  const landing = createLanding({
+    outbox,
+    clock: config.clock,
+    timers: config.timers,
+    checkName: config.checkName,
+    policyPath: config.policyPath,
+    settleMs: process.env.MERGE_SETTLE?.trim() ? parseDuration(process.env.MERGE_SETTLE, 'MERGE_SETTLE') : undefined,
+  });
   let gate: MergeGate | null = null;
   const pending = new PendingRequests(landing.db, { log: probot.log, timers: config.timers });
   // GET /metrics beside the webhooks, read from the state database and the queue (none without an HTTP server).

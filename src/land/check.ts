@@ -70,7 +70,7 @@ export function describeNote(note: LandingNote): { title: string; lines: string 
     case 'merge-failed':
       return {
         title: 'pass, not landed yet: the merge call failed; retrying',
-        lines: `**Not landed yet:** the merge call failed (${quoted(note.message)}), and the pull request, read again, is not merged. merge-gate tries again with backoff, reading the pull request first (and on the next event).`,
+        lines: `**Not landed yet:** the merge call failed (${quoted(note.message)}), and the pull request, read again, is not merged. GitHub may still finish that merge: merge-gate reads the pull request again with backoff until its answer is certain, then lands it or tries again (nothing else lands on the branch meanwhile).`,
       };
     case 'updating':
       return {

@@ -10,6 +10,8 @@ export interface PullState {
   /** After a merge: the commit the base branch was moved to (for a rebase, the last one). */
   mergeCommitSha: string | null;
   mergedAt: string | null;
+  /** Who merged it (login; an app's bot is `<slug>[bot]`), null while not merged. */
+  mergedBy: string | null;
   /** null: GitHub is still computing it. */
   mergeable: boolean | null;
   mergeableState: string;
@@ -62,6 +64,7 @@ export function octokitLandingGitHub(octokit: Octokit, owner: string, repo: stri
         merged: Boolean(data.merged),
         mergeCommitSha: data.merge_commit_sha ?? null,
         mergedAt: data.merged_at ?? null,
+        mergedBy: data.merged_by?.login ?? null,
         mergeable: data.mergeable ?? null,
         mergeableState: data.mergeable_state ?? 'unknown',
         draft: Boolean(data.draft),

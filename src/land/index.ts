@@ -1,9 +1,10 @@
 // Landing wired into the app: the state database, the outbox and its sender
 // (signed HTTP to TRUNK_WEBHOOK_URL, repository_dispatch through the
 // installation), and the lander as the gate's hooks. On load, intents a crash
-// left unresolved are resolved and pending deliveries attempted at once.
+// left unresolved are resolved and pending deliveries attempted at once; while
+// anything stays unresolved, a sweep comes back for it.
 import type { AppHooks } from '../github/app.js';
-import type { Clock, Timers } from '../clock.js';
+import type { Clock, TimerHandle, Timers } from '../clock.js';
 import type { Octokit } from '../octokit/types.js';
 import type { Log } from '../log.js';
 import type { OutboxConfig } from '../outbox/config.js';
@@ -31,6 +32,8 @@ export interface LandingOptions {
   newId?: () => string;
   /** Timeout of one HTTP delivery attempt. */
   deliveryTimeoutMs?: number;
+  /** MERGE_SETTLE: how long after a merge call without a certain answer GitHub may still finish it. */
+  settleMs?: number;
 }
 
 export interface Landing {
@@ -43,10 +46,12 @@ export interface Landing {
   lander: Lander | null;
   /** Resolves when recovery after start is done. */
   started: Promise<void>;
+  /** Resolves once no sweep is running (tests wait for it before letting time pass). */
+  swept(): Promise<void>;
   close(): void;
 }
 
-/** Resolving the landings a crash interrupted, when GitHub fails: the first retry's delay, doubled up to the cap. */
+/** The sweep of what is unresolved (intents, tidy-ups), while something is: the first delay, doubled up to the cap. */
 export const RECOVER_RETRY = { firstMs: 1_000, maxMs: 60_000 } as const;
 
 export function createLanding(options: LandingOptions): Landing {
@@ -80,27 +85,51 @@ export function createLanding(options: LandingOptions): Landing {
     log: { info: (o, m) => log.info(o, m), warn: (o, m) => log.warn(o, m), error: (o, m) => log.error(o, m) },
   });
 
-  // A tidy-up after landing that failed while running is tried again: after 1 s, doubled each time up to a
-  // minute, one attempt pending at a time; back to 1 s once nothing is left to tidy.
-  let tidyRetryMs: number = RECOVER_RETRY.firstMs;
-  let tidyPending = false;
-  const retryTidy = (): void => {
-    if (tidyPending) return;
-    tidyPending = true;
-    options.timers.setTimeout(() => {
-      tidyPending = false;
-      void landing.lander?.retidy().then(
-        () => {
-          if (!tidyPending) tidyRetryMs = RECOVER_RETRY.firstMs;
-        },
-        (err: Error) => {
-          log.error({ err: err.message }, 'merge-gate: tidying up after landings failed; trying again');
-          retryTidy();
-        },
-      );
-    }, tidyRetryMs);
-    tidyRetryMs = Math.min(RECOVER_RETRY.maxMs, tidyRetryMs * 2);
+  // The sweep (Lander.sweep): at start, and again while anything is left unresolved — an intent whose merge's
+  // fate is unknown (read again when resolve.ts says), a tidy-up or a read GitHub failed (after 1 s, doubled
+  // each time up to a minute) — one pending at a time; the backoff is back to 1 s after a sweep without failures.
+  let sweepInMs: number = RECOVER_RETRY.firstMs;
+  let sweepAt: number | null = null;
+  let sweepTimer: TimerHandle | null = null;
+  const sweepLater = (atMs?: number): void => {
+    const now = options.clock.now().getTime();
+    const backoff = atMs === undefined || now + sweepInMs <= atMs;
+    const at = backoff ? now + sweepInMs : atMs;
+    if (sweepAt !== null && sweepAt <= at) return;
+    if (sweepTimer !== null) options.timers.clearTimeout(sweepTimer);
+    sweepAt = at;
+    sweepTimer = options.timers.setTimeout(() => {
+      sweepAt = sweepTimer = null;
+      void sweep();
+    }, Math.max(0, at - now));
+    if (backoff) sweepInMs = Math.min(RECOVER_RETRY.maxMs, sweepInMs * 2);
   };
+  let running: Promise<void> | null = null;
+  const sweep = (): Promise<void> =>
+    (running = landing.lander!.sweep().then(
+      (counts) => {
+        if (counts.landed + counts.abandoned + counts.mergedElsewhere > 0) log.info(counts, 'merge-gate: resolved landings whose merge had no certain answer');
+        if (counts.failed === 0) resolveStarted();
+        if (counts.failed === 0 && sweepAt === null) sweepInMs = RECOVER_RETRY.firstMs;
+        if (counts.remaining > 0) sweepLater(counts.nextAt ?? undefined);
+      },
+      (err: Error) => {
+        log.error({ err: err.message, retryInMs: sweepInMs }, 'merge-gate: the sweep of unresolved landings failed; trying again');
+        sweepLater();
+      },
+    ));
+
+  // Our app's slug (GET /app), asked once; asked again after a failure.
+  let slug: Promise<string> | null = null;
+  const appSlug = (app: Parameters<NonNullable<AppHooks['onGate']>>[1]): Promise<string> =>
+    (slug ??= app
+      .auth()
+      .then((octokit) => octokit.request('GET /app'))
+      .then((res) => String((res.data as { slug?: string } | null)?.slug ?? ''))
+      .catch((err: unknown) => {
+        slug = null;
+        throw err;
+      }));
 
   const landing: Landing = {
     db,
@@ -109,6 +138,13 @@ export function createLanding(options: LandingOptions): Landing {
     sender,
     lander: null,
     started,
+    swept: async () => {
+      while (running) {
+        const current = running;
+        await current;
+        if (running === current) running = null;
+      }
+    },
     hooks: {
       onPass: (pass) => landing.lander!.onPass(pass),
       decoratePass: (plan, pass) => (landing.lander ? landing.lander.decorate(plan, pass) : plan),
@@ -130,29 +166,17 @@ export function createLanding(options: LandingOptions): Landing {
           log: app.log,
           mergeableRetry: options.mergeableRetry,
           newId: options.newId,
-          retryTidy,
+          sweepLater,
+          appLogin: () => appSlug(app).then((slug) => `${slug}[bot]`),
+          settleMs: options.settleMs,
         });
         sender.start();
-        // Until every interrupted landing is resolved (GitHub may be failing at start), try again:
-        // after 1 s, doubled each time up to a minute, so that a blip delays no trunk-updated for long.
-        let retryInMs: number = RECOVER_RETRY.firstMs;
-        const recover = () =>
-          landing.lander!.recover().then(
-            (counts) => {
-              if (counts.landed + counts.abandoned > 0) app.log.info(counts, 'merge-gate: resolved landings interrupted by a restart');
-              resolveStarted();
-            },
-            (err) => {
-              app.log.error({ err, retryInMs }, 'merge-gate: could not resolve landings interrupted by a restart; trying again');
-              options.timers.setTimeout(() => void recover(), retryInMs);
-              retryInMs = Math.min(RECOVER_RETRY.maxMs, retryInMs * 2);
-            },
-          );
-        void recover();
+        void sweep(); // what a crash left: resolved now, and again later until it is
       },
     },
     close() {
       sender.stop();
+      if (sweepTimer !== null) options.timers.clearTimeout(sweepTimer);
       if (!options.db) db.close();
     },
   };

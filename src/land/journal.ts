@@ -2,7 +2,8 @@
 // written before the merge call, and the landing (with the deliveries of its
 // trunk-updated event) in one transaction after it, so a crash at any instant
 // is resolved after a restart by reading the pull request, and no event is
-// lost or made twice. It also answers "did merge-gate land this commit, and
+// lost or made twice. Each intent has an id: resolving it (landed, merged by
+// someone else, abandoned) never touches a newer intent of the pull request. It also answers "did merge-gate land this commit, and
 // from which pull request?" (`landedCommit`).
 import type { Db } from '../state/db.js';
 import type { OutboxStore } from '../outbox/outbox.js';
@@ -23,7 +24,8 @@ export interface LandingRecord {
   headSha: string;
   method: string;
   before: string | null;
-  state: 'intent' | 'landed' | 'abandoned';
+  /** merged-elsewhere: a left-behind intent whose pull request someone else merged (no event; see resolve.ts). */
+  state: 'intent' | 'landed' | 'merged-elsewhere' | 'abandoned';
   after: string | null;
   eventId: string | null;
   summary: PullSummary;
@@ -31,6 +33,10 @@ export interface LandingRecord {
   /** After the landing: the check written, the branch dealt with, the branch's other pull requests re-evaluated. */
   tidied: boolean;
   updatedAt: number;
+  /** This intent's id: resolving it (landed, abandoned) never touches a newer intent of the pull request. */
+  intentId: string | null;
+  /** When its merge call ended without a certain answer (a 5xx, a dropped connection, the abort); null otherwise. */
+  uncertainSince: number | null;
 }
 
 /** What merge-gate landed: the answer to "which pull request brought this commit?". */
@@ -64,6 +70,8 @@ interface Row {
   targets_json: string;
   tidied: number;
   updated_at: number;
+  intent_id: string | null;
+  uncertain_since: number | null;
 }
 
 const toRecord = (r: Row): LandingRecord => ({
@@ -82,6 +90,8 @@ const toRecord = (r: Row): LandingRecord => ({
   targets: JSON.parse(r.targets_json) as string[],
   tidied: r.tidied === 1,
   updatedAt: r.updated_at,
+  intentId: r.intent_id,
+  uncertainSince: r.uncertain_since,
 });
 
 /** The journal's key for a pull request. */
@@ -100,24 +110,42 @@ export class LandingJournal {
     return row ? toRecord(row) : null;
   }
 
-  /** Write the intent before the merge call. Refused (false) when the pull request is already landed. */
-  intend(r: Omit<LandingRecord, 'state' | 'after' | 'eventId' | 'tidied' | 'updatedAt'>, now: number): boolean {
+  /**
+   * Write the intent (with its id) before the merge call. Refused (false) when the pull request is already
+   * landed, or another intent of it is still unresolved (its merge may yet happen).
+   */
+  intend(r: Omit<LandingRecord, 'state' | 'after' | 'eventId' | 'tidied' | 'updatedAt' | 'uncertainSince'> & { intentId: string }, now: number): boolean {
     const result = this.db
       .prepare(
-        `INSERT INTO landings (pull, installation_id, repository, number, branch, head_sha, method, before_sha, state, pull_json, targets_json, updated_at)
-         VALUES (@pull, @installationId, @repository, @number, @branch, @headSha, @method, @before, 'intent', @summary, @targets, @now)
+        `INSERT INTO landings (pull, installation_id, repository, number, branch, head_sha, method, before_sha, state, pull_json, targets_json, updated_at, intent_id)
+         VALUES (@pull, @installationId, @repository, @number, @branch, @headSha, @method, @before, 'intent', @summary, @targets, @now, @intentId)
          ON CONFLICT (pull) DO UPDATE SET installation_id = excluded.installation_id, branch = excluded.branch, head_sha = excluded.head_sha,
            method = excluded.method, before_sha = excluded.before_sha, state = 'intent', pull_json = excluded.pull_json,
-           targets_json = excluded.targets_json, updated_at = excluded.updated_at
-         WHERE landings.state <> 'landed'`,
+           targets_json = excluded.targets_json, updated_at = excluded.updated_at, intent_id = excluded.intent_id,
+           after_sha = NULL, event_id = NULL, tidied = 0, uncertain_since = NULL
+         WHERE landings.state NOT IN ('landed', 'intent')`,
       )
       .run({ ...r, summary: JSON.stringify(r.summary), targets: JSON.stringify(r.targets), now });
     return result.changes === 1;
   }
 
-  /** The merge did not happen (refused, head moved, or found unmerged after a crash). */
-  abandon(pull: string, now: number): void {
-    this.db.prepare("UPDATE landings SET state = 'abandoned', updated_at = ? WHERE pull = ? AND state = 'intent'").run(now, pull);
+  /** The merge call of this intent ended without a certain answer at `now`. */
+  uncertain(pull: string, intentId: string | null, now: number): void {
+    this.db.prepare("UPDATE landings SET uncertain_since = ? WHERE pull = ? AND state = 'intent' AND intent_id IS ?").run(now, pull, intentId);
+  }
+
+  /** This intent's merge did not happen (refused, head moved, or certainly not merged): false if it is no longer the unresolved one. */
+  abandon(pull: string, intentId: string | null, now: number): boolean {
+    return this.db.prepare("UPDATE landings SET state = 'abandoned', updated_at = ? WHERE pull = ? AND state = 'intent' AND intent_id IS ?").run(now, pull, intentId).changes === 1;
+  }
+
+  /** This intent's pull request was merged by someone else (as `after`): no event; the branch is still re-evaluated (tidied = 0). */
+  mergedElsewhere(pull: string, intentId: string | null, after: string | null, now: number): boolean {
+    return (
+      this.db
+        .prepare("UPDATE landings SET state = 'merged-elsewhere', after_sha = ?, tidied = 0, updated_at = ? WHERE pull = ? AND state = 'intent' AND intent_id IS ?")
+        .run(after, now, pull, intentId).changes === 1
+    );
   }
 
   /**
@@ -125,11 +153,12 @@ export class LandingJournal {
    * Idempotent: a landing already recorded keeps its event (returns it), so a
    * redelivered webhook or a recovery after a crash never makes a second one.
    */
-  landed(pull: string, after: string, event: (record: LandingRecord) => TrunkUpdated, now: number): { record: LandingRecord; event: TrunkUpdated | null; fresh: boolean } {
+  landed(pull: string, intentId: string | null, after: string, event: (record: LandingRecord) => TrunkUpdated, now: number): { record: LandingRecord; event: TrunkUpdated | null; fresh: boolean } {
     return this.db.transaction(() => {
       const current = this.get(pull);
       if (!current) throw new Error(`no landing intent for ${pull}`);
-      if (current.state === 'landed') return { record: current, event: null, fresh: false };
+      // Already landed, or not this intent any more (resolved by someone else, or a newer one): nothing to record.
+      if (current.state === 'landed' || current.intentId !== intentId) return { record: current, event: null, fresh: false };
       const body = event({ ...current, after });
       this.db.prepare("UPDATE landings SET state = 'landed', after_sha = ?, event_id = ?, updated_at = ? WHERE pull = ?").run(after, body.id, now, pull);
       this.outbox.enqueue(body.id, current.targets, JSON.stringify(body), now);
@@ -142,12 +171,20 @@ export class LandingJournal {
    * landings not tidied up after (check, branch, the branch's other pull requests).
    */
   unresolved(): LandingRecord[] {
-    return (this.db.prepare("SELECT * FROM landings WHERE state = 'intent' OR (state = 'landed' AND tidied = 0) ORDER BY updated_at").all() as Row[]).map(toRecord);
+    return [...this.intents(), ...this.untidied()];
   }
 
-  /** Landings whose tidy-up after (check, branch, the branch's other pull requests) is not done yet. */
+  /** Intents whose merge's outcome is not known yet (on `branch` of `repository` only, when given). */
+  intents(where?: { repository: string; branch: string }): LandingRecord[] {
+    const rows = where
+      ? this.db.prepare("SELECT * FROM landings WHERE state = 'intent' AND lower(repository) = lower(?) AND branch = ? ORDER BY updated_at").all(where.repository, where.branch)
+      : this.db.prepare("SELECT * FROM landings WHERE state = 'intent' ORDER BY updated_at").all();
+    return (rows as Row[]).map(toRecord);
+  }
+
+  /** Merges (ours or someone else's) whose tidy-up after (check, branch, the branch's other pull requests) is not done yet. */
   untidied(): LandingRecord[] {
-    return (this.db.prepare("SELECT * FROM landings WHERE state = 'landed' AND tidied = 0 ORDER BY updated_at").all() as Row[]).map(toRecord);
+    return (this.db.prepare("SELECT * FROM landings WHERE state IN ('landed', 'merged-elsewhere') AND tidied = 0 ORDER BY updated_at").all() as Row[]).map(toRecord);
   }
 
   tidied(pull: string): void {

@@ -1,9 +1,12 @@
 // The lander (SPEC §4): the shell that acts on landing's decisions. One
 // landing at a time per repository and base branch; the evaluated head SHA
 // pinned; the intent journalled before the merge call and the landing (with
-// its trunk-updated deliveries) in one transaction after it; every outcome on
-// the check run through the check-run writer; after a landing, the other open
-// pull requests of the branch re-evaluated (the base moved).
+// its trunk-updated deliveries) in one transaction after it; a merge call
+// without a certain answer keeps its intent unresolved, and the branch locked,
+// until the sweep (or the branch's next landing) resolves it (resolve.ts);
+// every outcome on the check run through the check-run writer; after a
+// landing, the other open pull requests of the branch re-evaluated (the base
+// moved).
 import { randomUUID } from 'node:crypto';
 import type { FactNeeds, PullRequestFacts } from '../facts/types.js';
 import type { Clock } from '../clock.js';
@@ -31,6 +34,7 @@ import {
 } from './decide.js';
 import type { LandingGitHub, PullState } from './github.js';
 import { journalKey, type LandingJournal, type LandingRecord } from './journal.js';
+import { DEFAULT_MERGE_SETTLE_MS, judgeIntent } from './resolve.js';
 
 export interface LanderDeps {
   journal: LandingJournal;
@@ -53,9 +57,26 @@ export interface LanderDeps {
   /** While GitHub computes `mergeable`: attempts in all, and the first delay (doubled each time). */
   mergeableRetry?: { attempts: number; baseDelayMs: number };
   newId?: () => string;
-  /** A tidy-up after landing failed (GitHub trouble): call `retidy` again later. */
-  retryTidy?: () => void;
+  /** Something is left unresolved (an intent whose merge's fate is unknown, a failed tidy-up): call `sweep` again later, by `atMs` at the latest. */
+  sweepLater?: (atMs?: number) => void;
+  /** Our app's bot account, `<slug>[bot]`: the evidence that a merge whose answer was lost was ours. */
+  appLogin(): Promise<string>;
+  /** How long after a merge call without a certain answer GitHub may still finish it (resolve.ts). */
+  settleMs?: number;
 }
+
+/** What a sweep did: intents resolved each way, and what is left (with the earliest instant one becomes certain). */
+export interface SweepCounts {
+  landed: number;
+  abandoned: number;
+  mergedElsewhere: number;
+  tidied: number;
+  remaining: number;
+  failed: number;
+  nextAt: number | null;
+}
+
+type Resolution = 'landed' | 'abandoned' | 'merged-elsewhere' | { wait: number };
 
 /** The repository_dispatch target of a repository, as the outbox stores it. */
 export function dispatchTarget(installationId: number, repository: string): string {
@@ -85,8 +106,38 @@ export class Lander {
   private readonly mergeableTries = new Map<string, number>();
   /** Heads whose parents were read and did not make them one of merge-gate's updates: not read again. */
   private readonly notUpdates = new Set<string>();
+  /** A merge call of an earlier process was sent before this instant (resolve.ts). */
+  private readonly startedAt: number;
 
-  constructor(private readonly deps: LanderDeps) {}
+  constructor(private readonly deps: LanderDeps) {
+    this.startedAt = deps.clock.now().getTime();
+  }
+
+  private static branchKey(installationId: number, repository: string, branch: string): string {
+    return `${installationId}:${repository}:${branch}`.toLowerCase();
+  }
+
+  /** Take a branch's landing lock; false when a landing (or a resolution) holds it. */
+  private lock(branch: string): boolean {
+    if (this.busy.has(branch)) return false;
+    this.busy.add(branch);
+    return true;
+  }
+
+  /** Release it; the pull requests that waited are evaluated again, unless an unresolved intent still holds the branch. */
+  private unlock(branch: string, where: { repository: string; branch: string }): void {
+    this.busy.delete(branch);
+    if (this.deps.journal.intents(where).length > 0) return; // the sweep wakes them once it is resolved
+    const waiting = this.waiting.get(branch);
+    this.waiting.delete(branch);
+    for (const waiter of waiting?.values() ?? []) this.deps.requestEvaluation(waiter, 0);
+  }
+
+  private wait(branch: string, ref: PullRef): void {
+    const waiting = this.waiting.get(branch) ?? new Map<string, PullRef>();
+    waiting.set(pullKey(ref), ref);
+    this.waiting.set(branch, waiting);
+  }
 
   /** The gate's DecoratePass: the landing note of a passing verdict (pure, from what is known). */
   readonly decorate: DecoratePass = (plan, { ref, facts, policy, dryRun }) => {
@@ -138,26 +189,32 @@ export class Lander {
     if (!shouldLand(landPolicy(policy), facts).land) return;
     const record = this.deps.journal.get(journalKey(facts.repository, facts.number));
     if (record?.state === 'landed') return; // a redelivered or duplicated webhook after the landing: nothing to do
-    const branch = `${ref.installationId}:${ref.owner}/${ref.repo}:${facts.base.ref}`.toLowerCase();
-    if (this.busy.has(branch)) {
-      // One landing at a time: evaluated again (against the moved base) once the branch is free.
-      const waiting = this.waiting.get(branch) ?? new Map<string, PullRef>();
-      waiting.set(pullKey(ref), ref);
-      this.waiting.set(branch, waiting);
-      return;
-    }
-    this.busy.add(branch);
+    const where = { repository: facts.repository, branch: facts.base.ref };
+    const branch = Lander.branchKey(ref.installationId, facts.repository, facts.base.ref);
+    // One landing at a time: evaluated again (against the moved base) once the branch is free.
+    if (!this.lock(branch)) return this.wait(branch, ref);
     try {
-      await this.land(pass, record);
+      // A merge call whose fate is unknown (this pull request's or another's of the branch) is resolved first;
+      // while it cannot be, nothing else lands on the branch.
+      const intents = this.deps.journal.intents(where);
+      if (record?.state === 'intent' && !intents.some((i) => i.pull === record.pull)) intents.push(record);
+      for (const intent of intents) {
+        const resolution = await this.resolveIntent(intent, intent.pull === record?.pull ? pass : null);
+        if (typeof resolution === 'object') {
+          this.wait(branch, ref);
+          this.deps.sweepLater?.(resolution.wait);
+          return;
+        }
+        // Merged (this pull request, or another one: the base moved and the branch's pull requests are evaluated again).
+        if (resolution !== 'abandoned') return;
+      }
+      await this.land(pass);
     } finally {
-      this.busy.delete(branch);
-      const waiting = this.waiting.get(branch);
-      this.waiting.delete(branch);
-      for (const waiter of waiting?.values() ?? []) this.deps.requestEvaluation(waiter, 0);
+      this.unlock(branch, where);
     }
   };
 
-  private async land(pass: PassInfo, record: LandingRecord | null): Promise<void> {
+  private async land(pass: PassInfo): Promise<void> {
     const { octokit, ref, facts, policy, verdict } = pass;
     const { journal, clock, log } = this.deps;
     const land = landPolicy(policy);
@@ -165,14 +222,6 @@ export class Lander {
     const pull = journalKey(facts.repository, facts.number);
     const pr = await gh.pull(ref.number);
 
-    if (record?.state === 'intent') {
-      // A merge call whose outcome is unknown (a crash, a 5xx): the pull request says whether it landed.
-      if (pr.merged && pr.mergeCommitSha) {
-        await this.complete(record, pr.mergeCommitSha, pr, pass);
-        return;
-      }
-      journal.abandon(pull, clock.now().getTime());
-    }
     if (pr.merged || pr.state !== 'open' || pr.draft) return; // merged or closed by someone else, or made a draft meanwhile
     if (pr.headSha !== verdict.headSha) {
       this.deps.requestEvaluation(ref, 0); // the head moved since the evaluation: evaluate the new one
@@ -225,8 +274,9 @@ export class Lander {
       before,
       summary: { title: pr.title, url: pr.url, author: pr.author },
       targets: [...this.deps.urls, ...(land.dispatch ? [dispatchTarget(ref.installationId, facts.repository)] : [])],
+      intentId: (this.deps.newId ?? randomUUID)(),
     };
-    if (!journal.intend(intent, clock.now().getTime())) return; // landed meanwhile
+    if (!journal.intend(intent, clock.now().getTime())) return; // landed meanwhile, or an intent of it is unresolved
     const recorded = journal.get(pull)!;
     let after: string;
     try {
@@ -235,20 +285,32 @@ export class Lander {
     } catch (error) {
       const touchesWorkflows = (facts.files ?? []).some((f) => WORKFLOW_PATH.test(f.path) || WORKFLOW_PATH.test(f.previousPath ?? ''));
       const outcome = classifyMergeError(error, touchesWorkflows);
-      if (outcome.kind === 'uncertain') {
-        // Never a second merge before knowing the first one's fate: read the pull request again.
-        // (Should this read fail too, the intent stays, and the next attempt starts by resolving it.)
-        const again = await gh.pull(pr.number);
-        if (again.merged && again.mergeCommitSha) {
-          log.warn({ pull, err: outcome.message }, 'merge-gate: the merge call failed, but the pull request is merged: landed');
-          await this.complete(recorded, again.mergeCommitSha, again, pass);
-          return;
+      const status = (error as { status?: number }).status;
+      if (outcome.kind === 'uncertain' && status !== 403 && status !== 429) {
+        // No certain answer (a 5xx, a dropped connection, the abort): GitHub may merge a moment later. Never a
+        // second merge before knowing the first one's fate: the intent stays unresolved and the branch locked
+        // until the pull request, read again with backoff, says so for certain (resolve.ts).
+        journal.uncertain(pull, recorded.intentId, clock.now().getTime());
+        log.warn({ pull, err: outcome.message }, 'merge-gate: the merge call failed without a certain answer; reading the pull request until it is certain');
+        let resolution: Resolution;
+        try {
+          resolution = await this.resolveIntent(journal.get(pull)!, pass);
+        } catch (err) {
+          log.warn({ pull, err: (err as Error).message }, 'merge-gate: could not read the pull request after a failed merge call; trying again');
+          resolution = { wait: clock.now().getTime() };
         }
-        journal.abandon(pull, clock.now().getTime());
-        await this.note(pass, { kind: 'merge-failed', message: outcome.message });
-        throw error; // not merged: the queue retries the evaluation, which reads everything again first
+        if (typeof resolution === 'object') {
+          await this.note(pass, { kind: 'merge-failed', message: outcome.message });
+          this.deps.sweepLater?.(resolution.wait);
+        }
+        return;
       }
-      journal.abandon(pull, clock.now().getTime());
+      // Refused before GitHub did anything (a rate limit's 403 / 429 included): certainly not merged.
+      journal.abandon(pull, recorded.intentId, clock.now().getTime());
+      if (outcome.kind === 'uncertain') {
+        await this.note(pass, { kind: 'merge-failed', message: outcome.message });
+        throw error; // the queue retries the evaluation (after GitHub's retry-after), which reads everything again first
+      }
       if (outcome.kind === 'head-moved') {
         await this.note(pass, { kind: 'head-moved', message: outcome.message });
         this.deps.requestEvaluation(ref, 0);
@@ -266,6 +328,7 @@ export class Lander {
     const landedAt = pr.mergedAt ?? clock.now().toISOString();
     const { fresh } = journal.landed(
       record.pull,
+      record.intentId,
       after,
       (r) =>
         trunkUpdated({
@@ -299,10 +362,12 @@ export class Lander {
     const octokit = pass?.octokit ?? (await this.deps.installationOctokit(record.installationId));
     const landedNote: LandingNote = { kind: 'landed', sha: after, url: commitUrl(record.repository, after, pr.url), branch: record.branch, method: record.method };
     const gh = this.deps.github(octokit, owner, repo);
+    const ours = record.state !== 'merged-elsewhere'; // someone else's merge: no "Landed as", no branch deletion
     let done = true;
     let policy: ReturnType<typeof landPolicy> | null = null;
     try {
-      if (pass) {
+      if (!ours) policy = null;
+      else if (pass) {
         policy = landPolicy(pass.policy);
         await this.note(pass, landedNote);
       } else policy = await this.afterRestart(octokit, ref, record, landedNote);
@@ -313,7 +378,7 @@ export class Lander {
     try {
       const open = await gh.openPulls();
       const decision = branchDeletion({
-        deleteBranch: policy?.delete_branch ?? false,
+        deleteBranch: (ours && policy?.delete_branch) ?? false,
         headRepo: pr.headRepo,
         baseRepo: pr.baseRepo,
         headRef: pr.headRef,
@@ -332,25 +397,35 @@ export class Lander {
       done = false;
     }
     if (done) this.deps.journal.tidied(record.pull);
-    else this.deps.retryTidy?.();
+    else this.deps.sweepLater?.();
   }
 
   /**
-   * Tidy up after every landing whose tidy-up failed while the app ran (a
-   * restart's `recover` does the same for those a crash left). Only landed
-   * records: an intent may be a landing in progress right now.
+   * Tidy up after every landing (and merge by someone else) whose tidy-up
+   * failed, while the app ran or before a crash. Only merged records: an
+   * intent may be a landing in progress right now.
    */
   async retidy(): Promise<number> {
     const records = this.deps.journal.untidied();
-    for (const record of records) {
-      const [owner, repo] = record.repository.split('/');
+    for (const read of records) {
+      const [owner, repo] = read.repository.split('/');
+      // Under the branch's lock: a landing under way tidies up after itself.
+      const branch = Lander.branchKey(read.installationId, read.repository, read.branch);
+      if (!this.lock(branch)) {
+        this.deps.sweepLater?.();
+        continue;
+      }
       try {
+        const record = this.deps.journal.get(read.pull);
+        if (!record || record.tidied || (record.state !== 'landed' && record.state !== 'merged-elsewhere')) continue;
         const octokit = await this.deps.installationOctokit(record.installationId);
         const pr = await this.deps.github(octokit, owner, repo).pull(record.number);
         await this.tidy(record, record.after!, pr, null);
       } catch (err) {
-        this.deps.log.warn({ pull: record.pull, err: (err as Error).message }, 'merge-gate: could not read a landed pull request to tidy up after it');
-        this.deps.retryTidy?.();
+        this.deps.log.warn({ pull: read.pull, err: (err as Error).message }, 'merge-gate: could not read a landed pull request to tidy up after it');
+        this.deps.sweepLater?.();
+      } finally {
+        this.unlock(branch, { repository: read.repository, branch: read.branch });
       }
     }
     return records.length;
@@ -393,28 +468,94 @@ export class Lander {
   }
 
   /**
-   * After a restart: resolve every intent a crash left unresolved by reading
-   * its pull request. Merged: it is landed (its event enqueued once).
-   * Not merged: the intent is dropped and the pull request evaluated again.
+   * Resolve an intent whose merge's fate was unknown, from the pull request read now (resolve.ts): ours (the
+   * landing recorded with its event, then tidied up), merged by someone else (recorded, logged, the branch
+   * re-evaluated, no event), certainly not merged (abandoned, the pull request evaluated again), or not
+   * certain yet (left as it is: `wait` says by when it will be). The caller holds the branch's lock.
    */
-  async recover(): Promise<{ landed: number; abandoned: number }> {
-    const counts = { landed: 0, abandoned: 0 };
-    for (const record of this.deps.journal.unresolved()) {
-      const [owner, repo] = record.repository.split('/');
-      const octokit = await this.deps.installationOctokit(record.installationId);
-      const pr = await this.deps.github(octokit, owner, repo).pull(record.number);
-      if (record.state === 'landed') {
-        await this.tidy(record, record.after!, pr, null);
-        counts.landed++;
-      } else if (pr.merged && pr.mergeCommitSha) {
-        await this.complete(record, pr.mergeCommitSha, pr, null);
-        counts.landed++;
-      } else {
-        this.deps.journal.abandon(record.pull, this.deps.clock.now().getTime());
-        this.deps.requestEvaluation({ installationId: record.installationId, owner, repo, number: record.number }, 0);
-        counts.abandoned++;
+  private async resolveIntent(record: LandingRecord, pass: PassInfo | null): Promise<Resolution> {
+    const { journal, clock, log } = this.deps;
+    const [owner, repo] = record.repository.split('/');
+    const octokit = pass?.octokit ?? (await this.deps.installationOctokit(record.installationId));
+    const gh = this.deps.github(octokit, owner, repo);
+    const pr = await gh.pull(record.number);
+    const facts = {
+      intent: record,
+      pull: pr,
+      appLogin: pr.merged ? await this.deps.appLogin() : '',
+      onBefore: null as boolean | null,
+      now: clock.now().getTime(),
+      startedAt: this.startedAt,
+      settleMs: this.deps.settleMs ?? DEFAULT_MERGE_SETTLE_MS,
+    };
+    let outcome = judgeIntent(facts);
+    if (outcome.kind === 'read-parents') {
+      const after = outcome.after;
+      const onBefore =
+        record.before === null
+          ? false
+          : record.method === 'rebase'
+            ? (await gh.behindBy(record.before, after)) === 0
+            : (await gh.commitParents(after))[0] === record.before;
+      outcome = judgeIntent({ ...facts, onBefore });
+    }
+    const now = clock.now().getTime();
+    switch (outcome.kind) {
+      case 'ours':
+        await this.complete(record, outcome.after, pr, pass);
+        return 'landed';
+      case 'merged-elsewhere':
+        if (!journal.mergedElsewhere(record.pull, record.intentId, outcome.after, now)) return 'merged-elsewhere';
+        log.warn({ pull: record.pull, headSha: record.headSha, before: record.before, after: outcome.after, why: outcome.why }, 'merge-gate: merged by someone else, not by merge-gate: no trunk-updated; the branch is evaluated again');
+        await this.tidy(journal.get(record.pull)!, outcome.after ?? '', pr, pass);
+        return 'merged-elsewhere';
+      case 'not-merged':
+        if (journal.abandon(record.pull, record.intentId, now)) {
+          this.deps.requestEvaluation({ installationId: record.installationId, owner, repo, number: record.number }, 0);
+        }
+        return 'abandoned';
+      case 'wait':
+      case 'read-parents':
+        return { wait: outcome.kind === 'wait' ? outcome.until : now };
+    }
+  }
+
+  /**
+   * Resolve every unresolved intent (after a restart: those a crash left; while running: those whose merge
+   * call gave no certain answer), each under its branch's lock and only if it is still the intent read; then
+   * tidy up after merges whose tidy-up is not done. A branch busy with a landing is left for the next sweep.
+   */
+  async sweep(): Promise<SweepCounts> {
+    const { journal, log } = this.deps;
+    const counts: SweepCounts = { landed: 0, abandoned: 0, mergedElsewhere: 0, tidied: 0, remaining: 0, failed: 0, nextAt: null };
+    const later = (at: number) => (counts.nextAt = Math.min(counts.nextAt ?? at, at));
+    for (const read of journal.intents()) {
+      const where = { repository: read.repository, branch: read.branch };
+      const branch = Lander.branchKey(read.installationId, read.repository, read.branch);
+      if (!this.lock(branch)) {
+        counts.remaining++;
+        continue;
+      }
+      try {
+        const record = journal.get(read.pull);
+        if (record?.state !== 'intent' || record.intentId !== read.intentId) continue; // resolved meanwhile
+        const resolution = await this.resolveIntent(record, null);
+        if (typeof resolution === 'object') {
+          counts.remaining++;
+          later(resolution.wait);
+        } else if (resolution === 'landed') counts.landed++;
+        else if (resolution === 'abandoned') counts.abandoned++;
+        else counts.mergedElsewhere++;
+      } catch (err) {
+        log.error({ pull: read.pull, err: (err as Error).message }, 'merge-gate: could not resolve a landing whose merge call had no certain answer; trying again');
+        counts.remaining++;
+        counts.failed++;
+      } finally {
+        this.unlock(branch, where);
       }
     }
+    counts.tidied = await this.retidy();
+    counts.remaining += journal.untidied().length;
     return counts;
   }
 }

@@ -47,7 +47,7 @@ export function appMetrics(sources: AppMetricsSources): Registry {
       this.set(oldest === null ? 0 : Math.max(0, (sources.clock.now().getTime() - oldest) / 1000));
     },
   });
-  byState('merge_gate_landings', 'Landings in the journal, by state (intent, landed, abandoned)', 'landings', ['intent', 'landed', 'abandoned']);
+  byState('merge_gate_landings', 'Landings in the journal, by state (intent, landed, merged-elsewhere, abandoned)', 'landings', ['intent', 'landed', 'merged-elsewhere', 'abandoned']);
   new Gauge({
     name: 'merge_gate_pending_requests',
     help: 'What accepted webhooks asked for and is not done yet (evaluations, head lookups, re-evaluations)',

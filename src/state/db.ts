@@ -32,13 +32,15 @@ CREATE TABLE IF NOT EXISTS landings (
   head_sha TEXT NOT NULL,
   method TEXT NOT NULL,
   before_sha TEXT,
-  state TEXT NOT NULL,               -- intent | landed | abandoned
+  state TEXT NOT NULL,               -- intent | landed | merged-elsewhere | abandoned
   after_sha TEXT,
   event_id TEXT,
   pull_json TEXT NOT NULL,           -- title, url, author: the event's pull_request
   targets_json TEXT NOT NULL,        -- where its trunk-updated goes
   tidied INTEGER NOT NULL DEFAULT 0, -- after landing: the check says so, the branch is dealt with, the others re-evaluated
-  updated_at INTEGER NOT NULL
+  updated_at INTEGER NOT NULL,
+  intent_id TEXT,                    -- which intent: resolving one never touches a newer one
+  uncertain_since INTEGER            -- when the merge call ended without a certain answer
 );
 CREATE INDEX IF NOT EXISTS landings_after ON landings (repository, after_sha);
 
@@ -69,6 +71,8 @@ CREATE TABLE IF NOT EXISTS pending_requests (
 const ADDED_COLUMNS: ReadonlyArray<{ table: string; column: string; type: string }> = [
   { table: 'pending_requests', column: 'environment', type: 'TEXT' },
   { table: 'pending_requests', column: 'state', type: 'TEXT' },
+  { table: 'landings', column: 'intent_id', type: 'TEXT' },
+  { table: 'landings', column: 'uncertain_since', type: 'INTEGER' },
 ];
 
 function addMissingColumns(db: Db): void {

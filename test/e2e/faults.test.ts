@@ -150,6 +150,7 @@ test('random GitHub and receiver faults, and a SIGKILL in the middle: nothing wr
     OUTBOX_PATH: join(dir, 'state', 'outbox.sqlite'),
     OUTBOX_RETRY_BASE_MS: '100',
     OUTBOX_RETRY_MAX_MS: '1000',
+    MERGE_SETTLE: '2s', // a merge call without a certain answer holds its branch 2 s after it (default: a minute)
   };
   const apps: AppChild[] = [];
   const start = async () => {

@@ -111,7 +111,9 @@ export const HANG = Symbol('hang');
 export type ChaosFault =
   | { kind: 'status'; status: number; headers?: Record<string, string>; body?: unknown }
   | { kind: 'reset'; after: boolean }
-  | { kind: 'slow'; ms: number };
+  | { kind: 'slow'; ms: number }
+  /** Answered at once (the work done then), the answer arriving `ms` later: a stale answer. */
+  | { kind: 'late'; ms: number };
 
 export interface FakeCheckRun {
   id: number;
@@ -375,8 +377,10 @@ export class FakeGitHub {
     pull.mergeCommit = sha;
     pull.mergedBy = { login: this.appSlug, bot: true };
     pull.mergedAt = new Date(this.now()).toISOString();
-    const tree = new Map(repo.trees.get(repo.branches.get(pull.baseRef) ?? '') ?? []);
+    const before = repo.branches.get(pull.baseRef) ?? '';
+    const tree = new Map(repo.trees.get(before) ?? []);
     repo.trees.set(sha, tree);
+    this.parents.set(sha, [before]);
     repo.branches.set(pull.baseRef, sha);
     return sha;
   }
@@ -473,6 +477,7 @@ export class FakeGitHub {
           }
         }
         if (fault?.kind === 'reset') return void req.socket.destroy(); // done, and the answer lost
+        if (fault?.kind === 'late') await new Promise((resolve) => setTimeout(resolve, fault.ms));
         const text = typeof data === 'string' ? data : JSON.stringify(data);
         res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers, 'content-length': String(Buffer.byteLength(text)) });
         res.end(text);
@@ -743,6 +748,8 @@ export class FakeGitHub {
       merged: pull.state === 'MERGED',
       merge_commit_sha: pull.mergeCommit ?? null,
       merged_at: pull.mergedAt ?? null,
+      // REST names an app's bot `<slug>[bot]`.
+      merged_by: pull.mergedBy ? { login: pull.mergedBy.bot && !pull.mergedBy.login.endsWith('[bot]') ? `${pull.mergedBy.login}[bot]` : pull.mergedBy.login, type: pull.mergedBy.bot ? 'Bot' : 'User' } : null,
       mergeable,
       mergeable_state: mergeable === null ? 'unknown' : mergeable ? 'clean' : 'dirty',
       head: { sha: pull.headSha, ref: pull.headRef, repo: { full_name: pull.fork ? `fork-of-${pull.author}/${repo.name}` : full } },
@@ -784,7 +791,21 @@ export class FakeGitHub {
       record(0, false);
       return HANG;
     }
-    const method = body.merge_method ?? 'merge';
+    this.performMerge(repo, pull, body.merge_method ?? 'merge');
+    if (fault === 'fail-after') {
+      record(502, true);
+      return [502, { message: 'Server Error' }];
+    }
+    if (fault === 'hang-after') {
+      record(0, true);
+      return HANG;
+    }
+    record(200, true);
+    return [200, { sha: pull.mergeCommit, merged: true, message: 'Pull Request successfully merged' }];
+  }
+
+  /** The merge GitHub makes for the merge call of our app (also: one finished a moment after GitHub answered 502). */
+  performMerge(repo: FakeRepo, pull: FakePull, method: string): string {
     const before = repo.branches.get(pull.baseRef)!;
     let after = before;
     const count = method === 'rebase' ? (pull.commitCount ?? 1) : 1;
@@ -801,16 +822,7 @@ export class FakeGitHub {
     pull.mergeCommit = after;
     pull.mergedAt = new Date(this.now()).toISOString();
     pull.mergedBy = { login: 'merge-gate[bot]', bot: true }; // the merge call is the app's
-    if (fault === 'fail-after') {
-      record(502, true);
-      return [502, { message: 'Server Error' }];
-    }
-    if (fault === 'hang-after') {
-      record(0, true);
-      return HANG;
-    }
-    record(200, true);
-    return [200, { sha: after, merged: true, message: 'Pull Request successfully merged' }];
+    return after;
   }
 
   private landingRest(

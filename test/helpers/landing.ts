@@ -45,7 +45,9 @@ export async function startLandingApp(
     for (let waited = 0; waited <= maxMs; waited += 1000) {
       await app.drain(maxMs);
       await landing.sender.settled();
-      if (app.gate.queue.size === 0 && !landing.store.pending().some((d) => d.nextAt <= clock.now().getTime())) return;
+      await landing.swept();
+      // Quiet: nothing queued, nothing due in the outbox, no intent whose merge's fate is still being read.
+      if (app.gate.queue.size === 0 && !landing.store.pending().some((d) => d.nextAt <= clock.now().getTime()) && landing.journal.intents().length === 0) return;
       await app.advance(1000);
     }
   };

@@ -214,6 +214,46 @@ describe('what GitHub answers', () => {
     expect(titles.at(-1)).toBe(`Landed as ${pull.mergeCommit!.slice(0, 7)}`);
   });
 
+  test('a merge GitHub finishes after answering 502 and after the re-read: the intent stays unresolved and the branch locked until the pull request, read again, is merged; landed once, with its event', async () => {
+    const repo = setupRepo(fake);
+    const pull = typicalPull(fake, repo, 2);
+    const other = typicalPull(fake, repo, 3);
+    const tip = repo.branches.get('main')!;
+    const MERGE = 'PUT /repos/{owner}/{repo}/pulls/{pull_number}/merge';
+    const READ = 'GET /repos/{owner}/{repo}/pulls/{pull_number}';
+    // #2's merge call answers 502 without merging; GitHub merges it right after the pull request is read again.
+    let step: 'merge' | 'reread' | 'finish' | 'done' = 'merge';
+    fake.mergeFault = (p) => (p.number === 2 ? 'fail-before' : 'none');
+    fake.onRequest = (r) => {
+      if (step === 'merge' && r.operation === MERGE) step = 'reread';
+      else if (step === 'reread' && r.operation === READ && r.path.endsWith('/pulls/2')) step = 'finish';
+      else if (step === 'finish') {
+        step = 'done';
+        fake.performMerge(repo, pull, 'squash');
+      }
+    };
+    app = await startLandingApp(fake, { outbox: { urls: ['http://deploy.invalid/hook'] }, landing: { fetch: async () => new Response(null, { status: 202 }) } });
+    await app.receive('pull_request', event('opened', repo, pull));
+    await app.drain();
+    expect(step).toBe('done');
+    expect(app.landing.journal.get(journalKey('octo/app', 2))).toMatchObject({ state: 'intent' });
+    // The branch is locked meanwhile: #3 passes, and waits.
+    await app.receive('pull_request', event('opened', repo, other));
+    await app.drain();
+    expect(merges().map((m) => [m.number, m.status])).toEqual([[2, 502]]);
+    await app.settle();
+    expect(merges().map((m) => [m.number, m.status])).toEqual([
+      [2, 502],
+      [3, 200],
+    ]);
+    expect(checkOn(repo, pull.headSha).title).toBe(`Landed as ${pull.mergeCommit!.slice(0, 7)}`);
+    const bodies = app.landing.store.all().map((d) => JSON.parse(d.body));
+    expect(bodies.map((b) => [b.pull_request.number, b.before, b.after])).toEqual([
+      [2, tip, pull.mergeCommit],
+      [3, pull.mergeCommit, other.mergeCommit],
+    ]);
+  });
+
   test('a secondary rate limit on the merge call is no refusal: the pull request is read, and merged once the retry-after is over', async () => {
     const repo = setupRepo(fake);
     const pull = typicalPull(fake, repo);
@@ -296,7 +336,7 @@ describe('after a restart', () => {
     const journal = new LandingJournal(db, new OutboxStore(db));
     const key = journalKey('octo/app', 2);
     const summary = { title: pull.title, url: 'https://github.com/octo/app/pull/2', author: pull.author };
-    journal.intend({ pull: key, installationId: fake.installationId, repository: 'octo/app', number: 2, branch: 'main', headSha: pull.headSha, method: 'squash', before, summary, targets: [] }, 0);
+    journal.intend({ pull: key, installationId: fake.installationId, repository: 'octo/app', number: 2, branch: 'main', headSha: pull.headSha, method: 'squash', before, summary, targets: [], intentId: 'before-the-crash' }, 0);
     const after = fake.landByApp(repo, pull); // merged; the process died before it heard the answer
     fake.fail({ method: 'GET', match: /^\/repos\/octo\/app\/pulls\/2$/, status: 502, times: 2 });
     const clock = new ManualClock();
@@ -323,6 +363,35 @@ describe('after a restart', () => {
       started.gate.stop();
       landing.close();
     }
+  });
+
+  test.each([
+    ['a person merged the pinned head', (_repo: FakeRepo, _pull: FakePull) => undefined],
+    ['a person pushed and merged another head', (repo: FakeRepo, pull: FakePull) => void fake.push(repo, pull)],
+  ])('an intent left behind whose pull request someone else merged (%s): recorded as merged by someone else, no trunk-updated, no "Landed as"; the branch is evaluated again', async (_what, arrange) => {
+    const repo = setupRepo(fake);
+    const pull = typicalPull(fake, repo, 2);
+    const other = typicalPull(fake, repo, 3);
+    const before = repo.branches.get('main')!;
+    const pinned = pull.headSha;
+    const db = openDb(':memory:');
+    const journal = new LandingJournal(db, new OutboxStore(db));
+    const key = journalKey('octo/app', 2);
+    const summary = { title: pull.title, url: 'https://github.com/octo/app/pull/2', author: pull.author };
+    journal.intend({ pull: key, installationId: fake.installationId, repository: 'octo/app', number: 2, branch: 'main', headSha: pinned, method: 'squash', before, summary, targets: ['http://deploy.invalid/hook'], intentId: 'before-the-crash' }, 0);
+    // The process died before its merge call reached GitHub; a person merged by hand.
+    arrange(repo, pull);
+    const after = fake.landByApp(repo, pull);
+    pull.mergedBy = { login: 'alice', bot: false };
+    app = await startLandingApp(fake, { outbox: { urls: ['http://deploy.invalid/hook'] }, landing: { db, fetch: async () => new Response(null, { status: 202 }) } });
+    await app.settle();
+    expect(journal.get(key)).toMatchObject({ state: 'merged-elsewhere', after, tidied: true });
+    expect(journal.landedCommit('octo/app', after)).toBeNull();
+    expect(fake.ourRuns(repo, pull.headSha).map((r) => r.title)).not.toContainEqual(expect.stringMatching(/^Landed/));
+    expect(fake.deletedBranches).toEqual([]);
+    // The branch moved: its other pull request was evaluated again and landed on the person's merge.
+    expect(merges().map((m) => [m.number, m.status])).toEqual([[3, 200]]);
+    expect(app.landing.store.all().map((d) => JSON.parse(d.body)).map((b) => [b.pull_request.number, b.before])).toEqual([[3, after]]);
   });
 
   test('with DRY_RUN, a passing check is left alone (nothing would land)', async () => {
