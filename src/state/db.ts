@@ -46,6 +46,7 @@ CREATE TABLE IF NOT EXISTS branch_updates (
   pull TEXT NOT NULL,
   from_head TEXT NOT NULL,           -- the head merge-gate brought up to date
   base_sha TEXT NOT NULL,            -- the base head it merged in
+  tree TEXT,                         -- the tree the update must give (GitHub's test merge of the two); null: unknown
   to_head TEXT,                      -- the head the update produced, once seen and verified
   at INTEGER NOT NULL,
   PRIMARY KEY (pull, from_head)
@@ -61,5 +62,7 @@ export function openDb(path: string): Db {
   db.pragma('synchronous = FULL');
   db.pragma('busy_timeout = 5000');
   db.exec(SCHEMA);
+  // Databases made before branch_updates had its tree: add the column (null: such an update matches no head).
+  if (!(db.prepare('PRAGMA table_info(branch_updates)').all() as Array<{ name: string }>).some((c) => c.name === 'tree')) db.exec('ALTER TABLE branch_updates ADD COLUMN tree TEXT');
   return db;
 }
