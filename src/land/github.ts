@@ -36,8 +36,6 @@ export interface OpenPullBrief {
 
 export interface LandingGitHub {
   pull(number: number): Promise<PullState>;
-  /** The branch's head commit. */
-  branchHead(branch: string): Promise<string>;
   /** PUT …/merge with the SHA pinned. Throws GitHub's error (409, 405, 422, 5xx…). */
   merge(number: number, sha: string, method: string): Promise<{ sha: string }>;
   /** How many commits of `base` the head lacks. */
@@ -78,10 +76,6 @@ export function octokitLandingGitHub(octokit: Octokit, owner: string, repo: stri
         baseRepo: data.base.repo.full_name,
         defaultBranch: data.base.repo.default_branch ?? 'main',
       };
-    },
-    async branchHead(branch) {
-      const { data } = await octokit.request('GET /repos/{owner}/{repo}/git/ref/{ref}', { ...params, ref: `heads/${branch}` });
-      return data.object.sha;
     },
     async merge(number, sha, method) {
       const { data } = await octokit.request('PUT /repos/{owner}/{repo}/pulls/{pull_number}/merge', {
