@@ -177,14 +177,16 @@ export class Lander {
     // Under the branch's lock, right before the merge: read again what the verdict rests on; merge only if it still holds.
     const again = await this.reread(pass);
     if (again.kind === 'read' && (again.pull.merged || again.pull.state !== 'open')) return; // merged or closed by someone else
-    const holds = () => (again.kind === 'read' ? recheckVerdict({ policy, facts }, again, clock.now()) : { go: false as const, why: again.why });
-    const first = holds();
-    if (!first.go) {
-      log.info({ pull, head: verdict.headSha, why: first.why }, 'merge-gate: the verdict no longer holds; evaluating again instead of landing');
+    /** The verdict still holds now; else it is evaluated again (and nothing merged). */
+    const holds = (): boolean => {
+      const check = again.kind === 'read' ? recheckVerdict({ policy, facts }, again, clock.now()) : { go: false as const, why: again.why };
+      if (check.go) return true;
+      log.info({ pull, head: verdict.headSha, why: check.why }, 'merge-gate: the verdict no longer holds; evaluating again instead of landing');
       this.deps.requestEvaluation(ref, 0);
-      return;
-    }
-    const { pull: pr, testMerge } = again as Extract<Reread, { kind: 'read' }>;
+      return false;
+    };
+    if (!holds() || again.kind !== 'read') return;
+    const { pull: pr, testMerge } = again;
 
     const tryKey = `${pullKey(ref)}@${pr.headSha}`;
     if (pr.mergeable === null) {
@@ -223,12 +225,7 @@ export class Lander {
     }
 
     // The clock moved on while GitHub was asked (a freeze may have begun): the verdict once more, at this instant.
-    const last = holds();
-    if (!last.go) {
-      log.info({ pull, head: verdict.headSha, why: last.why }, 'merge-gate: the verdict no longer holds; evaluating again instead of landing');
-      this.deps.requestEvaluation(ref, 0);
-      return;
-    }
+    if (!holds()) return;
     const before = pr.baseSha; // the base's head as re-read just now: the verdict's (recheckVerdict)
     const intent = {
       pull,

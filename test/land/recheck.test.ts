@@ -121,6 +121,17 @@ describe('re-checked under the lock, right before the merge', () => {
     expect(run.title === 'pass, lands when labelled land' || run.conclusion !== 'success').toBe(true);
   });
 
+  test('the policy file removed between the verdict and the merge: not merged', async () => {
+    const repo = setupRepo(fake);
+    const pull = typicalPull(fake, repo);
+    repo.branches.set('release', repo.branches.get('main')!); // a base other than the default branch: only the policy changes
+    pull.baseRef = 'release';
+    const between = betweenVerdictAndMerge(pull, () => fake.setDefaultFile(repo, '.github/merge-gate.yml', null));
+    await open(repo, pull);
+    expect(between.done()).toBe(true);
+    expect(merges()).toEqual([]);
+  });
+
   test('with nothing changed it lands, with one read replacing the pull-request read: the base it read is `before`', async () => {
     const repo = setupRepo(fake);
     const pull = typicalPull(fake, repo);
