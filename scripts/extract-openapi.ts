@@ -23,7 +23,6 @@ export const OPERATIONS = [
   'GET /repos/{owner}/{repo}/pulls',
   'PUT /repos/{owner}/{repo}/pulls/{pull_number}/merge',
   'PUT /repos/{owner}/{repo}/pulls/{pull_number}/update-branch',
-  'GET /repos/{owner}/{repo}/git/ref/{ref}',
   'DELETE /repos/{owner}/{repo}/git/refs/{ref}',
   'GET /repos/{owner}/{repo}/git/commits/{commit_sha}',
   'POST /repos/{owner}/{repo}/dispatches',

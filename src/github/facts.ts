@@ -115,6 +115,21 @@ interface PullNode {
   reviews?: Connection<ReviewNode>;
   files?: Connection<FileNode>;
   commits: { nodes: Array<{ commit: HeadCommitNode }> };
+  /** Landing's extras (`landing: true`). */
+  mergeable?: 'MERGEABLE' | 'CONFLICTING' | 'UNKNOWN';
+  headRepository?: { nameWithOwner: string } | null;
+  potentialMergeCommit?: { oid: string; tree: { oid: string }; parents: { nodes: Array<{ oid: string }> } } | null;
+}
+
+/** What landing reads with the facts (`load(needs, { landing: true })`), right before a merge. */
+export interface LandingExtras {
+  /** null: GitHub is still computing it. */
+  mergeable: boolean | null;
+  /** `owner/repo` of the head branch (null: the fork is gone). */
+  headRepo: string | null;
+  defaultBranch: string;
+  /** GitHub's test merge of the head and the base, with its tree and parents (null: none computed). */
+  testMerge: { sha: string; tree: string; parents: string[] } | null;
 }
 
 /** A deployment as `MergeGateDeployment` reads it. */
@@ -267,6 +282,8 @@ export function reverseApply(headText: string | null, diff: FileDiff): string {
 export class GitHubPullRequestSource implements FactsSource {
   /** Our check run on the head commit, after `load`. */
   existingCheckRun: ExistingCheckRun | null = null;
+  /** After `load(needs, { landing: true })`: what landing reads besides the facts. */
+  landing: LandingExtras | null = null;
   /** The facts after `load` (the head SHA is what a failure check is written on). */
   facts: PullRequestFacts | null = null;
   private pull: PullNode | null = null;
@@ -280,7 +297,7 @@ export class GitHubPullRequestSource implements FactsSource {
     return { owner: this.options.owner, repo: this.options.repo };
   }
 
-  async load(needs: FactNeeds): Promise<PullRequestFacts> {
+  async load(needs: FactNeeds, options: { landing?: boolean } = {}): Promise<PullRequestFacts> {
     const { octokit, owner, repo, number, appId, checkName } = this.options;
     const headVars = {
       registry: needs.registryPath !== null,
@@ -297,6 +314,7 @@ export class GitHubPullRequestSource implements FactsSource {
         pullRequest: PullNode | null;
         deployments?: { nodes: DeploymentNode[] };
         reverts?: { nodes: RevertCandidate[] };
+        defaultBranchRef?: { name: string } | null;
       } | null;
     }>(FACTS_QUERY, {
       owner,
@@ -309,11 +327,21 @@ export class GitHubPullRequestSource implements FactsSource {
       environment: needs.trunk?.environment ?? '',
       reverts: Boolean(needs.trunk?.revertLabel),
       revertLabel: needs.trunk?.revertLabel ?? '',
+      landing: Boolean(options.landing),
       ...headVars,
     });
     const pull = data.repository?.pullRequest;
     if (!pull) throw new PullGoneError(`pull request ${owner}/${repo}#${number} was not found`);
     this.pull = pull;
+    if (options.landing) {
+      const merge = pull.potentialMergeCommit;
+      this.landing = {
+        mergeable: pull.mergeable === 'MERGEABLE' ? true : pull.mergeable === 'CONFLICTING' ? false : null,
+        headRepo: pull.headRepository?.nameWithOwner ?? null,
+        defaultBranch: data.repository!.defaultBranchRef?.name ?? 'main',
+        testMerge: merge ? { sha: merge.oid, tree: merge.tree.oid, parents: merge.parents.nodes.map((p) => p.oid) } : null,
+      };
+    }
 
     let head: HeadCommitNode | null | undefined = pull.commits.nodes[0]?.commit;
     if (!head || head.oid !== pull.headRefOid) {

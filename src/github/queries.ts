@@ -49,6 +49,19 @@ fragment MergeGateDeployment on Deployment {
   latestStatus { state description createdAt logUrl environmentUrl }
 }`;
 
+/**
+ * What landing reads besides the facts, in the same query, right before the
+ * merge call (src/land/recheck.ts): whether GitHub can merge it, where the head
+ * lives, and GitHub's test merge of head and base (its tree is what bringing
+ * the branch up to date must give).
+ */
+const LANDING = /* GraphQL */ `
+fragment MergeGateLanding on PullRequest {
+  mergeable
+  headRepository { nameWithOwner }
+  potentialMergeCommit { oid tree { oid } parents(first: 2) { nodes { oid } } }
+}`;
+
 const HEAD_VARIABLES = '$registry: Boolean!, $registryPath: String!, $checks: Boolean!, $appId: Int!, $checkName: String!';
 
 /**
@@ -62,9 +75,10 @@ const HEAD_VARIABLES = '$registry: Boolean!, $registryPath: String!, $checks: Bo
  */
 export const FACTS_QUERY = /* GraphQL */ `
 query MergeGateFacts($owner: String!, $repo: String!, $number: Int!, $reviews: Boolean!, $files: Boolean!, $gitattributes: Boolean!,
-  $trunk: Boolean!, $environment: String!, $reverts: Boolean!, $revertLabel: String!, ${HEAD_VARIABLES}) {
+  $trunk: Boolean!, $environment: String!, $reverts: Boolean!, $revertLabel: String!, $landing: Boolean!, ${HEAD_VARIABLES}) {
   repository(owner: $owner, name: $repo) {
     nameWithOwner
+    defaultBranchRef @include(if: $landing) { name }
     deployments(environments: [$environment], orderBy: { field: CREATED_AT, direction: DESC }, first: 1) @include(if: $trunk) {
       nodes { ...MergeGateDeployment }
     }
@@ -82,10 +96,11 @@ query MergeGateFacts($owner: String!, $repo: String!, $number: Int!, $reviews: B
       reviews(first: 100) @include(if: $reviews) { pageInfo { hasNextPage endCursor } nodes { ...MergeGateReview } }
       files(first: 100) @include(if: $files) { pageInfo { hasNextPage endCursor } nodes { ...MergeGateFile } }
       commits(last: 1) { nodes { commit { ...MergeGateHeadCommit } } }
+      ...MergeGateLanding @include(if: $landing)
     }
   }
 }
-${HEAD_COMMIT}${BLOB}${CONTEXT}${REVIEW}${FILE}${DEPLOYMENT}`;
+${HEAD_COMMIT}${BLOB}${CONTEXT}${REVIEW}${FILE}${DEPLOYMENT}${LANDING}`;
 
 /** The head commit by its SHA, when `commits(last: 1)` did not reach it (pull requests of more than 250 commits). */
 export const HEAD_COMMIT_QUERY = /* GraphQL */ `

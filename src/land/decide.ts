@@ -4,6 +4,7 @@
 // up to date. No I/O here; src/land/lander.ts acts on these.
 import type { PullRequestFacts } from '../facts/types.js';
 import { classifyError } from '../github/errors.js';
+import { evaluate } from '../rules/index.js';
 import { LandSchema, type LandPolicy, type Policy } from '../policy/schema.js';
 
 /** The policy's `land` section, the schema's defaults when it has none. */
@@ -19,6 +20,43 @@ export function shouldLand(land: LandPolicy, facts: Pick<PullRequestFacts, 'draf
   if (facts.draft) return { land: false, why: 'draft' };
   if (land.mode === 'label' && !facts.labels.includes(land.label)) return { land: false, why: 'label' };
   return { land: true };
+}
+
+/** What a verdict rested on: the policy and the facts (as the rules saw them). */
+export interface VerdictBasis {
+  policy: Policy;
+  facts: PullRequestFacts;
+}
+
+export type Recheck = { go: true } | { go: false; why: string };
+
+const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+
+/**
+ * Right before the merge call, under the branch's lock: does the verdict still
+ * hold? `fresh` is what was read again just now. The head, the base (branch and
+ * commit), the policy, the labels, the reviews and the trunk's deployment must
+ * be the ones the verdict saw; the verdict computed again at `now` must pass
+ * (a freeze that began, a check that turned); `land.mode` must still let it
+ * land. What the two SHAs decide (files, hunks, the flag registry,
+ * `.gitattributes`) is the verdict's. Otherwise: do not merge, evaluate again.
+ */
+export function recheckVerdict(seen: VerdictBasis, fresh: VerdictBasis, now: Date): Recheck {
+  const [was, is] = [seen.facts, fresh.facts];
+  if (is.state !== 'open') return { go: false, why: `it is ${is.state}` };
+  if (is.head.sha !== was.head.sha) return { go: false, why: 'the head moved' };
+  if (is.base.ref !== was.base.ref) return { go: false, why: `its base changed from ${was.base.ref} to ${is.base.ref}` };
+  if (is.base.sha !== was.base.sha) return { go: false, why: `${is.base.ref} moved` };
+  if (!same(seen.policy, fresh.policy)) return { go: false, why: 'the policy changed' };
+  if (!same([...was.labels].sort(), [...is.labels].sort())) return { go: false, why: 'its labels changed' };
+  if (!same(was.reviews, is.reviews)) return { go: false, why: 'its reviews changed' };
+  if (!same(was.deployment, is.deployment)) return { go: false, why: "the trunk's deployment changed" };
+  const facts: PullRequestFacts = { ...is, files: was.files, diff: was.diff, registry: was.registry, gitattributes: was.gitattributes };
+  const verdict = evaluate(fresh.policy, facts, now);
+  if (verdict.outcome !== 'pass') return { go: false, why: `its verdict is now ${verdict.outcome}` };
+  const decision = shouldLand(landPolicy(fresh.policy), is);
+  if (!decision.land) return { go: false, why: `it may not land now (${decision.why})` };
+  return { go: true };
 }
 
 /** What an answer of the merge API means. */
@@ -72,21 +110,47 @@ export function branchDeletion(b: BranchFacts): DeleteDecision {
   return { delete: true };
 }
 
-/** A branch update merge-gate made: `fromHead` brought up to date by merging `baseSha`, giving `toHead` once seen. */
+/**
+ * A branch update merge-gate asked for: `fromHead` brought up to date by
+ * merging `baseSha`, which must give a head whose tree is `tree` (GitHub's
+ * test merge of the two); `toHead` once seen and verified; asked at `at` (ms).
+ */
 export interface BranchUpdate {
   fromHead: string;
   baseSha: string;
+  tree: string | null;
   toHead: string | null;
+  at: number;
+}
+
+/** An update not seen within this long is not merge-gate's any more: a head shaped like it is someone else's. */
+export const UPDATE_MAX_AGE_MS = 60 * 60_000;
+
+/**
+ * The tree bringing `head` up to date with `base` must give: that of GitHub's
+ * test merge, when it is the merge of exactly these two (else null: unknown,
+ * and no head will be taken for the update).
+ */
+export function expectedUpdateTree(testMerge: { tree: string; parents: readonly string[] } | null, head: string, base: string): string | null {
+  if (!testMerge || testMerge.parents.length !== 2) return null;
+  return testMerge.parents.includes(head) && testMerge.parents.includes(base) ? testMerge.tree : null;
 }
 
 /**
- * Is `head` exactly what merge-gate's update of some earlier head produced:
- * a merge commit whose parents are that head and the base head it merged, in
- * that order? Returns the update it is, or null.
+ * Is `head` what merge-gate's update of an earlier head produced: a merge
+ * commit whose parents are that head and the base head it merged, in that
+ * order, whose tree is exactly the merge of the two (so it adds nothing but
+ * the base: a hand-made merge of the same parents with anything else in it
+ * does not match), seen within UPDATE_MAX_AGE_MS of the update? Returns the
+ * update it is, or null.
  */
-export function matchUpdate(updates: readonly BranchUpdate[], head: string, parents: readonly string[]): BranchUpdate | null {
-  if (parents.length !== 2) return null;
-  return updates.find((u) => u.fromHead === parents[0] && u.baseSha === parents[1] && (u.toHead === null || u.toHead === head)) ?? null;
+export function matchUpdate(updates: readonly BranchUpdate[], head: { sha: string; parents: readonly string[]; tree: string }, now: number): BranchUpdate | null {
+  if (head.parents.length !== 2) return null;
+  return (
+    updates.find(
+      (u) => u.toHead === null && u.tree !== null && now - u.at <= UPDATE_MAX_AGE_MS && u.fromHead === head.parents[0] && u.baseSha === head.parents[1] && u.tree === head.tree,
+    ) ?? null
+  );
 }
 
 /**

@@ -1,5 +1,6 @@
 // Landing's view of GitHub: the few REST calls it makes, behind a small
 // interface so the lander can be driven by a fake.
+import { URGENT } from '../octokit/pacer.js';
 import type { Octokit } from '../octokit/types.js';
 import type { TrunkUpdated } from './decide.js';
 
@@ -37,14 +38,13 @@ export interface OpenPullBrief {
 
 export interface LandingGitHub {
   pull(number: number): Promise<PullState>;
-  /** The branch's head commit. */
-  branchHead(branch: string): Promise<string>;
   /** PUT …/merge with the SHA pinned. Throws GitHub's error (409, 405, 422, 5xx…). */
   merge(number: number, sha: string, method: string): Promise<{ sha: string }>;
   /** How many commits of `base` the head lacks. */
   behindBy(base: string, head: string): Promise<number>;
   updateBranch(number: number, expectedHeadSha: string): Promise<void>;
-  commitParents(sha: string): Promise<string[]>;
+  /** A commit's parents and tree. */
+  commit(sha: string): Promise<{ parents: string[]; tree: string }>;
   openPulls(): Promise<OpenPullBrief[]>;
   deleteBranch(branch: string): Promise<void>;
   dispatch(body: TrunkUpdated): Promise<void>;
@@ -80,10 +80,6 @@ export function octokitLandingGitHub(octokit: Octokit, owner: string, repo: stri
         defaultBranch: data.base.repo.default_branch ?? 'main',
       };
     },
-    async branchHead(branch) {
-      const { data } = await octokit.request('GET /repos/{owner}/{repo}/git/ref/{ref}', { ...params, ref: `heads/${branch}` });
-      return data.object.sha;
-    },
     async merge(number, sha, method) {
       const { data } = await octokit.request('PUT /repos/{owner}/{repo}/pulls/{pull_number}/merge', {
         ...params,
@@ -93,7 +89,8 @@ export function octokitLandingGitHub(octokit: Octokit, owner: string, repo: stri
         // Probot's Octokit retries 409 (and 5xx) by default: a 409 must never be retried with the same SHA,
         // and after a 5xx the pull request is read before anything else. A merge that hangs is abandoned
         // (and then, like a 5xx, resolved by reading the pull request), so it cannot hold the branch's lock.
-        request: { retries: 0, signal: AbortSignal.timeout(MERGE_TIMEOUT_MS) },
+        // Paced ahead of every other write: the verdict was re-read just before, and must not age in a queue.
+        request: { retries: 0, signal: AbortSignal.timeout(MERGE_TIMEOUT_MS), ...URGENT },
       });
       return { sha: data.sha };
     },
@@ -104,9 +101,9 @@ export function octokitLandingGitHub(octokit: Octokit, owner: string, repo: stri
     async updateBranch(number, expectedHeadSha) {
       await octokit.request('PUT /repos/{owner}/{repo}/pulls/{pull_number}/update-branch', { ...params, pull_number: number, expected_head_sha: expectedHeadSha });
     },
-    async commitParents(sha) {
+    async commit(sha) {
       const { data } = await octokit.request('GET /repos/{owner}/{repo}/git/commits/{commit_sha}', { ...params, commit_sha: sha });
-      return data.parents.map((p) => p.sha);
+      return { parents: data.parents.map((p) => p.sha), tree: data.tree.sha };
     },
     async openPulls() {
       const pulls = await octokit.paginate('GET /repos/{owner}/{repo}/pulls', { ...params, state: 'open', per_page: 100 });

@@ -7,7 +7,7 @@
 // from which pull request?" (`landedCommit`).
 import type { Db } from '../state/db.js';
 import type { OutboxStore } from '../outbox/outbox.js';
-import type { BranchUpdate, TrunkUpdated } from './decide.js';
+import { UPDATE_MAX_AGE_MS, type BranchUpdate, type TrunkUpdated } from './decide.js';
 
 export interface PullSummary {
   title: string;
@@ -208,8 +208,17 @@ export class LandingJournal {
     };
   }
 
-  recordUpdate(pull: string, fromHead: string, baseSha: string, now: number): void {
-    this.db.prepare('INSERT OR REPLACE INTO branch_updates (pull, from_head, base_sha, at) VALUES (?, ?, ?, ?)').run(pull, fromHead, baseSha, now);
+  /** An update merge-gate asks for (see BranchUpdate); older unverified ones of the pull request are superseded, and stale ones dropped. */
+  recordUpdate(pull: string, u: Omit<BranchUpdate, 'toHead'>): void {
+    this.db.transaction(() => {
+      this.db.prepare('DELETE FROM branch_updates WHERE to_head IS NULL AND (pull = ? OR at < ?)').run(pull, u.at - UPDATE_MAX_AGE_MS);
+      this.db.prepare('INSERT OR REPLACE INTO branch_updates (pull, from_head, base_sha, tree, at) VALUES (?, ?, ?, ?, ?)').run(pull, u.fromHead, u.baseSha, u.tree, u.at);
+    })();
+  }
+
+  /** Forget the pull request's updates not verified yet (refused, or the head went elsewhere). */
+  dropUpdates(pull: string): void {
+    this.db.prepare('DELETE FROM branch_updates WHERE pull = ? AND to_head IS NULL').run(pull);
   }
 
   /** Mark the head an update produced, once verified. */
@@ -218,7 +227,7 @@ export class LandingJournal {
   }
 
   updates(pull: string): BranchUpdate[] {
-    const rows = this.db.prepare('SELECT from_head, base_sha, to_head FROM branch_updates WHERE pull = ? ORDER BY at').all(pull) as Array<{ from_head: string; base_sha: string; to_head: string | null }>;
-    return rows.map((r) => ({ fromHead: r.from_head, baseSha: r.base_sha, toHead: r.to_head }));
+    const rows = this.db.prepare('SELECT from_head, base_sha, tree, to_head, at FROM branch_updates WHERE pull = ? ORDER BY at').all(pull) as Array<{ from_head: string; base_sha: string; tree: string | null; to_head: string | null; at: number }>;
+    return rows.map((r) => ({ fromHead: r.from_head, baseSha: r.base_sha, tree: r.tree, toHead: r.to_head, at: r.at }));
   }
 }

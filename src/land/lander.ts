@@ -25,9 +25,11 @@ import {
   carriedHeads,
   carryApprovals,
   classifyMergeError,
+  expectedUpdateTree,
   landPolicy,
   matchUpdate,
   mergeableRetryDelay,
+  recheckVerdict,
   shouldLand,
   trunkUpdated,
   WORKFLOW_PATH,
@@ -35,6 +37,7 @@ import {
 import type { LandingGitHub, PullState } from './github.js';
 import { journalKey, type LandingJournal, type LandingRecord } from './journal.js';
 import { DEFAULT_MERGE_SETTLE_MS, judgeIntent } from './resolve.js';
+import { rereadForMerge, type Reread } from './recheck.js';
 
 export interface LanderDeps {
   journal: LandingJournal;
@@ -104,8 +107,6 @@ export class Lander {
   /** The last landing note of each pull request, by head: what its check says until something changes. */
   private readonly notes = new Map<string, { head: string; note: LandingNote }>();
   private readonly mergeableTries = new Map<string, number>();
-  /** Heads whose parents were read and did not make them one of merge-gate's updates: not read again. */
-  private readonly notUpdates = new Set<string>();
   /** A merge call of an earlier process was sent before this instant (resolve.ts). */
   private readonly startedAt: number;
 
@@ -163,24 +164,24 @@ export class Lander {
     return known?.head === facts.head.sha ? known.note : null;
   }
 
-  /** The gate's RefineFacts: approvals of a head merge-gate brought up to date count for the head it made (reviews.fresh). */
+  /**
+   * The gate's RefineFacts: approvals of a head merge-gate brought up to date count for the head it made
+   * (reviews.fresh) — only a head that is exactly that update (matchUpdate); a head that went anywhere
+   * else supersedes the update.
+   */
   readonly refineFacts: RefineFacts = async ({ octokit, ref, facts }) => {
     const pull = journalKey(facts.repository, facts.number);
     const updates = this.deps.journal.updates(pull);
     if (updates.length === 0 || !facts.reviews) return facts;
-    if (!updates.some((u) => u.toHead === facts.head.sha)) {
-      const pending = updates.filter((u) => u.toHead === null);
-      if (pending.length > 0 && !this.notUpdates.has(facts.head.sha)) {
-        const parents = await this.deps.github(octokit, ref.owner, ref.repo).commitParents(facts.head.sha);
-        const match = matchUpdate(pending, facts.head.sha, parents);
-        if (match) this.deps.journal.verifyUpdate(pull, match.fromHead, facts.head.sha);
-        else {
-          this.notUpdates.add(facts.head.sha);
-          if (this.notUpdates.size > NOTES_LIMIT) this.notUpdates.delete(this.notUpdates.values().next().value!);
-        }
-      }
+    const pending = updates.filter((u) => u.toHead === null);
+    const head = facts.head.sha;
+    if (pending.length > 0 && !updates.some((u) => u.toHead === head) && !pending.some((u) => u.fromHead === head)) {
+      const commit = await this.deps.github(octokit, ref.owner, ref.repo).commit(head);
+      const match = matchUpdate(pending, { sha: head, ...commit }, this.deps.clock.now().getTime());
+      if (match) this.deps.journal.verifyUpdate(pull, match.fromHead, head);
+      else this.deps.journal.dropUpdates(pull);
     }
-    return carryApprovals(facts, carriedHeads(this.deps.journal.updates(pull), facts.head.sha));
+    return carryApprovals(facts, carriedHeads(this.deps.journal.updates(pull), head));
   };
 
   /** The gate's OnPass. */
@@ -220,13 +221,19 @@ export class Lander {
     const land = landPolicy(policy);
     const gh = this.deps.github(octokit, ref.owner, ref.repo);
     const pull = journalKey(facts.repository, facts.number);
-    const pr = await gh.pull(ref.number);
-
-    if (pr.merged || pr.state !== 'open' || pr.draft) return; // merged or closed by someone else, or made a draft meanwhile
-    if (pr.headSha !== verdict.headSha) {
-      this.deps.requestEvaluation(ref, 0); // the head moved since the evaluation: evaluate the new one
-      return;
-    }
+    // Under the branch's lock, right before the merge: read again what the verdict rests on; merge only if it still holds.
+    const again = await this.reread(pass);
+    if (again.kind === 'read' && (again.pull.merged || again.pull.state !== 'open')) return; // merged or closed by someone else
+    /** The verdict still holds now; else it is evaluated again (and nothing merged). */
+    const holds = (): boolean => {
+      const check = again.kind === 'read' ? recheckVerdict({ policy, facts }, again, clock.now()) : { go: false as const, why: again.why };
+      if (check.go) return true;
+      log.info({ pull, head: verdict.headSha, why: check.why }, 'merge-gate: the verdict no longer holds; evaluating again instead of landing');
+      this.deps.requestEvaluation(ref, 0);
+      return false;
+    };
+    if (!holds() || again.kind !== 'read') return;
+    const { pull: pr, testMerge } = again;
 
     const tryKey = `${pullKey(ref)}@${pr.headSha}`;
     if (pr.mergeable === null) {
@@ -248,13 +255,15 @@ export class Lander {
     }
 
     if (land.up_to_date && (await gh.behindBy(pr.baseSha, pr.headSha)) > 0) {
-      journal.recordUpdate(pull, pr.headSha, pr.baseSha, clock.now().getTime());
+      // Recorded first (a crash after GitHub's answer must not lose it), with the tree the update must give.
+      journal.recordUpdate(pull, { fromHead: pr.headSha, baseSha: pr.baseSha, tree: expectedUpdateTree(testMerge, pr.headSha, pr.baseSha), at: clock.now().getTime() });
       try {
         await gh.updateBranch(pr.number, pr.headSha);
       } catch (error) {
         const status = (error as { status?: number }).status;
         // A refusal is said on the check; anything else (a rate limit's 403 included) is retried.
         if ((status !== 422 && status !== 403) || classifyError(error).retryable) throw error;
+        journal.dropUpdates(pull); // refused: no head to come is merge-gate's
         await this.note(pass, { kind: 'update-refused', branch: pr.baseRef, message: (error as Error).message });
         return;
       }
@@ -262,7 +271,9 @@ export class Lander {
       return;
     }
 
-    const before = await gh.branchHead(pr.baseRef);
+    // The clock moved on while GitHub was asked (a freeze may have begun): the verdict once more, at this instant.
+    if (!holds()) return;
+    const before = pr.baseSha; // the base's head as re-read just now: the verdict's (recheckVerdict)
     const intent = {
       pull,
       installationId: ref.installationId,
@@ -451,6 +462,14 @@ export class Lander {
     return read.kind === 'ok' ? landPolicy(read.policy) : null;
   }
 
+  /** The re-read the merge rests on (src/land/recheck.ts), its facts refined like the evaluation's. */
+  private async reread(pass: PassInfo): Promise<Reread> {
+    const { octokit, ref, facts, policy } = pass;
+    const read = await rereadForMerge(octokit, ref, { policy, facts }, { policyPath: this.deps.policyPath, appId: await this.deps.appId(), checkName: this.deps.checkName });
+    if (read.kind !== 'read' || read.facts.state !== 'open') return read;
+    return { ...read, facts: await this.refineFacts({ octokit, ref, facts: read.facts, policy: read.policy }) };
+  }
+
   /** Write a landing note on the pull request's check run (the verdict's plan with the note on top). */
   private async note(pass: PassInfo, note: LandingNote): Promise<void> {
     const { octokit, ref, facts } = pass;
@@ -496,7 +515,7 @@ export class Lander {
           ? false
           : record.method === 'rebase'
             ? (await gh.behindBy(record.before, after)) === 0
-            : (await gh.commitParents(after))[0] === record.before;
+            : (await gh.commit(after)).parents[0] === record.before;
       outcome = judgeIntent({ ...facts, onBefore });
     }
     const now = clock.now().getTime();

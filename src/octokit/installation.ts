@@ -16,7 +16,7 @@
 import type { Probot } from 'probot';
 import type { Octokit } from './types.js';
 import { conditionalReads, ConditionalCache } from './conditional.js';
-import { DETAILS_ONLY, Pacer, type PacedRequest } from './pacer.js';
+import { DETAILS_ONLY, Pacer, URGENT, type PacedRequest } from './pacer.js';
 
 interface RequestOptionsLike {
   method?: string;
@@ -29,7 +29,8 @@ interface RequestOptionsLike {
 export function classifyRequest(options: RequestOptionsLike): PacedRequest {
   const method = (options.method ?? 'GET').toUpperCase();
   const path = new URL(options.url ?? '/', 'http://github.test').pathname;
-  const priority = options.request?.mergeGatePace === DETAILS_ONLY.mergeGatePace ? 1 : 0;
+  const pace = options.request?.mergeGatePace;
+  const priority = pace === DETAILS_ONLY.mergeGatePace ? 1 : pace === URGENT.mergeGatePace ? -1 : 0;
   if (method === 'POST' && path.endsWith('/graphql')) {
     // A mutation creates content; a query only spends points. Unsure (no text): paced, to be safe.
     const text = typeof options.query === 'string' ? options.query.replace(/#[^\n]*/g, '') : 'mutation';

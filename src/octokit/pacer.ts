@@ -16,7 +16,7 @@ export interface PacedRequest {
   /** Content-creating: spaced and one at a time. */
   write: boolean;
   resource: Resource;
-  /** Writes only: 0 changes what a person sees (the default), 1 only refreshes details. */
+  /** Writes only: -1 goes first (the merge call), 0 changes what a person sees (the default), 1 only refreshes details. */
   priority?: number;
 }
 
@@ -33,6 +33,9 @@ export interface PacerOptions {
 
 /** A request's `request` option for a write that only refreshes details (same status, conclusion and title): it may wait behind writes that change what a person sees. */
 export const DETAILS_ONLY = { mergeGatePace: 'details' } as const;
+
+/** A request's `request` option for a write that must not wait behind others (the merge call: the verdict it rests on was re-read just before). */
+export const URGENT = { mergeGatePace: 'urgent' } as const;
 
 export const PACING_DEFAULTS = { writeSpacingMs: 1_000, maxConcurrent: 10, fallbackRetryAfterMs: 60_000 } as const;
 

@@ -48,6 +48,7 @@ CREATE TABLE IF NOT EXISTS branch_updates (
   pull TEXT NOT NULL,
   from_head TEXT NOT NULL,           -- the head merge-gate brought up to date
   base_sha TEXT NOT NULL,            -- the base head it merged in
+  tree TEXT,                         -- the tree the update must give (GitHub's test merge of the two); null: unknown
   to_head TEXT,                      -- the head the update produced, once seen and verified
   at INTEGER NOT NULL,
   PRIMARY KEY (pull, from_head)
@@ -73,6 +74,8 @@ const ADDED_COLUMNS: ReadonlyArray<{ table: string; column: string; type: string
   { table: 'pending_requests', column: 'state', type: 'TEXT' },
   { table: 'landings', column: 'intent_id', type: 'TEXT' },
   { table: 'landings', column: 'uncertain_since', type: 'INTEGER' },
+  // Null for an update recorded before: such an update matches no head.
+  { table: 'branch_updates', column: 'tree', type: 'TEXT' },
 ];
 
 function addMissingColumns(db: Db): void {

@@ -45,7 +45,6 @@ const REST_NEEDS: Record<string, Array<[string, Access]> | 'app'> = {
   'GET /repos/{owner}/{repo}/pulls': [['pull_requests', 'read']],
   'PUT /repos/{owner}/{repo}/pulls/{pull_number}/merge': [['contents', 'write'], ['pull_requests', 'write']],
   'PUT /repos/{owner}/{repo}/pulls/{pull_number}/update-branch': [['contents', 'write'], ['pull_requests', 'write']],
-  'GET /repos/{owner}/{repo}/git/ref/{ref}': [['contents', 'read']],
   'DELETE /repos/{owner}/{repo}/git/refs/{ref}': [['contents', 'write']],
   'GET /repos/{owner}/{repo}/git/commits/{commit_sha}': [['contents', 'read']],
   'POST /repos/{owner}/{repo}/dispatches': [['contents', 'write']],

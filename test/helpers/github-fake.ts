@@ -735,8 +735,35 @@ export class FakeGitHub {
     return seen;
   }
 
+  /** What GitHub answers for `mergeable` now (each read takes the next of `mergeableSeq`), REST and GraphQL alike. */
+  private mergeableNow(pull: FakePull): boolean | null {
+    return pull.state !== 'OPEN' ? null : pull.mergeableSeq?.length ? pull.mergeableSeq.shift()! : pull.mergeable === undefined ? true : pull.mergeable;
+  }
+
+  /** The tree id of a commit: the same files, the same id. */
+  treeOid(repo: FakeRepo, sha: string): string {
+    return fakeSha(`tree:${JSON.stringify([...(repo.trees.get(sha) ?? new Map<string, string>())].sort(([a], [b]) => a.localeCompare(b)))}`);
+  }
+
+  /** The files of a merge of `base` into `head` (the fake has no real merge: the head's files over the base's). */
+  mergedFiles(repo: FakeRepo, base: string, head: string): Map<string, string> {
+    return new Map([...(repo.trees.get(base) ?? []), ...(repo.trees.get(head) ?? [])]);
+  }
+
+  /** GitHub's test merge of an open pull request (parents: base tip, head), made on first sight. */
+  testMerge(repo: FakeRepo, pull: FakePull): string | null {
+    const base = repo.branches.get(pull.baseRef);
+    if (pull.state !== 'OPEN' || base === undefined || pull.mergeable === false) return null;
+    const sha = fakeSha(`test-merge:${base}:${pull.headSha}`);
+    if (!repo.trees.has(sha)) {
+      repo.trees.set(sha, this.mergedFiles(repo, base, pull.headSha));
+      this.parents.set(sha, [base, pull.headSha]);
+    }
+    return sha;
+  }
+
   private restPull(repo: FakeRepo, pull: FakePull) {
-    const mergeable = pull.state !== 'OPEN' ? null : pull.mergeableSeq?.length ? pull.mergeableSeq.shift()! : pull.mergeable === undefined ? true : pull.mergeable;
+    const mergeable = this.mergeableNow(pull);
     const full = `${repo.owner}/${repo.name}`;
     return {
       number: pull.number,
@@ -851,7 +878,7 @@ export class FakeGitHub {
       const base = repo.branches.get(pull.baseRef)!;
       pull.headSha = fakeSha();
       this.parents.set(pull.headSha, [from, base]);
-      repo.trees.set(pull.headSha, new Map([...(repo.trees.get(base) ?? []), ...(repo.trees.get(from) ?? [])]));
+      repo.trees.set(pull.headSha, this.mergedFiles(repo, base, from));
       this.branchUpdates.push({ repo: full, number: pull.number, from, to: pull.headSha });
       return json(202, { message: 'Updating pull request branch.', url: `https://github.com/${full}/pull/${pull.number}` });
     }
@@ -885,7 +912,7 @@ export class FakeGitHub {
     if ((m = /^git\/commits\/([0-9a-f]+)$/.exec(rest)) && method === 'GET') {
       const parents = this.parents.get(m[1]);
       if (!parents) return json(404, { message: 'Not Found' });
-      return json(200, { sha: m[1], parents: parents.map((sha) => ({ sha, url: '', html_url: '' })) });
+      return json(200, { sha: m[1], tree: { sha: this.treeOid(repo, m[1]), url: '' }, parents: parents.map((sha) => ({ sha, url: '', html_url: '' })) });
     }
     if (rest === 'dispatches' && method === 'POST') {
       this.dispatches.push({ repo: full, body });
@@ -959,6 +986,7 @@ export class FakeGitHub {
     return {
       nameWithOwner: `${repo.owner}/${repo.name}`,
       url: `https://github.com/${repo.owner}/${repo.name}`,
+      defaultBranchRef: { name: repo.defaultBranch },
       pullRequest: ({ number }: { number: number }) => {
         const pull = repo.pulls.get(number);
         return pull ? this.pullNode(repo, pull) : null;
@@ -1031,6 +1059,12 @@ export class FakeGitHub {
       },
       headRefName: pull.headRef,
       headRefOid: pull.headSha,
+      mergeable: () => ({ true: 'MERGEABLE', false: 'CONFLICTING', null: 'UNKNOWN' })[String(this.mergeableNow(pull)) as 'true' | 'false' | 'null'],
+      headRepository: { nameWithOwner: pull.fork ? `fork-of-${pull.author}/${repo.name}` : `${repo.owner}/${repo.name}` },
+      potentialMergeCommit: () => {
+        const sha = this.testMerge(repo, pull);
+        return sha === null ? null : this.commitNode(repo, sha);
+      },
       labels: (args: { first?: number; after?: string }) => connection(pull.labels.map((name) => ({ name })), args),
       reviews: (args: { first?: number; after?: string }) =>
         connection(
@@ -1066,6 +1100,8 @@ export class FakeGitHub {
     return {
       __typename: 'Commit',
       oid: sha,
+      tree: () => ({ oid: this.treeOid(repo, sha) }),
+      parents: (args: { first?: number }) => connection((this.parents.get(sha) ?? []).map((oid) => ({ oid })), args),
       // The merged pull request that made this commit on its base branch; open ones whose head it is.
       associatedPullRequests: (args: { first?: number }) =>
         connection(

@@ -43,6 +43,13 @@ export class ManualClock implements Clock, Timers {
     this.pending.delete(handle as number);
   }
 
+  /** The instant (ms) of the next timer armed, or null when none is. */
+  nextAt(): number | null {
+    let at: number | null = null;
+    for (const p of this.pending.values()) if (at === null || p.at < at) at = p.at;
+    return at;
+  }
+
   /** Timers armed and not yet fired. */
   get timerCount(): number {
     return this.pending.size;

@@ -5,6 +5,8 @@ import {
   branchDeletion,
   carriedHeads,
   carryApprovals,
+  expectedUpdateTree,
+  UPDATE_MAX_AGE_MS,
   classifyMergeError,
   landPolicy,
   matchUpdate,
@@ -80,23 +82,36 @@ describe('approvals carried over merge-gate\'s own updates', () => {
   const base1 = '1'.repeat(40);
   const base2 = '2'.repeat(40);
 
-  test('a merge commit of exactly the updated head and the merged base matches; anything else does not', () => {
-    const updates = [{ fromHead: a, baseSha: base1, toHead: null }];
-    expect(matchUpdate(updates, b, [a, base1])).toEqual(updates[0]);
-    expect(matchUpdate(updates, b, [base1, a])).toBeNull(); // parents in the other order: not GitHub's update
-    expect(matchUpdate(updates, b, [a, base2])).toBeNull(); // another base
-    expect(matchUpdate(updates, b, [a])).toBeNull(); // a rebase or a push
-    expect(matchUpdate([{ ...updates[0], toHead: 'c'.repeat(40) }], b, [a, base1])).toBeNull(); // already matched to another head
+  test('a merge commit of exactly the updated head and the merged base, with the tree of their merge, matches; anything else does not', () => {
+    const tree = 't'.repeat(40);
+    const updates = [{ fromHead: a, baseSha: base1, tree, toHead: null, at: 0 }];
+    const head = (parents: string[], t = tree) => ({ sha: b, parents, tree: t });
+    expect(matchUpdate(updates, head([a, base1]), 1_000)).toEqual(updates[0]);
+    expect(matchUpdate(updates, head([a, base1], 'x'.repeat(40)), 1_000)).toBeNull(); // the same parents, anything else in it: a hand-made merge
+    expect(matchUpdate(updates, head([base1, a]), 1_000)).toBeNull(); // parents in the other order: not GitHub's update
+    expect(matchUpdate(updates, head([a, base2]), 1_000)).toBeNull(); // another base
+    expect(matchUpdate(updates, head([a]), 1_000)).toBeNull(); // a rebase or a push
+    expect(matchUpdate([{ ...updates[0], toHead: 'c'.repeat(40) }], head([a, base1]), 1_000)).toBeNull(); // already matched to another head
+    expect(matchUpdate([{ ...updates[0], tree: null }], head([a, base1]), 1_000)).toBeNull(); // the tree it must give was not known
+    expect(matchUpdate(updates, head([a, base1]), UPDATE_MAX_AGE_MS + 1)).toBeNull(); // too old to be merge-gate's
+  });
+
+  test("the tree an update must give is that of GitHub's test merge of exactly the head and the base", () => {
+    const merge = { tree: 't'.repeat(40), parents: [base1, a] };
+    expect(expectedUpdateTree(merge, a, base1)).toBe(merge.tree);
+    expect(expectedUpdateTree(merge, a, base2)).toBeNull(); // a test merge with an older base
+    expect(expectedUpdateTree(merge, b, base1)).toBeNull();
+    expect(expectedUpdateTree(null, a, base1)).toBeNull();
   });
 
   test('chains of verified updates carry approvals; unverified ones do not', () => {
     const c = 'c'.repeat(40);
     const updates = [
-      { fromHead: a, baseSha: base1, toHead: b },
-      { fromHead: b, baseSha: base2, toHead: c },
+      { fromHead: a, baseSha: base1, tree: null, toHead: b, at: 0 },
+      { fromHead: b, baseSha: base2, tree: null, toHead: c, at: 0 },
     ];
     expect(carriedHeads(updates, c)).toEqual(new Set([a, b, c]));
-    expect(carriedHeads([{ fromHead: a, baseSha: base1, toHead: null }], b)).toEqual(new Set([b]));
+    expect(carriedHeads([{ fromHead: a, baseSha: base1, tree: null, toHead: null, at: 0 }], b)).toEqual(new Set([b]));
   });
 
   test('only approvals on carried heads are moved to the head', () => {

@@ -120,7 +120,7 @@ describe('what GitHub answers', () => {
     pull.mergeable = null;
     await open(repo, pull);
     expect(merges()).toEqual([]);
-    const reads = fake.requests.filter((r) => r.operation === 'GET /repos/{owner}/{repo}/pulls/{pull_number}' && !r.accept.includes('diff'));
+    const reads = fake.requests.filter((r) => r.operation === 'MergeGateFacts' && r.variables?.landing === true); // landing's re-read
     expect(reads).toHaveLength(3); // mergeableRetry.attempts
     expect(checkOn(repo, pull.headSha).title).toBe('pass, not landed yet: GitHub is still checking mergeability');
   });

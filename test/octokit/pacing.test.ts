@@ -67,6 +67,14 @@ describe('the pacer', () => {
     expect(log).toEqual(['first@0', 'verdict changed@1000', 'details@2000']);
   });
 
+  test('the merge call (priority -1) goes before every write waiting, once the one in flight is done and spaced', async () => {
+    const done = [request('1', WRITE, 'first'), request('1', WRITE, 'check a'), request('1', WRITE, 'check b'), request('1', { ...WRITE, priority: -1 }, 'merge')];
+    await flush();
+    await clock.advance(3000, flush);
+    await Promise.all(done);
+    expect(log).toEqual(['first@0', 'merge@1000', 'check a@2000', 'check b@3000']);
+  });
+
   test('100 writes in a burst: never more than 60 in any minute (GitHub allows 80), never closer than a second', async () => {
     const done = Array.from({ length: 100 }, (_, i) => request('1', WRITE, `w${i}`));
     await flush();
@@ -133,6 +141,7 @@ describe('what counts as content-creating', () => {
     expect(classifyRequest({ method: 'POST', url: 'http://ghe.local/api/graphql', query: '# a comment\n mutation M { addStar(input: {}) { clientMutationId } }' }).write).toBe(true);
     expect(classifyRequest({ method: 'POST', url: '/graphql' }).write).toBe(true); // no text to tell: paced, to be safe
     expect(classifyRequest({ method: 'PATCH', url: '/repos/o/r/check-runs/1', request: { mergeGatePace: 'details' } }).priority).toBe(1);
+    expect(classifyRequest({ method: 'PUT', url: '/repos/o/r/pulls/1/merge', request: { mergeGatePace: 'urgent' } }).priority).toBe(-1); // the merge call: ahead of every other write
   });
 });
 
