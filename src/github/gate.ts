@@ -78,7 +78,7 @@ export type EvaluationResult =
 
 /** Why an evaluation was asked for, beyond "something happened". */
 export interface RequestOptions {
-  /** Coalescing delay; the configured one when absent. */
+  /** Coalescing delay; absent: at once if the pull request and the queue are quiet, else the configured one (queue.ts). */
   delayMs?: number;
   /**
    * A check of ours may be on the head although no policy governs the pull
@@ -159,7 +159,8 @@ export class MergeGate {
     this.pulls.remember(key, ref);
     this.requests.note(key, { kind: 'pull', ref });
     if (options.leftover) this.pulls.markLeftover(key);
-    this.queue.enqueue(key, (release) => this.evaluate(ref, release).then(() => undefined), options.delayMs);
+    // An idle pull request's first event is evaluated at once (leading edge); what follows coalesces.
+    this.queue.enqueue(key, (release) => this.evaluate(ref, release).then(() => undefined), options.delayMs ?? 'leading');
   }
 
   /** The pull request's head is `sha` (a pull-request event, or facts just read). */
