@@ -4,17 +4,17 @@
 // key runs at once — the key has not run within the last `delayMs`, and the
 // queue is quiet: at most one other key is waiting, running, or ran within the
 // last `delayMs` (in a storm, new keys coalesce too). Otherwise a trailing
-// debounce: each event replaces the job and
-// moves its run to `delayMs` after itself, but never later than `maxWaitMs`
-// after the first event of the burst; the newest job then runs once. An event
-// that finds its key's run due already joins it. Events that arrive while the
-// job runs mark it dirty, and it runs once more, `delayMs` after (the trailing
-// edge, which later events join). A job may give back its slot
-// (`release`) while it waits on something other than work — a paced write —
-// so that other keys' evaluations are not held up; the key stays exclusive. Failures that may go away
-// (5xx, rate limits, network) are retried with bounded exponential backoff,
-// honouring GitHub's retry-after; when a key's job is given up, `onGiveUp` runs
-// in its place (still exclusive for the key). Time comes from injected timers.
+// debounce: each event replaces the job and moves its run to `delayMs` after
+// itself, but never later than `maxWaitMs` after the first event of the burst;
+// the newest job then runs once. An event that finds its key's run due already
+// joins it. Events that arrive while the job runs mark it dirty, and it runs
+// once more, `delayMs` after (the trailing edge, which later events join). A
+// job may give back its slot (`release`) while it waits on something other
+// than work — a paced write — so that other keys' evaluations are not held up;
+// the key stays exclusive. Failures that may go away (5xx, rate limits,
+// network) are retried with bounded exponential backoff, honouring GitHub's
+// retry-after; when a key's job is given up, `onGiveUp` runs in its place
+// (still exclusive for the key). Time comes from injected timers.
 import { classifyError } from './errors.js';
 import type { Clock, TimerHandle, Timers } from '../clock.js';
 import type { RetryConfig } from './config.js';
