@@ -20,7 +20,12 @@ export interface AppConfig {
   policyPath: string;
   /** DRY_RUN=true: report only, never land. */
   dryRun: boolean;
-  /** Quiet time after a pull request's last event before it is evaluated (a trailing debounce). */
+  /**
+   * The coalescing window: an idle pull request's first event on a quiet app is
+   * evaluated at once (leading edge); events during that evaluation or within
+   * this long after it, or while the app is busy, are evaluated this long after
+   * the pull request's last event (a trailing debounce). See queue.ts.
+   */
   coalesceMs: number;
   /** However busy a pull request stays, it is evaluated at the latest this long after the first event of a burst. */
   coalesceMaxMs: number;

@@ -278,6 +278,9 @@ export function reverseApply(headText: string | null, diff: FileDiff): string {
   return out.length === 0 ? '' : `${out.join('\n')}\n`;
 }
 
+/** Needs of a load that reads the pull request alone (its state, head, and our check on it). */
+export const NO_NEEDS: FactNeeds = { reviews: false, files: false, checks: false, registryPath: null, gitattributes: false };
+
 /** The pull request on GitHub, as a FactsSource. */
 export class GitHubPullRequestSource implements FactsSource {
   /** Our check run on the head commit, after `load`. */

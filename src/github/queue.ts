@@ -1,14 +1,20 @@
 // A keyed work queue: one key per pull request (or per repository / head SHA
-// lookup). For one key, jobs never overlap and bursts coalesce with a trailing
+// lookup). For one key, jobs never overlap and bursts coalesce. Leading edge,
+// for the keys enqueued with it (pull requests): the first event of a quiet
+// key runs at once — the key has not run within the last `delayMs`, and the
+// queue is quiet: at most one other key is waiting, running, or ran within the
+// last `delayMs` (in a storm, new keys coalesce too). Otherwise a trailing
 // debounce: each event replaces the job and moves its run to `delayMs` after
 // itself, but never later than `maxWaitMs` after the first event of the burst;
-// the newest job then runs once. Events that arrive while the job runs mark
-// it dirty, and it runs once more afterwards. A job may give back its slot
-// (`release`) while it waits on something other than work — a paced write —
-// so that other keys' evaluations are not held up; the key stays exclusive. Failures that may go away
-// (5xx, rate limits, network) are retried with bounded exponential backoff,
-// honouring GitHub's retry-after; when a key's job is given up, `onGiveUp` runs
-// in its place (still exclusive for the key). Time comes from injected timers.
+// the newest job then runs once. An event that finds its key's run due already
+// joins it. Events that arrive while the job runs mark it dirty, and it runs
+// once more, `delayMs` after (the trailing edge, which later events join). A
+// job may give back its slot (`release`) while it waits on something other
+// than work — a paced write — so that other keys' evaluations are not held up;
+// the key stays exclusive. Failures that may go away (5xx, rate limits,
+// network) are retried with bounded exponential backoff, honouring GitHub's
+// retry-after; when a key's job is given up, `onGiveUp` runs in its place
+// (still exclusive for the key). Time comes from injected timers.
 import { classifyError } from './errors.js';
 import type { Clock, TimerHandle, Timers } from '../clock.js';
 import type { RetryConfig } from './config.js';
@@ -16,8 +22,16 @@ import type { RetryConfig } from './config.js';
 /** `release()` frees the job's concurrency slot for the rest of its run (the key stays exclusive). */
 export type Job = (release: () => void) => Promise<void>;
 
+/**
+ * The queue is quiet while fewer keys than this are waiting, running, or ran
+ * within the delay: a key's first event then runs at once. In a storm every
+ * such leading run costs one run more (the events that follow it coalesce into
+ * another), so only the first key or two of a storm get one.
+ */
+const QUIET_KEYS = 2;
+
 export interface QueueOptions {
-  /** Coalescing delay: the quiet time after a key's last event before its job runs. */
+  /** Coalescing delay: the quiet time after a key's last event before its job runs (unless enqueued 'leading' and quiet: then at once). */
   delayMs: number;
   /** A key's job runs at the latest this long after the first event of a burst (however busy the key stays). */
   maxWaitMs?: number;
@@ -67,6 +81,8 @@ interface Entry {
 export class KeyedQueue {
   readonly stats: QueueStats = { enqueued: 0, runs: 0, retries: 0, failures: 0 };
   private readonly entries = new Map<string, Entry>();
+  /** Keys without an entry whose last run ended within `delayMs`, by when it ended (oldest first). */
+  private readonly recent = new Map<string, number>();
   private readonly readyKeys: string[] = [];
   /** Jobs holding a concurrency slot. */
   private running = 0;
@@ -78,14 +94,20 @@ export class KeyedQueue {
 
   constructor(private readonly options: QueueOptions) {}
 
-  /** Run `job` for `key` after the coalescing delay, unless a run of `key` is already due. */
-  enqueue(key: string, job: Job, delayMs = this.options.delayMs): void {
+  /**
+   * Run `job` for `key` after `delayMs` (the coalescing delay by default),
+   * unless a run of `key` is already due; 'leading': at once if the key and the
+   * queue are quiet (the leading edge), else after the coalescing delay.
+   */
+  enqueue(key: string, job: Job, when: number | 'leading' = this.options.delayMs): void {
     if (this.stopped) return;
     this.stats.enqueued++;
     const entry = this.entries.get(key);
     const now = this.options.clock.now().getTime();
     if (!entry) {
       const fresh: Entry = { job, timer: null, dueAt: 0, coalescing: true, firstAt: now, ready: false, running: false, dirty: false, cancelled: false, failures: 0 };
+      const delayMs = when !== 'leading' ? when : this.quiet(key, now) ? 0 : this.options.delayMs;
+      this.recent.delete(key);
       this.entries.set(key, fresh);
       this.arm(key, fresh, delayMs, true);
       return;
@@ -97,8 +119,9 @@ export class KeyedQueue {
       return;
     }
     // Trailing debounce: a coalescing timer moves to `delayMs` after this event, capped by the burst's maximum wait.
-    // (A retry's backoff stays; a place in line is already there.)
-    if (entry.timer !== null && entry.coalescing) {
+    // (A retry's backoff stays; a place in line is already there. A run due already — a leading edge — is joined.)
+    if (entry.timer !== null && entry.coalescing && entry.dueAt > now) {
+      const delayMs = when === 'leading' ? this.options.delayMs : when;
       const due = Math.min(now + Math.max(0, delayMs), entry.firstAt + (this.options.maxWaitMs ?? Infinity));
       if (due !== entry.dueAt) {
         this.options.timers.clearTimeout(entry.timer);
@@ -109,6 +132,7 @@ export class KeyedQueue {
 
   /** Forget `key`: a pending run is dropped; a running one finishes but does not run again. */
   cancel(key: string): void {
+    this.recent.delete(key);
     const entry = this.entries.get(key);
     if (!entry) return;
     if (entry.timer !== null) this.options.timers.clearTimeout(entry.timer);
@@ -142,6 +166,16 @@ export class KeyedQueue {
   stop(): void {
     this.stopped = true;
     for (const key of [...this.entries.keys()]) this.cancel(key);
+    this.recent.clear();
+  }
+
+  /** Whether `key`'s first event may run at once: it has not run within `delayMs`, and the queue is quiet (see the top). */
+  private quiet(key: string, now: number): boolean {
+    for (const [k, endedAt] of this.recent) {
+      if (endedAt + this.options.delayMs > now) break;
+      this.recent.delete(k);
+    }
+    return !this.recent.has(key) && this.entries.size + this.recent.size < QUIET_KEYS;
   }
 
   private arm(key: string, entry: Entry, delayMs: number, coalescing: boolean): void {
@@ -218,6 +252,8 @@ export class KeyedQueue {
         this.arm(key, entry, this.options.delayMs, true);
       } else if (this.entries.get(key) === entry) {
         this.entries.delete(key);
+        // Its next event within `delayMs` is a trailing edge: it waits the window.
+        if (!this.stopped && !entry.cancelled) this.recent.set(key, this.options.clock.now().getTime());
       }
       this.pump();
       this.settle();

@@ -111,7 +111,7 @@ describe('a typical pull request', () => {
 });
 
 describe('coalescing', () => {
-  test('twenty events for one pull request within a second give one evaluation of the newest state', async () => {
+  test('twenty events for one pull request within a second: the first evaluated at once, the other nineteen in one more evaluation', async () => {
     const repo = setupRepo(fake);
     const pull = typicalPull(fake, repo);
     app = await startTestApp(fake, { coalesceMs: 1000 });
@@ -121,9 +121,10 @@ describe('coalescing', () => {
       await app.receive('pull_request', pullPayload('pull_request', action, fake, repo, pull));
       await app.advance(45);
     }
-    await app.drain();
-    expect(fake.apiRequests().filter((r) => r.operation === 'MergeGateFacts')).toHaveLength(1);
     expect(app.gate.stats.evaluations).toBe(1);
+    await app.drain();
+    expect(fake.apiRequests().filter((r) => r.operation === 'MergeGateFacts')).toHaveLength(2);
+    expect(app.gate.stats.evaluations).toBe(2);
     expect(app.gate.queue.stats.enqueued).toBe(20);
   });
 
@@ -146,8 +147,8 @@ describe('coalescing', () => {
       }
     };
     await app.receive('pull_request', pullPayload('pull_request', 'labeled', fake, repo, pull));
-    await app.advance(100);
-        expect(app.gate.stats.evaluations).toBe(1);
+    await app.advance(99); // evaluated at once (an idle pull request); the one more is due 100 ms after it
+    expect(app.gate.stats.evaluations).toBe(1);
     // Stop the echo: the follow-up evaluation receives nothing more.
     app.gate.evaluate = evaluate;
     await app.drain();
@@ -471,7 +472,7 @@ describe('failing closed', () => {
     app = await startTestApp(fake, { retry: { attempts: 3, baseDelayMs: 5_000, maxDelayMs: 60_000 } });
     fake.fail({ match: /^MergeGateFacts$/, status: 502 });
     await app.receive('pull_request', opened(repo));
-    await app.advance(1000);
+    await app.advance(0); // an idle pull request: evaluated at once
         expect(fake.ourRuns(repo)).toEqual([]); // no pass from half-read facts
     expect(app.gate.queue.stats.retries).toBe(1);
     await app.advance(4_999);
@@ -487,10 +488,10 @@ describe('failing closed', () => {
     app = await startTestApp(fake, { retry: { attempts: 3, baseDelayMs: 1_000, maxDelayMs: 60_000 } });
     fake.fail({ method: 'GET', match: /contents/, status: 403, headers: { 'retry-after': '30' }, body: { message: 'You have exceeded a secondary rate limit' } });
     await app.receive('pull_request', opened(repo));
-    await app.advance(1000);
-        await app.advance(29_000);
-        expect(fake.ourRuns(repo)).toEqual([]);
-    await app.advance(1_000);
+    await app.advance(0); // an idle pull request: evaluated at once
+    await app.advance(29_999);
+    expect(fake.ourRuns(repo)).toEqual([]);
+    await app.advance(1);
     await app.drain();
     expect(fake.ourRuns(repo)).toEqual([expect.objectContaining({ conclusion: 'success' })]);
   });

@@ -51,6 +51,27 @@ describe('pull request events', () => {
     expect(evaluated()).toEqual([2]);
   });
 
+  test('the first event of an idle pull request is evaluated at once (leading edge); events soon after give exactly one more, the window after the last (trailing edge)', async () => {
+    const t0 = app!.clock.now().getTime();
+    const factsAt: number[] = [];
+    fake.onRequest = (r) => {
+      if (r.operation === 'MergeGateFacts') factsAt.push(app!.clock.now().getTime() - t0);
+    };
+    await app!.receive('pull_request', pullPayload('pull_request', 'opened', fake, repo, pull));
+    await app!.advance(0);
+    expect(factsAt).toEqual([0]); // no coalescing window on an idle pull request
+    for (const action of ['labeled', 'edited']) {
+      await app!.receive('pull_request', pullPayload('pull_request', action, fake, repo, pull));
+      await app!.advance(300);
+    }
+    await app!.receive('pull_request_review', pullPayload('pull_request_review', 'submitted', fake, repo, pull));
+    await app!.advance(999); // the window (1 s here) after the last event, at 600 ms
+    expect(factsAt).toEqual([0]);
+    await app!.advance(1);
+    await app!.drain();
+    expect(factsAt).toEqual([0, 1600]);
+  });
+
   test('pull_request.closed drops what was pending, and other actions (assigned) do nothing', async () => {
     await app!.receive('pull_request', pullPayload('pull_request', 'labeled', fake, repo, pull));
     expect(app!.gate.queue.size).toBe(1);
@@ -143,7 +164,7 @@ describe('checks and statuses', () => {
     expect(ops()).toEqual(['MergeGateOpenPulls']);
   });
 
-  test('twenty statuses on one head coalesce into one lookup and one evaluation', async () => {
+  test('twenty statuses on one head: one lookup; the first is evaluated at once, the other nineteen coalesce into one more evaluation', async () => {
     for (let i = 0; i < 20; i++) {
       const status = aimAt(example('status'), fake, repo);
       status.sha = pull.headSha;
@@ -151,9 +172,10 @@ describe('checks and statuses', () => {
       await app!.receive('status', status);
       await app!.advance(40);
     }
+    expect(evaluated()).toEqual([2]);
     await app!.drain();
     expect(ops().filter((o) => o === 'MergeGateOpenPulls')).toHaveLength(1);
-    expect(evaluated()).toEqual([2]);
+    expect(evaluated()).toEqual([2, 2]);
   });
 
   test('check_run.rerequested (the Re-run button) on our check re-evaluates; on another app’s check it does not', async () => {

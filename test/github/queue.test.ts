@@ -123,6 +123,134 @@ describe('coalescing', () => {
   });
 });
 
+describe('leading edge (pull requests: enqueued \'leading\')', () => {
+  test('the first event of a quiet key runs at once', async () => {
+    const q = queue();
+    const r = recorder();
+    q.enqueue('pr#1', r.job('opened'), 'leading');
+    await jest.advanceTimersByTimeAsync(0);
+    expect(r.runs).toEqual([{ label: 'opened', at: Date.parse('2026-11-22T10:00:00Z') }]);
+    await q.idle();
+    expect(q.stats).toEqual({ enqueued: 1, runs: 1, retries: 0, failures: 0 });
+  });
+
+  test('an event that finds the leading run not started yet joins it: one run, the newest job', async () => {
+    const q = queue();
+    const r = recorder();
+    q.enqueue('pr#1', r.job('opened'), 'leading');
+    q.enqueue('pr#1', r.job('labeled'), 'leading');
+    await jest.advanceTimersByTimeAsync(0);
+    expect(r.runs.map((x) => x.label)).toEqual(['labeled']);
+    await jest.advanceTimersByTimeAsync(5000);
+    expect(r.runs).toHaveLength(1);
+  });
+
+  test('trailing edge: events during the leading run and soon after it give exactly one more run, the delay after the last', async () => {
+    const q = queue();
+    const r = recorder();
+    const start = Date.now();
+    r.hold();
+    q.enqueue('pr#1', r.job('opened'), 'leading');
+    await jest.advanceTimersByTimeAsync(0); // at once
+    q.enqueue('pr#1', r.job('labeled'), 'leading');
+    await jest.advanceTimersByTimeAsync(300);
+    r.release(); // the leading run ends at 300 ms
+    await jest.advanceTimersByTimeAsync(500);
+    q.enqueue('pr#1', r.job('review'), 'leading'); // soon after: joins the trailing run, which moves to 1,800 ms
+    await jest.advanceTimersByTimeAsync(999);
+    expect(r.runs.map((x) => x.label)).toEqual(['opened']);
+    await jest.advanceTimersByTimeAsync(1);
+    await jest.advanceTimersByTimeAsync(10_000);
+    expect(r.runs.map((x) => [x.label, x.at - start])).toEqual([
+      ['opened', 0],
+      ['review', 1800],
+    ]);
+    expect(q.stats.runs).toBe(2);
+  });
+
+  test('after a run, the key’s events within the delay coalesce: one more run, the newest job, the delay after the last one', async () => {
+    const q = queue();
+    const r = recorder();
+    const start = Date.now();
+    for (let i = 0; i < 20; i++) {
+      q.enqueue('pr#1', r.job(`event ${i}`), 'leading');
+      await jest.advanceTimersByTimeAsync(45);
+    }
+    // The first ran at once; the last came at 855 ms: the run of the other nineteen is due at 1,855 ms.
+    await jest.advanceTimersByTimeAsync(900);
+    expect(r.runs.map((x) => [x.label, x.at - start])).toEqual([['event 0', 0]]);
+    await jest.advanceTimersByTimeAsync(100);
+    expect(r.runs.map((x) => [x.label, x.at - start])).toEqual([
+      ['event 0', 0],
+      ['event 19', 1855],
+    ]);
+    await q.idle();
+    expect(q.stats).toEqual({ enqueued: 20, runs: 2, retries: 0, failures: 0 });
+  });
+
+  test('once the delay has passed since its last run, a key is quiet again: its next event runs at once', async () => {
+    const q = queue();
+    const r = recorder();
+    const start = Date.now();
+    q.enqueue('pr#1', r.job('a'), 'leading');
+    await jest.advanceTimersByTimeAsync(1000);
+    q.enqueue('pr#1', r.job('b'), 'leading');
+    await jest.advanceTimersByTimeAsync(0);
+    expect(r.runs.map((x) => [x.label, x.at - start])).toEqual([
+      ['a', 0],
+      ['b', 1000],
+    ]);
+  });
+
+  test('in a storm (two keys or more waiting, running or run within the delay), a new key waits the delay too; quiet again after it', async () => {
+    const q = queue();
+    const r = recorder();
+    const start = Date.now();
+    q.enqueue('pr#1', r.job('1'), 'leading');
+    await jest.advanceTimersByTimeAsync(10);
+    q.enqueue('pr#2', r.job('2'), 'leading'); // one key just ran: still quiet
+    await jest.advanceTimersByTimeAsync(10);
+    q.enqueue('pr#3', r.job('3'), 'leading'); // two ran within the delay: busy
+    q.enqueue('pr#4', r.job('4'), 'leading');
+    await jest.advanceTimersByTimeAsync(2000);
+    q.enqueue('pr#5', r.job('5'), 'leading'); // everything ran more than the delay ago
+    await jest.advanceTimersByTimeAsync(0);
+    expect(r.runs.map((x) => [x.label, x.at - start])).toEqual([
+      ['1', 0],
+      ['2', 10],
+      ['3', 1020],
+      ['4', 1020],
+      ['5', 2020],
+    ]);
+  });
+
+  test('the cap holds: a steady stream after a leading run still runs at the latest maxWaitMs after the first event of each burst', async () => {
+    const q = queue({ maxWaitMs: 2000 });
+    const r = recorder();
+    const start = Date.now();
+    for (let i = 0; i < 50; i++) {
+      q.enqueue('pr#1', r.job(`event ${i}`), 'leading');
+      await jest.advanceTimersByTimeAsync(100);
+    }
+    // The first event runs at once; bursts then start at 100 ms and at 2,100 ms (the first event after a run).
+    expect(r.runs.map((x) => x.at - start)).toEqual([0, 2100, 4100]);
+    await jest.advanceTimersByTimeAsync(1000);
+    // And the final state, the delay after the last event (4,900 ms).
+    expect(r.runs.map((x) => x.at - start)).toEqual([0, 2100, 4100, 5900]);
+    expect(r.runs.at(-1)!.label).toBe('event 49');
+  });
+
+  test('keys enqueued without it keep the trailing debounce, even on a quiet queue', async () => {
+    const q = queue();
+    const r = recorder();
+    q.enqueue('repo', r.job('scan'));
+    await jest.advanceTimersByTimeAsync(999);
+    expect(r.runs).toEqual([]);
+    await jest.advanceTimersByTimeAsync(1);
+    expect(r.runs.map((x) => x.label)).toEqual(['scan']);
+  });
+});
+
 describe('no overlap', () => {
   test('events while a job runs give exactly one more run, after it, of the newest job', async () => {
     const q = queue();

@@ -43,7 +43,7 @@ export interface TestApp {
   receive(name: string, payload: object): Promise<void>;
   /** Let `ms` of fake time pass, waiting for the evaluations it starts. */
   advance(ms: number): Promise<void>;
-  /** Let fake time pass in coalescing steps until nothing is queued (at most `maxMs`). */
+  /** Run what is due now, then let fake time pass in coalescing steps until nothing is queued (at most `maxMs`). */
   drain(maxMs?: number): Promise<void>;
 }
 
@@ -92,6 +92,7 @@ export async function startTestApp(fake: FakeGitHub, overrides: Partial<AppConfi
     advance: (ms) => clock.advance(ms, settled),
     async drain(maxMs = 60_000) {
       await settled();
+      await clock.advance(0, settled); // what is due now (an idle pull request's first event) runs before time moves
       const step = Math.max(1, config.coalesceMs);
       for (let waited = 0; gate!.queue.size > 0 && waited <= maxMs; waited += step) await clock.advance(step, settled);
     },
