@@ -3,7 +3,7 @@
 // by the shared renderer, so the check says what `merge-gate check` prints.
 import { markdownDetail, renderMarkdown } from '../render.js';
 import type { RuleResult, Verdict } from '../rules/types.js';
-import type { ExistingCheckRun } from './facts.js';
+import type { ExistingCheckRun } from './nodes.js';
 import type { Octokit } from '../octokit/types.js';
 import { DETAILS_ONLY } from '../octokit/pacer.js';
 

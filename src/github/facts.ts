@@ -30,184 +30,35 @@ import type {
 import { parseUnifiedDiff } from '../facts/diff.js';
 import type { Octokit } from '../octokit/types.js';
 import { classifyError, ExplainedError, PullGoneError, StaleReadError } from './errors.js';
-import { FACTS_QUERY, HEAD_COMMIT_QUERY, MORE_QUERY, OPEN_PULLS_QUERY } from './queries.js';
-import { DEPLOYMENT_STATES } from '../rules/trunk.js';
+import { FACTS_QUERY, HEAD_COMMIT_QUERY, MORE_QUERY } from './queries.js';
+import { FactsCache } from './facts-cache.js';
+import {
+  actor,
+  CHANGE_TYPES,
+  checkState,
+  deploymentFacts,
+  newestRun,
+  restChangedFile,
+  REVIEW_STATES,
+  take,
+  type BlobEntry,
+  type Connection,
+  type ContextNode,
+  type DeploymentNode,
+  type ExistingCheckRun,
+  type FileNode,
+  type HeadCommitNode,
+  type LandingExtras,
+  type PageInfo,
+  type PullNode,
+  type ReviewNode,
+} from './nodes.js';
 import { findRevert, type RevertCandidate } from '../trunk/marker.js';
 
 
 /** GitHub will not render a pull request diff past these (it answers 406). */
 export const DIFF_MAX_FILES = 300;
 export const DIFF_MAX_LINES = 20_000;
-
-/** Our check run on the head commit, as the facts query found it. */
-export interface ExistingCheckRun {
-  id: number;
-  status: string;
-  conclusion: string | null;
-  title: string | null;
-  summary: string | null;
-  text: string | null;
-  externalId: string | null;
-}
-
-interface PageInfo {
-  hasNextPage: boolean;
-  endCursor: string | null;
-}
-interface Connection<T> {
-  pageInfo: PageInfo;
-  nodes: T[];
-}
-interface BlobEntry {
-  object: { __typename: string; text?: string | null; isBinary?: boolean | null; isTruncated?: boolean } | null;
-}
-type ContextNode =
-  | { __typename: 'CheckRun'; name: string; status: string; conclusion: string | null; startedAt: string | null; completedAt: string | null; checkSuite: { app: { databaseId: number | null } | null } }
-  | { __typename: 'StatusContext'; context: string; state: string; createdAt: string };
-interface ReviewNode {
-  author: { __typename: string; login: string } | null;
-  state: string;
-  submittedAt: string | null;
-  commit: { oid: string } | null;
-}
-interface FileNode {
-  path: string;
-  additions: number;
-  deletions: number;
-  changeType: string;
-}
-/** Our run as GraphQL names it: the REST id is its `databaseId`. */
-type OwnRunNode = Omit<ExistingCheckRun, 'id'> & { databaseId: number };
-interface HeadCommitNode {
-  oid: string;
-  registry?: BlobEntry | null;
-  statusCheckRollup?: { contexts: Connection<ContextNode> } | null;
-  checkSuites: { nodes: Array<{ checkRuns: { nodes: OwnRunNode[] } }> };
-}
-
-/**
- * Our newest run over the suites a commit has of our app: each suite answers
- * its own latest run (`checkType: LATEST`), and a commit can have several of
- * our suites; the newest run (highest id) is the one GitHub shows.
- */
-export function newestRun<T extends { databaseId: number }>(suites: ReadonlyArray<{ checkRuns: { nodes: readonly T[] } }>): T | undefined {
-  let newest: T | undefined;
-  for (const suite of suites) for (const run of suite.checkRuns.nodes) if (!newest || run.databaseId > newest.databaseId) newest = run;
-  return newest;
-}
-interface PullNode {
-  number: number;
-  title: string;
-  url: string;
-  state: 'OPEN' | 'CLOSED' | 'MERGED';
-  isDraft: boolean;
-  changedFiles: number;
-  additions: number;
-  deletions: number;
-  author: { __typename: string; login: string } | null;
-  baseRefName: string;
-  baseRefOid: string;
-  headRefName: string;
-  headRefOid: string;
-  /** The base branch's tip, for `.gitattributes` (null: the branch is gone). */
-  baseRef?: { target: { oid?: string; gitattributes?: BlobEntry | null } | null } | null;
-  labels: Connection<{ name: string }>;
-  reviews?: Connection<ReviewNode>;
-  files?: Connection<FileNode>;
-  commits: { nodes: Array<{ commit: HeadCommitNode }> };
-  /** Landing's extras (`landing: true`). */
-  mergeable?: 'MERGEABLE' | 'CONFLICTING' | 'UNKNOWN';
-  headRepository?: { nameWithOwner: string } | null;
-  potentialMergeCommit?: { oid: string; tree: { oid: string }; parents: { nodes: Array<{ oid: string }> } } | null;
-}
-
-/** What landing reads with the facts (`load(needs, { landing: true })`), right before a merge. */
-export interface LandingExtras {
-  /** null: GitHub is still computing it. */
-  mergeable: boolean | null;
-  /** `owner/repo` of the head branch (null: the fork is gone). */
-  headRepo: string | null;
-  defaultBranch: string;
-  /** GitHub's test merge of the head and the base, with its tree and parents (null: none computed). */
-  testMerge: { sha: string; tree: string; parents: string[] } | null;
-}
-
-/** A deployment as `MergeGateDeployment` reads it. */
-export interface DeploymentNode {
-  databaseId: number | null;
-  commitOid: string;
-  createdAt: string;
-  environment: string | null;
-  latestStatus: { state: string; description: string | null; createdAt: string; logUrl: string | null; environmentUrl: string | null } | null;
-}
-
-/** The rules' view of a deployment. */
-export function deploymentFacts(node: DeploymentNode, environment: string): DeploymentFacts {
-  const status = node.latestStatus;
-  const lower = status?.state.toLowerCase() as DeploymentState | undefined;
-  return {
-    environment: node.environment ?? environment,
-    sha: node.commitOid,
-    createdAt: node.createdAt,
-    status: status
-      ? {
-          // A state GitHub adds later is taken as an error: unknown is not healthy (fail closed).
-          state: lower && DEPLOYMENT_STATES.includes(lower) ? lower : 'error',
-          description: status.description,
-          since: status.createdAt,
-          url: status.logUrl ?? status.environmentUrl,
-        }
-      : null,
-  };
-}
-
-/** What stays true of a pull request while its base and head SHAs stay the same. */
-export interface CachedFacts {
-  files?: ChangedFile[];
-  diff?: FileDiff[];
-}
-
-/**
- * Changed files and diffs by pull request, base SHA and head SHA: a
- * re-evaluation of an unchanged pull request (a label, a review, a status)
- * reads neither again. Least recently used entries go first, past a budget of
- * files plus diff lines.
- */
-export class FactsCache {
-  private readonly map = new Map<string, { facts: CachedFacts; weight: number }>();
-  private weight = 0;
-  constructor(private readonly maxWeight = 1_000_000) {}
-
-  static key(facts: { repository: string; number: number; base: { sha: string }; head: { sha: string } }): string {
-    return `${facts.repository}#${facts.number}@${facts.base.sha}..${facts.head.sha}`;
-  }
-
-  get(key: string): CachedFacts | undefined {
-    const hit = this.map.get(key);
-    if (!hit) return undefined;
-    this.map.delete(key);
-    this.map.set(key, hit);
-    return hit.facts;
-  }
-
-  update(key: string, more: CachedFacts): void {
-    const old = this.map.get(key);
-    const facts = { ...old?.facts, ...more };
-    const weight = (facts.files?.length ?? 0) + (facts.diff?.reduce((n, f) => n + f.lines.length + 1, 0) ?? 0);
-    if (old) {
-      this.weight -= old.weight;
-      this.map.delete(key);
-    }
-    if (weight > this.maxWeight) return;
-    this.map.set(key, { facts, weight });
-    this.weight += weight;
-    for (const [k, v] of this.map) {
-      if (this.weight <= this.maxWeight) break;
-      this.map.delete(k);
-      this.weight -= v.weight;
-    }
-  }
-}
 
 export interface PullRequestSourceOptions {
   octokit: Octokit;
@@ -219,33 +70,6 @@ export interface PullRequestSourceOptions {
   /** Paths whose per-file patch may be missing (too large) without failing: those the policy never counts. */
   patchOptional?: (path: string) => boolean;
   cache?: FactsCache;
-}
-
-const REVIEW_STATES = new Set<ReviewState>(['APPROVED', 'CHANGES_REQUESTED', 'DISMISSED', 'COMMENTED']);
-
-const CHANGE_TYPES: Record<string, FileStatus> = {
-  ADDED: 'added',
-  DELETED: 'removed',
-  RENAMED: 'renamed',
-  COPIED: 'copied',
-  MODIFIED: 'modified',
-  CHANGED: 'modified',
-};
-
-function actor(node: { __typename: string; login: string } | null): Actor {
-  if (!node) return { login: 'ghost', bot: false };
-  return { login: node.login, bot: node.__typename === 'Bot' || node.login.endsWith('[bot]') };
-}
-
-function checkState(node: ContextNode): CheckState {
-  if (node.__typename === 'StatusContext') {
-    const s = node.state.toLowerCase();
-    return s === 'success' || s === 'failure' || s === 'error' ? s : 'pending'; // PENDING, EXPECTED
-  }
-  if (node.status !== 'COMPLETED') return 'pending';
-  const c = (node.conclusion ?? '').toLowerCase();
-  const known: CheckState[] = ['success', 'failure', 'neutral', 'skipped', 'cancelled', 'timed_out', 'action_required', 'stale'];
-  return (known as string[]).includes(c) ? (c as CheckState) : 'failure'; // startup_failure and anything new: fail closed
 }
 
 /** Undo a file's hunks on its head text: the text at the merge base. Throws StaleReadError when they do not fit. */
@@ -616,63 +440,5 @@ export class GitHubPullRequestSource implements FactsSource {
       );
     }
     return out;
-  }
-}
-
-const REST_STATUSES: Record<string, FileStatus> = { added: 'added', removed: 'removed', renamed: 'renamed', copied: 'copied' };
-
-function restChangedFile(f: { filename: string; previous_filename?: string; status: string; additions: number; deletions: number }): ChangedFile {
-  const file: ChangedFile = { path: f.filename, status: REST_STATUSES[f.status] ?? 'modified', additions: f.additions, deletions: f.deletions };
-  if (f.previous_filename) file.previousPath = f.previous_filename;
-  return file;
-}
-
-function take<T>(page: Connection<T> | undefined | null, into: T[]): { pageInfo: PageInfo } {
-  if (!page) throw new StaleReadError('a page of the pull request could not be read');
-  into.push(...page.nodes);
-  return { pageInfo: page.pageInfo };
-}
-
-export interface OpenPull {
-  number: number;
-  headSha: string;
-  /** Our check run on the head, when asked for. */
-  check?: { status: string; conclusion: string | null; externalId: string | null } | null;
-}
-
-/** Every open pull request of a repository (100 a request), optionally with our check run on each head. */
-export async function listOpenPulls(
-  octokit: Octokit,
-  params: { owner: string; repo: string; appId: number; checkName: string; withCheck: boolean },
-  pace?: (rate: { remaining: number; resetAt: string }) => Promise<void>,
-): Promise<OpenPull[]> {
-  const out: OpenPull[] = [];
-  let after: string | null = null;
-  for (;;) {
-    const data: {
-      rateLimit: { remaining: number; resetAt: string } | null;
-      repository: {
-        pullRequests: Connection<{
-          number: number;
-          headRefOid: string;
-          commits?: { nodes: Array<{ commit: { oid: string; checkSuites: { nodes: Array<{ checkRuns: { nodes: Array<{ databaseId: number; status: string; conclusion: string | null; externalId: string | null }> } }> } } }> };
-        }>;
-      } | null;
-    } = await octokit.graphql(OPEN_PULLS_QUERY, { ...params, after });
-    if (!data.repository) return out;
-    for (const pr of data.repository.pullRequests.nodes) {
-      const item: OpenPull = { number: pr.number, headSha: pr.headRefOid };
-      if (params.withCheck) {
-        const commit = pr.commits?.nodes[0]?.commit;
-        const run = commit && commit.oid === pr.headRefOid ? newestRun(commit.checkSuites.nodes) : undefined;
-        item.check = run ? { status: run.status.toLowerCase(), conclusion: run.conclusion?.toLowerCase() ?? null, externalId: run.externalId } : null;
-      }
-      out.push(item);
-    }
-    // Paced after every page, the last one too: the next query may be another repository's.
-    if (pace && data.rateLimit) await pace(data.rateLimit);
-    const { hasNextPage, endCursor } = data.repository.pullRequests.pageInfo;
-    if (!hasNextPage) return out;
-    after = endCursor;
   }
 }

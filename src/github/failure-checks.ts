@@ -1,7 +1,7 @@
 // The checks of pull requests merge-gate could not evaluate or read: failures
 // that say what went wrong and what happens next (fail closed).
 import { nextChangeFromExternalId, type CheckRunPlan } from './checkrun.js';
-import type { ExistingCheckRun } from './facts.js';
+import type { ExistingCheckRun } from './nodes.js';
 
 /** How long, in words. */
 function duration(ms: number): string {

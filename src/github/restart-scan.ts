@@ -11,7 +11,7 @@ import type { Octokit } from '../octokit/types.js';
 import type { PullRef } from './pull-ref.js';
 import type { AppConfig } from './config.js';
 import { nextChangeFromExternalId } from './checkrun.js';
-import { listOpenPulls } from './facts.js';
+import { listOpenPulls } from './open-pulls.js';
 
 /** Below this many GraphQL points left, the restart scan waits for the reset. */
 const SCAN_RESERVE = 500;

@@ -5,7 +5,7 @@
 // key of its own, recorded in the request ledger until done.
 import type { Octokit } from '../octokit/types.js';
 import type { PullRef } from './pull-ref.js';
-import { listOpenPulls } from './facts.js';
+import { listOpenPulls } from './open-pulls.js';
 import type { HeadsIndex } from './heads.js';
 import type { KeyedQueue } from './queue.js';
 import type { RequestLedger } from './request-ledger.js';

@@ -8,11 +8,12 @@
 // landing, the other open pull requests of the branch re-evaluated (the base
 // moved).
 import { randomUUID } from 'node:crypto';
-import type { FactNeeds, PullRequestFacts } from '../facts/types.js';
+import type { PullRequestFacts } from '../facts/types.js';
 import type { Clock } from '../clock.js';
 import { classifyError } from '../github/errors.js';
 import { writeCheckRun, type CheckRunPlan } from '../github/checkrun.js';
-import { GitHubPullRequestSource, type ExistingCheckRun } from '../github/facts.js';
+import { GitHubPullRequestSource, NO_NEEDS } from '../github/facts.js';
+import type { ExistingCheckRun } from '../github/nodes.js';
 import type { Octokit } from '../octokit/types.js';
 import { readPolicy } from '../github/policy.js';
 import { pullKey, type PullRef } from '../github/pull-ref.js';
@@ -93,7 +94,6 @@ export function parseDispatchTarget(target: string): { installationId: number; o
 
 const commitUrl = (repository: string, sha: string, pullUrl: string) => `${new URL(pullUrl).origin}/${repository}/commit/${sha}`;
 
-const NO_NEEDS: FactNeeds = { reviews: false, files: false, checks: false, registryPath: null, gitattributes: false };
 
 /** Landing notes remembered, at most (one per pull request; the oldest go first). */
 const NOTES_LIMIT = 10_000;

@@ -6,7 +6,8 @@
 // replaces the pull-request read a landing used to make; recheckVerdict
 // (decide.ts) then says whether the verdict still holds.
 import type { PullRequestFacts } from '../facts/types.js';
-import { GitHubPullRequestSource, type LandingExtras } from '../github/facts.js';
+import { GitHubPullRequestSource } from '../github/facts.js';
+import type { LandingExtras } from '../github/nodes.js';
 import { readPolicy } from '../github/policy.js';
 import type { PullRef } from '../github/pull-ref.js';
 import type { Octokit } from '../octokit/types.js';

@@ -11,7 +11,7 @@
 // body carries the deployed commit's marker (src/trunk/marker.ts). The decision
 // is a pure function of one GraphQL read; the shell below only acts on it.
 import type { Octokit } from '../octokit/types.js';
-import { deploymentFacts, type DeploymentNode } from '../github/facts.js';
+import { deploymentFacts, type DeploymentNode } from '../github/nodes.js';
 import type { TrunkPolicy } from '../policy/schema.js';
 import { codeSpan, heldBy, linkable, utcInstant } from '../rules/trunk.js';
 import { findRevert, revertMarker, type RevertCandidate } from './marker.js';

@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, test } from '@jest/globals';
 import nock from 'nock';
 import { ProbotOctokit } from 'probot';
 import { ANNOTATION_LIMIT, fitOutput, isUnchanged, nextChangeFromExternalId, OUTPUT_LIMIT, planCheckRun, writeCheckRun, type CheckRunPlan } from '../../src/github/checkrun.js';
-import type { ExistingCheckRun } from '../../src/github/facts.js';
+import type { ExistingCheckRun } from '../../src/github/nodes.js';
 import type { Octokit } from '../../src/octokit/types.js';
 import type { RuleResult, Verdict } from '../../src/rules/types.js';
 import { FakeGitHub, type FakeRepo } from '../helpers/github-fake.js';

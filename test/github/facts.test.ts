@@ -3,7 +3,8 @@
 import { afterEach, beforeEach, describe, expect, test } from '@jest/globals';
 import nock from 'nock';
 import { ProbotOctokit } from 'probot';
-import { FactsCache, GitHubPullRequestSource, reverseApply } from '../../src/github/facts.js';
+import { FactsCache } from '../../src/github/facts-cache.js';
+import { GitHubPullRequestSource, reverseApply } from '../../src/github/facts.js';
 import type { Octokit } from '../../src/octokit/types.js';
 import { classifyError, ExplainedError, PullGoneError, StaleReadError } from '../../src/github/errors.js';
 import type { FactNeeds, FileDiff } from '../../src/facts/types.js';
