@@ -21,7 +21,7 @@ describe('a revision string with shell metacharacters cannot run anything', () =
 
   it('reaches the deploy command as the literal value of REVISION', async () => {
     const log = join(dir, 'out.log');
-    const started = startService('printf "%s" "$REVISION" > seen.txt', dir, { REVISION: EVIL, PORT: '1' }, log);
+    const started = await startService('printf "%s" "$REVISION" > seen.txt', dir, { REVISION: EVIL, PORT: '1' }, log);
     expect(await started.exited).toBe('code 0');
     expect(readFileSync(join(dir, 'seen.txt'), 'utf8')).toBe(EVIL);
     const cutoff = await runCommand('printf "%s" "$REVISION" > cutoff.txt', dir, { REVISION: EVIL }, 5000);
