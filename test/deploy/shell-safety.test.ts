@@ -5,8 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startService, runCommand } from '../../src/deploy/processes.js';
 import { Mirror } from '../../src/deploy/mirror.js';
-import { DeployTrigger } from '../../src/deploy/trigger.js';
-import { announce, makeTrunk, SECRET, waitFor, writeConfig } from '../helpers/deploy.js';
+import { announce, itReporting, makeTrunk, testTrigger, waitFor, writeConfig, type TestTrigger } from '../helpers/deploy.js';
 
 const EVIL = `$(touch pwned-1); \`touch pwned-2\`; touch pwned-3 && echo "$HOME" | touch pwned-4 #'`;
 
@@ -36,10 +35,12 @@ describe('a revision string with shell metacharacters cannot run anything', () =
     expect(await mirror.has(EVIL)).toBe(false);
   });
 
-  it('is refused over HTTP with 400 (not a commit SHA), and nothing is started', async () => {
+  let t: TestTrigger;
+  itReporting(() => t.report())('is refused over HTTP with 400 (not a commit SHA), and nothing is started', async () => {
     const trunk = makeTrunk();
     const setup = writeConfig({ remote: trunk.dir });
-    const trigger = new DeployTrigger({ config: setup.config, env: { TRUNK_WEBHOOK_SECRET: SECRET }, log: () => {} });
+    t = testTrigger(setup.config);
+    const { trigger } = t;
     try {
       const url = await trigger.start();
       const head = trunk.git('rev-parse', 'HEAD').trim();

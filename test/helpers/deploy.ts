@@ -218,12 +218,13 @@ export function testTrigger(config: DeployConfig, options: Partial<TriggerOption
 
 /**
  * Drive a revision that never turns healthy past `health.startup` instead of
- * waiting the deadline out: once it is starting and a probe has failed, the
- * trigger's clock moves on by `startup`.
+ * waiting the deadline out: once it is starting and its latest probe failed
+ * with `lastError` (the service is up and answering badly), the trigger's
+ * clock moves on by `startup`.
  */
-export async function passStartup(t: TestTrigger, sha: string, repository = 'octo/app'): Promise<void> {
+export async function passStartup(t: TestTrigger, sha: string, lastError: string, repository = 'octo/app'): Promise<void> {
   const store = t.trigger.store;
-  await waitFor(`${sha.slice(0, 12)} starting with a failed probe`, () => store.revision(repository, sha)?.state === 'starting' && store.health(repository, sha).some((h) => !h.ok));
+  await waitFor(`${sha.slice(0, 12)} starting, its latest probe failed with ${lastError}`, () => store.revision(repository, sha)?.state === 'starting' && store.health(repository, sha).at(-1)?.error === lastError);
   t.clock.advance(t.config.repositories[repository].health.startup);
 }
 
@@ -265,7 +266,7 @@ export function deployReport(config: DeployConfig, log: readonly string[] | stri
  * assertion, a wait that times out, or the test running out of `budgetMs` —
  * the failure carries `report()` (the trigger's log and the revisions' states).
  */
-export function itReporting(report: () => string | Promise<string>): (name: string, body: () => Promise<void>, budgetMs?: number) => void {
+export function itReporting(report: () => string | Promise<string>): (name: string, body: () => void | Promise<void>, budgetMs?: number) => void {
   return (name, body, budgetMs = DEPLOY_TEST_MS) =>
     it(
       name,
@@ -275,7 +276,7 @@ export function itReporting(report: () => string | Promise<string>): (name: stri
           timer = setTimeout(() => reject(new Error(`the test is still not done after ${budgetMs / 1000}s`)), budgetMs);
         });
         try {
-          await Promise.race([body(), overtime]);
+          await Promise.race([Promise.resolve().then(body), overtime]);
         } catch (err) {
           throw withReport(err, await report());
         } finally {
