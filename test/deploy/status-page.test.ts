@@ -4,44 +4,41 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
-import { DeployTrigger } from '../../src/deploy/trigger.js';
 import { escapeHtml, renderPage, type StateSnapshot } from '../../src/deploy/page.js';
 import type { TempRepo } from '../helpers/git-repo.js';
-import { announce, land, makeTrunk, SECRET, waitFor, writeConfig } from '../helpers/deploy.js';
+import { announce, itReporting, land, makeTrunk, passStartup, testTrigger, waitFor, writeConfig, type TestTrigger } from '../helpers/deploy.js';
 
 describe('GET / in a browser', () => {
   let trunk: TempRepo;
   let setup: ReturnType<typeof writeConfig>;
-  let trigger: DeployTrigger;
+  let t: TestTrigger;
   let browser: Browser;
   let shots: string;
 
   beforeAll(async () => {
     trunk = makeTrunk();
-    setup = writeConfig({
-      remote: trunk.dir,
-      repository: 'octo/shop',
-      health: '{ url: "http://127.0.0.1:${PORT}/healthz", interval: 100ms, timeout: 1s, failures: 3, startup: 1s }',
-    });
-    trigger = new DeployTrigger({ config: setup.config, env: { TRUNK_WEBHOOK_SECRET: SECRET }, log: () => {}, stopGraceMs: 1000 });
+    setup = writeConfig({ remote: trunk.dir, repository: 'octo/shop' });
+    t = testTrigger(setup.config);
     browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
     shots = mkdtempSync(join(tmpdir(), 'merge-gate-screens-'));
   });
 
   afterAll(async () => {
     await browser?.close();
-    await trigger.stop();
+    await t.trigger.stop();
     setup.remove();
     trunk.remove();
     rmSync(shots, { recursive: true, force: true });
   });
 
-  it('shows per repository the desired revision, each revision\'s state and why, its health chart, and recent deliveries', async () => {
+  itReporting(() => t.report())('shows per repository the desired revision, each revision\'s state and why, its health chart, and recent deliveries', async () => {
+    const { trigger } = t;
     const url = await trigger.start();
     const c1 = trunk.git('rev-parse', 'HEAD').trim();
     await waitFor('c1 healthy', () => trigger.store.revision('octo/shop', c1)?.state === 'healthy');
     const c2 = land(trunk, 'unhealthy');
     await announce(url, c2, { repository: 'octo/shop' });
+    await passStartup(t, c2, 'HTTP 500', 'octo/shop');
     await waitFor('c2 cut off', () => trigger.store.revision('octo/shop', c2)?.state === 'bad');
     // A few more probes of c1 for the chart.
     await waitFor('c1 health history', () => trigger.store.health('octo/shop', c1).length >= 5);
@@ -53,7 +50,7 @@ describe('GET / in a browser', () => {
     const row = (sha: string) => page.locator(`tr.revision[data-sha="${sha}"]`);
     expect(await row(c1).locator('.state').innerText()).toBe('healthy');
     expect(await row(c2).locator('.state').innerText()).toBe('bad');
-    expect(await row(c2).locator('.reason').innerText()).toContain('cut off: not healthy within 1s of starting');
+    expect(await row(c2).locator('.reason').innerText()).toContain('cut off: not healthy within 1m of starting');
     // The chart: bars a person can see, green for passing probes of c1, red for c2's failures.
     const chart = row(c1).locator('svg.chart');
     expect(await chart.isVisible()).toBe(true);
