@@ -178,7 +178,8 @@ export class DeployTrigger {
     }
     await Promise.all(stops);
     await Promise.allSettled([...this.background]);
-    await Promise.race([Promise.allSettled([...this.github.values()]), delay(5000)]);
+    // Unref'd: a shutdown waits for GitHub calls up to 5 s, but the wait itself keeps nothing alive.
+    await Promise.race([Promise.allSettled([...this.github.values()]), delay(5000, undefined, { ref: false })]);
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
     this.server?.closeAllConnections();
     this.store.close();
