@@ -7,9 +7,11 @@
 //   errors     healthy, but reports an error to SIGNAL_URL every 50 ms
 //   crash      exits with code 1 shortly after starting, never answering
 //   slow       takes two seconds before it listens (a slow start)
+//   held       does not listen until a file named `release` appears beside its
+//              checkout (a start that lasts exactly as long as a test needs)
 // It reads PORT, REVISION and SIGNAL_URL from the environment only.
 import { createServer } from 'node:http';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 
 const port = Number(process.env.PORT);
 const revision = process.env.REVISION ?? 'unknown';
@@ -34,8 +36,12 @@ const server = createServer((req, res) => {
   res.end(JSON.stringify({ revision, behaviour }) + '\n');
 });
 
+const listen = () => server.listen(port, '127.0.0.1', () => console.log(`revision ${revision} listening on ${port} (${behaviour})`));
 if (behaviour === 'crash') setTimeout(() => process.exit(1), 300);
-else setTimeout(() => server.listen(port, '127.0.0.1', () => console.log(`revision ${revision} listening on ${port} (${behaviour})`)), behaviour === 'slow' ? 2000 : 0);
+else if (behaviour === 'held') {
+  const release = new URL('../release', import.meta.url);
+  const wait = setInterval(() => existsSync(release) && (clearInterval(wait), listen()), 25);
+} else setTimeout(listen, behaviour === 'slow' ? 2000 : 0);
 
 if (behaviour === 'errors' && process.env.SIGNAL_URL) {
   setInterval(() => {

@@ -73,18 +73,22 @@ export interface BreakerFacts {
   /** Failed probes in a row since the last success (or since the start). */
   consecutiveFailures: number;
   lastError: string | null;
-  /** When the service's own error reports arrived. */
+  /** When the service's own error reports arrived (a retried revision's earlier runs included). */
   signalTimes: readonly number[];
 }
 
-export function signalsWithin(times: readonly number[], now: number, windowMs: number): number {
-  return times.filter((t) => t > now - windowMs && t <= now).length;
+/**
+ * Reports within the window that belong to the run that began at `since`: a
+ * retried revision starts with a clean slate, not with its last run's reports.
+ */
+export function signalsWithin(times: readonly number[], now: number, windowMs: number, since = -Infinity): number {
+  return times.filter((t) => t >= since && t > now - windowMs && t <= now).length;
 }
 
 /** The reason to cut a running revision off now, or null to leave it running. */
 export function breakerVerdict(facts: BreakerFacts, config: BreakerConfig, now: number): string | null {
   if (!isRunning(facts.state)) return null;
-  const reports = signalsWithin(facts.signalTimes, now, config.signalWindowMs);
+  const reports = signalsWithin(facts.signalTimes, now, config.signalWindowMs, facts.startedAt);
   if (reports > config.maxSignals) {
     return `${reports} error reports from the service within ${formatDuration(config.signalWindowMs)} (more than ${config.maxSignals})`;
   }

@@ -2,8 +2,8 @@
 // a process group of its own (detached), so stopping it stops everything it
 // started. Revisions, ports and URLs reach commands only through the
 // environment; the command text is the operator's, never built from data.
-import { spawn } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 
 export interface Started {
   pid: number;
@@ -13,22 +13,35 @@ export interface Started {
   exited: Promise<string>;
 }
 
-/** Start `command` with `sh -c` in `cwd`, in its own process group, its output appended to `log`. */
-export function startService(command: string, cwd: string, env: Record<string, string>, log: string): Started {
+/** How a process is started: `child_process.spawn`, or a stand-in in a test. */
+export type Spawn = typeof spawn;
+
+/**
+ * Start `command` with `sh -c` in `cwd`, in its own process group, its output
+ * appended to `log`. Rejects with the reason when it cannot start: a missing
+ * directory, EAGAIN or EMFILE arrive as the child's 'error' event, not as a
+ * throw, so that event is listened for before anything else can go wrong.
+ */
+export async function startService(command: string, cwd: string, env: Record<string, string>, log: string, spawnProcess: Spawn = spawn): Promise<Started> {
   const fd = openSync(log, 'a');
+  let child: ChildProcess;
   try {
-    const child = spawn('/bin/sh', ['-c', command], { cwd, env: { ...process.env, ...env }, detached: true, stdio: ['ignore', fd, fd] });
-    if (child.pid === undefined) throw new Error(`could not start ${JSON.stringify(command)}`);
-    const pid = child.pid;
-    const exited = new Promise<string>((resolve) => {
-      child.once('exit', (code, signal) => resolve(signal ? `signal ${signal}` : `code ${code}`));
-      child.once('error', (err) => resolve(`error ${err.message}`));
-    });
-    child.unref();
-    return { pid, startTime: processStartTime(pid) ?? '', exited };
+    child = spawnProcess('/bin/sh', ['-c', command], { cwd, env: { ...process.env, ...env }, detached: true, stdio: ['ignore', fd, fd] });
   } finally {
     closeSync(fd);
   }
+  const failed = new Promise<Error>((resolve) => child.once('error', resolve));
+  const exited = new Promise<string>((resolve) => {
+    child.once('exit', (code, signal) => resolve(signal ? `signal ${signal}` : `code ${code}`));
+    void failed.then((err) => resolve(`error ${err.message}`));
+  });
+  if (child.pid === undefined) {
+    const err = await failed;
+    throw new Error(`${err.message}${existsSync(cwd) ? '' : ` (its directory ${cwd} does not exist)`}`);
+  }
+  const pid = child.pid;
+  child.unref();
+  return { pid, startTime: processStartTime(pid) ?? '', exited };
 }
 
 /** The start time of a live process, or null when there is none (or only a zombie). */

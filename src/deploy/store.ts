@@ -13,9 +13,12 @@ export interface RevisionRow extends RevisionView {
   deploymentId: number | null;
 }
 
+/** One instance of a revision: a retry starts a new one while the last may still be stopping. */
 export interface SlotRow {
   repository: string;
   sha: string;
+  /** The deploy number (`seq`) of the run this process belongs to: the instance's identity. */
+  seq: number;
   pid: number | null;
   startTime: string | null;
   port: number;
@@ -75,6 +78,7 @@ const HEALTH_KEPT = 120;
 
 /** Refused deliveries kept: anyone can send one, so the table never grows past this. */
 export const REFUSED_KEPT = 50;
+const SLOTS_TABLE = 'CREATE TABLE IF NOT EXISTS slots (repository TEXT NOT NULL, sha TEXT NOT NULL, seq INTEGER NOT NULL, pid INTEGER, start_time TEXT, port INTEGER NOT NULL, dir TEXT NOT NULL, log TEXT NOT NULL, token TEXT NOT NULL, PRIMARY KEY (repository, sha, seq));';
 
 export class Store {
   readonly db: Database.Database;
@@ -89,7 +93,7 @@ export class Store {
       CREATE TABLE IF NOT EXISTS desired (repository TEXT PRIMARY KEY, sha TEXT NOT NULL, at INTEGER NOT NULL);
       CREATE TABLE IF NOT EXISTS revisions (repository TEXT NOT NULL, sha TEXT NOT NULL, seq INTEGER NOT NULL, state TEXT NOT NULL, since INTEGER NOT NULL, reason TEXT NOT NULL, started_at INTEGER NOT NULL, deployment_id INTEGER, PRIMARY KEY (repository, sha));
       CREATE TABLE IF NOT EXISTS revision_history (id INTEGER PRIMARY KEY AUTOINCREMENT, repository TEXT NOT NULL, sha TEXT NOT NULL, state TEXT NOT NULL, at INTEGER NOT NULL, reason TEXT NOT NULL);
-      CREATE TABLE IF NOT EXISTS slots (repository TEXT NOT NULL, sha TEXT NOT NULL, pid INTEGER, start_time TEXT, port INTEGER NOT NULL, dir TEXT NOT NULL, log TEXT NOT NULL, token TEXT NOT NULL, PRIMARY KEY (repository, sha));
+      ${SLOTS_TABLE}
       CREATE TABLE IF NOT EXISTS health (id INTEGER PRIMARY KEY AUTOINCREMENT, repository TEXT NOT NULL, sha TEXT NOT NULL, at INTEGER NOT NULL, ok INTEGER NOT NULL, ms REAL NOT NULL, error TEXT);
       CREATE INDEX IF NOT EXISTS health_by_revision ON health (repository, sha, id);
       CREATE TABLE IF NOT EXISTS signals (id INTEGER PRIMARY KEY AUTOINCREMENT, repository TEXT NOT NULL, sha TEXT NOT NULL, at INTEGER NOT NULL, note TEXT NOT NULL);
@@ -100,6 +104,19 @@ export class Store {
       CREATE INDEX IF NOT EXISTS history_by_revision ON revision_history (repository, sha, id);
       CREATE INDEX IF NOT EXISTS signals_by_revision ON signals (repository, sha, id);
     `);
+    this.keySlotsByInstance();
+  }
+
+  /** A state file from before instances: one slot per revision becomes the slot of its latest run. */
+  private keySlotsByInstance(): void {
+    const columns = this.db.prepare("SELECT name FROM pragma_table_info('slots')").all() as { name: string }[];
+    if (columns.some((c) => c.name === 'seq')) return;
+    this.db.transaction(() => {
+      this.db.exec(`ALTER TABLE slots RENAME TO slots_by_sha; ${SLOTS_TABLE}`);
+      this.db.exec(`INSERT INTO slots (repository, sha, seq, pid, start_time, port, dir, log, token)
+                    SELECT s.repository, s.sha, COALESCE(r.seq, 0), s.pid, s.start_time, s.port, s.dir, s.log, s.token FROM slots_by_sha s LEFT JOIN revisions r USING (repository, sha);
+                    DROP TABLE slots_by_sha;`);
+    })();
   }
 
   close(): void {
@@ -239,13 +256,14 @@ export class Store {
 
   saveSlot(slot: SlotRow): void {
     this.db
-      .prepare(`INSERT INTO slots (repository, sha, pid, start_time, port, dir, log, token) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT (repository, sha) DO UPDATE SET pid = excluded.pid, start_time = excluded.start_time, port = excluded.port, dir = excluded.dir, log = excluded.log, token = excluded.token`)
-      .run(slot.repository, slot.sha, slot.pid, slot.startTime, slot.port, slot.dir, slot.log, slot.token);
+      .prepare(`INSERT INTO slots (repository, sha, seq, pid, start_time, port, dir, log, token) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (repository, sha, seq) DO UPDATE SET pid = excluded.pid, start_time = excluded.start_time, port = excluded.port, dir = excluded.dir, log = excluded.log, token = excluded.token`)
+      .run(slot.repository, slot.sha, slot.seq, slot.pid, slot.startTime, slot.port, slot.dir, slot.log, slot.token);
   }
 
+  /** The slot of the revision's latest instance. */
   slot(repository: string, sha: string): SlotRow | null {
-    const row = this.db.prepare('SELECT * FROM slots WHERE repository = ? AND sha = ?').get(repository, sha) as Record<string, unknown> | undefined;
+    const row = this.db.prepare('SELECT * FROM slots WHERE repository = ? AND sha = ? ORDER BY seq DESC LIMIT 1').get(repository, sha) as Record<string, unknown> | undefined;
     return row ? toSlot(row) : null;
   }
 
@@ -258,8 +276,9 @@ export class Store {
     return (this.db.prepare('SELECT * FROM slots WHERE sha = ?').all(sha) as Record<string, unknown>[]).map(toSlot);
   }
 
-  deleteSlot(repository: string, sha: string): void {
-    this.db.prepare('DELETE FROM slots WHERE repository = ? AND sha = ?').run(repository, sha);
+  /** Forget one instance's slot; a newer instance of the same revision keeps its own. */
+  deleteSlot(repository: string, sha: string, seq: number): void {
+    this.db.prepare('DELETE FROM slots WHERE repository = ? AND sha = ? AND seq = ?').run(repository, sha, seq);
   }
 
   // Health and signals -------------------------------------------------------
@@ -326,6 +345,7 @@ function toSlot(r: Record<string, unknown>): SlotRow {
   return {
     repository: String(r.repository),
     sha: String(r.sha),
+    seq: Number(r.seq),
     pid: r.pid === null ? null : Number(r.pid),
     startTime: r.start_time === null ? null : String(r.start_time),
     port: Number(r.port),

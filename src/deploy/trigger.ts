@@ -15,7 +15,7 @@ import { TriggerMetrics } from './metrics.js';
 import { Mirror } from './mirror.js';
 import { renderPage, retryCommand, type RevisionSnapshot, type StateSnapshot } from './page.js';
 import { probe } from './probe.js';
-import { processStartTime, runCommand, startService, stopGroup } from './processes.js';
+import { processStartTime, runCommand, startService, stopGroup, type Spawn } from './processes.js';
 import { json, triggerServer, type Reply } from './server.js';
 import { Store } from './store.js';
 import { tailLines } from './tail.js';
@@ -34,10 +34,15 @@ export interface TriggerOptions {
   stopGraceMs?: number;
   /** How often `deploy-trigger retry` requests are picked up. */
   retryPollMs?: number;
+  /** How services are started (default `child_process.spawn`; a test makes a start fail). */
+  spawn?: Spawn;
 }
 
+/** One instance of a revision: a retry may start a new one while the last is still being cut off. */
 interface Running {
   sha: string;
+  /** The deploy number of this run: what its slot and directory are keyed by. */
+  seq: number;
   pid: number;
   startTime: string;
   port: number;
@@ -192,7 +197,8 @@ export class DeployTrigger {
     }
     await Promise.all(stops);
     await Promise.allSettled([...this.background]);
-    await Promise.race([Promise.allSettled([...this.github.values()]), delay(5000)]);
+    // Unref'd: a shutdown waits for GitHub calls up to 5 s, but the wait itself keeps nothing alive.
+    await Promise.race([Promise.allSettled([...this.github.values()]), delay(5000, undefined, { ref: false })]);
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
     this.server?.closeAllConnections();
     this.store.close();
@@ -336,13 +342,14 @@ export class DeployTrigger {
 
   private async deploy(repo: Repo, sha: string): Promise<void> {
     const rc = repo.config;
-    this.store.beginDeploy(repo.name, sha, this.now(), 'deploying');
+    const { seq } = this.store.beginDeploy(repo.name, sha, this.now(), 'deploying');
     this.metrics.deploys.inc({ repository: repo.name });
     this.log(`${repo.name}: deploying ${sha}`);
     this.createDeployment(repo, sha);
+    const base = join(this.options.config.workdir, slug(repo.name));
+    // A directory per instance: the last run of the same revision may still be stopping in its own.
+    const dir = join(base, `${sha}-${seq}`);
     try {
-      const base = join(this.options.config.workdir, slug(repo.name));
-      const dir = join(base, sha);
       await repo.mirror.checkout(sha, dir);
       const port = await this.allocatePort(rc.ports);
       const token = randomBytes(24).toString('hex');
@@ -354,22 +361,25 @@ export class DeployTrigger {
         CHECKOUT: dir,
         SIGNAL_URL: this.signalUrl(sha, token),
       };
-      let started: ReturnType<typeof startService>;
+      let started: Awaited<ReturnType<typeof startService>>;
       try {
-        started = startService(rc.deploy, dir, env, log);
-        this.store.saveSlot({ repository: repo.name, sha, pid: started.pid, startTime: started.startTime, port, dir, log, token });
+        started = await startService(rc.deploy, dir, env, log, this.options.spawn);
+        this.store.saveSlot({ repository: repo.name, sha, seq, pid: started.pid, startTime: started.startTime, port, dir, log, token });
       } finally {
         this.reserved.delete(port);
       }
       this.log(`${repo.name}: started ${sha} (pid ${started.pid}, port ${port}, output in ${log})`);
-      const running: Running = { sha, pid: started.pid, startTime: started.startTime, port, dir, log, token, env, streak: 0, lastError: null, timer: null, probing: false, stopping: false, adopted: false };
+      const running: Running = { sha, seq, pid: started.pid, startTime: started.startTime, port, dir, log, token, env, streak: 0, lastError: null, timer: null, probing: false, stopping: false, adopted: false };
       repo.running.set(sha, running);
       void started.exited.then((how) => this.onExit(repo, running, how));
       this.watch(repo, running);
       this.report(repo, sha, 'in_progress', `starting on port ${port}`);
     } catch (err) {
+      // Nothing runs: the revision is failed with the reason, and the trigger goes on.
       const reason = `could not start: ${(err as Error).message}`;
+      rmSync(dir, { recursive: true, force: true });
       this.setState(repo, sha, 'failed', reason);
+      this.log(`${repo.name}: ${sha} ${reason}`);
       this.report(repo, sha, 'failure', reason);
     }
   }
@@ -474,7 +484,10 @@ export class DeployTrigger {
     }
   }
 
-  /** Stop a revision's process group and forget its slot. */
+  /**
+   * Stop one instance's process group and forget that instance: its slot and
+   * directory, never a newer instance's (a retry may have started one meanwhile).
+   */
   private async halt(repo: Repo, running: Running): Promise<void> {
     running.stopping = true;
     if (running.timer) clearInterval(running.timer);
@@ -482,8 +495,8 @@ export class DeployTrigger {
     if (processStartTime(running.pid) === running.startTime || !running.adopted) {
       await stopGroup(running.pid, this.grace, (ms) => delay(ms));
     }
-    repo.running.delete(running.sha);
-    this.store.deleteSlot(repo.name, running.sha);
+    if (repo.running.get(running.sha) === running) repo.running.delete(running.sha);
+    this.store.deleteSlot(repo.name, running.sha, running.seq);
     rmSync(running.dir, { recursive: true, force: true });
   }
 
@@ -494,9 +507,10 @@ export class DeployTrigger {
       const revision = this.store.revision(slot.repository, slot.sha);
       const live = slot.pid === null ? null : processStartTime(slot.pid);
       const verdict = adoptionVerdict(slot, live === null ? null : { startTime: live });
-      if (repo && revision && isRunning(revision.state) && verdict === 'adopt') {
+      // Only the revision's latest run is adopted; an older instance was being stopped when the trigger went down.
+      if (repo && revision && isRunning(revision.state) && slot.seq === revision.seq && verdict === 'adopt') {
         const running: Running = {
-          sha: slot.sha, pid: slot.pid!, startTime: slot.startTime!, port: slot.port, dir: slot.dir, log: slot.log, token: slot.token,
+          sha: slot.sha, seq: slot.seq, pid: slot.pid!, startTime: slot.startTime!, port: slot.port, dir: slot.dir, log: slot.log, token: slot.token,
           env: { REVISION: slot.sha, PORT: String(slot.port), REPOSITORY: slot.repository, CHECKOUT: slot.dir, SIGNAL_URL: '' },
           streak: 0, lastError: null, timer: null, probing: false, stopping: false, adopted: true,
         };
@@ -513,8 +527,8 @@ export class DeployTrigger {
           // gone
         }
       }
-      if (revision && isRunning(revision.state)) this.store.setState(slot.repository, slot.sha, 'stopped', this.now(), 'gone while the deploy trigger was down');
-      this.store.deleteSlot(slot.repository, slot.sha);
+      if (revision && isRunning(revision.state) && slot.seq === revision.seq) this.store.setState(slot.repository, slot.sha, 'stopped', this.now(), 'gone while the deploy trigger was down');
+      this.store.deleteSlot(slot.repository, slot.sha, slot.seq);
       rmSync(slot.dir, { recursive: true, force: true });
     }
     // A deploy interrupted before its process started.

@@ -47,6 +47,12 @@ describe('circuit breaker', () => {
     expect(breakerVerdict(facts({ signalTimes: [...five, now - 60_000] }), BREAKER, now)).toBeNull();
     expect(breakerVerdict(facts({ signalTimes: [...five, now - 59_999] }), BREAKER, now)).toBe('6 error reports from the service within 1m (more than 5)');
   });
+  it('counts only the reports of the current run: a retried revision is not cut off by its last run\'s reports', () => {
+    const now = 100_000;
+    const lastRun = [now - 10, now - 9, now - 8, now - 7, now - 6, now - 5];
+    expect(breakerVerdict(facts({ startedAt: now - 4, signalTimes: lastRun }), BREAKER, now)).toBeNull();
+    expect(breakerVerdict(facts({ startedAt: now - 4, signalTimes: [...lastRun, now - 4, now - 3, now - 2, now - 1, now, now] }), BREAKER, now)).toBe('6 error reports from the service within 1m (more than 5)');
+  });
   it('leaves revisions that do not run alone', () => {
     for (const state of ['bad', 'failed', 'reaped', 'stopped'] as const) expect(breakerVerdict(facts({ state, consecutiveFailures: 9 }), BREAKER, 0)).toBeNull();
   });

@@ -1,36 +1,35 @@
 // POST /hooks/trunk-updated over real HTTP: Standard Webhooks verification,
 // limits, deduplication, and events for repositories the trigger does not deploy.
 import { randomUUID } from 'node:crypto';
-import { DeployTrigger } from '../../src/deploy/trigger.js';
 import { MAX_BODY_BYTES } from '../../src/deploy/webhook.js';
 import type { TempRepo } from '../helpers/git-repo.js';
-import { announce, makeTrunk, postEvent, SECRET, signedHeaders, trunkUpdated, waitFor, writeConfig } from '../helpers/deploy.js';
+import { announce, itReporting, makeTrunk, postEvent, SECRET, signedHeaders, testTrigger, trunkUpdated, waitFor, writeConfig, type TestTrigger } from '../helpers/deploy.js';
 
 const OLD_SECRET = `whsec_${Buffer.from('the secret before rotation').toString('base64')}`;
 
 describe('POST /hooks/trunk-updated', () => {
   let trunk: TempRepo;
   let setup: ReturnType<typeof writeConfig>;
-  let trigger: DeployTrigger;
+  let t: TestTrigger;
+  const it = itReporting(() => t.report());
   let url: string;
   let sha: string;
-  const logs: string[] = [];
 
   beforeAll(async () => {
     trunk = makeTrunk();
     sha = trunk.git('rev-parse', 'HEAD').trim();
     setup = writeConfig({ remote: trunk.dir });
-    trigger = new DeployTrigger({ config: setup.config, env: { TRUNK_WEBHOOK_SECRET: `${SECRET}, ${OLD_SECRET}` }, log: (l) => logs.push(l) });
-    url = await trigger.start();
+    t = testTrigger(setup.config, { env: { TRUNK_WEBHOOK_SECRET: `${SECRET}, ${OLD_SECRET}` } });
+    url = await t.trigger.start();
   });
 
   afterAll(async () => {
-    await trigger.stop();
+    await t.trigger.stop();
     setup.remove();
     trunk.remove();
   });
 
-  const deliveries = () => trigger.store.recentDeliveries(100);
+  const deliveries = () => t.trigger.store.recentDeliveries(100);
 
   it('answers 202 at once for a signed event, and with either secret while rotating', async () => {
     const res = await announce(url, sha);
@@ -91,7 +90,7 @@ describe('POST /hooks/trunk-updated', () => {
     const branch = await announce(url, sha, { branch: 'stable' });
     expect([other.body, branch.body]).toEqual([expect.objectContaining({ status: 'ignored' }), expect.objectContaining({ status: 'ignored' })]);
     expect(deliveries().filter((d) => d.outcome === 'ignored').map((d) => d.note)).toEqual(expect.arrayContaining(['not configured: octo/other@main', 'not configured: octo/app@stable']));
-    expect(logs.some((l) => l.includes('ignored: not configured: octo/other@main'))).toBe(true);
+    expect(t.log.some((l) => l.includes('ignored: not configured: octo/other@main'))).toBe(true);
   });
 
   it('answers 405 and 404 for other methods and paths', async () => {
@@ -100,6 +99,6 @@ describe('POST /hooks/trunk-updated', () => {
   });
 
   it('deploys the announced revision (the accepted events were acted on)', async () => {
-    await waitFor('the first revision to become healthy', () => trigger.store.revision('octo/app', sha)?.state === 'healthy');
+    await waitFor('the first revision to become healthy', () => t.trigger.store.revision('octo/app', sha)?.state === 'healthy');
   });
 });

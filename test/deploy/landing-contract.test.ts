@@ -6,28 +6,28 @@ import { trunkUpdated } from '../../src/land/decide.js';
 import { httpTransport } from '../../src/outbox/http.js';
 import type { Delivery } from '../../src/outbox/outbox.js';
 import { systemClock, systemTimers } from '../../src/clock.js';
-import { DeployTrigger } from '../../src/deploy/trigger.js';
 import type { TempRepo } from '../helpers/git-repo.js';
-import { land, makeTrunk, SECRET, waitFor, writeConfig } from '../helpers/deploy.js';
+import { itReporting, land, makeTrunk, SECRET, testTrigger, waitFor, writeConfig, type TestTrigger } from '../helpers/deploy.js';
 
 describe('landing → deploy trigger', () => {
   let trunk: TempRepo;
   let setup: ReturnType<typeof writeConfig>;
-  let trigger: DeployTrigger;
+  let t: TestTrigger;
+  const it = itReporting(() => t.report());
 
   beforeAll(() => {
     trunk = makeTrunk();
     setup = writeConfig({ remote: trunk.dir });
-    trigger = new DeployTrigger({ config: setup.config, env: { TRUNK_WEBHOOK_SECRET: SECRET }, log: () => {}, stopGraceMs: 1000 });
+    t = testTrigger(setup.config);
   });
   afterAll(async () => {
-    await trigger.stop();
+    await t.trigger.stop();
     setup.remove();
     trunk.remove();
   });
 
   it('accepts what the outbox sends, deploys it, and acknowledges a retry as a duplicate', async () => {
-    const url = await trigger.start();
+    const url = await t.trigger.start();
     const before = trunk.git('rev-parse', 'HEAD').trim();
     const after = land(trunk);
     const body = trunkUpdated({
@@ -40,10 +40,10 @@ describe('landing → deploy trigger', () => {
       landed_at: new Date().toISOString(),
     });
     const delivery: Delivery = { id: 1, eventId: `evt_${randomUUID()}`, target: `${url}/hooks/trunk-updated`, body: JSON.stringify(body), createdAt: Date.now(), attempts: 0, nextAt: 0, state: 'pending', doneAt: null, lastError: null };
-    const send = httpTransport({ secret: SECRET, clock: systemClock, timers: systemTimers });
+    const send = httpTransport({ secret: SECRET, clock: systemClock, timers: systemTimers, timeoutMs: 30_000 });
     expect(await send(delivery)).toBeNull(); // null: acknowledged (2xx)
     expect(await send(delivery)).toBeNull();
-    expect(trigger.store.recentDeliveries(10).map((d) => [d.id, d.outcome])).toEqual([[delivery.eventId, 'accepted']]);
-    await waitFor('the landed revision healthy', () => trigger.store.revision('octo/app', after)?.state === 'healthy');
+    expect(t.trigger.store.recentDeliveries(10).map((d) => [d.id, d.outcome])).toEqual([[delivery.eventId, 'accepted']]);
+    await waitFor('the landed revision healthy', () => t.trigger.store.revision('octo/app', after)?.state === 'healthy');
   });
 });

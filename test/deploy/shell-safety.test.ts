@@ -5,8 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startService, runCommand } from '../../src/deploy/processes.js';
 import { Mirror } from '../../src/deploy/mirror.js';
-import { DeployTrigger } from '../../src/deploy/trigger.js';
-import { announce, makeTrunk, SECRET, waitFor, writeConfig } from '../helpers/deploy.js';
+import { announce, itReporting, makeTrunk, testTrigger, waitFor, writeConfig, type TestTrigger } from '../helpers/deploy.js';
 
 const EVIL = `$(touch pwned-1); \`touch pwned-2\`; touch pwned-3 && echo "$HOME" | touch pwned-4 #'`;
 
@@ -21,7 +20,7 @@ describe('a revision string with shell metacharacters cannot run anything', () =
 
   it('reaches the deploy command as the literal value of REVISION', async () => {
     const log = join(dir, 'out.log');
-    const started = startService('printf "%s" "$REVISION" > seen.txt', dir, { REVISION: EVIL, PORT: '1' }, log);
+    const started = await startService('printf "%s" "$REVISION" > seen.txt', dir, { REVISION: EVIL, PORT: '1' }, log);
     expect(await started.exited).toBe('code 0');
     expect(readFileSync(join(dir, 'seen.txt'), 'utf8')).toBe(EVIL);
     const cutoff = await runCommand('printf "%s" "$REVISION" > cutoff.txt', dir, { REVISION: EVIL }, 5000);
@@ -36,10 +35,12 @@ describe('a revision string with shell metacharacters cannot run anything', () =
     expect(await mirror.has(EVIL)).toBe(false);
   });
 
-  it('is refused over HTTP with 400 (not a commit SHA), and nothing is started', async () => {
+  let t: TestTrigger;
+  itReporting(() => t.report())('is refused over HTTP with 400 (not a commit SHA), and nothing is started', async () => {
     const trunk = makeTrunk();
     const setup = writeConfig({ remote: trunk.dir });
-    const trigger = new DeployTrigger({ config: setup.config, env: { TRUNK_WEBHOOK_SECRET: SECRET }, log: () => {} });
+    t = testTrigger(setup.config);
+    const { trigger } = t;
     try {
       const url = await trigger.start();
       const head = trunk.git('rev-parse', 'HEAD').trim();
