@@ -221,26 +221,24 @@ describe('what GitHub answers', () => {
     const tip = repo.branches.get('main')!;
     const MERGE = 'PUT /repos/{owner}/{repo}/pulls/{pull_number}/merge';
     const READ = 'GET /repos/{owner}/{repo}/pulls/{pull_number}';
-    // #2's merge call answers 502 without merging; GitHub merges it right after the pull request is read again.
-    let step: 'merge' | 'reread' | 'finish' | 'done' = 'merge';
+    // #2's merge call answers 502 without merging; GitHub merges it only later, after the pull request was read again.
+    let step: 'merge' | 'reread' | 'read' = 'merge';
     fake.mergeFault = (p) => (p.number === 2 ? 'fail-before' : 'none');
     fake.onRequest = (r) => {
       if (step === 'merge' && r.operation === MERGE) step = 'reread';
-      else if (step === 'reread' && r.operation === READ && r.path.endsWith('/pulls/2')) step = 'finish';
-      else if (step === 'finish') {
-        step = 'done';
-        fake.performMerge(repo, pull, 'squash');
-      }
+      else if (step === 'reread' && r.operation === READ && r.path.endsWith('/pulls/2')) step = 'read';
     };
     app = await startLandingApp(fake, { outbox: { urls: ['http://deploy.invalid/hook'] }, landing: { fetch: async () => new Response(null, { status: 202 }) } });
     await app.receive('pull_request', event('opened', repo, pull));
     await app.drain();
-    expect(step).toBe('done');
+    expect(step).toBe('read');
     expect(app.landing.journal.get(journalKey('octo/app', 2))).toMatchObject({ state: 'intent' });
     // The branch is locked meanwhile: #3 passes, and waits.
     await app.receive('pull_request', event('opened', repo, other));
     await app.drain();
     expect(merges().map((m) => [m.number, m.status])).toEqual([[2, 502]]);
+    expect(app.landing.journal.get(journalKey('octo/app', 2))).toMatchObject({ state: 'intent' });
+    fake.performMerge(repo, pull, 'squash'); // GitHub finishes #2's merge now
     await app.settle();
     expect(merges().map((m) => [m.number, m.status])).toEqual([
       [2, 502],
