@@ -91,8 +91,8 @@ describe('no stack traces, no out-of-memory: every error is one line with exit 2
   });
 
   it('a policy over the size limit on the default branch is an error naming the limit, not "no policy"', () => {
-    const repo = repoWith(`# ${'x'.repeat(1_100_000)}\n${POLICY}`);
-    expectOneLineError(runCli(['check', ...NOW], repo.dir), /^merge-gate: \.github\/merge-gate\.yml at main: the policy file is \d+ bytes; merge-gate reads policy files of at most 1048576 bytes \(1024 KiB\)$/);
+    const repo = repoWith(`# ${'x'.repeat(70_000)}\n${POLICY}`);
+    expectOneLineError(runCli(['check', ...NOW], repo.dir), /^merge-gate: \.github\/merge-gate\.yml at main: the policy file is \d+ bytes; merge-gate reads policy files of at most 65536 bytes \(64 KiB\)$/);
   });
 
   it('--base that does not exist is said first', () => {
