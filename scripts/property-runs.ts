@@ -1,6 +1,6 @@
 // Runs the property tests N times in a row (default 20), each run with a fresh random seed that is
 // printed first, so a failure can be replayed with `FC_SEED=<seed> npm test -- <file>`.
-// Usage: tsx scripts/property-runs.ts [runs]   (CI: .ci/run)
+// Usage: tsx scripts/property-runs.ts [runs]   (`npm run test:properties` runs 20; .ci/run runs 2)
 import { spawnSync } from 'node:child_process';
 import { randomInt } from 'node:crypto';
 import { readdirSync, statSync } from 'node:fs';

@@ -5,14 +5,13 @@ import type { Detail, Outcome, RuleResult, Verdict } from './rules/types.js';
 
 const MARK: Record<Outcome, string> = { pass: '✅', fail: '❌', wait: '⏳', skip: '➖' };
 
-/** One line for the check run's title and the CLI's last line. */
+/** One line for the check run's title and the CLI's last line: every failing rule (else every waiting one) and why. */
 export function headline(verdict: Verdict): string {
-  const first =
-    verdict.results.find((r) => r.outcome === 'fail') ?? verdict.results.find((r) => r.outcome === 'wait');
   if (verdict.outcome === 'skip') return verdict.results[0]?.reason ?? 'not gated';
-  if (!first) return 'all rules pass';
-  const others = verdict.results.filter((r) => r.outcome === first.outcome).length - 1;
-  return `${first.rule}: ${first.reason}${others > 0 ? ` (+${others} more)` : ''}`;
+  const failing = verdict.results.filter((r) => r.outcome === 'fail');
+  const named = failing.length > 0 ? failing : verdict.results.filter((r) => r.outcome === 'wait');
+  if (named.length === 0) return 'all rules pass';
+  return named.map((r) => `${r.rule}: ${r.reason}`).join('; ');
 }
 
 function where(d: Detail): string {

@@ -24,14 +24,16 @@ const verdict: Verdict = {
 };
 
 describe('the verdict renderer', () => {
-  it('headlines the first failing rule and counts the others', () => {
-    expect(headline(verdict)).toBe('size: 612 / 500 lines, 3 files excluded (+1 more)');
+  it('headlines every failing rule with its reason (else every waiting one)', () => {
+    expect(headline(verdict)).toBe('size: 612 / 500 lines, 3 files excluded; flags: 2 flag violations');
+    const waiting = verdict.results.filter((r) => r.outcome !== 'fail');
+    expect(headline({ ...verdict, outcome: 'wait', results: waiting })).toBe('freeze: frozen (weekend) until Mon 08:00 Europe/London (08:00 UTC)');
     expect(headline({ ...verdict, outcome: 'pass', results: [verdict.results[0]] })).toBe('all rules pass');
   });
 
   it('renders a markdown table with one row per rule, pipes escaped, and details with file:line', () => {
     const md = renderMarkdown(verdict);
-    expect(md.title).toBe('fail: size: 612 / 500 lines, 3 files excluded (+1 more)');
+    expect(md.title).toBe('fail: size: 612 / 500 lines, 3 files excluded; flags: 2 flag violations');
     const rows = md.summary.split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| rule') && !l.startsWith('| ---'));
     expect(rows).toEqual([
       '| reviews | ✅ pass | 2 / 2 approvals (@bob, @carol) |',
@@ -57,7 +59,7 @@ describe('the verdict renderer', () => {
       '  src/a.ts:12: flag "turbo" is not in the registry',
       '  flags.yml: a | pipe',
       '',
-      'FAIL: size: 612 / 500 lines, 3 files excluded (+1 more)',
+      'FAIL: size: 612 / 500 lines, 3 files excluded; flags: 2 flag violations',
     ]);
   });
 

@@ -3,7 +3,7 @@
 import { parseArgs } from 'node:util';
 import { DateTime } from 'luxon';
 import { DEFAULT_POLICY_PATH, formatPolicyError, loadPolicyText } from '../policy/load.js';
-import { branchOf, defaultBranch, mergeBase, policyAt, policyFile, requireRef, type PolicySource } from './repo.js';
+import { branchOf, defaultBranch, mergeBase, policyAt, policyFile, requireRef, requireRepository, type PolicySource } from './repo.js';
 import type { CheckResult, CheckState, DeploymentState, Review } from '../facts/types.js';
 import { DEPLOYMENT_STATES } from '../rules/trunk.js';
 import { git, gitFactsSource, GitError } from '../facts/git.js';
@@ -92,6 +92,7 @@ export async function checkCommand(args: string[], io: Io): Promise<number> {
 
   try {
     const cwd = io.cwd;
+    await requireRepository(cwd);
     // A --base that does not exist is said first, before anything else can fail on it.
     if (v.base !== undefined) await requireRef(cwd, v.base);
     // As in the app, the policy comes from the default branch (never from the change, nor from --base).

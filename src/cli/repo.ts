@@ -8,6 +8,12 @@ import { POLICY_MAX_BYTES, tooLargeMessage } from '../policy/load.js';
 
 const exists = (cwd: string, ref: string) => git(cwd, ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`]).then(() => true, () => false);
 
+/** `check` compares HEAD with a base: outside a git repository that is all there is to say. */
+export async function requireRepository(cwd: string): Promise<void> {
+  const inside = await git(cwd, ['rev-parse', '--is-inside-work-tree']).then((out) => out.trim() === 'true', () => false);
+  if (!inside) throw new GitError(`${cwd} is not a git repository: run merge-gate check inside a clone of the repository (it compares HEAD with --base)`);
+}
+
 /** `--base REF` must name a commit; said first, before anything else can fail. */
 export async function requireRef(cwd: string, ref: string, option = '--base'): Promise<void> {
   if (ref.startsWith('-') || !(await exists(cwd, ref))) throw new GitError(`${option} ${ref}: no such branch, tag or commit in this repository (fetch it, or check the name)`);

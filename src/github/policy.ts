@@ -8,7 +8,7 @@
 // The files are fetched as the plugin fetches them, but parsed by merge-gate's
 // own reader (src/policy/load.ts): the plugin's parser compares every key with
 // every earlier one, so a policy of 50,000 keys held the app's one thread for
-// minutes, and it has no size limit. Here a policy over 1 MiB is refused, an
+// minutes, and it has no size limit. Here a policy over 64 KiB is refused, an
 // alias bomb stops at 100 aliases, parsing is linear, and every error names
 // its line and column without reading the file twice.
 import { isPlainObject, loadPolicyObject, mergeUnder, parseYaml, type ParsedYaml, type PolicyError } from '../policy/load.js';

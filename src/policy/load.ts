@@ -5,11 +5,15 @@ import { isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Documen
 import { describeInput, keysAt, PolicyFileSchema, type Policy } from './schema.js';
 import { listPresets, presetDocument, PRESET_NONE } from './presets.js';
 import { closest } from './suggest.js';
-import { describeIssue, positionOf } from './schema-errors.js';
+import { describeIssue, PARSE_CONTEXT, positionOf } from './schema-errors.js';
 
 export const DEFAULT_POLICY_PATH = '.github/merge-gate.yml';
-/** A policy is a few kilobytes; anything near this is a mistake or an attack. */
-export const POLICY_MAX_BYTES = 1024 * 1024;
+/**
+ * A policy is a few kilobytes; anything near this is a mistake or an attack, refused before it
+ * is parsed. The bound keeps the worst reading (64 KiB of unknown keys, cold) well under a second
+ * of the app's one thread: the YAML library alone takes over a second for 1 MiB (bench/hostile-input.ts).
+ */
+export const POLICY_MAX_BYTES = 64 * 1024;
 /** Errors reported for one file; the rest are counted in a last "and N more" entry. */
 export const MAX_REPORTED_ERRORS = 50;
 
@@ -96,13 +100,21 @@ export function parseYaml(text: string, file: string, options: ParseOptions = {}
     const { line, col } = lineCounter.linePos(offset);
     return line > lastLine ? { line: lastLine, column: 1 } : { line, column: col };
   };
-  const syntax: PolicyError[] = doc.errors.map((err) => ({
+  // Nesting too deep for the parser's recursion is one problem, however many levels report it
+  // (how many do depends on the stack left, which varies from run to run).
+  const tooDeep = doc.errors.findIndex((err) => err.message.includes('Maximum call stack size exceeded'));
+  const syntax: PolicyError[] = doc.errors.filter((err, i) => tooDeep < 0 || i === tooDeep || !err.message.includes('Maximum call stack size exceeded')).map((err) => ({
     file,
     ...pos(err.pos[0]),
     path: '',
     message: `YAML syntax error: ${err.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}`,
   }));
-  if (syntax.length === 0) syntax.push(...duplicateKeys(doc, file, pos));
+  let aliases = false;
+  if (syntax.length === 0) {
+    const found = duplicateKeys(doc, file, pos);
+    syntax.push(...found.errors);
+    aliases = found.aliases;
+  }
   const seen = new Set<string>();
   const errors = capErrors(
     syntax.filter((e) => !seen.has(formatPolicyError(e)) && Boolean(seen.add(formatPolicyError(e)))),
@@ -112,7 +124,8 @@ export function parseYaml(text: string, file: string, options: ParseOptions = {}
   if (errors.length === 0) {
     try {
       value = doc.toJS({ maxAliasCount: 100 });
-      if (isCyclic(value)) {
+      // Only an alias can make a cycle: a file without one is not walked again.
+      if (aliases && isCyclic(value)) {
         errors.push({ file, line: 1, column: 1, path: '', message: 'YAML error: an alias refers to a node that contains it (a recursive alias)' });
         value = null;
       }
@@ -126,10 +139,14 @@ export function parseYaml(text: string, file: string, options: ParseOptions = {}
 /** How a key is compared for uniqueness and looked up by path. */
 const keyText = (key: unknown): string => (isScalar(key) ? String(key.value) : String(key));
 
-/** Every key that repeats one earlier in its mapping, in one pass over the document. */
-function duplicateKeys(doc: Document, file: string, pos: (offset: number) => { line: number; column: number }): PolicyError[] {
+/** Every key that repeats one earlier in its mapping, and whether there is any alias, in one pass over the document. */
+function duplicateKeys(doc: Document, file: string, pos: (offset: number) => { line: number; column: number }): { errors: PolicyError[]; aliases: boolean } {
   const errors: PolicyError[] = [];
+  let aliases = false;
   visit(doc, {
+    Alias() {
+      aliases = true;
+    },
     Map(_, map) {
       const keys = new Set<string>();
       for (const pair of map.items) {
@@ -142,7 +159,7 @@ function duplicateKeys(doc: Document, file: string, pos: (offset: number) => { l
       }
     },
   });
-  return errors.sort((a, b) => a.line - b.line || a.column - b.column);
+  return { errors: errors.sort((a, b) => a.line - b.line || a.column - b.column), aliases };
 }
 
 function documentLocator(doc: Document, pos: (offset: number) => { line: number; column: number }): Locator {
@@ -233,7 +250,7 @@ function validate(raw: unknown, file: string, locate: Locator): LoadResult {
   }
 
   const merged = mergeUnder(base, raw);
-  const result = PolicyFileSchema.safeParse(merged, { reportInput: true });
+  const result = PolicyFileSchema.safeParse(merged, PARSE_CONTEXT);
   if (result.success && errors.length === 0) {
     return { ok: true, policy: result.data, preset: presetName === PRESET_NONE || typeof presetName !== 'string' ? null : presetName };
   }

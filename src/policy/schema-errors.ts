@@ -73,11 +73,21 @@ export function positionOf(locate: Locator, path: readonly PathSegment[], where:
   return { line: 1, column: 1 };
 }
 
+/**
+ * How merge-gate asks zod to validate: with the input in each issue (for "got …"), and
+ * without zod's own wording of unknown keys, which joins every key into one string
+ * (100,000 keys, most of a second) only for describeIssue to word each listed key itself.
+ */
+export const PARSE_CONTEXT = {
+  reportInput: true,
+  error: (issue: { code?: string }) => (issue.code === 'unrecognized_keys' ? 'unknown keys' : undefined),
+} as const;
+
 export type SchemaResult<T> = { ok: true; value: T } | { ok: false; errors: PolicyError[] };
 
 /** Validate a parsed YAML value against `schema`: the value, or every error with its position, sorted. */
 export function validateWithSchema<S extends z.ZodType>(schema: S, raw: unknown, file: string, locate: Locator): SchemaResult<z.output<S>> {
-  const result = schema.safeParse(raw, { reportInput: true });
+  const result = schema.safeParse(raw, PARSE_CONTEXT);
   if (result.success) return { ok: true, value: result.data };
   const errors = result.error.issues.flatMap((issue) =>
     describeIssue(issue, (p) => keysOfSchema(schema, p)).map((r) => ({ file, ...positionOf(locate, r.path, r.where), path: formatPath(r.path), message: r.message })),

@@ -3,6 +3,7 @@
 import type { CheckResult, CheckState } from '../facts/types.js';
 import { required as gathered, type RuleContext } from './context.js';
 import type { Detail, RuleResult } from './types.js';
+import { outOf } from './words.js';
 
 type Standing = 'ok' | 'wait' | 'fail';
 
@@ -83,7 +84,7 @@ export function checksRule(ctx: RuleContext): RuleResult {
     }
   }
 
-  const figure = `${passed.length} / ${names.length} required checks passed`;
+  const figure = `${outOf(passed.length, names.length, 'required check')} passed`;
   if (failed.length > 0) return { rule: 'checks', outcome: 'fail', reason: `${failed.join(', ')}; ${figure}`, details };
   if (waiting.length > 0) return { rule: 'checks', outcome: 'wait', reason: `${figure}; waiting on ${waiting.join(', ')}`, details };
   return { rule: 'checks', outcome: 'pass', reason: figure, details };

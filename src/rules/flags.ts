@@ -28,6 +28,7 @@ import { compileReference, flagMatches } from '../policy/reference.js';
 import { capErrors, errorCount, isPlainObject, moreErrorsMessage, parseYaml } from '../policy/load.js';
 import { required, type RuleContext } from './context.js';
 import type { Detail, RuleResult } from './types.js';
+import { plural } from './words.js';
 
 export type Lifecycle = 'experimental' | 'supported' | 'deprecated';
 const LIFECYCLES: readonly Lifecycle[] = ['experimental', 'supported', 'deprecated'];
@@ -186,7 +187,6 @@ function normalizePath(p: string): string {
 }
 
 const quote = (name: string) => JSON.stringify(name);
-const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 const show = (v: unknown) => (v === null || v === undefined ? 'none' : JSON.stringify(v));
 
 function sameValue(a: unknown, b: unknown): boolean {

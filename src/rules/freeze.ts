@@ -32,6 +32,7 @@ import { parseLocalDateTime, parseWeeklyPoint } from '../policy/time.js';
 import { exceptionStanding } from './approvals.js';
 import type { RuleContext } from './context.js';
 import type { Detail, RuleResult } from './types.js';
+import { outOf, plural } from './words.js';
 
 export interface FreezeState {
   /**
@@ -241,8 +242,6 @@ export function formatFreezeInstant(at: DateTime, zone: string, now: DateTime): 
   return `${localText} (${utcText} UTC)`;
 }
 
-const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
-
 export function freezeRule(ctx: RuleContext): RuleResult {
   const freeze = ctx.policy.freeze;
   if (!freeze) return { rule: 'freeze', outcome: 'skip', reason: 'not configured', details: [] };
@@ -279,7 +278,7 @@ export function freezeRule(ctx: RuleContext): RuleResult {
         return {
           rule: 'freeze',
           outcome: 'pass',
-          reason: `frozen (${name}) but ${exception.label} with ${have} / ${exception.required} approvals`,
+          reason: `frozen (${name}) but ${exception.label} with ${outOf(have, exception.required, 'approval')}`,
           details: [...details, { message: `approved by ${approvers.join(', ') || 'nobody (none required)'}` }],
         };
       }
@@ -290,7 +289,7 @@ export function freezeRule(ctx: RuleContext): RuleResult {
         details: [
           ...details,
           {
-            message: `labelled ${exception.label}: ${have} / ${exception.required} approvals${have ? ` (${approvers.join(', ')})` : ''}; ${exception.required - have} more needed, or remove the label to wait for the freeze to end`,
+            message: `labelled ${exception.label}: ${outOf(have, exception.required, 'approval')}${have ? ` (${approvers.join(', ')})` : ''}; ${exception.required - have} more needed, or remove the label to wait for the freeze to end`,
           },
         ],
         actionRequired: true,

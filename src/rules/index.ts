@@ -13,6 +13,7 @@ import { freezeRule, nextFreezeBoundary } from './freeze.js';
 import { flagsRule, needsHunksForFlags } from './flags.js';
 import { checksRule } from './checks.js';
 import { trunkRule } from './trunk.js';
+import { plural } from './words.js';
 
 const RULES: ReadonlyArray<[RuleName, (ctx: RuleContext) => RuleResult]> = [
   ['reviews', reviewsRule],
@@ -75,7 +76,7 @@ export function policyErrorVerdict(errors: readonly PolicyError[], headSha: stri
   const policy: RuleResult = {
     rule: 'policy',
     outcome: 'fail',
-    reason: `${errorCount(errors)} error${errorCount(errors) === 1 ? '' : 's'} in ${errors[0]?.file ?? 'the policy'}`,
+    reason: `${plural(errorCount(errors), 'error')} in ${errors[0]?.file ?? 'the policy'}`,
     // The "and N more" entry points nowhere: it is not an annotation.
     details: errors.map((e) => (e.more ? { message: formatPolicyError(e) } : { message: formatPolicyError(e), path: e.file, line: e.line, column: e.column })),
   };

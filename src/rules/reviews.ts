@@ -5,6 +5,7 @@ import { tallyReviews } from './approvals.js';
 import type { RuleContext } from './context.js';
 import { countSize, mechanicalCheck } from './size.js';
 import type { Detail, RuleResult } from './types.js';
+import { outOf, plural } from './words.js';
 
 export interface ApprovalsRequired {
   required: number;
@@ -34,9 +35,9 @@ export function approvalsRequired(ctx: RuleContext): ApprovalsRequired {
     if (!step || s.over_lines > step.over_lines || (s.over_lines === step.over_lines && s.required > step.required)) step = s;
   }
   if (!step || step.required <= base) {
-    return { required: base, why: step ? `reviews.required (${lines} lines > ${step.over_lines} asks for no more)` : `reviews.required (${lines} counted lines)` };
+    return { required: base, why: step ? `reviews.required (${plural(lines, 'line')} > ${step.over_lines} asks for no more)` : `reviews.required (${plural(lines, 'counted line')})` };
   }
-  return { required: step.required, why: `reviews.scale: ${lines} counted lines > ${step.over_lines}` };
+  return { required: step.required, why: `reviews.scale: ${plural(lines, 'counted line')} > ${step.over_lines}` };
 }
 
 /** `@a, @b`, alphabetically so the text does not depend on the order reviews arrived in. */
@@ -54,9 +55,9 @@ export function reviewsRule(ctx: RuleContext): RuleResult {
   const tally = tallyReviews(reviews, ctx.facts);
   const { required, why } = approvalsRequired(ctx);
   const have = tally.approvers.length;
-  const figure = `${have} / ${required} approval${required === 1 ? '' : 's'}`;
+  const figure = outOf(have, required, 'approval');
 
-  const details: Detail[] = [{ message: `${required} approval${required === 1 ? '' : 's'} needed: ${why}.` }];
+  const details: Detail[] = [{ message: `${plural(required, 'approval')} needed: ${why}.` }];
   if (have > 0) details.push({ message: `Approved by ${at(tally.approvers)}.` });
   if (tally.stale.length > 0) {
     details.push({

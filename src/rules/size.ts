@@ -6,6 +6,7 @@ import type { SizePolicy } from '../policy/schema.js';
 import { required, type RuleContext } from './context.js';
 import { linguistGenerated } from './gitattributes.js';
 import type { Detail, RuleResult } from './types.js';
+import { outOf, plural } from './words.js';
 
 export interface SizeCount {
   /** Additions + deletions over the files that are not excluded. */
@@ -154,8 +155,6 @@ function isWhitespaceOnly(file: ChangedFile, diff: FileDiff | undefined): boolea
   return tokens(oldText) === tokens(newText);
 }
 
-const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
-
 function listPaths(paths: readonly string[], max: number): string {
   const shown = paths.slice(0, max).join(', ');
   return paths.length > max ? `${shown} and ${paths.length - max} more` : shown;
@@ -170,8 +169,8 @@ export function sizeRule(ctx: RuleContext): RuleResult {
 
   const overLines = size.max_lines !== undefined && count.lines > size.max_lines;
   const overFiles = size.max_files !== undefined && count.files > size.max_files;
-  const parts = [size.max_lines !== undefined ? `${count.lines} / ${size.max_lines} lines` : plural(count.lines, 'line')];
-  if (size.max_files !== undefined) parts.push(`${count.files} / ${size.max_files} files`);
+  const parts = [size.max_lines !== undefined ? outOf(count.lines, size.max_lines, 'line') : plural(count.lines, 'line')];
+  if (size.max_files !== undefined) parts.push(outOf(count.files, size.max_files, 'file'));
   if (count.excluded.length > 0) parts.push(`${plural(count.excluded.length, 'file')} excluded`);
   const figure = parts.join(', ');
 
@@ -191,7 +190,7 @@ export function sizeRule(ctx: RuleContext): RuleResult {
           message: `The "${label}" label claims a purely mechanical change (renames, whitespace, excluded files), but ${plural(mech.offenders.length, 'file is', 'files are')} not. Remove the label, or move the other changes to another pull request.`,
         },
         ...mech.offenders.slice(0, LISTED_OFFENDERS).map((path) => ({ message: 'not a pure rename or a whitespace-only change', path })),
-        ...(mech.offenders.length > LISTED_OFFENDERS ? [{ message: `and ${mech.offenders.length - LISTED_OFFENDERS} more files` }] : []),
+        ...(mech.offenders.length > LISTED_OFFENDERS ? [{ message: `and ${plural(mech.offenders.length - LISTED_OFFENDERS, 'more file')}` }] : []),
         ...details,
       ],
       // Within the limits, removing the label is all it takes.
@@ -210,9 +209,9 @@ export function sizeRule(ctx: RuleContext): RuleResult {
 
   if (overLines || overFiles) {
     const biggest = [...count.counted].sort((a, b) => b.additions + b.deletions - (a.additions + a.deletions)).slice(0, 5);
-    if (overLines) details.unshift({ message: `${count.lines} counted lines exceed size.max_lines (${size.max_lines}). Split the pull request${size.mechanical ? `, or if it is purely mechanical (renames, whitespace) add the "${size.mechanical.label}" label` : ''}.` });
-    if (overFiles) details.unshift({ message: `${count.files} counted files exceed size.max_files (${size.max_files}). Split the pull request.` });
-    for (const f of biggest) details.push({ message: `${f.additions + f.deletions} counted lines`, path: f.path });
+    if (overLines) details.unshift({ message: `${plural(count.lines, 'counted line')} exceed size.max_lines (${size.max_lines}). Split the pull request${size.mechanical ? `, or if it is purely mechanical (renames, whitespace) add the "${size.mechanical.label}" label` : ''}.` });
+    if (overFiles) details.unshift({ message: `${plural(count.files, 'counted file')} exceed size.max_files (${size.max_files}). Split the pull request.` });
+    for (const f of biggest) details.push({ message: plural(f.additions + f.deletions, 'counted line'), path: f.path });
     if (count.counted.length > biggest.length) details.push({ message: `${count.counted.length - biggest.length} more counted files not shown (the ${biggest.length} largest are listed)` });
     return { rule: 'size', outcome: 'fail', reason: figure, details };
   }

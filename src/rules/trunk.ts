@@ -9,6 +9,7 @@ import type { TrunkPolicy } from '../policy/schema.js';
 import { exceptionStanding } from './approvals.js';
 import { required, type RuleContext } from './context.js';
 import type { Detail, RuleResult } from './types.js';
+import { outOf, plural } from './words.js';
 
 export const DEPLOYMENT_STATES: readonly DeploymentState[] = ['pending', 'queued', 'in_progress', 'waiting', 'success', 'failure', 'error', 'inactive'];
 
@@ -59,8 +60,6 @@ const WORDS: Record<DeploymentState, string> = {
   inactive: 'inactive',
 };
 
-const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
-
 export function trunkRule(ctx: RuleContext): RuleResult {
   const trunk = ctx.policy.trunk;
   if (!trunk) return { rule: 'trunk', outcome: 'skip', reason: 'not configured', details: [] };
@@ -100,13 +99,13 @@ export function trunkRule(ctx: RuleContext): RuleResult {
     return {
       rule: 'trunk',
       outcome: 'pass',
-      reason: `${holding}, but ${exception.label} with ${have} / ${exception.required} approvals`,
+      reason: `${holding}, but ${exception.label} with ${outOf(have, exception.required, 'approval')}`,
       details: [...details, { message: `approved by ${approvers.join(', ') || 'nobody (none required)'}` }],
     };
   }
   // Still held, not failed: the hold ends by itself when trunk turns healthy.
   details.push({
-    message: `labelled ${exception.label}: ${have} / ${exception.required} approvals${have ? ` (${approvers.join(', ')})` : ''}; ${exception.required - have} more needed to land before trunk is healthy again`,
+    message: `labelled ${exception.label}: ${outOf(have, exception.required, 'approval')}${have ? ` (${approvers.join(', ')})` : ''}; ${exception.required - have} more needed to land before trunk is healthy again`,
   });
   return { rule: 'trunk', outcome: 'wait', reason: `${holding}; ${exception.label} needs ${plural(exception.required, 'approval')}, has ${have}`, details };
 }

@@ -52,6 +52,22 @@ describe('merge-gate check', () => {
     expect(run.stdout).toMatch(/^reviews\s+fail\s+1 \/ 2 approvals/m);
   });
 
+  it('counts in words (1 counted line, 1 approval) and the last line names every failing rule', () => {
+    repo = makeRepo();
+    repo.commit('policy', { '.github/merge-gate.yml': 'preset: none\nreviews: { required: 1 }\nsize: { max_lines: 1 }\nchecks: { required: [ci/test] }\n', 'README.md': 'hello\n' });
+    repo.git('checkout', '-q', '-b', 'topic');
+    repo.commit('change', { 'src/a.ts': linesOf(1), 'src/b.ts': linesOf(1) });
+    const run = runCli(['check', '--base', 'main', '--check', 'ci/test=success', '--now', WEDNESDAY], repo.dir);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/^reviews\s+fail\s+0 \/ 1 approval$/m);
+    expect(run.stdout).toMatch(/^size\s+fail\s+2 \/ 1 line$/m);
+    expect(run.stdout).toMatch(/^checks\s+pass\s+1 \/ 1 required check passed$/m);
+    expect(run.stdout).toContain('  1 approval needed: reviews.required.\n');
+    expect(run.stdout).toContain('  src/a.ts: 1 counted line\n');
+    expect(run.stdout).not.toMatch(/\b1 (counted line|approval|required check|file)s\b/);
+    expect(run.stdout.trim().split('\n').pop()).toBe('FAIL: reviews: 0 / 1 approval; size: 2 / 1 line');
+  });
+
   it('waits (exit 3) during the weekend freeze, saying when it ends in the zone and in UTC', () => {
     const run = runCli(['check', ...passing, '--now', SATURDAY], repoWithChange(10).dir);
     expect(run.code).toBe(3);

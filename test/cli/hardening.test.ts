@@ -91,8 +91,16 @@ describe('no stack traces, no out-of-memory: every error is one line with exit 2
   });
 
   it('a policy over the size limit on the default branch is an error naming the limit, not "no policy"', () => {
-    const repo = repoWith(`# ${'x'.repeat(1_100_000)}\n${POLICY}`);
-    expectOneLineError(runCli(['check', ...NOW], repo.dir), /^merge-gate: \.github\/merge-gate\.yml at main: the policy file is \d+ bytes; merge-gate reads policy files of at most 1048576 bytes \(1024 KiB\)$/);
+    const repo = repoWith(`# ${'x'.repeat(70_000)}\n${POLICY}`);
+    expectOneLineError(runCli(['check', ...NOW], repo.dir), /^merge-gate: \.github\/merge-gate\.yml at main: the policy file is \d+ bytes; merge-gate reads policy files of at most 65536 bytes \(64 KiB\)$/);
+  });
+
+  it('outside a git repository says "not a git repository", first, whatever else is asked', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'merge-gate-no-git-'));
+    cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
+    const said = `merge-gate: ${dir} is not a git repository: run merge-gate check inside a clone of the repository (it compares HEAD with --base)`;
+    expectOneLineError(runCli(['check', ...NOW], dir), said);
+    expectOneLineError(runCli(['check', '--base', 'main', '--policy', 'missing.yml', ...NOW], dir), said);
   });
 
   it('--base that does not exist is said first', () => {

@@ -40,26 +40,12 @@ export interface ProbotProcess {
 
 let delivery = 0;
 
-export async function startProbotProcess(fake: FakeGitHub, env: Record<string, string> = {}): Promise<ProbotProcess> {
+/** `probot run ./lib/index.js` from the repository's folder with exactly `env` (plus PATH, HOST, PORT), once it answers on its port. */
+export async function spawnProbotRun(env: Record<string, string>): Promise<{ child: ChildProcess; port: number; output(): string; exited: Promise<void> }> {
   const port = await freePort();
-  const url = new URL(fake.baseUrl);
-  const state = mkdtempSync(join(tmpdir(), 'merge-gate-probot-')); // the outbox's SQLite file
   const child = spawn(process.execPath, [`${ROOT}/node_modules/probot/bin/probot.js`, 'run', './lib/index.js'], {
     cwd: ROOT,
-    env: {
-      PATH: process.env.PATH ?? '',
-      NODE_ENV: 'production',
-      APP_ID: String(fake.appId),
-      PRIVATE_KEY: testPrivateKey(),
-      WEBHOOK_SECRET: SECRET,
-      GHE_HOST: url.host,
-      GHE_PROTOCOL: 'http',
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      LOG_LEVEL: 'warn',
-      OUTBOX_PATH: join(state, 'outbox.sqlite'),
-      ...env,
-    },
+    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: String(port), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -67,22 +53,53 @@ export async function startProbotProcess(fake: FakeGitHub, env: Record<string, s
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
 
-  // Ready when the webhook endpoint answers (Probot does not log its address at LOG_LEVEL=warn).
+  // Ready when the server answers (Probot does not log its address at LOG_LEVEL=warn).
   for (let i = 0; ; i++) {
     if (child.exitCode !== null) throw new Error(`probot run exited with ${child.exitCode}:\n${out}`);
     try {
       await fetch(`http://127.0.0.1:${port}/ping`);
       break;
     } catch {
-      if (i > 400) throw new Error(`probot run did not listen on ${port}:\n${out}`);
+      if (i > 400) {
+        child.kill('SIGKILL');
+        throw new Error(`probot run did not listen on ${port}:\n${out}`);
+      }
       await new Promise((r) => setTimeout(r, 25));
     }
   }
+  return { child, port, output: () => out, exited };
+}
+
+/** Stops a process `spawnProbotRun` started: SIGTERM, SIGKILL after 3 s. */
+export async function stopProbotRun(child: ChildProcess, exited: Promise<void>): Promise<void> {
+  if (child.exitCode === null) child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
+  await exited;
+  clearTimeout(timer);
+}
+
+export async function startProbotProcess(fake: FakeGitHub, env: Record<string, string> = {}): Promise<ProbotProcess> {
+  const url = new URL(fake.baseUrl);
+  const state = mkdtempSync(join(tmpdir(), 'merge-gate-probot-')); // the outbox's SQLite file
+  const { child, port, output, exited } = await spawnProbotRun({
+    NODE_ENV: 'production',
+    APP_ID: String(fake.appId),
+    PRIVATE_KEY: testPrivateKey(),
+    WEBHOOK_SECRET: SECRET,
+    GHE_HOST: url.host,
+    GHE_PROTOCOL: 'http',
+    LOG_LEVEL: 'warn',
+    OUTBOX_PATH: join(state, 'outbox.sqlite'),
+    ...env,
+  }).catch((err: unknown) => {
+    rmSync(state, { recursive: true, force: true });
+    throw err;
+  });
 
   return {
     child,
     port,
-    output: () => out,
+    output,
     async send(name, payload) {
       const body = JSON.stringify(payload);
       const res = await fetch(`http://127.0.0.1:${port}/api/github/webhooks`, {
@@ -99,10 +116,7 @@ export async function startProbotProcess(fake: FakeGitHub, env: Record<string, s
       return res.status;
     },
     async stop() {
-      if (child.exitCode === null) child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
-      await exited;
-      clearTimeout(timer);
+      await stopProbotRun(child, exited);
       rmSync(state, { recursive: true, force: true });
     },
   };

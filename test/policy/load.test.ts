@@ -140,13 +140,20 @@ describe('loading an already-parsed policy (Probot context.config)', () => {
 });
 
 describe('reading is linear on input a pull request author controls, and bounded', () => {
-  it('50,000 unknown keys: the first 50 errors, then how many more (quadratic before: 100 s)', () => {
-    const text = `preset: none\n${Array.from({ length: 50_000 }, (_, i) => `unknown_key_${i}: 1\n`).join('')}`;
+  it('3,000 unknown keys (what fits in the size limit): the first 50 errors, then how many more (quadratic before: 5,000 took 4 s)', () => {
+    const text = `preset: none\n${Array.from({ length: 3_000 }, (_, i) => `unknown_key_${i}: 1\n`).join('')}`;
+    expect(Buffer.byteLength(text)).toBeLessThanOrEqual(POLICY_MAX_BYTES);
     const errors = errorsOf(text);
     expect(errors).toHaveLength(51);
     expect(formatPolicyError(errors[0])).toBe('.github/merge-gate.yml:2:1 unknown_key_0: unknown key at the top level (allowed: version, preset, branches, reviews, size, freeze, flags, checks, land, trunk, _extends)');
-    expect(formatPolicyError(errors[50])).toBe('.github/merge-gate.yml: and 49950 more errors (only the first 50 are listed)');
-    expect(errorCount(errors)).toBe(50_000);
+    expect(formatPolicyError(errors[50])).toBe('.github/merge-gate.yml: and 2950 more errors (only the first 50 are listed)');
+    expect(errorCount(errors)).toBe(3_000);
+  });
+
+  it('refuses 1 MB of unknown keys unread: what cannot be a policy costs no parse (the YAML library alone takes over a second)', () => {
+    const text = `preset: none\nsize:\n${Array.from({ length: 85_000 }, (_, i) => `  k${i}: 1\n`).join('')}`;
+    expect(Buffer.byteLength(text)).toBeLessThan(1024 * 1024); // was read, in seconds, under the old 1 MiB limit
+    expect(lines(text)).toEqual([`1:1 the policy file is ${Buffer.byteLength(text)} bytes; merge-gate reads policy files of at most 65536 bytes (64 KiB)`]);
   });
 
   it('finds duplicate keys at every depth, in one pass', () => {
@@ -171,6 +178,6 @@ describe('reading is linear on input a pull request author controls, and bounded
 
   it('refuses a policy over the size limit with an error that names the limit', () => {
     const text = `# ${'x'.repeat(POLICY_MAX_BYTES)}\n`;
-    expect(lines(text)).toEqual([`1:1 the policy file is ${POLICY_MAX_BYTES + 3} bytes; merge-gate reads policy files of at most 1048576 bytes (1024 KiB)`]);
+    expect(lines(text)).toEqual([`1:1 the policy file is ${POLICY_MAX_BYTES + 3} bytes; merge-gate reads policy files of at most 65536 bytes (64 KiB)`]);
   });
 });

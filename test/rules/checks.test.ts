@@ -42,7 +42,7 @@ describe('checksRule', () => {
     ['checks that are not required are ignored', TWO, [check('ci/test', 'success'), check('ci/lint', 'success'), check('coverage', 'failure')], { outcome: 'pass', reason: '2 / 2 required checks passed' }],
     ['names are matched exactly', TWO, [check('ci/test', 'success'), check('CI/Lint', 'success')], { outcome: 'wait', reason: '1 / 2 required checks passed; waiting on ci/lint' }],
     ['several failures are all named', TWO, [check('ci/test', 'cancelled'), check('ci/lint', 'failure')], { outcome: 'fail', reason: 'ci/test cancelled, ci/lint failed; 0 / 2 required checks passed' }],
-    ['a name required twice counts once', 'preset: none\nchecks: { required: ["ci/test", "ci/test"] }', [check('ci/test', 'success')], { outcome: 'pass', reason: '1 / 1 required checks passed' }],
+    ['a name required twice counts once', 'preset: none\nchecks: { required: ["ci/test", "ci/test"] }', [check('ci/test', 'success')], { outcome: 'pass', reason: '1 / 1 required check passed' }],
   ];
 
   it.each(cases)('%s', (_name, yaml, checks, expected) => {
