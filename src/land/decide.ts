@@ -192,7 +192,8 @@ export interface TrunkUpdated {
   id: string;
   repository: string;
   branch: string;
-  before: string;
+  /** null only for a landing recorded before `before` was kept (the deploy trigger accepts a SHA or null). */
+  before: string | null;
   after: string;
   pull_request: { number: number; title: string; url: string; author: string; head_sha: string };
   landed_at: string;

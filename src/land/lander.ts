@@ -346,7 +346,7 @@ export class Lander {
           id: (this.deps.newId ?? randomUUID)(),
           repository: r.repository,
           branch: r.branch,
-          before: r.before ?? '',
+          before: r.before,
           after,
           pull_request: { number: r.number, title: r.summary.title, url: r.summary.url, author: r.summary.author, head_sha: r.headSha },
           landed_at: new Date(landedAt).toISOString().replace(/\.\d{3}Z$/, 'Z'),

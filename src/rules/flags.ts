@@ -60,8 +60,11 @@ export interface RegistryError {
   more?: number;
 }
 
-/** A registry larger than this is refused: its reading is linear, and this bounds it (about a second of the one thread). */
-export const REGISTRY_MAX_BYTES = 1024 * 1024;
+/**
+ * A registry larger than this is refused unread: its reading is linear, and this bounds it (half a second of the
+ * app's one thread at most; a registry of thousands of flags is well under it).
+ */
+export const REGISTRY_MAX_BYTES = 512 * 1024;
 
 export type RegistryParse = { ok: true; registry: Registry } | { ok: false; errors: RegistryError[] };
 
