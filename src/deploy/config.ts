@@ -9,8 +9,23 @@ import { parseDuration } from './duration.js';
 
 const expected = (what: string) => (iss: { input?: unknown }) => `expected ${what}, got ${describeInput(iss.input)}`;
 
-const duration = (fallback: string) =>
-  z
+/**
+ * Every duration has bounds: below them a loop floods (a `git ls-remote` per
+ * millisecond against GitHub), above them Node's timers overflow (setTimeout
+ * and setInterval clamp anything past 2^31-1 ms, about 24.8 days, to 1 ms).
+ */
+export const DURATION_BOUNDS = {
+  'health.interval': { min: '100ms', max: '1h' },
+  'health.timeout': { min: '100ms', max: '5m' },
+  'health.startup': { min: '1s', max: '1h' },
+  'signals.window': { min: '1s', max: '24h' },
+  reconcile: { min: '1s', max: '24h' },
+} as const;
+
+const duration = (key: keyof typeof DURATION_BOUNDS, fallback: string) => {
+  const { min, max } = DURATION_BOUNDS[key];
+  const [minMs, maxMs] = [parseDuration(min)!, parseDuration(max)!];
+  return z
     .string({ error: expected('a duration like "2s", "500ms" or "5m"') })
     .default(fallback)
     .transform((text, ctx) => {
@@ -19,8 +34,13 @@ const duration = (fallback: string) =>
         ctx.addIssue({ code: 'custom', message: `expected a duration like "2s", "500ms" or "5m", got ${JSON.stringify(text)}` });
         return z.NEVER;
       }
+      if (ms < minMs || ms > maxMs) {
+        ctx.addIssue({ code: 'custom', message: `expected a duration from ${min} to ${max}, got ${JSON.stringify(text)}` });
+        return z.NEVER;
+      }
       return ms;
     });
+};
 
 const positiveInt = (fallback: number) => z.int({ error: expected('a positive integer') }).min(1, { error: expected('a positive integer') }).default(fallback);
 const command = () => z.string({ error: expected('a command (a string)') }).min(1, { error: 'must not be empty' });
@@ -43,10 +63,10 @@ const HealthSchema = z
   .strictObject({
     url: z.string({ error: expected('a URL such as "http://127.0.0.1:${PORT}/healthz"') }).regex(/^https?:\/\/\S+$/, { error: expected('a URL such as "http://127.0.0.1:${PORT}/healthz"') }).optional(),
     command: command().optional(),
-    interval: duration('2s'),
-    timeout: duration('1s'),
+    interval: duration('health.interval', '2s'),
+    timeout: duration('health.timeout', '1s'),
     failures: positiveInt(3),
-    startup: duration('60s'),
+    startup: duration('health.startup', '60s'),
   })
   .superRefine((h, ctx) => {
     if ((h.url === undefined) === (h.command === undefined)) ctx.addIssue({ code: 'custom', message: 'give exactly one of url or command' });
@@ -58,11 +78,11 @@ const RepositorySchema = z.strictObject({
   deploy: command(),
   ports: portRange,
   health: HealthSchema,
-  signals: z.strictObject({ max: positiveInt(5), window: duration('60s') }).prefault({}),
+  signals: z.strictObject({ max: positiveInt(5), window: duration('signals.window', '60s') }).prefault({}),
   cutoff: command().optional(),
   stop: command().optional(),
   keep: positiveInt(2),
-  reconcile: duration('60s'),
+  reconcile: duration('reconcile', '60s'),
   github: z
     .strictObject({
       token_env: z.string({ error: expected('the name of an environment variable') }).regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: expected('the name of an environment variable') }).default('GITHUB_TOKEN'),

@@ -67,6 +67,44 @@ repositories:
     expect(errorsOf('repositoris: {}\n')).toContain('deploy.yml:1:1 repositoris: unknown key; did you mean "repositories"? (allowed: listen, public_url, secret_env, state, workdir, repositories)');
   });
 
+  describe('bounds every duration (a tiny one floods, a huge one overflows Node\'s timers to 1 ms)', () => {
+    // key, where it sits in the text below, its bounds, a value just outside each bound.
+    const BOUNDS = [
+      { key: 'health.interval', line: 5, min: '100ms', max: '1h', below: '99ms', above: '3600001ms' },
+      { key: 'health.timeout', line: 5, min: '100ms', max: '5m', below: '0.6ms', above: '301s' },
+      { key: 'health.startup', line: 5, min: '1s', max: '1h', below: '999ms', above: '61m' },
+      { key: 'signals.window', line: 6, min: '1s', max: '24h', below: '999ms', above: '1441m' },
+      { key: 'reconcile', line: 7, min: '1s', max: '24h', below: '500ms', above: '720h' },
+    ];
+    const withDurations = (d: Record<string, string>) => `repositories:
+  octo/app:
+    remote: ./trunk
+    deploy: ./deploy/start.sh
+    health: { url: "http://127.0.0.1:\${PORT}/healthz", interval: ${d['health.interval'] ?? '2s'}, timeout: ${d['health.timeout'] ?? '1s'}, startup: ${d['health.startup'] ?? '60s'} }
+    signals: { window: ${d['signals.window'] ?? '60s'} }
+    reconcile: ${d.reconcile ?? '60s'}
+`;
+
+    it.each(BOUNDS)('$key: refuses a value below $min or above $max, naming the key, its place and the bounds', ({ key, line, min, max, below, above }) => {
+      for (const value of [below, above]) {
+        const text = withDurations({ [key]: value });
+        const column = text.split('\n')[line - 1].indexOf(value) + 1;
+        expect(errorsOf(text)).toEqual([`deploy.yml:${line}:${column} repositories.octo/app.${key}: expected a duration from ${min} to ${max}, got "${value}"`]);
+      }
+    });
+
+    it.each(BOUNDS)('$key: accepts $min and $max themselves', ({ key, min, max }) => {
+      for (const value of [min, max]) {
+        const r = loadDeployConfigText(withDurations({ [key]: value }), 'deploy.yml');
+        expect(r.ok ? 'ok' : r.errors.map(formatPolicyError)).toBe('ok');
+        if (!r.ok) continue;
+        const app = r.config.repositories['octo/app'];
+        const got = { 'health.interval': app.health.interval, 'health.timeout': app.health.timeout, 'health.startup': app.health.startup, 'signals.window': app.signals.window, reconcile: app.reconcile }[key];
+        expect(got).toBe(parseDuration(value));
+      }
+    });
+  });
+
   it('reads durations in ms, s, m and h', () => {
     expect(['150ms', '2s', '1.5s', '5m', '1h', '2 s', '-1s', '2'].map(parseDuration)).toEqual([150, 2000, 1500, 300_000, 3_600_000, null, null, null]);
   });

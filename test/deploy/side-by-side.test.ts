@@ -22,7 +22,7 @@ describe('the deploy trigger, revision after revision', () => {
   beforeAll(async () => {
     trunk = makeTrunk();
     first.push(trunk.git('rev-parse', 'HEAD').trim());
-    setup = writeConfig({ remote: trunk.dir, signals: '{ max: 5, window: 60s }', keep: 2, reconcile: '400ms' });
+    setup = writeConfig({ remote: trunk.dir, signals: '{ max: 5, window: 60s }', keep: 2, reconcile: '1s' });
     t = testTrigger(setup.config, { retryPollMs: 100 });
     url = await t.trigger.start();
   });
