@@ -6,6 +6,7 @@ import { describeInput } from '../policy/schema.js';
 import { parseYaml, type PolicyError } from '../policy/load.js';
 import { validateWithSchema } from '../policy/schema-errors.js';
 import { parseDuration } from './duration.js';
+import { REVISION_VARIABLES } from './environment.js';
 
 const expected = (what: string) => (iss: { input?: unknown }) => `expected ${what}, got ${describeInput(iss.input)}`;
 
@@ -59,6 +60,24 @@ const portRange = z
     return { from, to };
   });
 
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const envName = () => z.string({ error: expected('the name of an environment variable') }).regex(ENV_NAME, { error: expected('the name of an environment variable') });
+
+/** `env:` of a repository: NAME: "literal" or NAME: { from: VARIABLE_OF_THE_TRIGGER }. */
+const EnvSchema = z
+  .record(
+    z.string(),
+    z.union([z.string(), z.strictObject({ from: envName() })], { error: expected('a value (a string) or { from: VARIABLE }') }),
+    { error: expected('a mapping of variables (NAME: value or NAME: { from: VARIABLE })') },
+  )
+  .superRefine((env, ctx) => {
+    for (const name of Object.keys(env)) {
+      if (!ENV_NAME.test(name)) ctx.addIssue({ code: 'custom', path: [name], message: `expected the name of an environment variable, got ${JSON.stringify(name)}` });
+      else if ((REVISION_VARIABLES as readonly string[]).includes(name)) ctx.addIssue({ code: 'custom', path: [name], message: `${name} is set by the trigger for each revision` });
+    }
+  })
+  .default({});
+
 const HealthSchema = z
   .strictObject({
     url: z.string({ error: expected('a URL such as "http://127.0.0.1:${PORT}/healthz"') }).regex(/^https?:\/\/\S+$/, { error: expected('a URL such as "http://127.0.0.1:${PORT}/healthz"') }).optional(),
@@ -83,9 +102,10 @@ const RepositorySchema = z.strictObject({
   stop: command().optional(),
   keep: positiveInt(2),
   reconcile: duration('reconcile', '60s'),
+  env: EnvSchema,
   github: z
     .strictObject({
-      token_env: z.string({ error: expected('the name of an environment variable') }).regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: expected('the name of an environment variable') }).default('GITHUB_TOKEN'),
+      token_env: envName().default('GITHUB_TOKEN'),
       environment: z.string({ error: expected('an environment name') }).min(1, { error: 'must not be empty' }).default('production'),
       api_url: z.string({ error: expected('a URL') }).url({ error: expected('a URL') }).optional(),
     })
@@ -108,7 +128,7 @@ export const DeployConfigSchema = z.strictObject({
       return { host: m[1].replace(/^\[(.*)\]$/, '$1'), port: Number(m[2]) };
     }),
   public_url: z.string({ error: expected('a URL') }).url({ error: expected('a URL') }).optional(),
-  secret_env: z.string({ error: expected('the name of an environment variable') }).regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: expected('the name of an environment variable') }).default('TRUNK_WEBHOOK_SECRET'),
+  secret_env: envName().default('TRUNK_WEBHOOK_SECRET'),
   state: z.string({ error: expected('a file path') }).min(1).default('.merge-gate/deploy.sqlite'),
   workdir: z.string({ error: expected('a directory path') }).min(1).default('.merge-gate/revisions'),
   repositories: z
@@ -119,7 +139,21 @@ export const DeployConfigSchema = z.strictObject({
         if (!REPOSITORY.test(name)) ctx.addIssue({ code: 'custom', path: [name], message: `expected a repository name "owner/name", got ${JSON.stringify(name)}` });
       }
     }),
-});
+})
+  .superRefine((config, ctx) => {
+    // A revision's code is not trusted with the trigger's secrets (docs/security.md).
+    const secrets = new Map<string, string>([[config.secret_env, 'the webhook secret (secret_env)']]);
+    for (const [name, repo] of Object.entries(config.repositories)) if (repo.github) secrets.set(repo.github.token_env, `the GitHub token (github.token_env of ${name})`);
+    for (const [name, repo] of Object.entries(config.repositories)) {
+      for (const [key, entry] of Object.entries(repo.env)) {
+        const from = typeof entry === 'string' ? null : entry.from;
+        for (const [variable, path] of [[key, [key]], [from, [key, 'from']]] as const) {
+          const what = variable === null ? undefined : secrets.get(variable);
+          if (what) ctx.addIssue({ code: 'custom', path: ['repositories', name, 'env', ...path], message: `${variable} is ${what}: a revision never gets it` });
+        }
+      }
+    }
+  });
 
 export type DeployConfig = z.output<typeof DeployConfigSchema>;
 export type RepositoryConfig = DeployConfig['repositories'][string];
