@@ -65,6 +65,15 @@ exec node server.mjs
     rmSync(dumps, { recursive: true, force: true });
   });
 
+  it("refuses to start when an env: variable is to come from one the trigger's environment lacks", () => {
+    const other = writeConfig({ remote: trunk.dir, extra: '    env: { DSN: { from: MERGE_GATE_UNSET_VARIABLE } }' });
+    try {
+      expect(() => testTrigger(other.config)).toThrow("octo/app: env.DSN comes from MERGE_GATE_UNSET_VARIABLE, which is not set in the deploy trigger's environment");
+    } finally {
+      other.remove();
+    }
+  });
+
   it('the deploy command gets the allow-list, `env:` and its revision\'s variables: no secret, nothing else', async () => {
     const env = dumped(first);
     const allowed = new Set<string>([...PASSED_THROUGH, ...REVISION_VARIABLES, ...SHELL_OWN, 'NODE_ENV', 'DATABASE_URL']);
