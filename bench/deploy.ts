@@ -22,7 +22,7 @@ async function withTrigger<T>(run: (t: DeployTrigger, url: string, started: Map<
   const started = new Map<string, number>();
   const trigger = new DeployTrigger({
     config: setup.config,
-    env: { TRUNK_WEBHOOK_SECRET: SECRET },
+    env: { ...process.env, TRUNK_WEBHOOK_SECRET: SECRET },
     stopGraceMs: 1000,
     log: (line) => {
       const m = /: started ([0-9a-f]{40}) /.exec(line);

@@ -6,11 +6,27 @@ import { describeInput } from '../policy/schema.js';
 import { parseYaml, type PolicyError } from '../policy/load.js';
 import { validateWithSchema } from '../policy/schema-errors.js';
 import { parseDuration } from './duration.js';
+import { REVISION_VARIABLES } from './environment.js';
 
 const expected = (what: string) => (iss: { input?: unknown }) => `expected ${what}, got ${describeInput(iss.input)}`;
 
-const duration = (fallback: string) =>
-  z
+/**
+ * Every duration has bounds: below them a loop floods (a `git ls-remote` per
+ * millisecond against GitHub), above them Node's timers overflow (setTimeout
+ * and setInterval clamp anything past 2^31-1 ms, about 24.8 days, to 1 ms).
+ */
+export const DURATION_BOUNDS = {
+  'health.interval': { min: '100ms', max: '1h' },
+  'health.timeout': { min: '100ms', max: '5m' },
+  'health.startup': { min: '1s', max: '1h' },
+  'signals.window': { min: '1s', max: '24h' },
+  reconcile: { min: '1s', max: '24h' },
+} as const;
+
+const duration = (key: keyof typeof DURATION_BOUNDS, fallback: string) => {
+  const { min, max } = DURATION_BOUNDS[key];
+  const [minMs, maxMs] = [parseDuration(min)!, parseDuration(max)!];
+  return z
     .string({ error: expected('a duration like "2s", "500ms" or "5m"') })
     .default(fallback)
     .transform((text, ctx) => {
@@ -19,8 +35,13 @@ const duration = (fallback: string) =>
         ctx.addIssue({ code: 'custom', message: `expected a duration like "2s", "500ms" or "5m", got ${JSON.stringify(text)}` });
         return z.NEVER;
       }
+      if (ms < minMs || ms > maxMs) {
+        ctx.addIssue({ code: 'custom', message: `expected a duration from ${min} to ${max}, got ${JSON.stringify(text)}` });
+        return z.NEVER;
+      }
       return ms;
     });
+};
 
 const positiveInt = (fallback: number) => z.int({ error: expected('a positive integer') }).min(1, { error: expected('a positive integer') }).default(fallback);
 const command = () => z.string({ error: expected('a command (a string)') }).min(1, { error: 'must not be empty' });
@@ -39,14 +60,32 @@ const portRange = z
     return { from, to };
   });
 
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const envName = () => z.string({ error: expected('the name of an environment variable') }).regex(ENV_NAME, { error: expected('the name of an environment variable') });
+
+/** `env:` of a repository: NAME: "literal" or NAME: { from: VARIABLE_OF_THE_TRIGGER }. */
+const EnvSchema = z
+  .record(
+    z.string(),
+    z.union([z.string(), z.strictObject({ from: envName() })], { error: expected('a value (a string) or { from: VARIABLE }') }),
+    { error: expected('a mapping of variables (NAME: value or NAME: { from: VARIABLE })') },
+  )
+  .superRefine((env, ctx) => {
+    for (const name of Object.keys(env)) {
+      if (!ENV_NAME.test(name)) ctx.addIssue({ code: 'custom', path: [name], message: `expected the name of an environment variable, got ${JSON.stringify(name)}` });
+      else if ((REVISION_VARIABLES as readonly string[]).includes(name)) ctx.addIssue({ code: 'custom', path: [name], message: `${name} is set by the trigger for each revision` });
+    }
+  })
+  .default({});
+
 const HealthSchema = z
   .strictObject({
     url: z.string({ error: expected('a URL such as "http://127.0.0.1:${PORT}/healthz"') }).regex(/^https?:\/\/\S+$/, { error: expected('a URL such as "http://127.0.0.1:${PORT}/healthz"') }).optional(),
     command: command().optional(),
-    interval: duration('2s'),
-    timeout: duration('1s'),
+    interval: duration('health.interval', '2s'),
+    timeout: duration('health.timeout', '1s'),
     failures: positiveInt(3),
-    startup: duration('60s'),
+    startup: duration('health.startup', '60s'),
   })
   .superRefine((h, ctx) => {
     if ((h.url === undefined) === (h.command === undefined)) ctx.addIssue({ code: 'custom', message: 'give exactly one of url or command' });
@@ -58,14 +97,15 @@ const RepositorySchema = z.strictObject({
   deploy: command(),
   ports: portRange,
   health: HealthSchema,
-  signals: z.strictObject({ max: positiveInt(5), window: duration('60s') }).prefault({}),
+  signals: z.strictObject({ max: positiveInt(5), window: duration('signals.window', '60s') }).prefault({}),
   cutoff: command().optional(),
   stop: command().optional(),
   keep: positiveInt(2),
-  reconcile: duration('60s'),
+  reconcile: duration('reconcile', '60s'),
+  env: EnvSchema,
   github: z
     .strictObject({
-      token_env: z.string({ error: expected('the name of an environment variable') }).regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: expected('the name of an environment variable') }).default('GITHUB_TOKEN'),
+      token_env: envName().default('GITHUB_TOKEN'),
       environment: z.string({ error: expected('an environment name') }).min(1, { error: 'must not be empty' }).default('production'),
       api_url: z.string({ error: expected('a URL') }).url({ error: expected('a URL') }).optional(),
     })
@@ -88,7 +128,7 @@ export const DeployConfigSchema = z.strictObject({
       return { host: m[1].replace(/^\[(.*)\]$/, '$1'), port: Number(m[2]) };
     }),
   public_url: z.string({ error: expected('a URL') }).url({ error: expected('a URL') }).optional(),
-  secret_env: z.string({ error: expected('the name of an environment variable') }).regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: expected('the name of an environment variable') }).default('TRUNK_WEBHOOK_SECRET'),
+  secret_env: envName().default('TRUNK_WEBHOOK_SECRET'),
   state: z.string({ error: expected('a file path') }).min(1).default('.merge-gate/deploy.sqlite'),
   workdir: z.string({ error: expected('a directory path') }).min(1).default('.merge-gate/revisions'),
   repositories: z
@@ -99,7 +139,21 @@ export const DeployConfigSchema = z.strictObject({
         if (!REPOSITORY.test(name)) ctx.addIssue({ code: 'custom', path: [name], message: `expected a repository name "owner/name", got ${JSON.stringify(name)}` });
       }
     }),
-});
+})
+  .superRefine((config, ctx) => {
+    // A revision's code is not trusted with the trigger's secrets (docs/security.md).
+    const secrets = new Map<string, string>([[config.secret_env, 'the webhook secret (secret_env)']]);
+    for (const [name, repo] of Object.entries(config.repositories)) if (repo.github) secrets.set(repo.github.token_env, `the GitHub token (github.token_env of ${name})`);
+    for (const [name, repo] of Object.entries(config.repositories)) {
+      for (const [key, entry] of Object.entries(repo.env)) {
+        const from = typeof entry === 'string' ? null : entry.from;
+        for (const [variable, path] of [[key, [key]], [from, [key, 'from']]] as const) {
+          const what = variable === null ? undefined : secrets.get(variable);
+          if (what) ctx.addIssue({ code: 'custom', path: ['repositories', name, 'env', ...path], message: `${variable} is ${what}: a revision never gets it` });
+        }
+      }
+    }
+  });
 
 export type DeployConfig = z.output<typeof DeployConfigSchema>;
 export type RepositoryConfig = DeployConfig['repositories'][string];

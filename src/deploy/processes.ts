@@ -2,6 +2,8 @@
 // a process group of its own (detached), so stopping it stops everything it
 // started. Revisions, ports and URLs reach commands only through the
 // environment; the command text is the operator's, never built from data.
+// A command gets exactly the environment it is given (environment.ts builds
+// it), never the trigger's own: that holds the webhook secret.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 
@@ -26,7 +28,7 @@ export async function startService(command: string, cwd: string, env: Record<str
   const fd = openSync(log, 'a');
   let child: ChildProcess;
   try {
-    child = spawnProcess('/bin/sh', ['-c', command], { cwd, env: { ...process.env, ...env }, detached: true, stdio: ['ignore', fd, fd] });
+    child = spawnProcess('/bin/sh', ['-c', command], { cwd, env, detached: true, stdio: ['ignore', fd, fd] });
   } finally {
     closeSync(fd);
   }
@@ -100,7 +102,7 @@ export interface CommandResult {
 export function runCommand(command: string, cwd: string, env: Record<string, string>, timeoutMs: number, log?: string): Promise<CommandResult> {
   return new Promise((resolve) => {
     const fd = log ? openSync(log, 'a') : null;
-    const child = spawn('/bin/sh', ['-c', command], { cwd, env: { ...process.env, ...env }, detached: true, stdio: ['ignore', fd ?? 'pipe', fd ?? 'pipe'] });
+    const child = spawn('/bin/sh', ['-c', command], { cwd, env, detached: true, stdio: ['ignore', fd ?? 'pipe', fd ?? 'pipe'] });
     if (fd !== null) closeSync(fd);
     let output = '';
     const keep = (chunk: Buffer) => {

@@ -3,7 +3,8 @@
 // signals, and retry requests. Synchronous (better-sqlite3), one writer: the
 // trigger; `deploy-trigger retry` only appends to `retries`.
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { RevisionState, RevisionView } from './core.js';
 
@@ -24,7 +25,8 @@ export interface SlotRow {
   port: number;
   dir: string;
   log: string;
-  token: string;
+  /** SHA-256 (hex) of the revision's signal token: the token itself is never stored. */
+  tokenHash: string;
 }
 
 export interface HealthRow {
@@ -78,13 +80,13 @@ const HEALTH_KEPT = 120;
 
 /** Refused deliveries kept: anyone can send one, so the table never grows past this. */
 export const REFUSED_KEPT = 50;
-const SLOTS_TABLE = 'CREATE TABLE IF NOT EXISTS slots (repository TEXT NOT NULL, sha TEXT NOT NULL, seq INTEGER NOT NULL, pid INTEGER, start_time TEXT, port INTEGER NOT NULL, dir TEXT NOT NULL, log TEXT NOT NULL, token TEXT NOT NULL, PRIMARY KEY (repository, sha, seq));';
+const SLOTS_TABLE = 'CREATE TABLE IF NOT EXISTS slots (repository TEXT NOT NULL, sha TEXT NOT NULL, seq INTEGER NOT NULL, pid INTEGER, start_time TEXT, port INTEGER NOT NULL, dir TEXT NOT NULL, log TEXT NOT NULL, token_hash TEXT NOT NULL, PRIMARY KEY (repository, sha, seq));';
 
 export class Store {
   readonly db: Database.Database;
 
   constructor(path: string) {
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    if (path !== ':memory:') createPrivately(path);
     this.db = new Database(path);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('busy_timeout = 5000');
@@ -104,19 +106,26 @@ export class Store {
       CREATE INDEX IF NOT EXISTS history_by_revision ON revision_history (repository, sha, id);
       CREATE INDEX IF NOT EXISTS signals_by_revision ON signals (repository, sha, id);
     `);
-    this.keySlotsByInstance();
+    this.upgradeSlots();
   }
 
-  /** A state file from before instances: one slot per revision becomes the slot of its latest run. */
-  private keySlotsByInstance(): void {
-    const columns = this.db.prepare("SELECT name FROM pragma_table_info('slots')").all() as { name: string }[];
-    if (columns.some((c) => c.name === 'seq')) return;
+  /**
+   * A state file from before: slots keyed by revision only become the slot of
+   * the revision's latest run, and plain signal tokens become their hashes.
+   * secure_delete and a checkpoint leave no plain token in freed pages or the WAL.
+   */
+  private upgradeSlots(): void {
+    const columns = (this.db.prepare("SELECT name FROM pragma_table_info('slots')").all() as { name: string }[]).map((c) => c.name);
+    if (columns.includes('token_hash')) return;
+    const seq = columns.includes('seq') ? 's.seq' : 'COALESCE(r.seq, 0)';
+    this.db.pragma('secure_delete = ON');
     this.db.transaction(() => {
-      this.db.exec(`ALTER TABLE slots RENAME TO slots_by_sha; ${SLOTS_TABLE}`);
-      this.db.exec(`INSERT INTO slots (repository, sha, seq, pid, start_time, port, dir, log, token)
-                    SELECT s.repository, s.sha, COALESCE(r.seq, 0), s.pid, s.start_time, s.port, s.dir, s.log, s.token FROM slots_by_sha s LEFT JOIN revisions r USING (repository, sha);
-                    DROP TABLE slots_by_sha;`);
+      const rows = this.db.prepare(`SELECT s.repository, s.sha, ${seq} AS seq, s.pid, s.start_time, s.port, s.dir, s.log, s.token FROM slots s LEFT JOIN revisions r USING (repository, sha)`).all() as Record<string, unknown>[];
+      this.db.exec(`DROP TABLE slots; ${SLOTS_TABLE}`);
+      for (const r of rows) this.saveSlot(toSlot({ ...r, token_hash: hashToken(String(r.token)) }));
     })();
+    this.db.pragma('wal_checkpoint(TRUNCATE)');
+    this.db.pragma('secure_delete = OFF');
   }
 
   close(): void {
@@ -256,9 +265,9 @@ export class Store {
 
   saveSlot(slot: SlotRow): void {
     this.db
-      .prepare(`INSERT INTO slots (repository, sha, seq, pid, start_time, port, dir, log, token) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT (repository, sha, seq) DO UPDATE SET pid = excluded.pid, start_time = excluded.start_time, port = excluded.port, dir = excluded.dir, log = excluded.log, token = excluded.token`)
-      .run(slot.repository, slot.sha, slot.seq, slot.pid, slot.startTime, slot.port, slot.dir, slot.log, slot.token);
+      .prepare(`INSERT INTO slots (repository, sha, seq, pid, start_time, port, dir, log, token_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (repository, sha, seq) DO UPDATE SET pid = excluded.pid, start_time = excluded.start_time, port = excluded.port, dir = excluded.dir, log = excluded.log, token_hash = excluded.token_hash`)
+      .run(slot.repository, slot.sha, slot.seq, slot.pid, slot.startTime, slot.port, slot.dir, slot.log, slot.tokenHash);
   }
 
   /** The slot of the revision's latest instance. */
@@ -351,6 +360,29 @@ function toSlot(r: Record<string, unknown>): SlotRow {
     port: Number(r.port),
     dir: String(r.dir),
     log: String(r.log),
-    token: String(r.token),
+    tokenHash: String(r.token_hash),
   };
+}
+
+/** SHA-256 of a signal token, hex: what the state file keeps. */
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token, 'utf8').digest('hex');
+}
+
+/** Does `given` hash to `tokenHash`? In constant time (both sides are 32 bytes). */
+export function tokenMatches(tokenHash: string, given: string): boolean {
+  const expected = Buffer.from(tokenHash, 'hex');
+  const actual = createHash('sha256').update(given, 'utf8').digest();
+  return expected.length === actual.length && timingSafeEqual(expected, actual);
+}
+
+/**
+ * The state file is the trigger's alone: its folder is created 0700 and the
+ * file 0600 (an existing file is tightened; SQLite gives its -wal and -shm
+ * files the database file's mode).
+ */
+function createPrivately(path: string): void {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  closeSync(openSync(path, 'a', 0o600));
+  chmodSync(path, 0o600);
 }

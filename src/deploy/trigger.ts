@@ -2,14 +2,15 @@
 // (events, `git ls-remote`, probes, signals, process exits), asks the core
 // what to do, and does it: lay out a revision, start it, cut it off, reap it,
 // and record everything in SQLite so a restart resumes where it stopped.
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { adoptionVerdict, afterProbe, breakerVerdict, chooseDesired, isRuledOut, isRunning, nextDeploy, probePhase, reapList, type BreakerConfig } from './core.js';
 import type { DeployConfig, RepositoryConfig } from './config.js';
+import { commandEnv, missingFrom } from './environment.js';
 import { octokitDeployments, type Deployments, type DeploymentState } from './github.js';
 import { TriggerMetrics } from './metrics.js';
 import { Mirror } from './mirror.js';
@@ -17,7 +18,7 @@ import { renderPage, retryCommand, type RevisionSnapshot, type StateSnapshot } f
 import { probe } from './probe.js';
 import { processStartTime, runCommand, startService, stopGroup, type Spawn } from './processes.js';
 import { json, triggerServer, type Reply } from './server.js';
-import { Store } from './store.js';
+import { hashToken, Store, tokenMatches } from './store.js';
 import { tailLines } from './tail.js';
 import { lockState, type StateLock } from '../state/lock.js';
 import { landedPulls, MAX_BODY_BYTES, parseSecrets, parseTrunkUpdated, verifyDelivery } from './webhook.js';
@@ -26,7 +27,7 @@ export interface TriggerOptions {
   config: DeployConfig;
   /** The config file as given on the command line: the status page shows it in the `retry` command. */
   configFile?: string;
-  /** Where secrets and tokens are read from (`secret_env`, `github.token_env`). */
+  /** The trigger's environment: secrets and tokens (`secret_env`, `github.token_env`), and what commands may get (`env:`). */
   env?: NodeJS.ProcessEnv;
   now?: () => number;
   log?: (line: string) => void;
@@ -48,7 +49,9 @@ interface Running {
   port: number;
   dir: string;
   log: string;
-  token: string;
+  /** SHA-256 of its signal token (the token itself is only in its SIGNAL_URL). */
+  tokenHash: string;
+  /** What its commands get (environment.ts); SIGNAL_URL is empty for an adopted one. */
   env: Record<string, string>;
   streak: number;
   lastError: string | null;
@@ -87,6 +90,9 @@ export class DeployTrigger {
   private readonly now: () => number;
   private readonly log: (line: string) => void;
   private readonly secrets: string[];
+  /** The trigger's environment, and the names in it no revision's command gets. */
+  private readonly env: NodeJS.ProcessEnv;
+  private readonly secretNames: string[];
   private readonly grace: number;
   private server: Server | null = null;
   private retryTimer: NodeJS.Timeout | null = null;
@@ -105,9 +111,15 @@ export class DeployTrigger {
     this.grace = options.stopGraceMs ?? 5000;
     this.secrets = parseSecrets(env[config.secret_env]);
     if (this.secrets.length === 0) throw new Error(`no webhook secret: set ${config.secret_env} (a Standard Webhooks secret, whsec_…; several comma-separated while rotating)`);
+    this.env = env;
+    this.secretNames = [config.secret_env, ...Object.values(config.repositories).flatMap((rc) => (rc.github ? [rc.github.token_env] : []))];
+    const missing = Object.entries(config.repositories).flatMap(([name, rc]) => missingFrom(env, rc.env).map((m) => `${name}: ${m}`));
+    if (missing.length > 0) throw new Error(`${missing.join('; ')} in the deploy trigger's environment`);
+    // The state and the revisions are the trigger's alone (0700): services may run as another user.
+    mkdirSync(dirname(config.state), { recursive: true, mode: 0o700 });
     this.lock = lockState(config.state, 'merge-gate deploy-trigger'); // before anything reads or writes the state
     this.store = new Store(config.state);
-    mkdirSync(config.workdir, { recursive: true });
+    mkdirSync(config.workdir, { recursive: true, mode: 0o700 });
     for (const [name, rc] of Object.entries(config.repositories)) {
       let deployments: Deployments | null = null;
       if (rc.github) {
@@ -159,8 +171,6 @@ export class DeployTrigger {
     const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address === '0.0.0.0' ? '127.0.0.1' : address.address;
     this.baseUrl = `http://${shownHost}:${address.port}`;
     this.log(`listening on ${this.baseUrl}`);
-    // Adopted services keep the SIGNAL_URL they were started with; their cutoff/stop/health commands get it too.
-    for (const repo of this.repos.values()) for (const running of repo.running.values()) running.env.SIGNAL_URL = this.signalUrl(running.sha, running.token);
     for (const repo of this.repos.values()) {
       void this.reconcile(repo);
       repo.timer = setInterval(() => void this.reconcile(repo), repo.config.reconcile);
@@ -254,7 +264,7 @@ export class DeployTrigger {
   private onSignal(sha: string, token: string, note: string): Reply {
     for (const repo of this.repos.values()) {
       const running = repo.running.get(sha);
-      if (!running || running.stopping || !sameSecret(running.token, token)) continue;
+      if (!running || running.stopping || !tokenMatches(running.tokenHash, token)) continue;
       this.store.recordSignal(repo.name, sha, this.now(), note.slice(0, 500));
       this.metrics.signals.inc({ repository: repo.name });
       this.checkBreaker(repo, running);
@@ -354,22 +364,16 @@ export class DeployTrigger {
       const port = await this.allocatePort(rc.ports);
       const token = randomBytes(24).toString('hex');
       const log = this.logFile(repo.name, sha);
-      const env = {
-        REVISION: sha,
-        PORT: String(port),
-        REPOSITORY: repo.name,
-        CHECKOUT: dir,
-        SIGNAL_URL: this.signalUrl(sha, token),
-      };
+      const env = this.commandEnv(rc, { REVISION: sha, PORT: String(port), REPOSITORY: repo.name, CHECKOUT: dir, SIGNAL_URL: this.signalUrl(sha, token) });
       let started: Awaited<ReturnType<typeof startService>>;
       try {
         started = await startService(rc.deploy, dir, env, log, this.options.spawn);
-        this.store.saveSlot({ repository: repo.name, sha, seq, pid: started.pid, startTime: started.startTime, port, dir, log, token });
+        this.store.saveSlot({ repository: repo.name, sha, seq, pid: started.pid, startTime: started.startTime, port, dir, log, tokenHash: hashToken(token) });
       } finally {
         this.reserved.delete(port);
       }
       this.log(`${repo.name}: started ${sha} (pid ${started.pid}, port ${port}, output in ${log})`);
-      const running: Running = { sha, seq, pid: started.pid, startTime: started.startTime, port, dir, log, token, env, streak: 0, lastError: null, timer: null, probing: false, stopping: false, adopted: false };
+      const running: Running = { sha, seq, pid: started.pid, startTime: started.startTime, port, dir, log, tokenHash: hashToken(token), env, streak: 0, lastError: null, timer: null, probing: false, stopping: false, adopted: false };
       repo.running.set(sha, running);
       void started.exited.then((how) => this.onExit(repo, running, how));
       this.watch(repo, running);
@@ -510,8 +514,9 @@ export class DeployTrigger {
       // Only the revision's latest run is adopted; an older instance was being stopped when the trigger went down.
       if (repo && revision && isRunning(revision.state) && slot.seq === revision.seq && verdict === 'adopt') {
         const running: Running = {
-          sha: slot.sha, seq: slot.seq, pid: slot.pid!, startTime: slot.startTime!, port: slot.port, dir: slot.dir, log: slot.log, token: slot.token,
-          env: { REVISION: slot.sha, PORT: String(slot.port), REPOSITORY: slot.repository, CHECKOUT: slot.dir, SIGNAL_URL: '' },
+          sha: slot.sha, seq: slot.seq, pid: slot.pid!, startTime: slot.startTime!, port: slot.port, dir: slot.dir, log: slot.log, tokenHash: slot.tokenHash,
+          // Only the token's hash is kept: the service still has its SIGNAL_URL, its commands get none.
+          env: this.commandEnv(repo.config, { REVISION: slot.sha, PORT: String(slot.port), REPOSITORY: slot.repository, CHECKOUT: slot.dir, SIGNAL_URL: '' }),
           streak: 0, lastError: null, timer: null, probing: false, stopping: false, adopted: true,
         };
         repo.running.set(slot.sha, running);
@@ -558,6 +563,11 @@ export class DeployTrigger {
     this.store.setState(repo.name, sha, state, this.now(), reason);
     this.metrics.countRuledOut(repo.name, state, reason);
     this.metrics.setRevisionCounts(repo.name, this.store.revisions(repo.name).map((r) => r.state));
+  }
+
+  /** A command's environment: the allow-list and `env:`, never the trigger's secrets (environment.ts). */
+  private commandEnv(rc: RepositoryConfig, revision: Parameters<typeof commandEnv>[2]): Record<string, string> {
+    return commandEnv(this.env, rc.env, revision, this.secretNames);
   }
 
   private logFile(repository: string, sha: string): string {
@@ -668,12 +678,6 @@ const iso = (ms: number) => new Date(ms).toISOString();
 /** `octo/app` → `octo__app`: a folder name per repository. */
 function slug(name: string): string {
   return name.replace(/\//g, '__');
-}
-
-function sameSecret(expected: string, given: string): boolean {
-  const a = Buffer.from(expected);
-  const b = Buffer.from(given);
-  return a.length === b.length && timingSafeEqual(a, b);
 }
 
 function portIsFree(port: number): Promise<boolean> {

@@ -20,12 +20,26 @@ export const DEFAULT_MAX_AGE_MS = 3 * 24 * 3600_000;
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, sec: 1000, second: 1000, seconds: 1000, m: 60_000, min: 60_000, minute: 60_000, minutes: 60_000, h: 3600_000, hour: 3600_000, hours: 3600_000, d: 86_400_000, day: 86_400_000, days: 86_400_000 };
 
-/** "3d", "72h", "3 days", "90m", "500ms"; a bare number is seconds. */
+/**
+ * The app's durations and their bounds. MERGE_SETTLE schedules the sweep of an
+ * uncertain merge, and Node clamps a timer past 2^31-1 ms (about 24.8 days) to
+ * 1 ms: unbounded, it is a busy loop. OUTBOX_MAX_AGE is only compared with
+ * ages, but a bound keeps a typo (`3000d`) from keeping deliveries forever.
+ */
+export const DURATION_BOUNDS: Record<string, { min: string; max: string; minMs: number; maxMs: number }> = {
+  OUTBOX_MAX_AGE: { min: '1m', max: '20d', minMs: 60_000, maxMs: 20 * 86_400_000 },
+  MERGE_SETTLE: { min: '1s', max: '1h', minMs: 1000, maxMs: 3600_000 },
+};
+
+/** "3d", "72h", "3 days", "90m", "500ms"; a bare number is seconds. Within `name`'s bounds, if it has any. */
 export function parseDuration(text: string, name: string): number {
   const m = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(text);
   const unit = m ? (m[2] ? UNITS[m[2].toLowerCase()] : 1000) : undefined;
   if (!m || unit === undefined || Number(m[1]) <= 0) throw new Error(`${name} must be a duration such as 3d, 72h, 90m or 3600s, got ${JSON.stringify(text)}`);
-  return Number(m[1]) * unit;
+  const ms = Number(m[1]) * unit;
+  const bounds = DURATION_BOUNDS[name];
+  if (bounds && (ms < bounds.minMs || ms > bounds.maxMs)) throw new Error(`${name} must be a duration from ${bounds.min} to ${bounds.max}, got ${JSON.stringify(text)}`);
+  return ms;
 }
 
 function ms(value: string | undefined, fallback: number, name: string): number {

@@ -53,7 +53,7 @@ repositories:
 `);
     expect(errors).toEqual([
       'deploy.yml:1:9 listen: expected host:port, like "127.0.0.1:8787", got "nowhere"',
-      'deploy.yml:6:5 repositories.octo/app.helth: unknown key; did you mean "health"? (allowed: remote, branch, deploy, ports, health, signals, cutoff, stop, keep, reconcile, github)',
+      'deploy.yml:6:5 repositories.octo/app.helth: unknown key; did you mean "health"? (allowed: remote, branch, deploy, ports, health, signals, cutoff, stop, keep, reconcile, env, github)',
       'deploy.yml:7:66 repositories.octo/app.health.interval: expected a duration like "2s", "500ms" or "5m", got "2x"',
       'deploy.yml:7:80 repositories.octo/app.health.failures: expected a positive integer, got 0',
       'deploy.yml:8:12 repositories.octo/app.ports: expected a port range like "9000-9099" (1–65535, low-high), got "9100-9000"',
@@ -65,6 +65,69 @@ repositories:
     expect(errorsOf(MINIMAL.replace('url: "http://127.0.0.1:${PORT}/healthz"', 'interval: 1s'))).toEqual(['deploy.yml:5:13 repositories.octo/app.health: give exactly one of url or command']);
     expect(errorsOf(MINIMAL.replace('octo/app', 'app'))[0]).toMatch(/^deploy\.yml:3:5 repositories\.app: expected a repository name "owner\/name"/);
     expect(errorsOf('repositoris: {}\n')).toContain('deploy.yml:1:1 repositoris: unknown key; did you mean "repositories"? (allowed: listen, public_url, secret_env, state, workdir, repositories)');
+  });
+
+  it('reads env: (literals and { from: VARIABLE }) and refuses one naming a secret of the trigger or a revision variable', () => {
+    const withEnv = (env: string, top = '') => `${top}repositories:
+  octo/app:
+    remote: ./trunk
+    deploy: ./deploy/start.sh
+    health: { url: "http://127.0.0.1:\${PORT}/healthz" }
+    github: { token_env: DEPLOY_TOKEN }
+    env: ${env}
+`;
+    const r = loadDeployConfigText(withEnv('{ NODE_ENV: production, DATABASE_URL: { from: APP_DATABASE_URL } }'), 'deploy.yml');
+    expect(r.ok && r.config.repositories['octo/app'].env).toEqual({ NODE_ENV: 'production', DATABASE_URL: { from: 'APP_DATABASE_URL' } });
+    expect(errorsOf(withEnv('{ TRUNK_WEBHOOK_SECRET: x, TOKEN: { from: DEPLOY_TOKEN } }'))).toEqual([
+      'deploy.yml:7:34 repositories.octo/app.env.TRUNK_WEBHOOK_SECRET: TRUNK_WEBHOOK_SECRET is the webhook secret (secret_env): a revision never gets it',
+      'deploy.yml:7:52 repositories.octo/app.env.TOKEN.from: DEPLOY_TOKEN is the GitHub token (github.token_env of octo/app): a revision never gets it',
+    ]);
+    expect(errorsOf(withEnv('{ HOOK: { from: HOOK_SECRET } }', 'secret_env: HOOK_SECRET\n'))).toEqual([
+      'deploy.yml:8:26 repositories.octo/app.env.HOOK.from: HOOK_SECRET is the webhook secret (secret_env): a revision never gets it',
+    ]);
+    expect(errorsOf(withEnv('{ PORT: "80", 1X: y }'))).toEqual([
+      'deploy.yml:7:18 repositories.octo/app.env.PORT: PORT is set by the trigger for each revision',
+      'deploy.yml:7:28 repositories.octo/app.env.1X: expected the name of an environment variable, got "1X"',
+    ]);
+    expect(errorsOf(withEnv('{ Z: { form: Q } }'))).toEqual(['deploy.yml:7:15 repositories.octo/app.env.Z: expected a value (a string) or { from: VARIABLE }, got a mapping']);
+  });
+
+  describe('bounds every duration (a tiny one floods, a huge one overflows Node\'s timers to 1 ms)', () => {
+    // key, where it sits in the text below, its bounds, a value just outside each bound.
+    const BOUNDS = [
+      { key: 'health.interval', line: 5, min: '100ms', max: '1h', below: '99ms', above: '3600001ms' },
+      { key: 'health.timeout', line: 5, min: '100ms', max: '5m', below: '0.6ms', above: '301s' },
+      { key: 'health.startup', line: 5, min: '1s', max: '1h', below: '999ms', above: '61m' },
+      { key: 'signals.window', line: 6, min: '1s', max: '24h', below: '999ms', above: '1441m' },
+      { key: 'reconcile', line: 7, min: '1s', max: '24h', below: '500ms', above: '720h' },
+    ];
+    const withDurations = (d: Record<string, string>) => `repositories:
+  octo/app:
+    remote: ./trunk
+    deploy: ./deploy/start.sh
+    health: { url: "http://127.0.0.1:\${PORT}/healthz", interval: ${d['health.interval'] ?? '2s'}, timeout: ${d['health.timeout'] ?? '1s'}, startup: ${d['health.startup'] ?? '60s'} }
+    signals: { window: ${d['signals.window'] ?? '60s'} }
+    reconcile: ${d.reconcile ?? '60s'}
+`;
+
+    it.each(BOUNDS)('$key: refuses a value below $min or above $max, naming the key, its place and the bounds', ({ key, line, min, max, below, above }) => {
+      for (const value of [below, above]) {
+        const text = withDurations({ [key]: value });
+        const column = text.split('\n')[line - 1].indexOf(value) + 1;
+        expect(errorsOf(text)).toEqual([`deploy.yml:${line}:${column} repositories.octo/app.${key}: expected a duration from ${min} to ${max}, got "${value}"`]);
+      }
+    });
+
+    it.each(BOUNDS)('$key: accepts $min and $max themselves', ({ key, min, max }) => {
+      for (const value of [min, max]) {
+        const r = loadDeployConfigText(withDurations({ [key]: value }), 'deploy.yml');
+        expect(r.ok ? 'ok' : r.errors.map(formatPolicyError)).toBe('ok');
+        if (!r.ok) continue;
+        const app = r.config.repositories['octo/app'];
+        const got = { 'health.interval': app.health.interval, 'health.timeout': app.health.timeout, 'health.startup': app.health.startup, 'signals.window': app.signals.window, reconcile: app.reconcile }[key];
+        expect(got).toBe(parseDuration(value));
+      }
+    });
   });
 
   it('reads durations in ms, s, m and h', () => {

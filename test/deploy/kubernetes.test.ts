@@ -100,5 +100,7 @@ describe('examples/kubernetes', () => {
     const file = join(EXAMPLE, 'deploy.yml');
     const loaded = loadDeployConfigText(readFileSync(file, 'utf8'), file);
     expect(loaded.ok && loaded.config.repositories['octo/app'].cutoff).toBe('./deploy/kubernetes/cutoff.sh');
+    // The scripts' settings come through env: (the trigger's environment does not reach them).
+    expect(loaded.ok && loaded.config.repositories['octo/app'].env).toEqual({ NAMESPACE: 'production', IMAGE_REPOSITORY: 'registry.example.com/octo/app' });
   });
 });

@@ -4,7 +4,7 @@
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TempRepo } from '../helpers/git-repo.js';
-import { announce, itReporting, land, makeTrunk, serviceRevision, testTrigger, waitFor, writeConfig, type TestTrigger } from '../helpers/deploy.js';
+import { announce, itReporting, land, makeTrunk, serviceRevision, signalToken, testTrigger, waitFor, writeConfig, type TestTrigger } from '../helpers/deploy.js';
 import { processStartTime } from '../../src/deploy/processes.js';
 
 describe('retry of a cut-off revision', () => {
@@ -23,7 +23,7 @@ describe('retry of a cut-off revision', () => {
   const starts = (sha: string) => t.trigger.store.history('octo/app').filter((h) => h.sha === sha && h.state === 'starting').length;
   /** Post the revision's own error reports, with its token: more than signals.max (5) cut it off. */
   const report = async (sha: string, n: number) => {
-    const { token } = slot(sha)!;
+    const token = signalToken(slot(sha)!.pid!);
     for (let i = 0; i < n; i++) await fetch(`${url}/signals/${sha}?token=${token}`, { method: 'POST', body: `error ${i}` });
   };
   const deployHealthy = async () => {

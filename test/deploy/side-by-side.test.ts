@@ -2,7 +2,7 @@
 // real SQLite. One trigger lives through a sequence of landings.
 import type { TempRepo } from '../helpers/git-repo.js';
 import { runCli } from '../helpers/cli.js';
-import { announce, itReporting, land, makeTrunk, passStartup, serviceRevision, testTrigger, waitFor, writeConfig, type TestTrigger } from '../helpers/deploy.js';
+import { announce, itReporting, land, makeTrunk, passStartup, serviceRevision, signalToken, testTrigger, waitFor, writeConfig, type TestTrigger } from '../helpers/deploy.js';
 import { processStartTime } from '../../src/deploy/processes.js';
 
 describe('the deploy trigger, revision after revision', () => {
@@ -22,7 +22,7 @@ describe('the deploy trigger, revision after revision', () => {
   beforeAll(async () => {
     trunk = makeTrunk();
     first.push(trunk.git('rev-parse', 'HEAD').trim());
-    setup = writeConfig({ remote: trunk.dir, signals: '{ max: 5, window: 60s }', keep: 2, reconcile: '400ms' });
+    setup = writeConfig({ remote: trunk.dir, signals: '{ max: 5, window: 60s }', keep: 2, reconcile: '1s' });
     t = testTrigger(setup.config, { retryPollMs: 100 });
     url = await t.trigger.start();
   });
@@ -100,7 +100,7 @@ describe('the deploy trigger, revision after revision', () => {
   });
 
   it('refuses a forged signal with 403: no token, a wrong token, or another revision\'s token', async () => {
-    const { token } = slot(c3)!;
+    const token = signalToken(slot(c3)!.pid!);
     const post = (sha: string, t: string | null) => fetch(`${url}/signals/${sha}${t === null ? '' : `?token=${t}`}`, { method: 'POST', body: 'forged' }).then((r) => r.status);
     expect(await post(c3, null)).toBe(403);
     expect(await post(c3, 'x'.repeat(token.length))).toBe(403);

@@ -177,6 +177,18 @@ export async function serviceRevision(port: number): Promise<string | null> {
   }
 }
 
+/**
+ * A running revision's SIGNAL_URL token, as its process got it: the state file
+ * keeps only the token's hash, so a test reads the service's environment.
+ */
+export function signalToken(pid: number): string {
+  const env = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+  const url = env.find((v) => v.startsWith('SIGNAL_URL='))?.slice('SIGNAL_URL='.length);
+  const token = url ? new URL(url).searchParams.get('token') : null;
+  if (!token) throw new Error(`process ${pid} has no SIGNAL_URL with a token`);
+  return token;
+}
+
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -242,13 +254,15 @@ export interface TestTrigger {
 export function testTrigger(config: DeployConfig, options: Partial<TriggerOptions> = {}): TestTrigger {
   const log: string[] = [];
   const clock = testClock();
+  const { env, ...rest } = options;
   const trigger = new DeployTrigger({
     config,
-    env: { TRUNK_WEBHOOK_SECRET: SECRET },
+    // The trigger's environment: PATH and the like pass to commands (an allow-list), the secret never does.
+    env: { ...process.env, TRUNK_WEBHOOK_SECRET: SECRET, ...env },
     now: clock.now,
     log: (line) => log.push(`${new Date().toISOString()} ${line}`),
     stopGraceMs: 1000,
-    ...options,
+    ...rest,
   });
   return { trigger, config, clock, log, report: () => deployReport(config, log, trigger.store) };
 }

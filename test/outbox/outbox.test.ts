@@ -231,6 +231,16 @@ describe('outboxConfigFromEnv', () => {
     expect(() => outboxConfigFromEnv(env)).toThrow(message);
   });
 
+  // A timer past 2^31-1 ms fires after 1 ms: unbounded, OUTBOX_MAX_AGE or MERGE_SETTLE makes a busy loop.
+  test.each([
+    ['OUTBOX_MAX_AGE', '59s', '21d', '1m', '20d', 60_000, 1_728_000_000],
+    ['MERGE_SETTLE', '0.5s', '61m', '1s', '1h', 1000, 3_600_000],
+  ])('%s: refuses below %s and above %s with its bounds; accepts %s and %s', (name, below, above, min, max, minMs, maxMs) => {
+    for (const value of [below, above]) expect(() => parseDuration(value, name)).toThrow(`${name} must be a duration from ${min} to ${max}, got "${value}"`);
+    expect([parseDuration(min, name), parseDuration(max, name)]).toEqual([minMs, maxMs]);
+    if (name === 'OUTBOX_MAX_AGE') expect(() => outboxConfigFromEnv({ OUTBOX_MAX_AGE: '30d' })).toThrow('OUTBOX_MAX_AGE must be a duration from 1m to 20d, got "30d"');
+  });
+
   test('durations', () => {
     expect(['3d', '3 days', '72h', '90m', '3600', '500ms'].map((d) => parseDuration(d, 'X'))).toEqual([259_200_000, 259_200_000, 259_200_000, 5_400_000, 3_600_000, 500]);
   });
