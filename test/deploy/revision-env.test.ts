@@ -51,8 +51,12 @@ exec node server.mjs
     });
     t = testTrigger(setup.config, { env: process.env });
     url = await t.trigger.start();
-    await waitFor(`${first.slice(0, 12)} healthy`, () => t.trigger.store.revision('octo/app', first)?.state === 'healthy');
-  });
+    try {
+      await waitFor(`${first.slice(0, 12)} healthy`, () => t.trigger.store.revision('octo/app', first)?.state === 'healthy');
+    } catch (error) {
+      throw new Error(`${(error as Error).message}\n\n${t.report()}`); // the trigger's log and every revision's state
+    }
+  }, 150_000); // on a busy machine the first deploy can take longer than jest's 30 s default for a hook
 
   afterAll(async () => {
     await t?.trigger.stop();
