@@ -3,8 +3,8 @@
 // signals, and retry requests. Synchronous (better-sqlite3), one writer: the
 // trigger; `deploy-trigger retry` only appends to `retries`.
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { makeDirs } from '../dirs.js';
 import type { RevisionState, RevisionView } from './core.js';
 
 export interface RevisionRow extends RevisionView {
@@ -84,7 +84,7 @@ export class Store {
   readonly db: Database.Database;
 
   constructor(path: string) {
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    if (path !== ':memory:') makeDirs(dirname(path));
     this.db = new Database(path);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('busy_timeout = 5000');

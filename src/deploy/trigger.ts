@@ -3,10 +3,11 @@
 // what to do, and does it: lay out a revision, start it, cut it off, reap it,
 // and record everything in SQLite so a restart resumes where it stopped.
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { mkdirSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
+import { makeDirs } from '../dirs.js';
 import { setTimeout as delay } from 'node:timers/promises';
 import { adoptionVerdict, afterProbe, breakerVerdict, chooseDesired, isRuledOut, isRunning, nextDeploy, probePhase, reapList, type BreakerConfig } from './core.js';
 import type { DeployConfig, RepositoryConfig } from './config.js';
@@ -107,7 +108,7 @@ export class DeployTrigger {
     if (this.secrets.length === 0) throw new Error(`no webhook secret: set ${config.secret_env} (a Standard Webhooks secret, whsec_…; several comma-separated while rotating)`);
     this.lock = lockState(config.state, 'merge-gate deploy-trigger'); // before anything reads or writes the state
     this.store = new Store(config.state);
-    mkdirSync(config.workdir, { recursive: true });
+    makeDirs(config.workdir);
     for (const [name, rc] of Object.entries(config.repositories)) {
       let deployments: Deployments | null = null;
       if (rc.github) {
