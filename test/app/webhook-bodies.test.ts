@@ -5,11 +5,12 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { request } from 'node:http';
 import nock from 'nock';
 import { FakeGitHub } from '../helpers/github-fake.js';
 import { startProbotProcess, type ProbotProcess } from '../helpers/probot-process.js';
-import { BODY_LIMITS } from '../../src/github/webhook-bodies.js';
+import { createServer, type Server } from 'node:http';
+import { connect, type AddressInfo } from 'node:net';
+import { BODY_LIMITS, webhookBodyGuard } from '../../src/github/webhook-bodies.js';
 
 const MB = 1024 * 1024;
 const SECRET = 'bench-webhook-secret'; // startProbotProcess's WEBHOOK_SECRET
@@ -31,46 +32,60 @@ interface Upload {
  * POSTs `total` bytes to the webhook path, as a delivery would look (JSON, the
  * three GitHub headers) but signed with `signature`; with a Content-Length, or
  * chunked without one. Stops sending once answered, or after `pauseAfter` bytes.
+ * Plain TCP: what a sender on the internet does, and out of reach of any nock
+ * interceptor another test file left in this worker.
  */
 function upload(port: number, total: number, options: { chunked?: boolean; signature?: string; pauseAfter?: number; body?: Buffer } = {}): Upload {
-  const headers: Record<string, string> = {
-    'content-type': 'application/json',
-    'x-github-event': 'ping',
-    'x-github-delivery': `d-${Math.random()}`,
-    'x-hub-signature-256': options.signature ?? `sha256=${'0'.repeat(64)}`,
-  };
-  if (!options.chunked) headers['content-length'] = String(options.body?.length ?? total);
+  const length = options.body?.length ?? total;
+  const head = [
+    'POST /api/github/webhooks HTTP/1.1',
+    `host: 127.0.0.1:${port}`,
+    'content-type: application/json',
+    'x-github-event: ping',
+    `x-github-delivery: d-${Math.random()}`,
+    `x-hub-signature-256: ${options.signature ?? `sha256=${'0'.repeat(64)}`}`,
+    options.chunked ? 'transfer-encoding: chunked' : `content-length: ${length}`,
+    '',
+    '',
+  ].join('\r\n');
   const started = performance.now();
-  const req = request({ host: '127.0.0.1', port, method: 'POST', path: '/api/github/webhooks', headers });
+  const socket = connect(port, '127.0.0.1');
   let answered = false;
   let cancelled = false;
   const answer = new Promise<{ status: number; retryAfter: string | undefined; ms: number }>((resolve, reject) => {
-    req.on('response', (res) => {
+    let text = '';
+    socket.on('data', (d: Buffer) => {
+      text += d.toString('latin1');
+      const end = text.indexOf('\r\n\r\n');
+      if (answered || end < 0) return;
       answered = true;
-      resolve({ status: res.statusCode ?? 0, retryAfter: res.headers['retry-after'] as string | undefined, ms: performance.now() - started });
-      res.resume();
-      req.destroy();
+      const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1] ?? 0);
+      const retryAfter = /\r\nretry-after: *([^\r]*)/i.exec(text.slice(0, end))?.[1];
+      resolve({ status, retryAfter, ms: performance.now() - started });
+      socket.destroy();
     });
-    req.on('error', (err) => {
+    socket.on('error', (err) => {
       if (!answered && !cancelled) reject(err);
     });
   });
+  socket.write(head);
   const chunks = options.body ? [options.body][Symbol.iterator]() : spaces(options.pauseAfter ?? total);
   const pump = (): void => {
     for (;;) {
-      if (answered || cancelled) return;
+      if (answered || cancelled || socket.destroyed) return;
       const next = chunks.next();
       if (next.done) {
-        if (options.pauseAfter === undefined) req.end();
+        if (options.pauseAfter === undefined && options.chunked) socket.write('0\r\n\r\n');
         return;
       }
-      if (!req.write(next.value)) return void req.once('drain', pump);
+      const ok = options.chunked ? socket.write(Buffer.concat([Buffer.from(`${next.value.length.toString(16)}\r\n`), next.value, Buffer.from('\r\n')])) : socket.write(next.value);
+      if (!ok) return void socket.once('drain', pump);
     }
   };
   pump();
   const cancel = () => {
     cancelled = true;
-    req.destroy();
+    socket.destroy();
   };
   return { cancel, answer };
 }
@@ -147,5 +162,34 @@ describe('the webhook port under `probot run`', () => {
     } catch (err) {
       report(err);
     }
+  });
+});
+
+describe('the guard in front of a custom server (guard.handle first)', () => {
+  let server: Server;
+  let port: number;
+  const warnings: string[] = [];
+  const log = { debug: () => undefined, info: () => undefined, warn: (_: unknown, m?: string) => void warnings.push(String(m)), error: () => undefined };
+  const guard = webhookBodyGuard({ log: log as never, limits: { timeoutMs: 300 } });
+
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      void guard.handle(req, res).then((answered) => {
+        if (!answered) res.writeHead(200).end(String((req as unknown as { rawBody: Buffer }).rawBody.length));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    port = (server.address() as AddressInfo).port;
+  });
+  afterAll(async () => {
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+
+  test('a body not whole within the deadline is refused with 408, and nothing stays held', async () => {
+    const slow = upload(port, 1000, { pauseAfter: 10 });
+    expect((await slow.answer).status).toBe(408);
+    expect(warnings).toEqual(['merge-gate: webhook body refused (408)']);
+    expect(guard.held()).toEqual({ bodies: 0, bytes: 0 });
   });
 });
