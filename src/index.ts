@@ -12,30 +12,37 @@ import { outboxConfigFromEnv, parseDuration } from './outbox/config.js';
 import { PendingRequests } from './intake/pending.js';
 import type { MergeGate } from './github/gate.js';
 import { appMetrics, metricsHandler } from './metrics/app.js';
-import { lockState } from './state/lock.js';
+import { lockState, StateLocked } from './state/lock.js';
+import { guardHttpServers, webhookBodyGuard } from './github/webhook-bodies.js';
 
-/** One app per state file (src/state/lock.ts): a second one on the same OUTBOX_PATH exits with one line naming the holder. */
-function lockOrExit(path: string): void {
+/**
+ * A setting the app cannot start with is one line naming it, and exit 1 — not a
+ * stack trace (`probot run` leaves a rejected app to Node's unhandled-rejection
+ * report). Every message of src/github/config.ts, src/outbox/config.ts and
+ * parseDuration names its variable; the state file's are given OUTBOX_PATH here.
+ */
+function orExit<T>(make: () => T, variable?: string): T {
   try {
-    lockState(path, 'merge-gate app'); // held until the process ends: the kernel releases it, however it ends
+    return make();
   } catch (err) {
-    process.stderr.write(`merge-gate: ${(err as Error).message}\n`);
+    const message = (err as Error).message;
+    const named = variable && !(err instanceof StateLocked) ? `${variable}: ${message}` : message;
+    process.stderr.write(`merge-gate: ${named}\n`);
     process.exit(1);
   }
 }
 
 const app: ApplicationFunction = (probot, options) => {
-  const config = configFromEnv(process.env);
-  const outbox = outboxConfigFromEnv(process.env);
-  lockOrExit(outbox.path);
-  const landing = createLanding({
-    outbox,
-    clock: config.clock,
-    timers: config.timers,
-    checkName: config.checkName,
-    policyPath: config.policyPath,
-    settleMs: process.env.MERGE_SETTLE?.trim() ? parseDuration(process.env.MERGE_SETTLE, 'MERGE_SETTLE') : undefined,
-  });
+  const config = orExit(() => configFromEnv(process.env));
+  const outbox = orExit(() => outboxConfigFromEnv(process.env));
+  const settle = process.env.MERGE_SETTLE;
+  const settleMs = settle?.trim() ? orExit(() => parseDuration(settle, 'MERGE_SETTLE')) : undefined;
+  const statePath = `OUTBOX_PATH=${JSON.stringify(outbox.path)}`;
+  // One app per state file (src/state/lock.ts): a second one on the same OUTBOX_PATH exits with one line naming the holder.
+  orExit(() => lockState(outbox.path, 'merge-gate app'), statePath); // held until the process ends: the kernel releases it, however it ends
+  const landing = orExit(() => createLanding({ outbox, clock: config.clock, timers: config.timers, checkName: config.checkName, policyPath: config.policyPath, settleMs }), statePath);
+  // Webhook bodies are read under limits before Probot's middleware buffers them (src/github/webhook-bodies.ts).
+  guardHttpServers(webhookBodyGuard({ log: probot.log }), probot.log);
   let gate: MergeGate | null = null;
   const pending = new PendingRequests(landing.db, { log: probot.log, timers: config.timers });
   // GET /metrics beside the webhooks, read from the state database and the queue (none without an HTTP server).

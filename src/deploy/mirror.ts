@@ -2,8 +2,9 @@
 // `git fetch` into a bare mirror, and one directory per revision laid out with
 // `git archive` (no .git inside: a revision's tree, nothing more).
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { makeDirs } from '../dirs.js';
 import { promisify } from 'node:util';
 import type { Ancestry } from './core.js';
 
@@ -25,7 +26,7 @@ export class Mirror {
 
   private async init(): Promise<void> {
     if (existsSync(join(this.dir, 'HEAD'))) return;
-    mkdirSync(this.dir, { recursive: true });
+    makeDirs(this.dir);
     await run('git', ['init', '--quiet', '--bare', this.dir], { env: GIT_ENV });
   }
 
@@ -90,7 +91,7 @@ export class Mirror {
   async checkout(sha: string, target: string): Promise<void> {
     if (!SHA.test(sha)) throw new Error(`not a revision: ${JSON.stringify(sha)}`);
     rmSync(target, { recursive: true, force: true });
-    mkdirSync(target, { recursive: true });
+    makeDirs(target);
     await new Promise<void>((resolve, reject) => {
       const archive = spawn('git', ['--git-dir', this.dir, 'archive', '--format=tar', sha], { env: GIT_ENV, stdio: ['ignore', 'pipe', 'pipe'] });
       const tar = spawn('tar', ['-x', '-C', target], { stdio: ['pipe', 'ignore', 'pipe'] });

@@ -1,5 +1,6 @@
 // The trigger's HTTP surface, translation only: routes, body limits, status codes.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { readBody, refuse } from '../http/body.js';
 import { MAX_BODY_BYTES } from './webhook.js';
 
 export interface Reply {
@@ -21,33 +22,13 @@ export interface Handlers {
   metrics(): Promise<{ type: string; body: string }>;
 }
 
-/** Keep reading (and discarding) an oversized body up to this, so the client sees the 413. */
-const DRAIN_LIMIT = 4 * 1024 * 1024;
+/** A reply's status, headers and body; nosniff: a log or an error text is never read by a browser as HTML. */
+const reply = (r: Reply) => ({ status: r.status, body: r.body, headers: { 'content-type': r.type ?? 'application/json; charset=utf-8', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' } });
 
-type Body = { ok: true; body: Buffer } | { ok: false };
-
-function readBody(req: IncomingMessage, limit: number): Promise<Body> {
-  return new Promise((resolve) => {
-    const declared = Number(req.headers['content-length'] ?? NaN);
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let over = declared > limit;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) over = true;
-      if (!over) chunks.push(chunk);
-      if (size > DRAIN_LIMIT) req.destroy();
-    });
-    req.on('end', () => resolve(over ? { ok: false } : { ok: true, body: Buffer.concat(chunks) }));
-    req.on('error', () => resolve({ ok: false }));
-    req.on('close', () => resolve(over || !req.complete ? { ok: false } : { ok: true, body: Buffer.concat(chunks) }));
-  });
-}
-
-function send(res: ServerResponse, reply: Reply): void {
-  // nosniff: a log or an error text is never read by a browser as HTML.
-  res.writeHead(reply.status, { 'content-type': reply.type ?? 'application/json; charset=utf-8', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' });
-  res.end(reply.body);
+function send(res: ServerResponse, r: Reply): void {
+  const { status, headers, body } = reply(r);
+  res.writeHead(status, headers);
+  res.end(body);
 }
 
 const json = (status: number, value: unknown): Reply => ({ status, body: `${JSON.stringify(value)}\n` });
@@ -74,8 +55,10 @@ async function route(req: IncomingMessage, res: ServerResponse, h: Handlers): Pr
   };
   if (url.pathname === '/hooks/trunk-updated') {
     if (!only('POST')) return;
-    const body = await readBody(req, MAX_BODY_BYTES);
-    send(res, body.ok ? h.hook(body.body, req.headers) : h.hookTooLarge(req.headers));
+    const body = await readBody(req, { maxBytes: MAX_BODY_BYTES });
+    // Over the limit: answered at once, the rest read and discarded, so the client sees the 413 (src/http/body.ts).
+    if (body.ok) send(res, h.hook(body.body, req.headers));
+    else if (body.why !== 'aborted') refuse(req, res, reply(h.hookTooLarge(req.headers)));
     return;
   }
   const log = /^\/revisions\/([0-9a-f]+)\/log$/.exec(url.pathname);
@@ -87,8 +70,9 @@ async function route(req: IncomingMessage, res: ServerResponse, h: Handlers): Pr
   const signal = /^\/signals\/([0-9A-Za-z]+)$/.exec(url.pathname);
   if (signal) {
     if (!only('POST')) return;
-    const body = await readBody(req, 4096);
-    send(res, body.ok ? h.signal(signal[1], url.searchParams.get('token') ?? '', body.body.toString('utf8')) : json(413, { error: 'the report is over 4096 bytes' }));
+    const body = await readBody(req, { maxBytes: 4096 });
+    if (body.ok) send(res, h.signal(signal[1], url.searchParams.get('token') ?? '', body.body.toString('utf8')));
+    else if (body.why !== 'aborted') refuse(req, res, reply(json(413, { error: 'the report is over 4096 bytes' })));
     return;
   }
   if (url.pathname === '/') {

@@ -4,8 +4,9 @@
 // trigger; `deploy-trigger retry` only appends to `retries`.
 import Database from 'better-sqlite3';
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
+import { chmodSync, closeSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { makeDirs } from '../dirs.js';
 import type { RevisionState, RevisionView } from './core.js';
 
 export interface RevisionRow extends RevisionView {
@@ -382,7 +383,7 @@ export function tokenMatches(tokenHash: string, given: string): boolean {
  * files the database file's mode).
  */
 function createPrivately(path: string): void {
-  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  makeDirs(dirname(path), 0o700);
   closeSync(openSync(path, 'a', 0o600));
   chmodSync(path, 0o600);
 }

@@ -3,10 +3,11 @@
 // what to do, and does it: lay out a revision, start it, cut it off, reap it,
 // and record everything in SQLite so a restart resumes where it stopped.
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { dirname, join } from 'node:path';
+import { makeDirs } from '../dirs.js';
 import { setTimeout as delay } from 'node:timers/promises';
 import { adoptionVerdict, afterProbe, breakerVerdict, chooseDesired, isRuledOut, isRunning, nextDeploy, probePhase, reapList, type BreakerConfig } from './core.js';
 import type { DeployConfig, RepositoryConfig } from './config.js';
@@ -116,10 +117,10 @@ export class DeployTrigger {
     const missing = Object.entries(config.repositories).flatMap(([name, rc]) => missingFrom(env, rc.env).map((m) => `${name}: ${m}`));
     if (missing.length > 0) throw new Error(`${missing.join('; ')} in the deploy trigger's environment`);
     // The state and the revisions are the trigger's alone (0700): services may run as another user.
-    mkdirSync(dirname(config.state), { recursive: true, mode: 0o700 });
+    makeDirs(dirname(config.state), 0o700);
     this.lock = lockState(config.state, 'merge-gate deploy-trigger'); // before anything reads or writes the state
     this.store = new Store(config.state);
-    mkdirSync(config.workdir, { recursive: true, mode: 0o700 });
+    makeDirs(config.workdir);
     for (const [name, rc] of Object.entries(config.repositories)) {
       let deployments: Deployments | null = null;
       if (rc.github) {

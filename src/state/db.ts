@@ -1,9 +1,9 @@
 // The app's durable state: one embedded SQLite file (OUTBOX_PATH) shared by the
 // outbox of deliveries, the landing journal and the intake of accepted events, so
 // that a landing and the events it owes are written in one transaction and survive a crash.
-import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import { makeDirs } from '../dirs.js';
 
 export type Db = Database.Database;
 
@@ -87,7 +87,7 @@ function addMissingColumns(db: Db): void {
 
 /** Open (creating the folder and tables) the state database; ':memory:' for tests. */
 export function openDb(path: string): Db {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  if (path !== ':memory:') makeDirs(dirname(path));
   const db = new Database(path);
   // WAL: a reader never waits for the writer; synchronous FULL: a committed landing survives power loss.
   db.pragma('journal_mode = WAL');

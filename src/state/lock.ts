@@ -12,10 +12,10 @@
 // pid. Readers are not blocked, so a refused process reads who holds it from
 // the `holder` row the holder wrote. Like every SQLite lock it needs a local
 // filesystem (not NFS).
-import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import { makeDirs } from '../dirs.js';
 
 export interface StateLock {
   readonly path: string;
@@ -41,7 +41,7 @@ interface Holder {
 export function lockState(statePath: string, what: string, now: () => Date = () => new Date()): StateLock {
   if (statePath === ':memory:') return { path: statePath, release: () => undefined }; // nothing to share
   const path = `${statePath}.lock`;
-  mkdirSync(dirname(path), { recursive: true });
+  makeDirs(dirname(path));
   const cannot = (err: unknown) => new Error(`cannot take the lock ${path} on ${statePath}: ${(err as Error).message}; refusing to start without it`);
   let db: Database.Database;
   try {

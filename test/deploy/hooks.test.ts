@@ -75,6 +75,13 @@ describe('POST /hooks/trunk-updated', () => {
     expect(res.status).toBe(413);
   });
 
+  it('answers an unsigned 5 MiB body with a clean 413, not a connection reset', async () => {
+    const body = Buffer.alloc(5 * 1024 * 1024, 0x20);
+    const res = await fetch(`${url}/hooks/trunk-updated`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    expect(res.status).toBe(413);
+    expect(await res.json()).toEqual(expect.objectContaining({ error: expect.any(String) }));
+  });
+
   it('answers 400 on a signed but malformed body: not JSON, or not a trunk-updated', async () => {
     const notJson = 'this is not json';
     const wrongShape = JSON.stringify({ type: 'trunk-updated', repository: 'octo/app', branch: 'main', after: 'HEAD' });

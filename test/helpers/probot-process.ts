@@ -40,10 +40,17 @@ export interface ProbotProcess {
 
 let delivery = 0;
 
-/** `probot run ./lib/index.js` from the repository's folder with exactly `env` (plus PATH, HOST, PORT), once it answers on its port. */
-export async function spawnProbotRun(env: Record<string, string>): Promise<{ child: ChildProcess; port: number; output(): string; exited: Promise<void> }> {
+export interface ProbotRunOptions {
+  /** Run src/index.ts through tsx instead of the built lib/index.js: `probot run` exactly, without `npm run build` first. */
+  source?: boolean;
+}
+
+/** `probot run` from the repository's folder with exactly `env` (plus PATH, HOST, PORT), started; see spawnProbotRun for "listening". */
+export async function startProbotRun(env: Record<string, string>, options: ProbotRunOptions = {}): Promise<{ child: ChildProcess; port: number; output(): string; exited: Promise<void> }> {
   const port = await freePort();
-  const child = spawn(process.execPath, [`${ROOT}/node_modules/probot/bin/probot.js`, 'run', './lib/index.js'], {
+  const probot = `${ROOT}/node_modules/probot/bin/probot.js`;
+  const args = options.source ? ['--import', 'tsx', probot, 'run', './src/index.ts'] : [probot, 'run', './lib/index.js'];
+  const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: String(port), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -52,22 +59,27 @@ export async function spawnProbotRun(env: Record<string, string>): Promise<{ chi
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return { child, port, output: () => out, exited };
+}
 
+/** `probot run` (see startProbotRun), once it answers on its port. */
+export async function spawnProbotRun(env: Record<string, string>, options: ProbotRunOptions = {}): Promise<{ child: ChildProcess; port: number; output(): string; exited: Promise<void> }> {
+  const { child, port, output, exited } = await startProbotRun(env, options);
   // Ready when the server answers (Probot does not log its address at LOG_LEVEL=warn).
   for (let i = 0; ; i++) {
-    if (child.exitCode !== null) throw new Error(`probot run exited with ${child.exitCode}:\n${out}`);
+    if (child.exitCode !== null) throw new Error(`probot run exited with ${child.exitCode}:\n${output()}`);
     try {
       await fetch(`http://127.0.0.1:${port}/ping`);
       break;
     } catch {
       if (i > 400) {
         child.kill('SIGKILL');
-        throw new Error(`probot run did not listen on ${port}:\n${out}`);
+        throw new Error(`probot run did not listen on ${port}:\n${output()}`);
       }
       await new Promise((r) => setTimeout(r, 25));
     }
   }
-  return { child, port, output: () => out, exited };
+  return { child, port, output, exited };
 }
 
 /** Stops a process `spawnProbotRun` started: SIGTERM, SIGKILL after 3 s. */
@@ -78,7 +90,7 @@ export async function stopProbotRun(child: ChildProcess, exited: Promise<void>):
   clearTimeout(timer);
 }
 
-export async function startProbotProcess(fake: FakeGitHub, env: Record<string, string> = {}): Promise<ProbotProcess> {
+export async function startProbotProcess(fake: FakeGitHub, env: Record<string, string> = {}, options: ProbotRunOptions = {}): Promise<ProbotProcess> {
   const url = new URL(fake.baseUrl);
   const state = mkdtempSync(join(tmpdir(), 'merge-gate-probot-')); // the outbox's SQLite file
   const { child, port, output, exited } = await spawnProbotRun({
@@ -91,7 +103,7 @@ export async function startProbotProcess(fake: FakeGitHub, env: Record<string, s
     LOG_LEVEL: 'warn',
     OUTBOX_PATH: join(state, 'outbox.sqlite'),
     ...env,
-  }).catch((err: unknown) => {
+  }, options).catch((err: unknown) => {
     rmSync(state, { recursive: true, force: true });
     throw err;
   });
