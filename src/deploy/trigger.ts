@@ -120,7 +120,7 @@ export class DeployTrigger {
     makeDirs(dirname(config.state), 0o700);
     this.lock = lockState(config.state, 'merge-gate deploy-trigger'); // before anything reads or writes the state
     this.store = new Store(config.state);
-    makeDirs(config.workdir);
+    makeDirs(config.workdir, 0o700);
     for (const [name, rc] of Object.entries(config.repositories)) {
       let deployments: Deployments | null = null;
       if (rc.github) {
