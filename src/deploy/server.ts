@@ -65,7 +65,9 @@ export interface Limits {
 }
 
 export function triggerServer(handlers: Handlers, onError: (err: unknown) => void, surface: Surface = 'all', limits?: Limits): Server {
-  const server = createServer((req, res) => {
+  // Deadlines are checked every second (Node's default is every 30 s, which would triple a 10 s deadline).
+  const deadlines = limits ? { headersTimeout: limits.headersTimeoutMs, requestTimeout: limits.requestTimeoutMs, connectionsCheckingInterval: 1000 } : {};
+  const server = createServer(deadlines, (req, res) => {
     route(req, res, handlers, surface).catch((err: unknown) => {
       onError(err);
       if (!res.headersSent) send(res, json(500, { error: 'internal error' }));
@@ -77,15 +79,13 @@ export function triggerServer(handlers: Handlers, onError: (err: unknown) => voi
 }
 
 /**
- * A cap below the process's descriptors, and short deadlines. At the cap less a
+ * A cap below the process's descriptors. At the cap less a
  * reserve, a new connection evicts the oldest open one: idle or slow clients
  * cannot lock a signed delivery out (a real one takes milliseconds, so it is
  * never the oldest); the hard cap (`maxConnections`) refuses past the reserve.
  */
 function limitConnections(server: Server, limits: Limits): void {
   server.maxConnections = limits.maxConnections;
-  server.headersTimeout = limits.headersTimeoutMs;
-  server.requestTimeout = limits.requestTimeoutMs;
   const evictAt = Math.max(1, limits.maxConnections - Math.max(1, Math.floor(limits.maxConnections / 8)));
   const open = new Set<Socket>(); // insertion order: oldest first
   server.on('connection', (socket: Socket) => {
