@@ -37,7 +37,8 @@ export function healthUrl(template: string, port: number): string {
   return template.split('${PORT}').join(String(port));
 }
 
-export async function probe(target: ProbeTarget, now: () => number = () => performance.now()): Promise<ProbeResult> {
+/** `get` is the HTTP client (a test makes it fail as the trigger's own sockets would). */
+export async function probe(target: ProbeTarget, now: () => number = () => performance.now(), get: typeof fetch = fetch): Promise<ProbeResult> {
   const t0 = now();
   if (target.command !== undefined) {
     const result = await runCommand(target.command, target.cwd, target.env, target.timeoutMs);
@@ -48,7 +49,7 @@ export async function probe(target: ProbeTarget, now: () => number = () => perfo
   }
   const url = healthUrl(target.url!, target.port);
   try {
-    const response = await fetch(url, { signal: AbortSignal.timeout(target.timeoutMs), redirect: 'manual' });
+    const response = await get(url, { signal: AbortSignal.timeout(target.timeoutMs), redirect: 'manual' });
     await response.body?.cancel();
     const ok = response.status >= 200 && response.status < 300;
     return { ok, ms: now() - t0, error: ok ? null : `HTTP ${response.status}` };
