@@ -124,9 +124,11 @@ describe('5,000 past revisions', () => {
     const page = await (await fetch(`${url}/?refresh=0`)).text();
     const state = await (await fetch(`${url}/api/state`)).text();
     // 50 revisions, each with at most 40 probes, 20 state changes, 20 pull requests.
-    console.log(page.length, state.length);
-    expect(page.length).toBeLessThan(1_000_000);
-    expect(state.length).toBeLessThan(1_000_000);
+    // At most 12 KB a revision here (20 of its pull requests with 250-character titles, 40 probes,
+    // 20 state changes), 50 revisions: whatever the history, the answer is that big at most.
+    // (Measured: 480 KB and 371 KB; main's code served 912 KB and 684 KB, showing reaped revisions' probes and every pull.)
+    expect(page.length).toBeLessThan(600_000);
+    expect(state.length).toBeLessThan(600_000);
     expect((JSON.parse(state) as StateSnapshot).repositories[0].revisions.length).toBeLessThanOrEqual(50);
     expect((JSON.parse(state) as StateSnapshot).repositories[0].revisions[0].pulls.length).toBeLessThanOrEqual(20);
   });
