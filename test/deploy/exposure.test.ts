@@ -3,6 +3,7 @@
 // the status page and /api/state stay bounded with 5,000 past revisions; the
 // status surface can listen apart from the hook endpoint.
 import { randomBytes } from 'node:crypto';
+import { connect } from 'node:net';
 import type { TempRepo } from '../helpers/git-repo.js';
 import { announce, itReporting, makeTrunk, testTrigger, waitFor, writeConfig, type TestTrigger } from '../helpers/deploy.js';
 import { afterProbe } from '../../src/deploy/core.js';
@@ -156,7 +157,7 @@ describe('status_listen: the status surface on its own listener', () => {
 
   beforeAll(async () => {
     trunk = makeTrunk();
-    setup = writeConfig({ remote: trunk.dir, top: 'status_listen: 127.0.0.1:0' });
+    setup = writeConfig({ remote: trunk.dir, top: 'status_listen: 127.0.0.1:0\nconnections: { headers_timeout: 1s, request_timeout: 2s }' });
     t = testTrigger(setup.config);
     await t.trigger.start();
   });
@@ -181,5 +182,21 @@ describe('status_listen: the status surface on its own listener', () => {
     expect(await code(`${status}/signals/abc`, { method: 'POST', body: '' })).toBe(404);
     const sha = trunk.git('rev-parse', 'HEAD').trim();
     expect((await announce(hooks, sha)).status).toBe(202);
+  });
+
+  it('closes a connection whose headers or body do not arrive in time (headers_timeout 1s, request_timeout 2s)', async () => {
+    const port = Number(new URL(t.trigger.url).port);
+    const held = (request: string) =>
+      new Promise<number>((resolve) => {
+        const t0 = Date.now();
+        const socket = connect(port, '127.0.0.1', () => socket.write(request));
+        socket.on('error', () => {});
+        socket.on('data', () => {});
+        socket.once('close', () => resolve(Date.now() - t0));
+      });
+    const [headers, body] = await Promise.all([held('POST /hooks/trunk-updated HTTP/1.1\r\nHost: x\r\n'), held('POST /hooks/trunk-updated HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n{')]);
+    // Checked every second: closed within the deadline plus a second and some headroom, far before Node's defaults (60 s, 300 s).
+    expect(headers).toBeLessThan(10_000);
+    expect(body).toBeLessThan(10_000);
   });
 });
