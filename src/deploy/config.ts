@@ -21,6 +21,8 @@ export const DURATION_BOUNDS = {
   'health.startup': { min: '1s', max: '1h' },
   'signals.window': { min: '1s', max: '24h' },
   reconcile: { min: '1s', max: '24h' },
+  'connections.headers_timeout': { min: '1s', max: '5m' },
+  'connections.request_timeout': { min: '1s', max: '10m' },
 } as const;
 
 const duration = (key: keyof typeof DURATION_BOUNDS, fallback: string) => {
@@ -115,18 +117,35 @@ const RepositorySchema = z.strictObject({
 const LISTEN = /^(.+):(\d{1,5})$/;
 const REPOSITORY = /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/;
 
+/** host:port, IPv6 hosts in brackets. */
+const hostPort = () =>
+  z.string({ error: expected('host:port, like "127.0.0.1:8787"') }).transform((text, ctx) => {
+    const m = LISTEN.exec(text);
+    if (!m || Number(m[2]) > 65535) {
+      ctx.addIssue({ code: 'custom', message: `expected host:port, like "127.0.0.1:8787", got ${JSON.stringify(text)}` });
+      return z.NEVER;
+    }
+    return { host: m[1].replace(/^\[(.*)\]$/, '$1'), port: Number(m[2]) };
+  });
+
+/**
+ * Limits of both listeners: a connection cap (below the descriptors the trigger
+ * has, so its own probes and commands still get some) and short deadlines for
+ * a request's headers and body, so a slow client cannot hold a connection.
+ */
+const ConnectionsSchema = z
+  .strictObject({
+    max: positiveInt(500),
+    headers_timeout: duration('connections.headers_timeout', '10s'),
+    request_timeout: duration('connections.request_timeout', '30s'),
+  })
+  .prefault({});
+
 export const DeployConfigSchema = z.strictObject({
-  listen: z
-    .string({ error: expected('host:port, like "127.0.0.1:8787"') })
-    .default('127.0.0.1:8787')
-    .transform((text, ctx) => {
-      const m = LISTEN.exec(text);
-      if (!m || Number(m[2]) > 65535) {
-        ctx.addIssue({ code: 'custom', message: `expected host:port, like "127.0.0.1:8787", got ${JSON.stringify(text)}` });
-        return z.NEVER;
-      }
-      return { host: m[1].replace(/^\[(.*)\]$/, '$1'), port: Number(m[2]) };
-    }),
+  listen: hostPort().prefault('127.0.0.1:8787'),
+  /** When set: the status page, /api/state, logs and /metrics listen here, and `listen` serves only hooks and signals. */
+  status_listen: hostPort().optional(),
+  connections: ConnectionsSchema,
   public_url: z.string({ error: expected('a URL') }).url({ error: expected('a URL') }).optional(),
   secret_env: envName().default('TRUNK_WEBHOOK_SECRET'),
   state: z.string({ error: expected('a file path') }).min(1).default('.merge-gate/deploy.sqlite'),

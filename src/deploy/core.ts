@@ -105,8 +105,12 @@ export function breakerVerdict(facts: BreakerFacts, config: BreakerConfig, now: 
   return null;
 }
 
-/** After a probe: the new failure streak, and whether a starting revision has become healthy. */
-export function afterProbe(state: RevisionState, streak: number, ok: boolean): { streak: number; becameHealthy: boolean } {
+/**
+ * After a probe: the new failure streak, and whether a starting revision has
+ * become healthy. An inconclusive probe (the trigger's own failure) changes nothing.
+ */
+export function afterProbe(state: RevisionState, streak: number, ok: boolean | 'inconclusive'): { streak: number; becameHealthy: boolean } {
+  if (ok === 'inconclusive') return { streak, becameHealthy: false };
   if (ok) return { streak: 0, becameHealthy: state === 'starting' };
   return { streak: streak + 1, becameHealthy: false };
 }

@@ -11,6 +11,8 @@ export interface ProbeSnapshot {
   error: string | null;
   /** Before the revision was first healthy (failures are expected then), or after. */
   phase: 'startup' | 'serving';
+  /** The trigger's own failure (EMFILE, a stalled event loop): not counted against the revision. */
+  inconclusive?: boolean;
 }
 
 export interface RevisionSnapshot {
@@ -42,7 +44,10 @@ export interface StateSnapshot {
     name: string;
     branch: string;
     desired: string | null;
+    /** One page, newest deploys first (50 at most). */
     revisions: RevisionSnapshot[];
+    /** `/api/state?before=` this for the next older page, or null when there is none. */
+    older?: number | null;
     history: { sha: string; state: RevisionState; at: string; reason: string }[];
   }[];
   deliveries: { id: string; receivedAt: string; repository: string | null; branch: string | null; after: string | null; outcome: string; note: string }[];
@@ -113,13 +118,13 @@ export function healthChart(health: readonly ProbeSnapshot[], scaleMs: number, n
   health.forEach((p, i) => {
     const x = i * bar;
     if (i > 0 && p.phase === 'serving' && health[i - 1].phase === 'startup') parts.push(`<line class="became-healthy" x1="${(x - 0.5).toFixed(1)}" x2="${(x - 0.5).toFixed(1)}" y1="0" y2="${h}"/>`);
-    const cls = p.ok ? 'ok' : p.phase === 'startup' ? 'startup' : 'fail';
+    const cls = p.ok ? 'ok' : p.phase === 'startup' || p.inconclusive ? 'startup' : 'fail';
     const hgt = p.ok ? Math.max(2, (Math.min(p.ms, scaleMs) / scaleMs) * (h - 2)) : cls === 'startup' ? h / 3 : h;
-    const what = p.ok ? `ok in ${p.ms} ms` : `${p.phase === 'startup' ? 'not up yet' : 'failed'}: ${p.error ?? 'failed'}`;
+    const what = p.ok ? `ok in ${p.ms} ms` : `${p.inconclusive ? 'not counted' : p.phase === 'startup' ? 'not up yet' : 'failed'}: ${p.error ?? 'failed'}`;
     parts.push(`<rect class="${cls}" x="${x.toFixed(1)}" y="${(h - hgt).toFixed(1)}" width="${Math.max(1, bar - 1).toFixed(1)}" height="${hgt.toFixed(1)}"><title>${escapeHtml(`${timeText(p.at, now)}: ${what}`)}</title></rect>`);
   });
   const startup = health.filter((p) => p.phase === 'startup').length;
-  const failed = health.filter((p) => p.phase === 'serving' && !p.ok).length;
+  const failed = health.filter((p) => p.phase === 'serving' && !p.ok && !p.inconclusive).length;
   const label = `health history: ${health.length} probes, ${startup} while starting, ${failed} failed after`;
   return `<svg class="chart" role="img" aria-label="${escapeHtml(label)}" ${attrs}>${parts.join('')}</svg>`;
 }

@@ -1,6 +1,7 @@
 // The trigger's HTTP surface, translation only: routes, body limits, status codes.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { readBody, refuse } from '../http/body.js';
+import type { Socket } from 'node:net';
 import { MAX_BODY_BYTES } from './webhook.js';
 
 export interface Reply {
@@ -18,7 +19,8 @@ export interface Handlers {
   signal(sha: string, token: string, note: string): Reply;
   /** The status page; `refresh: false` for GET /?refresh=0. */
   page(options: { refresh: boolean }): string;
-  state(): unknown;
+  /** `/api/state`: `before` (a deploy number) and `limit` page through older revisions. */
+  state(page: { before: number | null; limit: number | null }): unknown;
   metrics(): Promise<{ type: string; body: string }>;
 }
 
@@ -33,19 +35,61 @@ function send(res: ServerResponse, r: Reply): void {
 
 const json = (status: number, value: unknown): Reply => ({ status, body: `${JSON.stringify(value)}\n` });
 
-export function triggerServer(handlers: Handlers, onError: (err: unknown) => void): Server {
-  return createServer((req, res) => {
-    route(req, res, handlers).catch((err: unknown) => {
+/** What a listener serves: everything, only what the network must reach (hooks, signals), or only the status surface. */
+export type Surface = 'all' | 'hooks' | 'status';
+
+export interface Limits {
+  /** Open connections at most; past `max` less a reserve the oldest connection is dropped for a new one. */
+  maxConnections: number;
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
+}
+
+export function triggerServer(handlers: Handlers, onError: (err: unknown) => void, surface: Surface = 'all', limits?: Limits): Server {
+  // Deadlines are checked every second (Node's default is every 30 s, which would triple a 10 s deadline).
+  const deadlines = limits ? { headersTimeout: limits.headersTimeoutMs, requestTimeout: limits.requestTimeoutMs, connectionsCheckingInterval: 1000 } : {};
+  const server = createServer(deadlines, (req, res) => {
+    route(req, res, handlers, surface).catch((err: unknown) => {
       onError(err);
       if (!res.headersSent) send(res, json(500, { error: 'internal error' }));
       else res.end();
     });
   });
+  if (limits) limitConnections(server, limits);
+  return server;
 }
 
-async function route(req: IncomingMessage, res: ServerResponse, h: Handlers): Promise<void> {
+/**
+ * A cap below the process's descriptors. At the cap less a
+ * reserve, a new connection evicts the oldest open one: idle or slow clients
+ * cannot lock a signed delivery out (a real one takes milliseconds, so it is
+ * never the oldest); the hard cap (`maxConnections`) refuses past the reserve.
+ */
+function limitConnections(server: Server, limits: Limits): void {
+  server.maxConnections = limits.maxConnections;
+  const evictAt = Math.max(1, limits.maxConnections - Math.max(1, Math.floor(limits.maxConnections / 8)));
+  const open = new Set<Socket>(); // insertion order: oldest first
+  server.on('connection', (socket: Socket) => {
+    open.add(socket);
+    socket.once('close', () => open.delete(socket));
+    while (open.size > evictAt) {
+      const oldest = open.values().next().value!;
+      open.delete(oldest);
+      oldest.destroy();
+    }
+  });
+}
+
+const HOOK_PATHS = /^\/(hooks\/trunk-updated|signals\/[^/]*)$/;
+
+async function route(req: IncomingMessage, res: ServerResponse, h: Handlers, surface: Surface): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://trigger.invalid');
   const method = req.method ?? 'GET';
+  if (surface !== 'all' && HOOK_PATHS.test(url.pathname) !== (surface === 'hooks')) {
+    req.resume();
+    send(res, json(404, { error: 'not found' }));
+    return;
+  }
   const only = (allowed: string) => {
     if (method === allowed) return true;
     res.setHeader('allow', allowed);
@@ -80,7 +124,9 @@ async function route(req: IncomingMessage, res: ServerResponse, h: Handlers): Pr
     return;
   }
   if (url.pathname === '/api/state') {
-    if (only('GET')) send(res, json(200, h.state()));
+    if (!only('GET')) return;
+    const page = statePage(url.searchParams);
+    send(res, typeof page === 'string' ? json(400, { error: page }) : json(200, h.state(page)));
     return;
   }
   if (url.pathname === '/metrics') {
@@ -91,6 +137,20 @@ async function route(req: IncomingMessage, res: ServerResponse, h: Handlers): Pr
   }
   req.resume();
   send(res, json(404, { error: 'not found' }));
+}
+
+/** `?before=<seq>&limit=<n>` of /api/state, or what is wrong with them. */
+function statePage(params: URLSearchParams): { before: number | null; limit: number | null } | string {
+  const read = (name: string): number | null | string => {
+    const text = params.get(name);
+    if (text === null) return null;
+    return /^[1-9]\d{0,15}$/.test(text) ? Number(text) : `${name} must be a positive integer`;
+  };
+  const before = read('before');
+  const limit = read('limit');
+  if (typeof before === 'string') return before;
+  if (typeof limit === 'string') return limit;
+  return { before, limit };
 }
 
 export { json };

@@ -35,6 +35,8 @@ export interface HealthRow {
   ok: boolean;
   ms: number;
   error: string | null;
+  /** The probe could not tell (the trigger's own failure: EMFILE, a stalled event loop): never counted against the revision. */
+  inconclusive?: boolean;
 }
 
 export interface DeliveryRow {
@@ -81,6 +83,8 @@ const HEALTH_KEPT = 120;
 
 /** Refused deliveries kept: anyone can send one, so the table never grows past this. */
 export const REFUSED_KEPT = 50;
+/** States whose revision runs no more: its health rows are deleted. */
+const NOT_PROBED = "('reaped', 'stopped')";
 const SLOTS_TABLE = 'CREATE TABLE IF NOT EXISTS slots (repository TEXT NOT NULL, sha TEXT NOT NULL, seq INTEGER NOT NULL, pid INTEGER, start_time TEXT, port INTEGER NOT NULL, dir TEXT NOT NULL, log TEXT NOT NULL, token_hash TEXT NOT NULL, PRIMARY KEY (repository, sha, seq));';
 
 export class Store {
@@ -108,6 +112,11 @@ export class Store {
       CREATE INDEX IF NOT EXISTS signals_by_revision ON signals (repository, sha, id);
     `);
     this.upgradeSlots();
+    if (!(this.db.prepare("SELECT name FROM pragma_table_info('health')").all() as { name: string }[]).some((c) => c.name === 'inconclusive')) {
+      this.db.exec('ALTER TABLE health ADD COLUMN inconclusive INTEGER NOT NULL DEFAULT 0');
+    }
+    // A state file from before: reaped and stopped revisions keep no health rows.
+    this.db.exec(`DELETE FROM health WHERE EXISTS (SELECT 1 FROM revisions r WHERE r.repository = health.repository AND r.sha = health.sha AND r.state IN ${NOT_PROBED})`);
   }
 
   /**
@@ -182,8 +191,8 @@ export class Store {
     })();
   }
 
-  pulls(repository: string, sha: string): PullRow[] {
-    return (this.db.prepare('SELECT number, title, url, author FROM revision_pulls WHERE repository = ? AND sha = ? ORDER BY number').all(repository, sha) as Record<string, unknown>[]).map((r) => ({
+  pulls(repository: string, sha: string, limit = 20): PullRow[] {
+    return (this.db.prepare('SELECT number, title, url, author FROM revision_pulls WHERE repository = ? AND sha = ? ORDER BY number LIMIT ?').all(repository, sha, limit) as Record<string, unknown>[]).map((r) => ({
       number: Number(r.number),
       title: String(r.title),
       url: String(r.url),
@@ -217,6 +226,11 @@ export class Store {
     return (this.db.prepare('SELECT * FROM revisions WHERE repository = ? ORDER BY seq DESC').all(repository) as Record<string, unknown>[]).map(toRevision);
   }
 
+  /** One page of revisions, newest deploys first: those deployed before `before` (a deploy number), at most `limit`. */
+  revisionPage(repository: string, before: number | null, limit: number): RevisionRow[] {
+    return (this.db.prepare('SELECT * FROM revisions WHERE repository = ? AND seq < ? ORDER BY seq DESC LIMIT ?').all(repository, before ?? Number.MAX_SAFE_INTEGER, limit) as Record<string, unknown>[]).map(toRevision);
+  }
+
   revision(repository: string, sha: string): RevisionRow | null {
     const row = this.db.prepare('SELECT * FROM revisions WHERE repository = ? AND sha = ?').get(repository, sha) as Record<string, unknown> | undefined;
     return row ? toRevision(row) : null;
@@ -239,6 +253,8 @@ export class Store {
     this.db.transaction(() => {
       this.db.prepare('UPDATE revisions SET state = ?, since = ?, reason = ? WHERE repository = ? AND sha = ?').run(state, at, reason, repository, sha);
       this.db.prepare('INSERT INTO revision_history (repository, sha, state, at, reason) VALUES (?, ?, ?, ?, ?)').run(repository, sha, state, at, reason);
+      // Not running any more: its probes are of no use (its state history stays).
+      if (state === 'reaped' || state === 'stopped') this.db.prepare('DELETE FROM health WHERE repository = ? AND sha = ?').run(repository, sha);
     })();
   }
 
@@ -294,15 +310,15 @@ export class Store {
   // Health and signals -------------------------------------------------------
 
   recordHealth(repository: string, sha: string, row: HealthRow): void {
-    this.db.prepare('INSERT INTO health (repository, sha, at, ok, ms, error) VALUES (?, ?, ?, ?, ?, ?)').run(repository, sha, row.at, row.ok ? 1 : 0, row.ms, row.error);
+    this.db.prepare('INSERT INTO health (repository, sha, at, ok, ms, error, inconclusive) VALUES (?, ?, ?, ?, ?, ?, ?)').run(repository, sha, row.at, row.ok ? 1 : 0, row.ms, row.error, row.inconclusive ? 1 : 0);
     this.db
       .prepare('DELETE FROM health WHERE repository = ? AND sha = ? AND id <= (SELECT id FROM health WHERE repository = ? AND sha = ? ORDER BY id DESC LIMIT 1 OFFSET ?)')
       .run(repository, sha, repository, sha, HEALTH_KEPT);
   }
 
   health(repository: string, sha: string, limit = 40): HealthRow[] {
-    return (this.db.prepare('SELECT at, ok, ms, error FROM health WHERE repository = ? AND sha = ? ORDER BY id DESC LIMIT ?').all(repository, sha, limit) as Record<string, unknown>[])
-      .map((r) => ({ at: Number(r.at), ok: r.ok === 1, ms: Number(r.ms), error: r.error as string | null }))
+    return (this.db.prepare('SELECT at, ok, ms, error, inconclusive FROM health WHERE repository = ? AND sha = ? ORDER BY id DESC LIMIT ?').all(repository, sha, limit) as Record<string, unknown>[])
+      .map((r) => ({ at: Number(r.at), ok: r.ok === 1, ms: Number(r.ms), error: r.error as string | null, inconclusive: r.inconclusive === 1 }))
       .reverse();
   }
 

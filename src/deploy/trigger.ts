@@ -16,9 +16,9 @@ import { octokitDeployments, type Deployments, type DeploymentState } from './gi
 import { TriggerMetrics } from './metrics.js';
 import { Mirror } from './mirror.js';
 import { renderPage, retryCommand, type RevisionSnapshot, type StateSnapshot } from './page.js';
-import { probe } from './probe.js';
+import { probe, type Probe } from './probe.js';
 import { processStartTime, runCommand, startService, stopGroup, type Spawn } from './processes.js';
-import { json, triggerServer, type Reply } from './server.js';
+import { json, triggerServer, type Handlers, type Limits, type Reply } from './server.js';
 import { hashToken, Store, tokenMatches } from './store.js';
 import { tailLines } from './tail.js';
 import { lockState, type StateLock } from '../state/lock.js';
@@ -38,6 +38,8 @@ export interface TriggerOptions {
   retryPollMs?: number;
   /** How services are started (default `child_process.spawn`; a test makes a start fail). */
   spawn?: Spawn;
+  /** One health probe (default probe.ts; a test makes one fail as the trigger's own failure would). */
+  probe?: Probe;
 }
 
 /** One instance of a revision: a retry may start a new one while the last is still being cut off. */
@@ -96,6 +98,8 @@ export class DeployTrigger {
   private readonly secretNames: string[];
   private readonly grace: number;
   private server: Server | null = null;
+  /** The status page's own listener (`status_listen`), when configured. */
+  private statusServer: Server | null = null;
   private retryTimer: NodeJS.Timeout | null = null;
   private closing = false;
   private readonly background = new Set<Promise<unknown>>();
@@ -147,30 +151,37 @@ export class DeployTrigger {
    * trigger that cannot listen (the port is taken) has touched no service when it fails.
    */
   async start(): Promise<string> {
-    const { host, port } = this.options.config.listen;
-    this.server = triggerServer(
-      {
-        hook: (body, headers) => this.onHook(body, headers),
-        hookTooLarge: (headers) => this.refuse(413, `the body is over ${MAX_BODY_BYTES} bytes`, headers),
-        log: (sha, repository) => this.logTail(sha, repository),
-        signal: (sha, token, note) => this.onSignal(sha, token, note),
-        page: (options) => renderPage(this.snapshot(), options),
-        state: () => this.snapshot(),
-        metrics: async () => {
-          this.refreshDesiredGauges();
-          return { type: this.metrics.registry.contentType, body: await this.metrics.registry.metrics() };
-        },
+    const { listen, status_listen: statusListen, connections } = this.options.config;
+    const handlers: Handlers = {
+      hook: (body, headers) => this.onHook(body, headers),
+      hookTooLarge: (headers) => this.refuse(413, `the body is over ${MAX_BODY_BYTES} bytes`, headers),
+      log: (sha, repository) => this.logTail(sha, repository),
+      signal: (sha, token, note) => this.onSignal(sha, token, note),
+      page: (options) => renderPage(this.snapshot(), options),
+      state: (page) => this.snapshot(page),
+      metrics: async () => {
+        this.refreshDesiredGauges();
+        return { type: this.metrics.registry.contentType, body: await this.metrics.registry.metrics() };
       },
-      (err) => this.log(`http: ${(err as Error).stack ?? String(err)}`),
-    );
-    await new Promise<void>((resolve, reject) => {
-      this.server!.once('error', reject);
-      this.server!.listen(port, host, () => resolve());
-    });
+    };
+    const onError = (err: unknown) => this.log(`http: ${(err as Error).stack ?? String(err)}`);
+    const limits: Limits = { maxConnections: connections.max, headersTimeoutMs: connections.headers_timeout, requestTimeoutMs: connections.request_timeout };
+    // With status_listen, the network-facing listener serves hooks and signals only.
+    this.server = triggerServer(handlers, onError, statusListen ? 'hooks' : 'all', limits);
+    await listenOn(this.server, listen);
+    if (statusListen) {
+      this.statusServer = triggerServer(handlers, onError, 'status', limits);
+      try {
+        await listenOn(this.statusServer, statusListen);
+      } catch (err) {
+        this.server.close();
+        throw err;
+      }
+      const a = this.statusServer.address() as AddressInfo;
+      this.log(`status page on ${shownUrl(a)}`);
+    }
     this.adopt(); // in the same tick as listening succeeded: no request is handled before it
-    const address = this.server.address() as AddressInfo;
-    const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address === '0.0.0.0' ? '127.0.0.1' : address.address;
-    this.baseUrl = `http://${shownHost}:${address.port}`;
+    this.baseUrl = shownUrl(this.server.address() as AddressInfo);
     this.log(`listening on ${this.baseUrl}`);
     for (const repo of this.repos.values()) {
       void this.reconcile(repo);
@@ -186,6 +197,11 @@ export class DeployTrigger {
 
   get url(): string {
     return this.baseUrl;
+  }
+
+  /** The status listener's base URL (`status_listen`), or null. */
+  get statusUrl(): string | null {
+    return this.statusServer ? shownUrl(this.statusServer.address() as AddressInfo) : null;
   }
 
   /** SIGTERM: stop every service this trigger runs (adopted ones included), then close. */
@@ -210,8 +226,10 @@ export class DeployTrigger {
     await Promise.allSettled([...this.background]);
     // Unref'd: a shutdown waits for GitHub calls up to 5 s, but the wait itself keeps nothing alive.
     await Promise.race([Promise.allSettled([...this.github.values()]), delay(5000, undefined, { ref: false })]);
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
-    this.server?.closeAllConnections();
+    for (const server of [this.server, this.statusServer]) {
+      await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+      server?.closeAllConnections();
+    }
     this.store.close();
     this.lock.release();
   }
@@ -403,15 +421,17 @@ export class DeployTrigger {
     running.probing = true;
     try {
       const h = repo.config.health;
-      const result = await probe({ url: h.url, command: h.command, timeoutMs: h.timeout, port: running.port, cwd: running.dir, env: running.env });
+      const result = await (this.options.probe ?? probe)({ url: h.url, command: h.command, timeoutMs: h.timeout, port: running.port, cwd: running.dir, env: running.env });
       if (running.stopping || this.closing) return;
-      this.store.recordHealth(repo.name, running.sha, { at: this.now(), ok: result.ok, ms: Math.round(result.ms * 10) / 10, error: result.error });
-      this.metrics.probe.observe({ repository: repo.name, outcome: result.ok ? 'ok' : 'failed' }, result.ms / 1000);
+      const inconclusive = result.inconclusive === true;
+      this.store.recordHealth(repo.name, running.sha, { at: this.now(), ok: result.ok, ms: Math.round(result.ms * 10) / 10, error: result.error, inconclusive });
+      this.metrics.probe.observe({ repository: repo.name, outcome: result.ok ? 'ok' : inconclusive ? 'inconclusive' : 'failed' }, result.ms / 1000);
+      if (inconclusive) this.log(`${repo.name}: probe of ${running.sha} inconclusive, not counted: ${result.error}`);
       const revision = this.store.revision(repo.name, running.sha);
       if (!revision) return;
-      const next = afterProbe(revision.state, running.streak, result.ok);
+      const next = afterProbe(revision.state, running.streak, inconclusive ? 'inconclusive' : result.ok);
       running.streak = next.streak;
-      if (!result.ok) running.lastError = result.error;
+      if (!result.ok && !inconclusive) running.lastError = result.error;
       if (next.becameHealthy) {
         this.setState(repo, running.sha, 'healthy', 'health probe passed');
         this.report(repo, running.sha, 'success', 'healthy');
@@ -632,16 +652,22 @@ export class DeployTrigger {
   }
 
   /** What the status page and `/api/state` show. No tokens, no remote URLs (they may carry credentials). */
-  snapshot(): StateSnapshot {
+  snapshot(page: { before?: number | null; limit?: number | null } = {}): StateSnapshot {
+    // Bounded whatever the history: one page of revisions (older ones through `before`), each with bounded rows.
+    const limit = Math.min(page.limit ?? REVISIONS_SHOWN, REVISIONS_SHOWN);
     return {
       generatedAt: new Date(this.now()).toISOString(),
-      repositories: [...this.repos.values()].map((repo) => ({
-        name: repo.name,
-        branch: repo.config.branch,
-        desired: this.store.desired(repo.name),
-        revisions: this.store.revisions(repo.name).slice(0, REVISIONS_SHOWN).map((r) => this.revisionSnapshot(repo, r)),
-        history: this.store.history(repo.name, 20).map((h) => ({ sha: h.sha, state: h.state, at: new Date(h.at).toISOString(), reason: h.reason })),
-      })),
+      repositories: [...this.repos.values()].map((repo) => {
+        const rows = this.store.revisionPage(repo.name, page.before ?? null, limit + 1);
+        return {
+          name: repo.name,
+          branch: repo.config.branch,
+          desired: this.store.desired(repo.name),
+          revisions: rows.slice(0, limit).map((r) => this.revisionSnapshot(repo, r)),
+          older: rows.length > limit ? rows[limit - 1].seq : null,
+          history: this.store.history(repo.name, 20).map((h) => ({ sha: h.sha, state: h.state, at: new Date(h.at).toISOString(), reason: h.reason })),
+        };
+      }),
       deliveries: this.store.recentDeliveries(15).map((d) => ({ id: d.id, receivedAt: new Date(d.receivedAt).toISOString(), repository: d.repository, branch: d.branch, after: d.after, outcome: d.outcome, note: d.note })),
       refused: this.store.recentRefused(10).map((r) => ({ at: iso(r.at), status: r.status, reason: r.reason, webhookId: r.webhookId })),
     };
@@ -665,7 +691,7 @@ export class DeployTrigger {
       health: this.store
         .health(repo.name, r.sha)
         .filter((h) => h.at >= r.startedAt)
-        .map((h) => ({ at: iso(h.at), ok: h.ok, ms: h.ms, error: h.error, phase: probePhase(h.at, healthyAt) })),
+        .map((h) => ({ at: iso(h.at), ok: h.ok, ms: h.ms, error: h.error, phase: probePhase(h.at, healthyAt), ...(h.inconclusive ? { inconclusive: true } : {}) })),
       history: history.map((h) => ({ state: h.state, at: iso(h.at), reason: h.reason })),
       signals: this.store.recentSignals(repo.name, r.sha, 5).map((g) => ({ at: iso(g.at), note: g.note })),
       log: `/revisions/${r.sha}/log?repository=${encodeURIComponent(repo.name)}`,
@@ -675,6 +701,18 @@ export class DeployTrigger {
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
+
+function listenOn(server: Server, at: { host: string; port: number }): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(at.port, at.host, () => resolve());
+  });
+}
+
+function shownUrl(address: AddressInfo): string {
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address === '0.0.0.0' ? '127.0.0.1' : address.address;
+  return `http://${host}:${address.port}`;
+}
 
 /** `octo/app` → `octo__app`: a folder name per repository. */
 function slug(name: string): string {

@@ -33,6 +33,17 @@ describe('deploy config', () => {
     expect([app.keep, app.reconcile, app.branch]).toEqual([2, 60_000, 'main']);
   });
 
+  it('reads status_listen and the connection limits, with defaults and bounds', () => {
+    const r = loadDeployConfigText(MINIMAL, 'deploy.yml');
+    expect(r.ok && r.config.status_listen).toBeUndefined();
+    expect(r.ok && r.config.connections).toEqual({ max: 500, headers_timeout: 10_000, request_timeout: 30_000 });
+    const set = loadDeployConfigText(`status_listen: "[::1]:8788"\nconnections: { max: 50, headers_timeout: 2s }\n${MINIMAL}`, 'deploy.yml');
+    expect(set.ok && set.config.status_listen).toEqual({ host: '::1', port: 8788 });
+    expect(set.ok && set.config.connections).toEqual({ max: 50, headers_timeout: 2000, request_timeout: 30_000 });
+    expect(errorsOf(`status_listen: nowhere\n${MINIMAL}`)).toEqual(['deploy.yml:1:16 status_listen: expected host:port, like "127.0.0.1:8787", got "nowhere"']);
+    expect(errorsOf(`connections: { max: 0, request_timeout: 1h }\n${MINIMAL}`)).toHaveLength(2);
+  });
+
   it('keeps URL and scp-style remotes as written', () => {
     for (const remote of ['https://github.com/octo/app.git', 'git@github.com:octo/app.git', '/abs/trunk']) {
       const r = loadDeployConfigText(MINIMAL.replace('./trunk', remote), '/srv/deploy.yml');
@@ -64,7 +75,7 @@ repositories:
   it('needs exactly one of health.url and health.command, and a repository name owner/name', () => {
     expect(errorsOf(MINIMAL.replace('url: "http://127.0.0.1:${PORT}/healthz"', 'interval: 1s'))).toEqual(['deploy.yml:5:13 repositories.octo/app.health: give exactly one of url or command']);
     expect(errorsOf(MINIMAL.replace('octo/app', 'app'))[0]).toMatch(/^deploy\.yml:3:5 repositories\.app: expected a repository name "owner\/name"/);
-    expect(errorsOf('repositoris: {}\n')).toContain('deploy.yml:1:1 repositoris: unknown key; did you mean "repositories"? (allowed: listen, public_url, secret_env, state, workdir, repositories)');
+    expect(errorsOf('repositoris: {}\n')).toContain('deploy.yml:1:1 repositoris: unknown key; did you mean "repositories"? (allowed: listen, status_listen, connections, public_url, secret_env, state, workdir, repositories)');
   });
 
   it('reads env: (literals and { from: VARIABLE }) and refuses one naming a secret of the trigger or a revision variable', () => {

@@ -209,9 +209,11 @@ export interface TriggerProcess {
   exit: Promise<number | null>;
 }
 
-/** The trigger as a real process: `merge-gate deploy-trigger --config FILE` (the CLI). */
-export function runTrigger(configFile: string): TriggerProcess {
-  const child = spawn(process.execPath, ['--import', TSX, `${ROOT}src/cli/index.ts`, 'deploy-trigger', '--config', configFile], {
+/** The trigger as a real process: `merge-gate deploy-trigger --config FILE` (the CLI); `maxFiles` caps its descriptors (`ulimit -n`). */
+export function runTrigger(configFile: string, o: { maxFiles?: number } = {}): TriggerProcess {
+  const args = ['--import', TSX, `${ROOT}src/cli/index.ts`, 'deploy-trigger', '--config', configFile];
+  const [file, argv] = o.maxFiles === undefined ? [process.execPath, args] : ['/bin/sh', ['-c', `ulimit -n ${o.maxFiles} && exec "$0" "$@"`, process.execPath, ...args]];
+  const child = spawn(file, argv, {
     env: { ...process.env, NODE_OPTIONS: '', TRUNK_WEBHOOK_SECRET: SECRET },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
