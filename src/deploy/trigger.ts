@@ -37,6 +37,11 @@ export interface TriggerOptions {
   retryPollMs?: number;
   /** How services are started (default `child_process.spawn`; a test makes a start fail). */
   spawn?: Spawn;
+  /**
+   * `stop` stops every service too (`--stop-services-on-exit`, for development). Otherwise the trigger is a
+   * controller, not the services' parent: they keep serving and the next start adopts them.
+   */
+  stopServicesOnExit?: boolean;
 }
 
 /** One instance of a revision: a retry may start a new one while the last is still being cut off. */
@@ -187,7 +192,10 @@ export class DeployTrigger {
     return this.baseUrl;
   }
 
-  /** SIGTERM: stop every service this trigger runs (adopted ones included), then close. */
+  /**
+   * SIGTERM: stop deciding and close. The services keep serving (the next start adopts them, as after a
+   * crash), unless `stopServicesOnExit`: then every service this trigger runs is stopped, adopted ones included.
+   */
   async stop(): Promise<void> {
     if (this.closing) return;
     this.closing = true;
@@ -197,6 +205,10 @@ export class DeployTrigger {
     const stops: Promise<void>[] = [];
     for (const repo of this.repos.values()) {
       for (const running of repo.running.values()) {
+        if (!this.options.stopServicesOnExit) {
+          if (running.timer) clearInterval(running.timer);
+          continue;
+        }
         stops.push(
           this.halt(repo, running).then(() => {
             this.setState(repo, running.sha, 'stopped', 'the deploy trigger stopped');

@@ -210,8 +210,8 @@ export interface TriggerProcess {
 }
 
 /** The trigger as a real process: `merge-gate deploy-trigger --config FILE` (the CLI). */
-export function runTrigger(configFile: string): TriggerProcess {
-  const child = spawn(process.execPath, ['--import', TSX, `${ROOT}src/cli/index.ts`, 'deploy-trigger', '--config', configFile], {
+export function runTrigger(configFile: string, args: readonly string[] = []): TriggerProcess {
+  const child = spawn(process.execPath, ['--import', TSX, `${ROOT}src/cli/index.ts`, 'deploy-trigger', '--config', configFile, ...args], {
     env: { ...process.env, NODE_OPTIONS: '', TRUNK_WEBHOOK_SECRET: SECRET },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
@@ -262,6 +262,8 @@ export function testTrigger(config: DeployConfig, options: Partial<TriggerOption
     now: clock.now,
     log: (line) => log.push(`${new Date().toISOString()} ${line}`),
     stopGraceMs: 1000,
+    // A test's trigger takes its services with it when it stops (the CLI's default leaves them serving).
+    stopServicesOnExit: true,
     ...rest,
   });
   return { trigger, config, clock, log, report: () => deployReport(config, log, trigger.store) };
