@@ -105,6 +105,11 @@ export class DeployTrigger {
   private readonly background = new Set<Promise<unknown>>();
   private readonly github = new Map<string, Promise<void>>();
   private baseUrl = '';
+  /**
+   * Why the trigger stopped deploying, once a state write failed in a background path (an exit handler, a
+   * probe result, a timer): it keeps serving the page and watching, but starts nothing until restarted.
+   */
+  private degraded: string | null = null;
   /** Ports handed out but not yet recorded in a slot (two repositories may deploy at once). */
   private readonly reserved = new Set<number>();
 
@@ -180,7 +185,7 @@ export class DeployTrigger {
       void this.reconcile(repo);
       repo.timer = setInterval(() => void this.reconcile(repo), repo.config.reconcile);
     }
-    this.retryTimer = setInterval(() => this.applyRetries(), this.options.retryPollMs ?? 500);
+    this.retryTimer = setInterval(() => this.guard('applying retries', () => this.applyRetries()), this.options.retryPollMs ?? 500);
     return this.baseUrl;
   }
 
@@ -314,7 +319,8 @@ export class DeployTrigger {
           await this.updateDesired(repo);
           const revisions = this.store.revisions(repo.name);
           const sha = nextDeploy(this.store.desired(repo.name), revisions);
-          if (sha && !this.closing) await this.deploy(repo, sha);
+          if (sha && this.degraded) this.log(`${repo.name}: not deploying ${sha}: degraded (${this.degraded})`);
+          else if (sha && !this.closing) await this.deploy(repo, sha);
           this.reap(repo);
           this.metrics.setRevisionCounts(repo.name, this.store.revisions(repo.name).map((r) => r.state));
         } while (repo.again);
@@ -387,7 +393,7 @@ export class DeployTrigger {
       this.log(`${repo.name}: started ${sha} (pid ${started.pid}, port ${port}, output in ${log})`);
       const running: Running = { sha, seq, pid: started.pid, startTime: started.startTime, port, dir, log, tokenHash: hashToken(token), env, streak: 0, lastError: null, timer: null, probing: false, stopping: false, adopted: false };
       repo.running.set(sha, running);
-      void started.exited.then((how) => this.onExit(repo, running, how));
+      void started.exited.then((how) => this.guard(`${repo.name}: the exit of ${sha}`, () => this.onExit(repo, running, how)));
       this.watch(repo, running);
       this.report(repo, sha, 'in_progress', `starting on port ${port}`);
     } catch (err) {
@@ -401,8 +407,9 @@ export class DeployTrigger {
   }
 
   private watch(repo: Repo, running: Running): void {
-    running.timer = setInterval(() => void this.probeOnce(repo, running), repo.config.health.interval);
-    void this.probeOnce(repo, running);
+    const once = () => void this.probeOnce(repo, running).catch((err: unknown) => this.degrade(`${repo.name}: the probe of ${running.sha}`, err));
+    running.timer = setInterval(once, repo.config.health.interval);
+    once();
   }
 
   private async probeOnce(repo: Repo, running: Running): Promise<void> {
@@ -602,8 +609,27 @@ export class DeployTrigger {
   }
 
   private track(p: Promise<unknown>): void {
-    const tracked = p.catch((err: unknown) => this.log(`background: ${(err as Error).stack ?? String(err)}`)).finally(() => this.background.delete(tracked));
+    const tracked = p.catch((err: unknown) => this.degrade('background', err)).finally(() => this.background.delete(tracked));
     this.background.add(tracked);
+  }
+
+  /** Run a background step (an exit handler, a timer): what it throws degrades the trigger instead of ending it. */
+  private guard(what: string, step: () => void): void {
+    try {
+      step();
+    } catch (err) {
+      this.degrade(what, err);
+    }
+  }
+
+  /** Fail closed, without exiting: deploy nothing more, say why (log, page, /metrics); what runs keeps running. */
+  private degrade(what: string, err: unknown): void {
+    const reason = `${what} failed: ${(err as Error).message ?? String(err)}`;
+    this.log(`degraded: ${reason}; nothing more is deployed until the trigger is restarted`);
+    this.log((err as Error).stack ?? String(err));
+    if (this.degraded) return;
+    this.degraded = reason;
+    this.metrics.degraded.set(1);
   }
 
   private async allocatePort(range: { from: number; to: number }): Promise<number> {
@@ -655,6 +681,7 @@ export class DeployTrigger {
       })),
       deliveries: this.store.recentDeliveries(15).map((d) => ({ id: d.id, receivedAt: new Date(d.receivedAt).toISOString(), repository: d.repository, branch: d.branch, after: d.after, outcome: d.outcome, note: d.note })),
       refused: this.store.recentRefused(10).map((r) => ({ at: iso(r.at), status: r.status, reason: r.reason, webhookId: r.webhookId })),
+      degraded: this.degraded,
     };
   }
 
