@@ -16,7 +16,7 @@ import { TriggerMetrics } from './metrics.js';
 import { Mirror } from './mirror.js';
 import { renderPage, retryCommand, type RevisionSnapshot, type StateSnapshot } from './page.js';
 import { probe } from './probe.js';
-import { processStartTime, runCommand, startService, stopGroup, type Spawn } from './processes.js';
+import { killOrphanGroup, logFiles, processStartTime, runCommand, startService, stopGroup, type Spawn } from './processes.js';
 import { json, triggerServer, type Reply } from './server.js';
 import { hashToken, Store, tokenMatches } from './store.js';
 import { tailLines } from './tail.js';
@@ -385,7 +385,7 @@ export class DeployTrigger {
       const env = this.commandEnv(rc, { REVISION: sha, PORT: String(port), REPOSITORY: repo.name, CHECKOUT: dir, SIGNAL_URL: this.signalUrl(sha, token) });
       let started: Awaited<ReturnType<typeof startService>>;
       try {
-        started = await startService(rc.deploy, dir, env, log, this.options.spawn);
+        started = await startService(rc.deploy, dir, env, log, this.options.spawn, { maxBytes: rc.logs.max_bytes, keep: rc.logs.keep });
         this.store.saveSlot({ repository: repo.name, sha, seq, pid: started.pid, startTime: started.startTime, port, dir, log, tokenHash: hashToken(token) });
       } finally {
         this.reserved.delete(port);
@@ -502,6 +502,8 @@ export class DeployTrigger {
             if (!result.ok) this.log(`${repo.name}: stop command for ${sha} failed: ${result.detail}`);
           }
           await this.halt(repo, running);
+          // A reaped revision's output goes with it (bad and failed ones keep theirs, for the post-mortem).
+          if (this.store.revision(repo.name, sha)?.state === 'reaped') for (const file of logFiles(running.log, repo.config.logs.keep)) rmSync(file, { force: true });
         })(),
       );
     }
@@ -515,7 +517,9 @@ export class DeployTrigger {
     running.stopping = true;
     if (running.timer) clearInterval(running.timer);
     // Only signal the group if it is still the process we started (a PID can be reused).
-    if (processStartTime(running.pid) === running.startTime || !running.adopted) {
+    // Its leader gone entirely, what is left of the group is still ours: a PID in use as a group ID is not handed out again.
+    const live = processStartTime(running.pid);
+    if (live === running.startTime || live === null || !running.adopted) {
       await stopGroup(running.pid, this.grace, (ms) => delay(ms));
     }
     if (repo.running.get(running.sha) === running) repo.running.delete(running.sha);
@@ -550,7 +554,7 @@ export class DeployTrigger {
         } catch {
           // gone
         }
-      }
+      } else if (slot.pid !== null) killOrphanGroup(slot.pid); // its leader died: what it left would hold the port
       if (revision && isRunning(revision.state) && slot.seq === revision.seq) this.store.setState(slot.repository, slot.sha, 'stopped', this.now(), 'gone while the deploy trigger was down');
       this.store.deleteSlot(slot.repository, slot.sha, slot.seq);
       rmSync(slot.dir, { recursive: true, force: true });
