@@ -81,6 +81,8 @@ interface Repo {
 }
 
 const COMMAND_TIMEOUT_MS = 60_000;
+/** Runs of the trigger that died while the same revision was starting before it is marked bad. */
+const CRASHES_TO_BAD = 3;
 /** Revisions per repository on the status page and in /api/state (newest deploys first). */
 const REVISIONS_SHOWN = 50;
 /** Lines of a revision's output served by GET /revisions/<sha>/log. */
@@ -110,6 +112,8 @@ export class DeployTrigger {
    * probe result, a timer): it keeps serving the page and watching, but starts nothing until restarted.
    */
   private degraded: string | null = null;
+  /** This run is recorded in the state (`runs`): a stop then records that it ended cleanly. */
+  private runBegun = false;
   /** Ports handed out but not yet recorded in a slot (two repositories may deploy at once). */
   private readonly reserved = new Set<number>();
 
@@ -176,7 +180,9 @@ export class DeployTrigger {
       this.server!.once('error', reject);
       this.server!.listen(port, host, () => resolve());
     });
-    this.adopt(); // in the same tick as listening succeeded: no request is handled before it
+    const crashed = this.store.beginRun(this.now());
+    this.runBegun = true;
+    this.adopt(crashed); // in the same tick as listening succeeded: no request is handled before it
     const address = this.server.address() as AddressInfo;
     const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address === '0.0.0.0' ? '127.0.0.1' : address.address;
     this.baseUrl = `http://${shownHost}:${address.port}`;
@@ -228,6 +234,7 @@ export class DeployTrigger {
     await Promise.race([Promise.allSettled([...this.github.values()]), delay(5000, undefined, { ref: false })]);
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
     this.server?.closeAllConnections();
+    if (this.runBegun) this.store.endRun(this.now()); // a start that failed to listen leaves the last run's record as it was
     this.store.close();
     this.lock.release();
   }
@@ -431,6 +438,7 @@ export class DeployTrigger {
       running.streak = next.streak;
       if (!result.ok) running.lastError = result.error;
       if (next.becameHealthy) {
+        this.store.clearCrashes(repo.name, running.sha);
         this.setState(repo, running.sha, 'healthy', 'health probe passed');
         this.report(repo, running.sha, 'success', 'healthy');
         void this.evaluate(repo);
@@ -527,8 +535,19 @@ export class DeployTrigger {
     rmSync(running.dir, { recursive: true, force: true });
   }
 
-  /** After a restart: adopt the services still running as recorded; clean up what died. */
-  private adopt(): void {
+  /**
+   * After a restart: adopt the services still running as recorded; clean up what died. When the last run
+   * died abnormally, a revision still starting then is suspect: the CRASHES_TO_BAD-th time, it is marked bad
+   * (and its process killed below) instead of being adopted or deployed again.
+   */
+  private adopt(crashed: boolean): void {
+    for (const repo of crashed ? this.repos.values() : []) {
+      for (const revision of this.store.revisions(repo.name).filter((r) => r.state === 'starting')) {
+        const times = this.store.countCrash(repo.name, revision.sha);
+        this.log(`${repo.name}: the last run of the trigger died while ${revision.sha} was starting (${times} time${times === 1 ? '' : 's'})`);
+        if (times >= CRASHES_TO_BAD) this.setState(repo, revision.sha, 'bad', `cut off: the deploy trigger died ${times} times while it was starting`);
+      }
+    }
     for (const slot of this.store.slots()) {
       const repo = this.repos.get(slot.repository);
       const revision = this.store.revision(slot.repository, slot.sha);
