@@ -7,6 +7,7 @@
 //   errors     healthy, but reports an error to SIGNAL_URL every 50 ms
 //   crash      exits with code 1 shortly after starting, never answering
 //   slow       takes two seconds before it listens (a slow start)
+//   prints     healthy, but prints to stdout in a loop, as fast as it is let
 //   held       does not listen until a file named `release` appears beside its
 //              checkout (a start that lasts exactly as long as a test needs)
 // It reads PORT, REVISION and SIGNAL_URL from the environment only.
@@ -47,6 +48,12 @@ if (behaviour === 'errors' && process.env.SIGNAL_URL) {
   setInterval(() => {
     fetch(process.env.SIGNAL_URL, { method: 'POST', body: 'simulated error' }).catch(() => {});
   }, 50);
+}
+
+if (behaviour === 'prints') {
+  const chunk = `${'x'.repeat(1023)}\n`.repeat(64);
+  const spam = () => process.stdout.write(chunk, spam); // the callback: as fast as the pipe takes it
+  spam();
 }
 
 process.on('SIGTERM', () => {

@@ -11,7 +11,9 @@ import { DeployTrigger } from './trigger.js';
 export const DEFAULT_CONFIG_PATH = 'deploy.yml';
 
 export const DEPLOY_USAGE = `Usage:
-  merge-gate deploy-trigger [--config deploy.yml]   run the deploy trigger until SIGTERM
+  merge-gate deploy-trigger [--config deploy.yml] [--stop-services-on-exit]
+                                                    run the deploy trigger until SIGTERM; the services keep
+                                                    serving (the next start adopts them) unless the flag is given
   merge-gate deploy-trigger validate FILE           check a config file; exit 0 valid, 2 errors
   merge-gate deploy-trigger retry SHA [--config deploy.yml]
                                                     let a bad or failed revision be deployed again`;
@@ -75,12 +77,14 @@ export async function deployTriggerCommand(args: string[], io: Io, signals: Node
     io.out(`retry of ${sha} requested; the running trigger deploys it again if it is still the desired revision`);
     return 0;
   }
+  const stopServicesOnExit = parsed.rest[0] === '--stop-services-on-exit';
+  if (stopServicesOnExit) parsed.rest.shift();
   if (parsed.rest.length > 0) return io.usage(`unknown deploy-trigger argument ${JSON.stringify(parsed.rest[0])}`);
   const config = readConfig(parsed.config, io);
   if (!config) return 2;
   let trigger: DeployTrigger;
   try {
-    trigger = new DeployTrigger({ config, configFile: resolve(parsed.config), log: (line) => io.err(`${new Date().toISOString()} ${line}`) });
+    trigger = new DeployTrigger({ config, configFile: resolve(parsed.config), log: (line) => io.err(`${new Date().toISOString()} ${line}`), stopServicesOnExit });
   } catch (err) {
     io.err(`merge-gate: ${(err as Error).message}`);
     return 2;
@@ -97,7 +101,9 @@ export async function deployTriggerCommand(args: string[], io: Io, signals: Node
     signals.once('SIGTERM', resolve);
     signals.once('SIGINT', resolve);
   });
-  io.err(`${new Date().toISOString()} stopping: every service this trigger runs is stopped`);
+  io.err(
+    `${new Date().toISOString()} stopping: ${stopServicesOnExit ? 'every service this trigger runs is stopped' : 'the services keep serving; the next start adopts them (--stop-services-on-exit stops them)'}`,
+  );
   await trigger.stop();
   return 0;
 }

@@ -93,6 +93,26 @@ const HealthSchema = z
     if ((h.url === undefined) === (h.command === undefined)) ctx.addIssue({ code: 'custom', message: 'give exactly one of url or command' });
   });
 
+const SIZE = /^(\d+)\s*(B|KB|MB|GB)?$/;
+const SIZE_UNITS: Record<string, number> = { B: 1, KB: 1024, MB: 1024 ** 2, GB: 1024 ** 3 };
+/** A size: bytes, or a number with KB, MB or GB (1024-based); at least 1 KB. */
+const size = (fallback: string) =>
+  z
+    .union([z.number().int(), z.string()], { error: expected('a size such as 10MB') })
+    .default(fallback)
+    .transform((v, ctx) => {
+      const m = SIZE.exec(String(v).trim());
+      const bytes = m ? Number(m[1]) * SIZE_UNITS[m[2] ?? 'B'] : NaN;
+      if (!(bytes >= 1024)) {
+        ctx.addIssue({ code: 'custom', message: `expected a size of at least 1KB such as "10MB", got ${JSON.stringify(v)}` });
+        return z.NEVER;
+      }
+      return bytes;
+    });
+
+/** A revision's output: its log file is rotated at `max_bytes`, `keep` older ones kept. */
+const LogsSchema = z.strictObject({ max_bytes: size('10MB'), keep: z.number({ error: expected('a whole number, 0 or more') }).int().min(0).max(10).default(2) }).prefault({});
+
 const RepositorySchema = z.strictObject({
   remote: z.string({ error: expected('a git remote (URL or local path)') }).min(1, { error: 'must not be empty' }),
   branch: z.string({ error: expected('a branch name') }).regex(/^[A-Za-z0-9._/-]+$/, { error: expected('a branch name') }).default('main'),
@@ -103,6 +123,7 @@ const RepositorySchema = z.strictObject({
   cutoff: command().optional(),
   stop: command().optional(),
   keep: positiveInt(2),
+  logs: LogsSchema,
   reconcile: duration('reconcile', '60s'),
   env: EnvSchema,
   github: z

@@ -31,6 +31,11 @@ export class TriggerMetrics {
     registers: [this.registry],
   });
   readonly desiredRunning = new Gauge({ name: 'merge_gate_deploy_desired_running', help: '1 when the desired revision is starting or healthy, 0 otherwise', labelNames: ['repository'], registers: [this.registry] });
+  readonly degraded = new Gauge({
+    name: 'merge_gate_deploy_degraded',
+    help: '1 once a state write failed in a background path: the trigger deploys nothing more until restarted (its log says why)',
+    registers: [this.registry],
+  });
   readonly desiredHealthy = new Gauge({ name: 'merge_gate_deploy_desired_healthy', help: '1 when the desired revision is healthy, 0 otherwise', labelNames: ['repository'], registers: [this.registry] });
 
   /** A revision became bad or failed with this reason. */

@@ -53,6 +53,8 @@ export interface StateSnapshot {
   deliveries: { id: string; receivedAt: string; repository: string | null; branch: string | null; after: string | null; outcome: string; note: string }[];
   /** Deliveries refused before they were trusted (401, 400, 413), newest first. */
   refused: { at: string; status: number; reason: string; webhookId: string | null }[];
+  /** Why the trigger deploys nothing more (a state write failed in a background path), or null. */
+  degraded?: string | null;
 }
 
 /** Seconds between refreshes of the page. */
@@ -244,6 +246,7 @@ tr.refused .status{color:#cf222e;font-weight:600}
 </style></head>
 <body>
 <h1>merge-gate deploy trigger</h1>
+${s.degraded ? `<div class="banner" role="alert"><strong>Degraded: nothing more is deployed</strong>: ${escapeHtml(s.degraded)}.<br>The revisions running keep serving. Fix the cause (disk space, the state file), then restart the trigger.</div>` : ''}
 <p>As of ${timeHtml(s.generatedAt, s.generatedAt)}; ${refresh ? `this page refreshes every ${REFRESH_SECONDS}s (<a href="/?refresh=0">hold still</a>)` : 'refreshing is paused (<a href="/">resume</a>)'}. JSON: <a href="/api/state">/api/state</a>, metrics: <a href="/metrics">/metrics</a>.</p>
 <p class="hint legend">Health bars: latency of passing probes in green, one scale for every row (full height ${escapeHtml(String(Math.round(scaleMs)))} ms, the 95th percentile; slower ones reach the top); grey, low: probes while starting (not answering yet is expected then); a line where it became healthy; red, full: failed probes after that.</p>
 ${repos}

@@ -18,20 +18,65 @@ export interface Started {
 /** How a process is started: `child_process.spawn`, or a stand-in in a test. */
 export type Spawn = typeof spawn;
 
+/** A revision's log: rotated at `maxBytes`, `keep` older files (`log.1` … `log.N`) kept. */
+export interface LogCap {
+  maxBytes: number;
+  keep: number;
+}
+
 /**
- * Start `command` with `sh -c` in `cwd`, in its own process group, its output
- * appended to `log`. Rejects with the reason when it cannot start: a missing
- * directory, EAGAIN or EMFILE arrive as the child's 'error' event, not as a
- * throw, so that event is listened for before anything else can go wrong.
+ * The log writer: the leader of the revision's process group. It runs
+ * `sh -c COMMAND` (argv: log, maxBytes, keep, command), writes its output to
+ * the log and rotates it at the cap, and ends as the service ended (same code
+ * or signal). It is not the trigger, so a service outlives a trigger restart
+ * with its log still capped; it writes synchronously, so a service printing
+ * faster than the disk takes it blocks on its pipe instead of filling memory.
+ * A write that fails (a full disk) is dropped: the service never dies of it.
  */
-export async function startService(command: string, cwd: string, env: Record<string, string>, log: string, spawnProcess: Spawn = spawn): Promise<Started> {
-  const fd = openSync(log, 'a');
-  let child: ChildProcess;
+const LOG_WRITER = `
+const { spawn } = require('node:child_process');
+const fs = require('node:fs');
+const [log, max, keep, command] = process.argv.slice(1);
+const maxBytes = Number(max), kept = Number(keep);
+let fd = fs.openSync(log, 'a');
+let size = fs.fstatSync(fd).size;
+const rotate = () => {
+  fs.closeSync(fd);
+  for (let i = kept; i >= 1; i--) try { fs.renameSync(i === 1 ? log : log + '.' + (i - 1), log + '.' + i); } catch {}
+  fd = fs.openSync(log, kept === 0 ? 'w' : 'a');
+  size = 0;
+};
+const write = (chunk) => {
   try {
-    child = spawnProcess('/bin/sh', ['-c', command], { cwd, env, detached: true, stdio: ['ignore', fd, fd] });
-  } finally {
-    closeSync(fd);
-  }
+    while (chunk.length > 0) {
+      if (size >= maxBytes) rotate();
+      const part = chunk.subarray(0, maxBytes - size);
+      fs.writeSync(fd, part);
+      size += part.length;
+      chunk = chunk.subarray(part.length);
+    }
+  } catch {}
+};
+process.on('SIGTERM', () => {}); // the group's SIGTERM is for the service; this drains its output, then ends with it
+const child = spawn('/bin/sh', ['-c', command], { stdio: ['ignore', 'pipe', 'pipe'] });
+child.stdout.on('data', write);
+child.stderr.on('data', write);
+child.on('error', (err) => { write(Buffer.from('merge-gate: ' + err.message + '\\n')); process.exit(127); });
+child.on('close', (code, signal) => {
+  if (!signal) process.exit(code ?? 1);
+  process.removeAllListeners('SIGTERM');
+  process.kill(process.pid, signal);
+});
+`;
+
+/**
+ * Start `command` (`sh -c`) in `cwd`, in its own process group, behind the
+ * log writer (its output in `log`, capped). Rejects with the reason when it
+ * cannot start: a missing directory, EAGAIN or EMFILE arrive as the child's
+ * 'error' event, not as a throw, so that event is listened for first.
+ */
+export async function startService(command: string, cwd: string, env: Record<string, string>, log: string, spawnProcess: Spawn = spawn, cap: LogCap = { maxBytes: 10 * 1024 * 1024, keep: 2 }): Promise<Started> {
+  const child: ChildProcess = spawnProcess(process.execPath, ['-e', LOG_WRITER, log, String(cap.maxBytes), String(cap.keep), command], { cwd, env, detached: true, stdio: 'ignore' });
   const failed = new Promise<Error>((resolve) => child.once('error', resolve));
   const exited = new Promise<string>((resolve) => {
     child.once('exit', (code, signal) => resolve(signal ? `signal ${signal}` : `code ${code}`));
@@ -44,6 +89,11 @@ export async function startService(command: string, cwd: string, env: Record<str
   const pid = child.pid;
   child.unref();
   return { pid, startTime: processStartTime(pid) ?? '', exited };
+}
+
+/** The files of a revision's log: the log and its rotated copies. */
+export function logFiles(log: string, keep: number): string[] {
+  return [log, ...Array.from({ length: keep }, (_, i) => `${log}.${i + 1}`)];
 }
 
 /** The start time of a live process, or null when there is none (or only a zombie). */
@@ -73,6 +123,22 @@ function groupAlive(pgid: number): boolean {
     return true;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * SIGKILL what is left of a recorded group whose leader is gone. Only when no
+ * process has the leader's PID at all: while any member of group P lives, the
+ * kernel hands out P to no new process, so the group is still the one we
+ * started; a live process with that PID and another start time means the PID
+ * was reused, and nothing is signalled.
+ */
+export function killOrphanGroup(pgid: number): void {
+  if (existsSync(`/proc/${pgid}`)) return;
+  try {
+    process.kill(-pgid, 'SIGKILL');
+  } catch {
+    // no such group: nothing left
   }
 }
 

@@ -108,6 +108,8 @@ export class Store {
       CREATE TABLE IF NOT EXISTS refused_deliveries (id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, status INTEGER NOT NULL, reason TEXT NOT NULL, webhook_id TEXT);
       CREATE TABLE IF NOT EXISTS revision_pulls (repository TEXT NOT NULL, sha TEXT NOT NULL, number INTEGER NOT NULL, title TEXT NOT NULL, url TEXT NOT NULL, author TEXT NOT NULL, PRIMARY KEY (repository, sha, number));
       CREATE TABLE IF NOT EXISTS revision_subjects (repository TEXT NOT NULL, sha TEXT NOT NULL, subject TEXT NOT NULL, PRIMARY KEY (repository, sha));
+      CREATE TABLE IF NOT EXISTS runs (id INTEGER PRIMARY KEY AUTOINCREMENT, started_at INTEGER NOT NULL, ended_at INTEGER);
+      CREATE TABLE IF NOT EXISTS crash_counts (repository TEXT NOT NULL, sha TEXT NOT NULL, count INTEGER NOT NULL, PRIMARY KEY (repository, sha));
       CREATE INDEX IF NOT EXISTS history_by_revision ON revision_history (repository, sha, id);
       CREATE INDEX IF NOT EXISTS signals_by_revision ON signals (repository, sha, id);
     `);
@@ -336,6 +338,30 @@ export class Store {
       at: Number(r.at),
       note: String(r.note),
     }));
+  }
+
+  // Runs of the trigger ------------------------------------------------------
+
+  /** A run of the trigger begins; true when the previous one never ended cleanly (a crash, SIGKILL). */
+  beginRun(at: number): boolean {
+    const previous = this.db.prepare('SELECT ended_at FROM runs ORDER BY id DESC LIMIT 1').get() as { ended_at: number | null } | undefined;
+    this.db.prepare('INSERT INTO runs (started_at) VALUES (?)').run(at);
+    this.db.prepare('DELETE FROM runs WHERE id < (SELECT MAX(id) FROM runs)').run();
+    return previous !== undefined && previous.ended_at === null;
+  }
+
+  endRun(at: number): void {
+    this.db.prepare('UPDATE runs SET ended_at = ? WHERE id = (SELECT MAX(id) FROM runs)').run(at);
+  }
+
+  /** One more run that died while this revision was starting; returns how many in all. */
+  countCrash(repository: string, sha: string): number {
+    this.db.prepare('INSERT INTO crash_counts (repository, sha, count) VALUES (?, ?, 1) ON CONFLICT (repository, sha) DO UPDATE SET count = count + 1').run(repository, sha);
+    return (this.db.prepare('SELECT count FROM crash_counts WHERE repository = ? AND sha = ?').get(repository, sha) as { count: number }).count;
+  }
+
+  clearCrashes(repository: string, sha: string): void {
+    this.db.prepare('DELETE FROM crash_counts WHERE repository = ? AND sha = ?').run(repository, sha);
   }
 
   // Retries ------------------------------------------------------------------

@@ -17,7 +17,7 @@ import { TriggerMetrics } from './metrics.js';
 import { Mirror } from './mirror.js';
 import { renderPage, retryCommand, type RevisionSnapshot, type StateSnapshot } from './page.js';
 import { probe, type Probe } from './probe.js';
-import { processStartTime, runCommand, startService, stopGroup, type Spawn } from './processes.js';
+import { killOrphanGroup, logFiles, processStartTime, runCommand, startService, stopGroup, type Spawn } from './processes.js';
 import { json, triggerServer, type Handlers, type Limits, type Reply } from './server.js';
 import { hashToken, Store, tokenMatches } from './store.js';
 import { tailLines } from './tail.js';
@@ -40,6 +40,11 @@ export interface TriggerOptions {
   spawn?: Spawn;
   /** One health probe (default probe.ts; a test makes one fail as the trigger's own failure would). */
   probe?: Probe;
+  /**
+   * `stop` stops every service too (`--stop-services-on-exit`, for development). Otherwise the trigger is a
+   * controller, not the services' parent: they keep serving and the next start adopts them.
+   */
+  stopServicesOnExit?: boolean;
 }
 
 /** One instance of a revision: a retry may start a new one while the last is still being cut off. */
@@ -79,6 +84,8 @@ interface Repo {
 }
 
 const COMMAND_TIMEOUT_MS = 60_000;
+/** Runs of the trigger that died while the same revision was starting before it is marked bad. */
+const CRASHES_TO_BAD = 3;
 /** Revisions per repository on the status page and in /api/state (newest deploys first). */
 const REVISIONS_SHOWN = 50;
 /** Lines of a revision's output served by GET /revisions/<sha>/log. */
@@ -105,6 +112,13 @@ export class DeployTrigger {
   private readonly background = new Set<Promise<unknown>>();
   private readonly github = new Map<string, Promise<void>>();
   private baseUrl = '';
+  /**
+   * Why the trigger stopped deploying, once a state write failed in a background path (an exit handler, a
+   * probe result, a timer): it keeps serving the page and watching, but starts nothing until restarted.
+   */
+  private degraded: string | null = null;
+  /** This run is recorded in the state (`runs`): a stop then records that it ended cleanly. */
+  private runBegun = false;
   /** Ports handed out but not yet recorded in a slot (two repositories may deploy at once). */
   private readonly reserved = new Set<number>();
 
@@ -180,14 +194,16 @@ export class DeployTrigger {
       const a = this.statusServer.address() as AddressInfo;
       this.log(`status page on ${shownUrl(a)}`);
     }
-    this.adopt(); // in the same tick as listening succeeded: no request is handled before it
+    const crashed = this.store.beginRun(this.now());
+    this.runBegun = true;
+    this.adopt(crashed); // in the same tick as listening succeeded: no request is handled before it
     this.baseUrl = shownUrl(this.server.address() as AddressInfo);
     this.log(`listening on ${this.baseUrl}`);
     for (const repo of this.repos.values()) {
       void this.reconcile(repo);
       repo.timer = setInterval(() => void this.reconcile(repo), repo.config.reconcile);
     }
-    this.retryTimer = setInterval(() => this.applyRetries(), this.options.retryPollMs ?? 500);
+    this.retryTimer = setInterval(() => this.guard('applying retries', () => this.applyRetries()), this.options.retryPollMs ?? 500);
     return this.baseUrl;
   }
 
@@ -204,7 +220,10 @@ export class DeployTrigger {
     return this.statusServer ? shownUrl(this.statusServer.address() as AddressInfo) : null;
   }
 
-  /** SIGTERM: stop every service this trigger runs (adopted ones included), then close. */
+  /**
+   * SIGTERM: stop deciding and close. The services keep serving (the next start adopts them, as after a
+   * crash), unless `stopServicesOnExit`: then every service this trigger runs is stopped, adopted ones included.
+   */
   async stop(): Promise<void> {
     if (this.closing) return;
     this.closing = true;
@@ -214,6 +233,10 @@ export class DeployTrigger {
     const stops: Promise<void>[] = [];
     for (const repo of this.repos.values()) {
       for (const running of repo.running.values()) {
+        if (!this.options.stopServicesOnExit) {
+          if (running.timer) clearInterval(running.timer);
+          continue;
+        }
         stops.push(
           this.halt(repo, running).then(() => {
             this.setState(repo, running.sha, 'stopped', 'the deploy trigger stopped');
@@ -230,6 +253,7 @@ export class DeployTrigger {
       await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
       server?.closeAllConnections();
     }
+    if (this.runBegun) this.store.endRun(this.now()); // a start that failed to listen leaves the last run's record as it was
     this.store.close();
     this.lock.release();
   }
@@ -321,7 +345,8 @@ export class DeployTrigger {
           await this.updateDesired(repo);
           const revisions = this.store.revisions(repo.name);
           const sha = nextDeploy(this.store.desired(repo.name), revisions);
-          if (sha && !this.closing) await this.deploy(repo, sha);
+          if (sha && this.degraded) this.log(`${repo.name}: not deploying ${sha}: degraded (${this.degraded})`);
+          else if (sha && !this.closing) await this.deploy(repo, sha);
           this.reap(repo);
           this.metrics.setRevisionCounts(repo.name, this.store.revisions(repo.name).map((r) => r.state));
         } while (repo.again);
@@ -386,7 +411,7 @@ export class DeployTrigger {
       const env = this.commandEnv(rc, { REVISION: sha, PORT: String(port), REPOSITORY: repo.name, CHECKOUT: dir, SIGNAL_URL: this.signalUrl(sha, token) });
       let started: Awaited<ReturnType<typeof startService>>;
       try {
-        started = await startService(rc.deploy, dir, env, log, this.options.spawn);
+        started = await startService(rc.deploy, dir, env, log, this.options.spawn, { maxBytes: rc.logs.max_bytes, keep: rc.logs.keep });
         this.store.saveSlot({ repository: repo.name, sha, seq, pid: started.pid, startTime: started.startTime, port, dir, log, tokenHash: hashToken(token) });
       } finally {
         this.reserved.delete(port);
@@ -394,7 +419,7 @@ export class DeployTrigger {
       this.log(`${repo.name}: started ${sha} (pid ${started.pid}, port ${port}, output in ${log})`);
       const running: Running = { sha, seq, pid: started.pid, startTime: started.startTime, port, dir, log, tokenHash: hashToken(token), env, streak: 0, lastError: null, timer: null, probing: false, stopping: false, adopted: false };
       repo.running.set(sha, running);
-      void started.exited.then((how) => this.onExit(repo, running, how));
+      void started.exited.then((how) => this.guard(`${repo.name}: the exit of ${sha}`, () => this.onExit(repo, running, how)));
       this.watch(repo, running);
       this.report(repo, sha, 'in_progress', `starting on port ${port}`);
     } catch (err) {
@@ -408,8 +433,9 @@ export class DeployTrigger {
   }
 
   private watch(repo: Repo, running: Running): void {
-    running.timer = setInterval(() => void this.probeOnce(repo, running), repo.config.health.interval);
-    void this.probeOnce(repo, running);
+    const once = () => void this.probeOnce(repo, running).catch((err: unknown) => this.degrade(`${repo.name}: the probe of ${running.sha}`, err));
+    running.timer = setInterval(once, repo.config.health.interval);
+    once();
   }
 
   private async probeOnce(repo: Repo, running: Running): Promise<void> {
@@ -433,6 +459,7 @@ export class DeployTrigger {
       running.streak = next.streak;
       if (!result.ok && !inconclusive) running.lastError = result.error;
       if (next.becameHealthy) {
+        this.store.clearCrashes(repo.name, running.sha);
         this.setState(repo, running.sha, 'healthy', 'health probe passed');
         this.report(repo, running.sha, 'success', 'healthy');
         void this.evaluate(repo);
@@ -504,6 +531,8 @@ export class DeployTrigger {
             if (!result.ok) this.log(`${repo.name}: stop command for ${sha} failed: ${result.detail}`);
           }
           await this.halt(repo, running);
+          // A reaped revision's output goes with it (bad and failed ones keep theirs, for the post-mortem).
+          if (this.store.revision(repo.name, sha)?.state === 'reaped') for (const file of logFiles(running.log, repo.config.logs.keep)) rmSync(file, { force: true });
         })(),
       );
     }
@@ -517,7 +546,9 @@ export class DeployTrigger {
     running.stopping = true;
     if (running.timer) clearInterval(running.timer);
     // Only signal the group if it is still the process we started (a PID can be reused).
-    if (processStartTime(running.pid) === running.startTime || !running.adopted) {
+    // Its leader gone entirely, what is left of the group is still ours: a PID in use as a group ID is not handed out again.
+    const live = processStartTime(running.pid);
+    if (live === running.startTime || live === null || !running.adopted) {
       await stopGroup(running.pid, this.grace, (ms) => delay(ms));
     }
     if (repo.running.get(running.sha) === running) repo.running.delete(running.sha);
@@ -525,8 +556,19 @@ export class DeployTrigger {
     rmSync(running.dir, { recursive: true, force: true });
   }
 
-  /** After a restart: adopt the services still running as recorded; clean up what died. */
-  private adopt(): void {
+  /**
+   * After a restart: adopt the services still running as recorded; clean up what died. When the last run
+   * died abnormally, a revision still starting then is suspect: the CRASHES_TO_BAD-th time, it is marked bad
+   * (and its process killed below) instead of being adopted or deployed again.
+   */
+  private adopt(crashed: boolean): void {
+    for (const repo of crashed ? this.repos.values() : []) {
+      for (const revision of this.store.revisions(repo.name).filter((r) => r.state === 'starting')) {
+        const times = this.store.countCrash(repo.name, revision.sha);
+        this.log(`${repo.name}: the last run of the trigger died while ${revision.sha} was starting (${times} time${times === 1 ? '' : 's'})`);
+        if (times >= CRASHES_TO_BAD) this.setState(repo, revision.sha, 'bad', `cut off: the deploy trigger died ${times} times while it was starting`);
+      }
+    }
     for (const slot of this.store.slots()) {
       const repo = this.repos.get(slot.repository);
       const revision = this.store.revision(slot.repository, slot.sha);
@@ -552,7 +594,7 @@ export class DeployTrigger {
         } catch {
           // gone
         }
-      }
+      } else if (slot.pid !== null) killOrphanGroup(slot.pid); // its leader died: what it left would hold the port
       if (revision && isRunning(revision.state) && slot.seq === revision.seq) this.store.setState(slot.repository, slot.sha, 'stopped', this.now(), 'gone while the deploy trigger was down');
       this.store.deleteSlot(slot.repository, slot.sha, slot.seq);
       rmSync(slot.dir, { recursive: true, force: true });
@@ -611,8 +653,27 @@ export class DeployTrigger {
   }
 
   private track(p: Promise<unknown>): void {
-    const tracked = p.catch((err: unknown) => this.log(`background: ${(err as Error).stack ?? String(err)}`)).finally(() => this.background.delete(tracked));
+    const tracked = p.catch((err: unknown) => this.degrade('background', err)).finally(() => this.background.delete(tracked));
     this.background.add(tracked);
+  }
+
+  /** Run a background step (an exit handler, a timer): what it throws degrades the trigger instead of ending it. */
+  private guard(what: string, step: () => void): void {
+    try {
+      step();
+    } catch (err) {
+      this.degrade(what, err);
+    }
+  }
+
+  /** Fail closed, without exiting: deploy nothing more, say why (log, page, /metrics); what runs keeps running. */
+  private degrade(what: string, err: unknown): void {
+    const reason = `${what} failed: ${(err as Error).message ?? String(err)}`;
+    this.log(`degraded: ${reason}; nothing more is deployed until the trigger is restarted`);
+    this.log((err as Error).stack ?? String(err));
+    if (this.degraded) return;
+    this.degraded = reason;
+    this.metrics.degraded.set(1);
   }
 
   private async allocatePort(range: { from: number; to: number }): Promise<number> {
@@ -670,6 +731,7 @@ export class DeployTrigger {
       }),
       deliveries: this.store.recentDeliveries(15).map((d) => ({ id: d.id, receivedAt: new Date(d.receivedAt).toISOString(), repository: d.repository, branch: d.branch, after: d.after, outcome: d.outcome, note: d.note })),
       refused: this.store.recentRefused(10).map((r) => ({ at: iso(r.at), status: r.status, reason: r.reason, webhookId: r.webhookId })),
+      degraded: this.degraded,
     };
   }
 

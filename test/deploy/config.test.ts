@@ -64,7 +64,7 @@ repositories:
 `);
     expect(errors).toEqual([
       'deploy.yml:1:9 listen: expected host:port, like "127.0.0.1:8787", got "nowhere"',
-      'deploy.yml:6:5 repositories.octo/app.helth: unknown key; did you mean "health"? (allowed: remote, branch, deploy, ports, health, signals, cutoff, stop, keep, reconcile, env, github)',
+      'deploy.yml:6:5 repositories.octo/app.helth: unknown key; did you mean "health"? (allowed: remote, branch, deploy, ports, health, signals, cutoff, stop, keep, logs, reconcile, env, github)',
       'deploy.yml:7:66 repositories.octo/app.health.interval: expected a duration like "2s", "500ms" or "5m", got "2x"',
       'deploy.yml:7:80 repositories.octo/app.health.failures: expected a positive integer, got 0',
       'deploy.yml:8:12 repositories.octo/app.ports: expected a port range like "9000-9099" (1–65535, low-high), got "9100-9000"',
@@ -139,6 +139,18 @@ repositories:
         expect(got).toBe(parseDuration(value));
       }
     });
+  });
+
+  it('reads logs: { max_bytes, keep } (default 10MB and 2) and refuses a size under 1KB or without a unit it knows', () => {
+    const logsOf = (logs: string) => {
+      const r = loadDeployConfigText(`${MINIMAL}    logs: ${logs}\n`, 'deploy.yml');
+      return r.ok ? r.config.repositories['octo/app'].logs : r.errors.map(formatPolicyError);
+    };
+    expect(logsOf('{}')).toEqual({ max_bytes: 10 * 1024 * 1024, keep: 2 });
+    expect(logsOf('{ max_bytes: 64KB, keep: 0 }')).toEqual({ max_bytes: 65536, keep: 0 });
+    expect(logsOf('{ max_bytes: 2048 }')).toEqual({ max_bytes: 2048, keep: 2 });
+    expect(logsOf('{ max_bytes: 10 }')).toEqual(['deploy.yml:6:24 repositories.octo/app.logs.max_bytes: expected a size of at least 1KB such as "10MB", got 10']);
+    expect(logsOf('{ max_bytes: 5XB }')).toEqual(['deploy.yml:6:24 repositories.octo/app.logs.max_bytes: expected a size of at least 1KB such as "10MB", got "5XB"']);
   });
 
   it('reads durations in ms, s, m and h', () => {

@@ -58,7 +58,7 @@ describe('a flood of idle and slow connections', () => {
 
   it(`keeps a healthy revision healthy and answers a signed delivery within a second while ${FLOOD} connections are held open`, async () => {
     const sha = trunk.git('rev-parse', 'HEAD').trim();
-    trigger = runTrigger(setup.file, { maxFiles: MAX_FILES });
+    trigger = runTrigger(setup.file, { maxFiles: MAX_FILES, args: ['--stop-services-on-exit'] }); // its SIGTERM at the end stops the service too
     const url = await trigger.url;
     const port = Number(new URL(url).port);
     await waitFor('the first revision healthy', () => state(sha) === 'healthy');

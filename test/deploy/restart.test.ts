@@ -1,5 +1,5 @@
 // The trigger as a real process (the CLI): SIGKILL mid-deploy, restart, adopt;
-// SIGTERM stops every service, adopted ones included.
+// SIGTERM with --stop-services-on-exit stops every service, adopted ones included.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TempRepo } from '../helpers/git-repo.js';
@@ -70,7 +70,7 @@ describe('the trigger killed with SIGKILL mid-deploy, then restarted', () => {
     // c3 lands while the trigger is down (its event is lost).
     const c3 = land(trunk, 'healthy');
 
-    const second = runTrigger(setup.file);
+    const second = runTrigger(setup.file, { args: ['--stop-services-on-exit'] });
     triggers.push(second);
     const url2 = await second.url;
     expect(second.stderr()).toContain(`adopted ${c1} (pid ${c1pid}`);

@@ -18,7 +18,7 @@ describe('startService', () => {
 
   it('rejects with the reason when its directory is missing (and nothing is left to crash the process)', async () => {
     const missing = join(dir, 'gone');
-    await expect(startService('exec sleep 5', missing, {}, join(dir, 'out.log'))).rejects.toThrow(`spawn /bin/sh ENOENT (its directory ${missing} does not exist)`);
+    await expect(startService('exec sleep 5', missing, {}, join(dir, 'out.log'))).rejects.toThrow(`spawn ${process.execPath} ENOENT (its directory ${missing} does not exist)`);
     // The child's 'error' event has been emitted by now; had nobody listened, it would have been thrown.
     await new Promise((resolve) => setImmediate(resolve));
   });
@@ -38,7 +38,8 @@ describe('a deploy that cannot start', () => {
     // vanished directory: no PID, an 'error' event on the next tick (here a real
     // spawn into a directory that does not exist); later ones start for real.
     const flaky: Spawn = ((command: string, args: readonly string[], options: Parameters<typeof spawn>[2]) => {
-      if (command === '/bin/sh' && failures > 0) {
+      // The service starts behind its log writer (processes.ts): Node, which runs `sh -c` in turn.
+      if (command === process.execPath && failures > 0) {
         failures--;
         return spawn(command, args, { ...options, cwd: join(setup.dir, 'no-such-directory') });
       }
@@ -57,7 +58,7 @@ describe('a deploy that cannot start', () => {
     const url = await t.trigger.start();
     const head = trunk.git('rev-parse', 'HEAD').trim();
     await waitFor('the head failed', () => t.trigger.store.revision('octo/app', head)?.state === 'failed');
-    expect(t.trigger.store.revision('octo/app', head)!.reason).toBe('could not start: spawn /bin/sh ENOENT');
+    expect(t.trigger.store.revision('octo/app', head)!.reason).toBe(`could not start: spawn ${process.execPath} ENOENT`);
     expect(t.trigger.store.slot('octo/app', head)).toBeNull();
     const next = land(trunk, 'healthy');
     expect((await announce(url, next)).status).toBe(202);

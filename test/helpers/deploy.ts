@@ -209,9 +209,12 @@ export interface TriggerProcess {
   exit: Promise<number | null>;
 }
 
-/** The trigger as a real process: `merge-gate deploy-trigger --config FILE` (the CLI); `maxFiles` caps its descriptors (`ulimit -n`). */
-export function runTrigger(configFile: string, o: { maxFiles?: number } = {}): TriggerProcess {
-  const args = ['--import', TSX, `${ROOT}src/cli/index.ts`, 'deploy-trigger', '--config', configFile];
+/**
+ * The trigger as a real process: `merge-gate deploy-trigger --config FILE [ARGS…]` (the CLI); `maxFiles` caps
+ * its descriptors (`ulimit -n`).
+ */
+export function runTrigger(configFile: string, o: { maxFiles?: number; args?: readonly string[] } = {}): TriggerProcess {
+  const args = ['--import', TSX, `${ROOT}src/cli/index.ts`, 'deploy-trigger', '--config', configFile, ...(o.args ?? [])];
   const [file, argv] = o.maxFiles === undefined ? [process.execPath, args] : ['/bin/sh', ['-c', `ulimit -n ${o.maxFiles} && exec "$0" "$@"`, process.execPath, ...args]];
   const child = spawn(file, argv, {
     env: { ...process.env, NODE_OPTIONS: '', TRUNK_WEBHOOK_SECRET: SECRET },
@@ -264,6 +267,8 @@ export function testTrigger(config: DeployConfig, options: Partial<TriggerOption
     now: clock.now,
     log: (line) => log.push(`${new Date().toISOString()} ${line}`),
     stopGraceMs: 1000,
+    // A test's trigger takes its services with it when it stops (the CLI's default leaves them serving).
+    stopServicesOnExit: true,
     ...rest,
   });
   return { trigger, config, clock, log, report: () => deployReport(config, log, trigger.store) };
