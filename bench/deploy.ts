@@ -24,6 +24,7 @@ async function withTrigger<T>(run: (t: DeployTrigger, url: string, started: Map<
     config: setup.config,
     env: { ...process.env, TRUNK_WEBHOOK_SECRET: SECRET },
     stopGraceMs: 1000,
+    stopServicesOnExit: true, // a benchmark leaves nothing running
     log: (line) => {
       const m = /: started ([0-9a-f]{40}) /.exec(line);
       if (m) started.set(m[1], performance.now());

@@ -86,7 +86,7 @@ describe('times', () => {
   it("come from the trigger's injected clock, not the machine's", () => {
     const setup = writeConfig({ remote: '/nonexistent' });
     const now = Date.parse('2031-06-01T12:00:00Z');
-    const trigger = new DeployTrigger({ config: setup.config, env: { ...process.env, TRUNK_WEBHOOK_SECRET: SECRET }, log: () => {}, now: () => now });
+    const trigger = new DeployTrigger({ config: setup.config, env: { ...process.env, TRUNK_WEBHOOK_SECRET: SECRET }, log: () => {}, now: () => now, stopServicesOnExit: true });
     try {
       trigger.store.recordRefused({ at: now - 3 * 60_000, status: 401, reason: 'signature not accepted', webhookId: null });
       const html = renderPage(trigger.snapshot());

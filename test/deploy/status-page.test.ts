@@ -30,7 +30,7 @@ describe('GET / in a browser', () => {
       repository: 'octo/shop',
       health: '{ url: "http://127.0.0.1:${PORT}/healthz", interval: 100ms, timeout: 1s, failures: 3, startup: 8s }',
     });
-    trigger = new DeployTrigger({ config: setup.config, configFile: setup.file, env: { ...process.env, TRUNK_WEBHOOK_SECRET: SECRET }, log: (line) => logs.push(line), stopGraceMs: 1000 });
+    trigger = new DeployTrigger({ config: setup.config, configFile: setup.file, env: { ...process.env, TRUNK_WEBHOOK_SECRET: SECRET }, log: (line) => logs.push(line), stopGraceMs: 1000, stopServicesOnExit: true });
     browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
     shots = process.env.SCREENSHOT_DIR ? resolve(process.env.SCREENSHOT_DIR) : mkdtempSync(join(tmpdir(), 'merge-gate-screens-'));
     mkdirSync(shots, { recursive: true });

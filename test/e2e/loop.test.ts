@@ -114,7 +114,7 @@ describe('the closed loop, end to end', () => {
       extra: `    github: { token_env: DEPLOY_GITHUB_TOKEN, environment: production, api_url: ${JSON.stringify(fake.baseUrl)} }`,
     });
     fake.deployTriggerTokens.add('ghs_deploy');
-    trigger = new DeployTrigger({ config: setup.config, env: { ...process.env, TRUNK_WEBHOOK_SECRET: SECRET, DEPLOY_GITHUB_TOKEN: 'ghs_deploy' }, log: () => {}, stopGraceMs: 1000 });
+    trigger = new DeployTrigger({ config: setup.config, env: { ...process.env, TRUNK_WEBHOOK_SECRET: SECRET, DEPLOY_GITHUB_TOKEN: 'ghs_deploy' }, log: () => {}, stopGraceMs: 1000, stopServicesOnExit: true });
     const triggerUrl = await trigger.start();
     await waitFor('the first revision healthy', () => stateOf(repo, first) === 'SUCCESS');
     await startApp(triggerUrl);

@@ -40,7 +40,7 @@ describe('npx tsx examples/service/announce.ts against a running deploy trigger'
   beforeAll(() => {
     trunk = makeTrunk();
     setup = writeConfig({ remote: trunk.dir, repository: 'octo/service' });
-    trigger = new DeployTrigger({ config: setup.config, env: { ...process.env, TRUNK_WEBHOOK_SECRET: SECRET }, log: (line) => logs.push(line), stopGraceMs: 1000 });
+    trigger = new DeployTrigger({ config: setup.config, env: { ...process.env, TRUNK_WEBHOOK_SECRET: SECRET }, log: (line) => logs.push(line), stopGraceMs: 1000, stopServicesOnExit: true });
   });
   afterAll(async () => {
     await trigger.stop();
