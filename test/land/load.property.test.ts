@@ -64,7 +64,8 @@ test('200 landings across 5 branches, merge call and receiver failing at random'
     config: { coalesceMs: 10, retry: { attempts: 6, baseDelayMs: 100, maxDelayMs: 1_000 } },
     outbox: { urls: [receiver.url], backoff: { baseMs: 100, maxMs: 2_000 } },
     start: { clock },
-    landing: { random },
+    // A 502 before merging is believed "not merged" only after the settle time: short, or virtual time outruns the 5 minutes.
+    landing: { random, settleMs: 2_000 },
   });
 
   const pending = new Map(BRANCHES.map((b) => [b, [] as FakePull[]]));
