@@ -53,7 +53,8 @@ describe('a state write failing in a background path', () => {
     expect(outcome).toBe('degraded');
 
     const after = await state();
-    expect(after.degraded).toMatch(/the probe of .* failed: database is locked/);
+    // Whichever background write came first (a probe's health record, the retry poll, …) is the one named.
+    expect(after.degraded).toMatch(/^.+ failed: database is locked/);
     expect(await (await fetch(`${url}/`)).text()).toContain('Degraded: nothing more is deployed');
     expect(await (await fetch(`${url}/metrics`)).text()).toMatch(/^merge_gate_deploy_degraded 1$/m);
     // What runs keeps running.
