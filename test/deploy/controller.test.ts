@@ -2,7 +2,7 @@
 // from systemd or Kubernetes, then a new start) is no outage. Real processes:
 // the CLI, the sample service, a steady request load across the restart.
 import type { TempRepo } from '../helpers/git-repo.js';
-import { announce, deployReport, itReporting, land, makeTrunk, runTrigger, serviceRevision, waitFor, writeConfig, type TriggerProcess } from '../helpers/deploy.js';
+import { announce, deployReport, itReporting, killGroups, land, makeTrunk, runTrigger, serviceRevision, type TriggerProcess, waitFor, writeConfig } from '../helpers/deploy.js';
 import type { StateSnapshot } from '../../src/deploy/page.js';
 
 describe('the trigger restarted with SIGTERM', () => {
@@ -22,13 +22,7 @@ describe('the trigger restarted with SIGTERM', () => {
   afterAll(async () => {
     load = false;
     for (const t of triggers) t.child.kill('SIGKILL');
-    for (const pid of pids) {
-      try {
-        process.kill(-pid, 'SIGKILL');
-      } catch {
-        // gone
-      }
-    }
+    killGroups(pids);
     setup.remove();
     trunk.remove();
   });

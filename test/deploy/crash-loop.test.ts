@@ -2,7 +2,7 @@
 // not deployed or adopted again. Real processes: the CLI killed with SIGKILL
 // (a crash) three times while the revision is starting.
 import type { TempRepo } from '../helpers/git-repo.js';
-import { announce, deployReport, isAlive, itReporting, land, makeTrunk, runTrigger, waitFor, writeConfig, type TriggerProcess } from '../helpers/deploy.js';
+import { announce, deployReport, isAlive, itReporting, killGroups, land, makeTrunk, runTrigger, type TriggerProcess, waitFor, writeConfig } from '../helpers/deploy.js';
 import type { StateSnapshot } from '../../src/deploy/page.js';
 
 describe('a revision starting each time the trigger died', () => {
@@ -19,13 +19,7 @@ describe('a revision starting each time the trigger died', () => {
 
   afterAll(() => {
     for (const t of triggers) t.child.kill('SIGKILL');
-    for (const pid of pids) {
-      try {
-        process.kill(-pid, 'SIGKILL');
-      } catch {
-        // gone
-      }
-    }
+    killGroups(pids);
     setup.remove();
     trunk.remove();
   });

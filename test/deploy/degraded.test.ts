@@ -4,7 +4,7 @@
 // sample service, a real SQLite lock.
 import Database from 'better-sqlite3';
 import type { TempRepo } from '../helpers/git-repo.js';
-import { deployReport, itReporting, makeTrunk, runTrigger, serviceRevision, waitFor, writeConfig, type TriggerProcess } from '../helpers/deploy.js';
+import { deployReport, itReporting, killGroups, makeTrunk, runTrigger, serviceRevision, type TriggerProcess, waitFor, writeConfig } from '../helpers/deploy.js';
 import type { StateSnapshot } from '../../src/deploy/page.js';
 
 describe('a state write failing in a background path', () => {
@@ -23,13 +23,7 @@ describe('a state write failing in a background path', () => {
   afterAll(() => {
     lock?.close();
     trigger?.child.kill('SIGKILL');
-    for (const pid of pids) {
-      try {
-        process.kill(-pid, 'SIGKILL');
-      } catch {
-        // gone
-      }
-    }
+    killGroups(pids);
     setup.remove();
     trunk.remove();
   });

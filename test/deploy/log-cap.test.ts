@@ -4,7 +4,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TempRepo } from '../helpers/git-repo.js';
-import { announce, deployReport, itReporting, land, makeTrunk, runTrigger, serviceRevision, waitFor, writeConfig, type TriggerProcess } from '../helpers/deploy.js';
+import { announce, deployReport, itReporting, killGroups, land, makeTrunk, runTrigger, serviceRevision, type TriggerProcess, waitFor, writeConfig } from '../helpers/deploy.js';
 import type { StateSnapshot } from '../../src/deploy/page.js';
 
 const CAP = 64 * 1024;
@@ -23,13 +23,7 @@ describe('a revision printing in a loop', () => {
 
   afterAll(() => {
     trigger?.child.kill('SIGKILL');
-    for (const pid of pids) {
-      try {
-        process.kill(-pid, 'SIGKILL');
-      } catch {
-        // gone
-      }
-    }
+    killGroups(pids);
     setup.remove();
     trunk.remove();
   });

@@ -3,7 +3,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TempRepo } from '../helpers/git-repo.js';
-import { announce, deployReport, itReporting, land, makeTrunk, runTrigger, waitFor, writeConfig, type TriggerProcess as Running } from '../helpers/deploy.js';
+import { announce, deployReport, itReporting, killGroups, land, makeTrunk, runTrigger, type TriggerProcess as Running, waitFor, writeConfig } from '../helpers/deploy.js';
 import { processStartTime } from '../../src/deploy/processes.js';
 import type { StateSnapshot } from '../../src/deploy/page.js';
 
@@ -24,13 +24,7 @@ describe('the trigger killed with SIGKILL mid-deploy, then restarted', () => {
 
   afterAll(async () => {
     for (const t of triggers) t.child.kill('SIGKILL');
-    for (const pid of pids) {
-      try {
-        process.kill(-pid, 'SIGKILL');
-      } catch {
-        // gone, as it should be
-      }
-    }
+    killGroups(pids);
     setup.remove();
     trunk.remove();
   });

@@ -189,6 +189,17 @@ export function signalToken(pid: number): string {
   return token;
 }
 
+/** Test clean-up: SIGKILL the process group each pid leads (services run in their own), skipping those already gone. */
+export function killGroups(pids: Iterable<number>): void {
+  for (const pid of pids) {
+    try {
+      process.kill(-pid, 'SIGKILL');
+    } catch {
+      // gone
+    }
+  }
+}
+
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);

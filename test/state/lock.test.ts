@@ -14,7 +14,7 @@ import { FakeGitHub } from '../helpers/github-fake.js';
 import { pullPayload } from '../helpers/github-app.js';
 import { sendWebhook, startAppChild } from '../helpers/app-child.js';
 import { setupRepo, typicalPull } from '../helpers/github-scenario.js';
-import { isAlive, makeTrunk, runTrigger, serviceRevision, waitFor, writeConfig, type TriggerProcess } from '../helpers/deploy.js';
+import { isAlive, killGroups, makeTrunk, runTrigger, serviceRevision, type TriggerProcess, waitFor, writeConfig } from '../helpers/deploy.js';
 import type { TempRepo } from '../helpers/git-repo.js';
 import type { StateSnapshot } from '../../src/deploy/page.js';
 
@@ -86,13 +86,7 @@ describe('two deploy triggers on one state', () => {
       if (t.child.exitCode === null && t.child.signalCode === null) t.child.kill('SIGKILL');
       await t.exit;
     }
-    for (const pid of services) {
-      try {
-        process.kill(-pid, 'SIGKILL');
-      } catch {
-        // gone
-      }
-    }
+    killGroups(services);
     await new Promise<void>((resolve) => (blocker ? blocker.close(() => resolve()) : resolve()));
     setup.remove();
     trunk.remove();
