@@ -113,7 +113,14 @@ export interface PullRequestFacts {
   checks?: CheckResult[];
   /** The newest deployment to `trunk.environment` (null: none yet); gathered only when `trunk` is configured. */
   deployment?: DeploymentFacts | null;
+  /** CODEOWNERS read at the base (GitHub's order: .github/, the root, docs/); null: none. Gathered only when a `reviews.owners` group has `codeowners: true`. */
+  codeowners?: { path: string; text: string } | null;
+  /** Members of every team `reviews.owners` names (in `from`, and in CODEOWNERS), by `@org/team` lower-cased; gathered only when an owners group applies. */
+  teams?: Record<string, TeamMembership>;
 }
+
+/** A team's members (logins), or why they could not be read (the group it belongs to then blocks, saying so). */
+export type TeamMembership = { members: string[] } | { error: string };
 
 /** Which facts an evaluation needs, derived from the policy alone. */
 export interface FactNeeds {
@@ -125,6 +132,8 @@ export interface FactNeeds {
   gitattributes: boolean;
   /** With `trunk` configured: the environment whose newest deployment to read, and the label a proposed revert carries (`trunk.revert`). Absent: not needed. */
   trunk?: { environment: string; revertLabel: string | null } | null;
+  /** With `reviews.owners`: the teams its `from` lists name, and whether CODEOWNERS is read (its teams are read too). Absent: not needed. */
+  owners?: { teams: string[]; codeowners: boolean } | null;
 }
 
 /**
