@@ -96,7 +96,7 @@ describe('a pull request the queue let go (completed/failure), with what to do',
     const m = describeDequeued({ kind: 'failed', check: 'ci/test', url: 'https://github.com/o/r/actions/runs/1', stagingSha: SHA, attempts: 2 }, 'main');
     expect(m.title).toBe('left the queue: ci/test failed on its staging branch');
     expect(m.lines).toBe(
-      `**Left the merge queue:** the required check \`ci/test\` failed on staging commit \`${SHA}\`, where this pull request was tested alone on \`main\` (2 attempts) — [details](https://github.com/o/r/actions/runs/1). Push a fix: the new head joins the queue again once it passes.`,
+      `**Left the merge queue:** the required check \`ci/test\` failed on staging commit \`${SHA}\`, where this pull request was tested alone on \`main\` (2 attempts) — [details](https://github.com/o/r/actions/runs/1). Push a fix: the new head joins the queue again once it passes. Not this pull request's fault (flaky CI)? Push any new commit (\`git commit --allow-empty\`) to queue it again.`,
     );
     expect(describeDequeued({ kind: 'failed', check: 'ci/test', url: null, stagingSha: SHA, attempts: 1 }, 'main').lines).toContain('(1 attempt). Push a fix');
   });
@@ -105,7 +105,7 @@ describe('a pull request the queue let go (completed/failure), with what to do',
     const m = describeDequeued({ kind: 'timeout', stagingSha: SHA, attempts: 1, afterMs: 90 * 60_000 }, 'main');
     expect(m.title).toBe('left the queue: the required checks did not finish within 90m');
     expect(m.lines).toBe(
-      `**Left the merge queue:** the required checks did not all finish on staging commit \`${SHA}\` within 90m (\`land.queue.timeout\`, 1 attempt). Check that CI runs on pushes to \`merge-gate/queue/**\` and reports every name in \`checks.required\` (see docs/queue.md), or raise \`land.queue.timeout\`. Push a fix: the new head joins the queue again once it passes.`,
+      `**Left the merge queue:** the required checks did not all finish on staging commit \`${SHA}\` within 90m (\`land.queue.timeout\`, 1 attempt). Check that CI runs on pushes to \`merge-gate/queue/**\` and reports every name in \`checks.required\` (see docs/queue.md), or raise \`land.queue.timeout\`; then push any new commit (\`git commit --allow-empty\`) to queue it again.`,
     );
     expect(describeDequeued({ kind: 'timeout', stagingSha: SHA, attempts: 2, afterMs: 3_600_000 }, 'main').title).toBe('left the queue: the required checks did not finish within 1h');
   });
