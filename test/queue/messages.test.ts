@@ -2,6 +2,7 @@
 // and how it sits on the verdict's plan: in_progress while queued,
 // completed/failure once the queue lets the pull request go.
 import { describe, expect, it } from '@jest/globals';
+import { readFileSync } from 'node:fs';
 import { describeNote, withLanding } from '../../src/land/check.js';
 import type { CheckRunPlan } from '../../src/github/checkrun.js';
 import { describeDequeued, describeQueued, ordinal, utcTime } from '../../src/queue/messages.js';
@@ -180,5 +181,26 @@ describe('on the verdict\'s plan (src/land/check.ts)', () => {
   it('a title past GitHub\'s limit is cut', () => {
     const plan = withLanding(PASS, { kind: 'queue', status: { kind: 'queued', position: 1, of: 1, branch: 'main', held: 'x'.repeat(5000) } });
     expect(plan.title.length).toBeLessThanOrEqual(1000);
+  });
+});
+
+describe('docs/queue.md shows every title as the code words it', () => {
+  const doc = readFileSync(new URL('../../docs/queue.md', import.meta.url), 'utf8');
+  const at = Date.UTC(2026, 11, 5, 10, 2);
+  const REASON = '<reason>';
+  it.each([
+    describeQueued({ kind: 'queued', position: 2, of: 5, branch: 'main', held: null }).title,
+    describeQueued({ kind: 'queued', position: 2, of: 5, branch: 'main', held: REASON }).title,
+    describeQueued({ kind: 'building', batch: 12, with: [41, 43], since: at }).title,
+    describeQueued({ kind: 'testing', batch: 12, with: [41, 43], since: at, pending: ['ci/test'], behind: [], held: null }).title,
+    describeQueued({ kind: 'testing', batch: 12, with: [], since: at, pending: [], behind: [11], held: null }).title,
+    describeQueued({ kind: 'landing', batch: 12, with: [41], since: at, held: null }).title,
+    describeQueued({ kind: 'landing', batch: 12, with: [41], since: at, held: REASON }).title,
+    describeNote({ kind: 'landed', sha: '1a2b3c4d', url: 'https://github.com/o/r/commit/1a2b3c4d', branch: 'main', method: 'merge', batch: 12 }).title,
+    describeDequeued({ kind: 'failed', check: 'ci/test', url: null, stagingSha: SHA, attempts: 2 }, 'main').title,
+    describeDequeued({ kind: 'timeout', stagingSha: SHA, attempts: 1, afterMs: 3_600_000 }, 'main').title,
+    describeDequeued({ kind: 'conflict', with: '#41' }, 'main').title,
+  ])('%s', (title) => {
+    expect(doc).toContain(`| \`${title}\` |`);
   });
 });
