@@ -37,7 +37,8 @@ const MAX_PATTERN_LENGTH = 1024;
 
 /** `@org/team` (GitHub's team slug syntax), the form a policy's `from` names teams in. */
 export const TEAM = /^@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\/[A-Za-z0-9_.-]+$/;
-const USER = /^@[A-Za-z0-9](?:[A-Za-z0-9_-]*[A-Za-z0-9_])?$/;
+/** A GitHub login (managed users may carry `_`). */
+export const USER_LOGIN = /^[A-Za-z0-9](?:[A-Za-z0-9_-]*[A-Za-z0-9_])?$/;
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 /** `@org/team` as `facts.teams` keys it. */
@@ -45,7 +46,7 @@ export const teamKey = (team: string): string => team.toLowerCase();
 
 function parseOwner(token: string): Owner | null {
   if (TEAM.test(token)) return { kind: 'team', team: teamKey(token) };
-  if (USER.test(token)) return { kind: 'user', login: token.slice(1) };
+  if (token.startsWith('@') && USER_LOGIN.test(token.slice(1))) return { kind: 'user', login: token.slice(1) };
   if (EMAIL.test(token)) return { kind: 'email', email: token };
   return null;
 }
