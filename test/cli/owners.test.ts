@@ -59,6 +59,12 @@ describe('merge-gate check with path groups', () => {
     expect(ownersRows(run.stdout)).toEqual(['owners   pass    database: 1 / 1 from @octo/dba, carol (db/migrate/001.sql, +2 files)']);
   });
 
+  it('--json carries each group\'s figures as numbers', () => {
+    const run = runCli(['check', ...NOW, '--json', '--team', '@octo/dba=dana', '--approved-by', 'dana'], repoWith(DATABASE, {}, migration));
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout).figures.owners).toEqual([{ group: 'database', owners: ['@octo/dba', 'carol'], approvals: 1, required: 1, holds: true }]);
+  });
+
   it('anonymous --approvals do not count for a group; the check says who could approve (exit 1)', () => {
     const run = runCli(['check', ...NOW, '--approvals', '3', '--team', '@octo/dba=dana,erin'], repoWith(DATABASE, {}, migration));
     expect(run.code).toBe(1);
