@@ -152,6 +152,13 @@ describe('in the verdict', () => {
     expect(text).not.toContain('[y](z)');
   });
 
+  test('in the terminal, a file name cannot move the cursor or start a line of its own', () => {
+    const facts = makeFacts({ files: [changed('db/\u001b[2Jx\n.sql', 1, 0)], teams: DBA });
+    const out = renderTerminal(evaluate(policy(DATABASE), facts, NOW));
+    expect(out).not.toContain('\u001b');
+    expect(out).toContain('(db/\\u001b[2Jx\\n.sql)');
+  });
+
   test('a policy without owners has no owners row and needs nothing more', () => {
     const plain = policy('preset: none\nreviews:\n  required: 1\n');
     expect(evaluate(plain, makeFacts(), NOW).results.map((r) => r.rule)).not.toContain('owners');
