@@ -5,6 +5,8 @@
 //     own lines generated), and our own `merge-gate` check run on the head (so
 //     the check-run writer needs no request of its own); follow-up queries only
 //     for connections past 100 items, all connections paged together;
+//   - team membership (`reviews.owners`) in one more query, only for the teams
+//     of groups that apply to the pull request, cached per installation (teams.ts);
 //   - the diff (one REST request, diff media type) only when a rule needs hunks,
 //     with per-file patches (REST, paginated) when GitHub will not produce the
 //     whole diff (406: more than 300 files or 20,000 lines).
@@ -54,6 +56,14 @@ import {
   type ReviewNode,
 } from './nodes.js';
 import { findRevert, type RevertCandidate } from '../trunk/marker.js';
+import { readTeams, type TeamsCache } from './teams.js';
+
+/** Where GitHub looks for CODEOWNERS, in its order: the first that exists is the one. */
+export const CODEOWNERS_PATHS = [
+  ['github', '.github/CODEOWNERS'],
+  ['root', 'CODEOWNERS'],
+  ['docs', 'docs/CODEOWNERS'],
+] as const;
 
 
 /** GitHub will not render a pull request diff past these (it answers 406). */
@@ -70,6 +80,14 @@ export interface PullRequestSourceOptions {
   /** Paths whose per-file patch may be missing (too large) without failing: those the policy never counts. */
   patchOptional?: (path: string) => boolean;
   cache?: FactsCache;
+  /**
+   * With `reviews.owners`: the teams named by the groups that apply to these
+   * facts (their changed files and CODEOWNERS); only those are read, so a pull
+   * request that touches no group costs no team request. Members are kept in
+   * `teamsCache` per installation. Absent: no team is read (a group that
+   * needs one then blocks, the team unknown).
+   */
+  owners?: { teamsFor(facts: PullRequestFacts): string[]; teamsCache?: TeamsCache; installationId: number };
 }
 
 /** Undo a file's hunks on its head text: the text at the merge base. Throws StaleReadError when they do not fit. */
@@ -133,8 +151,8 @@ export class GitHubPullRequestSource implements FactsSource {
       appId,
       checkName,
     };
-    // Files tell whether the pull request touches the registry.
-    const wantFiles = needs.files || needs.registryPath !== null;
+    // Files tell whether the pull request touches the registry, and which owners groups apply.
+    const wantFiles = needs.files || needs.registryPath !== null || Boolean(needs.owners);
     const data = await octokit.graphql<{
       repository: {
         nameWithOwner: string;
@@ -150,6 +168,7 @@ export class GitHubPullRequestSource implements FactsSource {
       reviews: needs.reviews,
       files: wantFiles,
       gitattributes: needs.gitattributes,
+      codeowners: Boolean(needs.owners?.codeowners),
       trunk: Boolean(needs.trunk),
       environment: needs.trunk?.environment ?? '',
       reverts: Boolean(needs.trunk?.revertLabel),
@@ -236,7 +255,7 @@ export class GitHubPullRequestSource implements FactsSource {
       else if (filesFrom === 'listing') changed = (await this.listFiles(pull.number)).map(restChangedFile);
       else changed = files.map((f): ChangedFile => ({ path: f.path, status: CHANGE_TYPES[f.changeType] ?? 'modified', additions: f.additions, deletions: f.deletions }));
       if (changed.length > 100) this.options.cache?.update(cacheKey, { files: changed });
-      if (needs.files) facts.files = changed;
+      if (needs.files || needs.owners) facts.files = changed;
       this.changedFiles = changed;
     }
     if (contexts && needs.checks) {
@@ -268,7 +287,24 @@ export class GitHubPullRequestSource implements FactsSource {
       const headText = await this.blobText(head.registry ?? null, needs.registryPath, pull.headRefOid);
       facts.registry = { base: await this.registryAtBase(facts, needs.registryPath, headText), head: headText };
     }
+    if (needs.owners) {
+      if (needs.owners.codeowners) facts.codeowners = await this.codeownersAtBase(pull);
+      const owners = this.options.owners;
+      const teams = owners?.teamsFor(facts) ?? [];
+      facts.teams = teams.length === 0 ? {} : await readTeams(octokit, teams, owners?.teamsCache ? { store: owners.teamsCache, installationId: owners.installationId } : undefined);
+    }
     return facts;
+  }
+
+  /** CODEOWNERS at the base (never the head: a pull request does not choose its own owners), where GitHub looks first. */
+  private async codeownersAtBase(pull: PullNode): Promise<{ path: string; text: string } | null> {
+    const base = pull.codeownersBase?.target;
+    if (!base?.oid) return null;
+    for (const [alias, path] of CODEOWNERS_PATHS) {
+      const text = await this.blobText(base[alias] ?? null, path, base.oid);
+      if (text !== null) return { path, text };
+    }
+    return null;
   }
 
   /** Follow-up pages for every connection past its first 100, one request per round. */

@@ -71,10 +71,11 @@ const HEAD_VARIABLES = '$registry: Boolean!, $registryPath: String!, $checks: Bo
  * to the `trunk` environment and the open reverts merge-gate proposed when
  * asked, and our own check run on the head. `.gitattributes` decides what the size rule leaves out, so it is
  * read from the base branch like the policy: a pull request cannot weaken the
- * rules it is judged by.
+ * rules it is judged by. CODEOWNERS likewise (`reviews.owners`), at the three
+ * places GitHub looks, in its order: .github/, the root, docs/.
  */
 export const FACTS_QUERY = /* GraphQL */ `
-query MergeGateFacts($owner: String!, $repo: String!, $number: Int!, $reviews: Boolean!, $files: Boolean!, $gitattributes: Boolean!,
+query MergeGateFacts($owner: String!, $repo: String!, $number: Int!, $reviews: Boolean!, $files: Boolean!, $gitattributes: Boolean!, $codeowners: Boolean!,
   $trunk: Boolean!, $environment: String!, $reverts: Boolean!, $revertLabel: String!, $landing: Boolean!, ${HEAD_VARIABLES}) {
   repository(owner: $owner, name: $repo) {
     nameWithOwner
@@ -91,6 +92,16 @@ query MergeGateFacts($owner: String!, $repo: String!, $number: Int!, $reviews: B
       baseRefName baseRefOid headRefName headRefOid
       baseRef @include(if: $gitattributes) {
         target { ... on Commit { oid gitattributes: file(path: ".gitattributes") { ...MergeGateBlob } } }
+      }
+      codeownersBase: baseRef @include(if: $codeowners) {
+        target {
+          ... on Commit {
+            oid
+            github: file(path: ".github/CODEOWNERS") { ...MergeGateBlob }
+            root: file(path: "CODEOWNERS") { ...MergeGateBlob }
+            docs: file(path: "docs/CODEOWNERS") { ...MergeGateBlob }
+          }
+        }
       }
       labels(first: 100) { pageInfo { hasNextPage endCursor } nodes { name } }
       reviews(first: 100) @include(if: $reviews) { pageInfo { hasNextPage endCursor } nodes { ...MergeGateReview } }
