@@ -7,6 +7,7 @@ import { globProblem } from './glob.js';
 import { compileReference } from './reference.js';
 import { parseLocalDateTime, parseWeeklyPoint, isValidZone } from './time.js';
 import { keysOfSchema } from './schema-errors.js';
+import { TEAM, USER_LOGIN } from '../rules/codeowners.js';
 
 /** How a value is named in an error: `"five hundred"`, `a list`, `true`. */
 export function describeInput(input: unknown): string {
@@ -110,6 +111,46 @@ const referencePattern = () =>
 
 export const DEFAULT_REFERENCE = "isEnabled\\(['\"](?<flag>[A-Za-z0-9_.-]{3,})['\"]\\)";
 
+/** A `from` entry: an organisation team `@org/team`, or a user's login (no `@`). */
+const ownerName = () =>
+  text().superRefine((value, ctx) => {
+    if (value.startsWith('@')) {
+      if (!TEAM.test(value)) ctx.addIssue({ code: 'custom', message: `expected a team as @org/team (a user without "@"), got ${JSON.stringify(value)}` });
+    } else if (!USER_LOGIN.test(value)) {
+      ctx.addIssue({ code: 'custom', message: `expected a GitHub login or a team @org/team, got ${JSON.stringify(value)}` });
+    }
+  });
+
+const ownersGroup = z
+  .strictObject({
+    name: text().meta({ description: 'Names the group on the check' }),
+    paths: globList().min(1, { error: 'an empty list matches no file' }).optional().meta({ description: 'The group applies when the pull request changes a matching file (globs, as size.exclude; excluded files count here)' }),
+    codeowners: bool().optional().meta({ description: 'true: the owners come from CODEOWNERS at the base (.github/, the root, docs/), by GitHub\'s rules' }),
+    from: z.array(ownerName(), { error: expected('a list of users and @org/team teams') }).optional().meta({ description: 'Who may approve for a path group: users and @org/team teams' }),
+    required: positiveInt().default(1).meta({ description: 'Approvals needed from the group (for codeowners: from each set of owners of the changed files)' }),
+  })
+  .superRefine((g, ctx) => {
+    const byPaths = g.paths !== undefined;
+    if (byPaths && g.codeowners) ctx.addIssue({ code: 'custom', path: ['codeowners'], message: 'a group is either paths (with from) or codeowners: true, not both' });
+    else if (!byPaths && !g.codeowners) ctx.addIssue({ code: 'custom', message: 'a group needs paths (with from) or codeowners: true' });
+    else if (g.codeowners && g.from !== undefined) ctx.addIssue({ code: 'custom', path: ['from'], message: 'a codeowners group takes its owners from CODEOWNERS; remove from' });
+    else if (byPaths && (g.from === undefined || g.from.length === 0)) {
+      ctx.addIssue({ code: 'custom', ...(g.from ? { path: ['from'] } : {}), message: 'a path group needs from: the users and @org/team teams who may approve' });
+    }
+  })
+  .meta({ description: 'Approvals from the right people when the pull request changes certain paths' });
+
+const ownersGroups = () =>
+  z
+    .array(ownersGroup, { error: expected('a list of groups') })
+    .superRefine((groups, ctx) => {
+      const seen = new Set<string>();
+      groups.forEach((g, i) => {
+        if (seen.has(g.name)) ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `a second group named ${JSON.stringify(g.name)}; names tell groups apart on the check` });
+        seen.add(g.name);
+      });
+    });
+
 export const ReviewsSchema = z
   .strictObject({
     required: count().default(1).meta({ description: 'Approvals needed, from people other than the author' }),
@@ -126,6 +167,8 @@ export const ReviewsSchema = z
     fresh: bool().default(false).meta({ description: 'Only approvals of the current head commit count' }),
     block_on_changes_requested: bool().default(true).meta({ description: 'A standing "changes requested" review blocks' }),
     ignore_bots: bool().default(true).meta({ description: 'Approvals from bot accounts do not count' }),
+    owners: ownersGroups().default([]).meta({ description: 'Approvals scoped to paths: every group that applies must hold, on top of required' }),
+    request: bool().default(false).meta({ description: 'Request review from the owners of a group that applies and has no approval yet, once per head commit' }),
   })
   .meta({ description: 'Review requirements' });
 
@@ -224,6 +267,7 @@ export type PolicyFile = z.input<typeof PolicyFileSchema>;
 /** The effective policy, preset merged and defaults filled in. */
 export type Policy = z.output<typeof PolicyFileSchema>;
 export type ReviewsPolicy = z.output<typeof ReviewsSchema>;
+export type OwnersGroup = ReviewsPolicy['owners'][number];
 export type SizePolicy = z.output<typeof SizeSchema>;
 export type FreezePolicy = z.output<typeof FreezeSchema>;
 export type FreezeWindow = FreezePolicy['windows'][number];

@@ -49,6 +49,17 @@ describe('policy errors name the key path, line and column', () => {
     ['reference with a backreference', 'flags:\n  reference: "(?<flag>[a-z]+)\\\\1"\n', /^2:14 flags\.reference: invalid regular expression for RE2, .*: invalid escape sequence: `\\1`$/],
     ['a __proto__ key', 'reviews:\n  __proto__: { required: 0 }\n', /^2:3 reviews\.__proto__: unknown key in reviews/],
     ['a recursive alias', 'reviews: &r\n  scale: [*r]\n', /^1:1 YAML error: an alias refers to a node that contains it/],
+    ['owners group with neither paths nor codeowners', 'reviews:\n  owners:\n    - name: db\n      required: 1\n', /^3:7 reviews\.owners\[0\]: a group needs paths \(with from\) or codeowners: true$/],
+    ['owners group with both paths and codeowners', 'reviews:\n  owners:\n    - name: db\n      paths: ["db/**"]\n      codeowners: true\n      from: [carol]\n', /^5:19 reviews\.owners\[0\]\.codeowners: a group is either paths \(with from\) or codeowners: true, not both$/],
+    ['owners team without its organisation', 'reviews:\n  owners:\n    - name: db\n      paths: ["db/**"]\n      from: ["@dba"]\n', /^5:14 reviews\.owners\[0\]\.from\[0\]: expected a team as @org\/team \(a user without "@"\), got "@dba"$/],
+    ['owners user that is no login', 'reviews:\n  owners:\n    - name: db\n      paths: ["db/**"]\n      from: ["carol smith"]\n', /^5:14 reviews\.owners\[0\]\.from\[0\]: expected a GitHub login or a team @org\/team, got "carol smith"$/],
+    ['owners path group with an empty from', 'reviews:\n  owners:\n    - name: db\n      paths: ["db/**"]\n      from: []\n', /^5:13 reviews\.owners\[0\]\.from: a path group needs from/],
+    ['owners path group without from', 'reviews:\n  owners:\n    - name: db\n      paths: ["db/**"]\n', /^3:7 reviews\.owners\[0\]: a path group needs from/],
+    ['owners codeowners group with from', 'reviews:\n  owners:\n    - name: co\n      codeowners: true\n      from: [carol]\n', /^5:13 reviews\.owners\[0\]\.from: a codeowners group takes its owners from CODEOWNERS; remove from$/],
+    ['owners required below 1', 'reviews:\n  owners:\n    - name: db\n      paths: ["db/**"]\n      from: [carol]\n      required: 0\n', /^6:17 reviews\.owners\[0\]\.required: expected a positive integer, got 0$/],
+    ['owners with a bad glob', 'reviews:\n  owners:\n    - name: db\n      paths: ["/db/**"]\n      from: [carol]\n', /^4:15 reviews\.owners\[0\]\.paths\[0\]: invalid glob "\/db\/\*\*": paths are relative/],
+    ['two owners groups with one name', 'reviews:\n  owners:\n    - name: db\n      paths: ["db/**"]\n      from: [carol]\n    - name: db\n      codeowners: true\n', /^6:13 reviews\.owners\[1\]\.name: a second group named "db"/],
+    ['reviews.request not a boolean', 'reviews:\n  request: owners\n', /^2:12 reviews\.request: expected true or false, got "owners"$/],
     ['unknown preset', 'preset: relaxd\n', /^1:9 preset: unknown preset "relaxd"; did you mean "relaxed"\? \(available: default, relaxed, none\)$/],
   ])('%s', (_name, yaml, expected) => {
     const found = lines(yaml);
@@ -123,7 +134,7 @@ describe('presets', () => {
     const result = loadPolicyText('preset: none\nreviews:\n  required: 1\n');
     expect(result.ok && result.policy).toEqual({
       preset: 'none',
-      reviews: { required: 1, scale: [], fresh: false, block_on_changes_requested: true, ignore_bots: true },
+      reviews: { required: 1, scale: [], fresh: false, block_on_changes_requested: true, ignore_bots: true, owners: [], request: false },
     });
   });
 
