@@ -8,6 +8,8 @@ import { matchesAny } from '../policy/glob.js';
 import type { RuleContext } from './context.js';
 import { combine, type RuleName, type RuleResult, type Verdict } from './types.js';
 import { reviewsRule } from './reviews.js';
+import { ownersRule } from './owners.js';
+import { teamKey, TEAM } from './codeowners.js';
 import { sizeRule, needsHunksForSize } from './size.js';
 import { freezeRule, nextFreezeBoundary } from './freeze.js';
 import { flagsRule, needsHunksForFlags } from './flags.js';
@@ -15,8 +17,10 @@ import { checksRule } from './checks.js';
 import { trunkRule } from './trunk.js';
 import { plural } from './words.js';
 
-const RULES: ReadonlyArray<[RuleName, (ctx: RuleContext) => RuleResult]> = [
+// owners gives one row per group that applies, and none at all when reviews.owners is not configured.
+const RULES: ReadonlyArray<[RuleName, (ctx: RuleContext) => RuleResult | RuleResult[]]> = [
   ['reviews', reviewsRule],
+  ['owners', ownersRule],
   ['size', sizeRule],
   ['freeze', freezeRule],
   ['flags', flagsRule],
@@ -28,12 +32,19 @@ const RULES: ReadonlyArray<[RuleName, (ctx: RuleContext) => RuleResult]> = [
 export function factNeeds(policy: Policy): FactNeeds {
   return {
     reviews: Boolean(policy.reviews || policy.freeze?.exception || policy.size?.mechanical || policy.trunk?.exception),
-    files: Boolean(policy.size || policy.flags || policy.reviews?.scale.length),
+    files: Boolean(policy.size || policy.flags || policy.reviews?.scale.length || policy.reviews?.owners.length),
     checks: Boolean(policy.checks?.required.length),
     registryPath: policy.flags?.registry ?? null,
     gitattributes: Boolean(policy.size?.linguist_generated),
+    ...(policy.reviews?.owners.length ? { owners: ownersNeeds(policy.reviews.owners) } : {}),
     ...(policy.trunk ? { trunk: { environment: policy.trunk.environment, revertLabel: policy.trunk.revert ? (policy.trunk.exception?.label ?? null) : null } } : {}),
   };
+}
+
+/** The teams `from` lists name (lower-cased, once each) and whether CODEOWNERS is read. */
+function ownersNeeds(groups: NonNullable<Policy['reviews']>['owners']): NonNullable<FactNeeds['owners']> {
+  const teams = new Set(groups.flatMap((g) => (g.from ?? []).filter((o) => TEAM.test(o)).map(teamKey)));
+  return { teams: [...teams].sort(), codeowners: groups.some((g) => g.codeowners === true) };
 }
 
 /** Hunks are the expensive fact: only flags and a claimed-mechanical change need them. */
@@ -55,11 +66,12 @@ export function evaluate(policy: Policy, facts: PullRequestFacts, now: Date | Da
   const at = (now instanceof Date ? DateTime.fromJSDate(now) : now).toUTC();
   if (!isGated(policy, facts.base.ref)) {
     const reason = `base branch ${facts.base.ref} is not gated (branches: ${policy.branches!.join(', ')})`;
-    const results = RULES.map(([rule]): RuleResult => ({ rule, outcome: 'skip', reason, details: [] }));
+    const configured = RULES.filter(([rule]) => rule !== 'owners' || policy.reviews?.owners.length);
+    const results = configured.map(([rule]): RuleResult => ({ rule, outcome: 'skip', reason, details: [] }));
     return { outcome: 'skip', results, nextChangeAt: null, headSha: facts.head.sha };
   }
   const ctx: RuleContext = { policy, facts, now: at };
-  const results = RULES.map(([rule, run]): RuleResult => {
+  const results = RULES.flatMap(([rule, run]): RuleResult | RuleResult[] => {
     try {
       return run(ctx);
     } catch (err) {

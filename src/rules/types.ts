@@ -2,7 +2,7 @@
 
 export type Outcome = 'pass' | 'fail' | 'wait' | 'skip';
 
-export const RULE_NAMES = ['policy', 'reviews', 'size', 'freeze', 'flags', 'checks', 'trunk'] as const;
+export const RULE_NAMES = ['policy', 'reviews', 'owners', 'size', 'freeze', 'flags', 'checks', 'trunk'] as const;
 export type RuleName = (typeof RULE_NAMES)[number];
 
 export interface Detail {
