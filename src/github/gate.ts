@@ -36,6 +36,9 @@ import { resumeAfterRestart } from './restart-scan.js';
 import { RunsWritten } from './runs-written.js';
 import { RepositoryScans } from './scans.js';
 import { TimeScheduler } from './scheduler.js';
+import { ownersTeamsToRead } from '../rules/owners.js';
+import { ReviewRequests } from './review-requests.js';
+import { TeamsCache } from './teams.js';
 
 /** A passing verdict, as landing sees it. */
 export interface PassInfo {
@@ -100,10 +103,14 @@ export class MergeGate {
   private readonly requests: RequestLedger;
   private readonly scans: RepositoryScans;
   private readonly factsCache = new FactsCache();
+  /** Team members (`reviews.owners`), per installation, for a few minutes. */
+  private readonly teams: TeamsCache;
+  private readonly reviewRequests = new ReviewRequests();
   private appIdPromise: Promise<number> | null = null;
 
   constructor(private readonly deps: GateDeps) {
     const { config } = deps;
+    this.teams = new TeamsCache(config.clock);
     this.queue = new KeyedQueue({
       delayMs: config.coalesceMs,
       maxWaitMs: config.coalesceMaxMs,
@@ -177,6 +184,7 @@ export class MergeGate {
     this.scheduler.clear(key);
     this.pulls.forget(key);
     this.runs.forget(key);
+    this.reviewRequests.forget(ref);
     this.requests.settle(key);
   }
 
@@ -264,6 +272,10 @@ export class MergeGate {
       checkName: config.checkName,
       patchOptional: exclude,
       cache: this.factsCache,
+      // Only the teams of groups the changed files make apply are read: a pull request touching none costs no team request.
+      owners: read.kind === 'ok' && read.policy.reviews?.owners.length
+        ? { teamsFor: (f) => ownersTeamsToRead(read.policy, f), teamsCache: this.teams, installationId: ref.installationId }
+        : undefined,
     });
 
     let facts: PullRequestFacts;
@@ -305,6 +317,7 @@ export class MergeGate {
     const shown = verdict.outcome === 'pass' && read.kind === 'ok' && this.deps.decoratePass ? this.deps.decoratePass(plan, { ref, facts, policy: read.policy, dryRun: config.dryRun }) : plan;
     const written = await this.write(octokit, ref, source, facts, shown, release);
     this.scheduler.schedule(key, verdict.nextChangeAt);
+    if (read.kind === 'ok' && !config.dryRun) await this.reviewRequests.afterVerdict(octokit, ref, facts, read.policy, log);
     if (verdict.outcome === 'pass' && read.kind === 'ok' && !config.dryRun && this.deps.onPass) {
       try {
         await this.deps.onPass({ octokit, ref, facts, policy: read.policy, verdict, check: { id: this.runs.on(key, facts.head.sha), plan, written: shown } });

@@ -6,6 +6,9 @@
 import type { PullRequestFacts, TeamMembership } from '../facts/types.js';
 import type { Log } from '../log.js';
 import type { Octokit } from '../octokit/types.js';
+import type { Policy } from '../policy/schema.js';
+import { isGated } from '../rules/index.js';
+import { ownersStanding } from '../rules/owners.js';
 import { classifyError } from './errors.js';
 import { pullKey, type PullRef } from './pull-ref.js';
 
@@ -79,6 +82,20 @@ export function planReviewRequest(
 export class ReviewRequests {
   private readonly asked = new Map<string, { head: string; keys: Set<string> }>();
   constructor(private readonly max = 10_000) {}
+
+  /** After a verdict under `policy`: with `reviews.request: true`, ask the owners of the groups that apply with no approval yet; never throws. */
+  async afterVerdict(octokit: Octokit, ref: PullRef, facts: PullRequestFacts, policy: Policy, log: Log): Promise<void> {
+    if (!policy.reviews?.request || !policy.reviews.owners.length || facts.state !== 'open' || !isGated(policy, facts.base.ref)) return;
+    let groups: RequestableGroup[];
+    try {
+      groups = ownersStanding(policy, facts);
+    } catch (err) {
+      // The rule said why on the check (it fails closed the same way); there is no one to ask.
+      log.warn({ key: pullKey(ref), err: (err as Error).message }, 'merge-gate: no review requested: the owners groups could not be worked out');
+      return;
+    }
+    await this.request(octokit, ref, facts, groups, log);
+  }
 
   /** Ask for the reviews `groups` call for on the facts' head (see planReviewRequest); never throws. */
   async request(octokit: Octokit, ref: PullRef, facts: PullRequestFacts, groups: readonly RequestableGroup[], log: Log): Promise<void> {
