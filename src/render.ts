@@ -24,6 +24,18 @@ export function markdownDetail(d: Detail): string {
   return `${where(d) ? `${markdownCode(where(d))} ` : ''}${escapeMarkdown(d.message)}`;
 }
 
+/** The details of every rule that has any, one section per rule (owners gives several rows, and one section). */
+function sections(verdict: Verdict): Array<[RuleResult['rule'], Detail[]]> {
+  const out: Array<[RuleResult['rule'], Detail[]]> = [];
+  for (const r of verdict.results) {
+    if (r.details.length === 0) continue;
+    const last = out[out.length - 1];
+    if (last && last[0] === r.rule) last[1].push(...r.details);
+    else out.push([r.rule, [...r.details]]);
+  }
+  return out;
+}
+
 export interface RenderedMarkdown {
   title: string;
   /** The table, one row per rule. */
@@ -35,11 +47,9 @@ export interface RenderedMarkdown {
 export function renderMarkdown(verdict: Verdict): RenderedMarkdown {
   const rows = verdict.results.map((r) => `| ${r.rule} | ${MARK[r.outcome]} ${r.outcome} | ${escapeMarkdown(r.reason)} |`);
   const summary = [`**${MARK[verdict.outcome]} ${verdict.outcome}** — ${escapeMarkdown(headline(verdict))}`, '', '| rule | result | measured |', '| --- | --- | --- |', ...rows].join('\n');
-  const sections = verdict.results
-    .filter((r) => r.details.length > 0)
-    .map((r) => [`### ${r.rule}`, '', ...r.details.map((d) => `- ${markdownDetail(d)}`)].join('\n'));
+  const text = sections(verdict).map(([rule, details]) => [`### ${rule}`, '', ...details.map((d) => `- ${markdownDetail(d)}`)].join('\n'));
   // The title is plain text on GitHub: only controls are escaped.
-  return { title: `${verdict.outcome}: ${escapeControls(headline(verdict))}`, summary, text: sections.join('\n\n') };
+  return { title: `${verdict.outcome}: ${escapeControls(headline(verdict))}`, summary, text: text.join('\n\n') };
 }
 
 function pad(text: string, width: number): string {
@@ -53,9 +63,9 @@ export function renderTerminal(verdict: Verdict): string {
   const widths = [0, 1].map((i) => Math.max(header[i].length, ...body.map((row) => row[i].length)));
   const line = (row: string[]) => `${pad(row[0], widths[0])}  ${pad(row[1], widths[1])}  ${row[2]}`.trimEnd();
   const out = [line(header), line(header.map((h, i) => '-'.repeat(i < 2 ? widths[i] : h.length))), ...body.map(line)];
-  for (const r of verdict.results.filter((x) => x.details.length > 0)) {
-    out.push('', `${r.rule}:`);
-    for (const d of r.details) out.push(`  ${where(d) ? `${escapeTerminal(where(d))}: ` : ''}${escapeTerminal(d.message)}`);
+  for (const [rule, details] of sections(verdict)) {
+    out.push('', `${rule}:`);
+    for (const d of details) out.push(`  ${where(d) ? `${escapeTerminal(where(d))}: ` : ''}${escapeTerminal(d.message)}`);
   }
   out.push('', `${verdict.outcome.toUpperCase()}: ${escapeTerminal(headline(verdict))}`);
   return out.join('\n');

@@ -6,6 +6,7 @@ import { DEFAULT_POLICY_PATH, formatPolicyError, loadPolicyText } from '../polic
 import { branchOf, defaultBranch, mergeBase, policyAt, policyFile, requireRef, requireRepository, type PolicySource } from './repo.js';
 import type { CheckResult, CheckState, DeploymentState, Review } from '../facts/types.js';
 import { DEPLOYMENT_STATES } from '../rules/trunk.js';
+import { TEAM, USER_LOGIN, teamKey } from '../rules/codeowners.js';
 import { git, gitFactsSource, GitError } from '../facts/git.js';
 import { evaluate, gatherFacts } from '../rules/index.js';
 import { verdictFigures } from '../rules/figures.js';
@@ -41,6 +42,8 @@ export async function checkCommand(args: string[], io: Io): Promise<number> {
         now: { type: 'string' },
         approvals: { type: 'string' },
         'changes-requested': { type: 'string' },
+        'approved-by': { type: 'string', multiple: true, default: [] },
+        team: { type: 'string', multiple: true, default: [] },
         label: { type: 'string', multiple: true, default: [] },
         check: { type: 'string', multiple: true, default: [] },
         deployment: { type: 'string' },
@@ -85,6 +88,13 @@ export async function checkCommand(args: string[], io: Io): Promise<number> {
     checks.push({ name: m[1], source: 'check_run', state: m[2] as CheckState, updatedAt: now.toISO()! });
   }
 
+  const approvedBy = v['approved-by'];
+  const badLogin = approvedBy.find((login) => !USER_LOGIN.test(login));
+  if (badLogin !== undefined) return fail(`--approved-by expects a GitHub login (no "@"), got ${JSON.stringify(badLogin)}`, true);
+  if (approvedBy.length > MAX_SIMULATED_REVIEWS) return fail(`--approved-by is given ${approvedBy.length} times; at most ${MAX_SIMULATED_REVIEWS}`, true);
+  const teams = parseTeams(v.team);
+  if (typeof teams === 'string') return fail(teams, true);
+
   if (v.deployment !== undefined && !DEPLOYMENT_STATES.includes(v.deployment as DeploymentState)) {
     return fail(`--deployment expects the latest status of the newest deployment, one of ${DEPLOYMENT_STATES.join(', ')}, got ${JSON.stringify(v.deployment)}`, true);
   }
@@ -120,8 +130,9 @@ export async function checkCommand(args: string[], io: Io): Promise<number> {
     const reviews: Review[] = [
       ...Array.from({ length: changesRequested }, (_, i): Review => ({ author: reviewer('requester', i), state: 'CHANGES_REQUESTED', commitSha: headSha, submittedAt: at })),
       ...Array.from({ length: approvals }, (_, i): Review => ({ author: reviewer('reviewer', i), state: 'APPROVED', commitSha: headSha, submittedAt: at })),
+      ...approvedBy.map((login): Review => ({ author: { login, bot: false }, state: 'APPROVED', commitSha: headSha, submittedAt: at })),
     ];
-    const facts = await gatherFacts(loaded.policy, gitFactsSource({ cwd, base, branch, labels: v.label, reviews, checks, deployment }));
+    const facts = await gatherFacts(loaded.policy, gitFactsSource({ cwd, base, branch, labels: v.label, reviews, checks, deployment, teams }));
     const verdict = evaluate(loaded.policy, facts, now);
     const figures = verdictFigures(loaded.policy, facts, now);
     if (v.json) io.out(JSON.stringify({ ...verdict, figures, exitCode: EXIT[verdict.outcome], policy: policyNote.replace(/^policy: /, '') }, null, 2));
@@ -131,4 +142,20 @@ export async function checkCommand(args: string[], io: Io): Promise<number> {
     if (err instanceof GitError) return fail(err.message.split('\n')[0]);
     throw err;
   }
+}
+
+/** `--team @org/team=login,login` (repeatable; a team given twice has the members of both) by `@org/team` lower-cased, or what is wrong. */
+export function parseTeams(specs: readonly string[]): Record<string, string[]> | string {
+  const teams: Record<string, string[]> = {};
+  for (const spec of specs) {
+    const eq = spec.indexOf('=');
+    const [team, list] = eq < 0 ? [spec, undefined] : [spec.slice(0, eq), spec.slice(eq + 1)];
+    const members = list === undefined || list === '' ? [] : list.split(',').map((m) => m.trim());
+    if (list === undefined || !TEAM.test(team) || members.some((m) => !USER_LOGIN.test(m))) {
+      return `--team expects @org/team=login,login (logins without "@"; nothing after "=" for a team with no members), got ${JSON.stringify(spec)}`;
+    }
+    const key = teamKey(team);
+    teams[key] = [...new Set([...(teams[key] ?? []), ...members])];
+  }
+  return teams;
 }

@@ -13,7 +13,8 @@ export const USAGE = `merge-gate — gate and land pull requests for continuous 
 
 Usage:
   merge-gate check [--base REF] [--branch NAME] [--policy FILE] [--now ISO]
-                   [--approvals N] [--changes-requested N] [--label L]...
+                   [--approvals N] [--approved-by LOGIN]... [--team @ORG/TEAM=LOGIN,...]...
+                   [--changes-requested N] [--label L]...
                    [--check NAME=STATE]... [--deployment STATE] [--json]
       Evaluate the current branch of a local git repository against the policy
       (read from the default branch, as the app does). \`check --help\` for more.
@@ -37,6 +38,10 @@ Evaluates HEAD of the git repository in the current folder as the check run woul
                       (origin/HEAD, else init.defaultBranch, main or master)
   --now ISO           the instant to judge at, e.g. 2026-12-24T10:00:00Z (no offset: UTC)
   --approvals N       N people approved the head commit (0 to 1000)
+  --approved-by LOGIN LOGIN approved the head commit, on top of --approvals (repeatable;
+                      what reviews.owners groups count)
+  --team @ORG/TEAM=LOGIN,LOGIN   the team's members, for reviews.owners (repeatable);
+                      a team not given is unknown and blocks its group
   --changes-requested N   N people request changes (0 to 1000)
   --label L           the pull request carries label L (repeatable)
   --check NAME=STATE  a check's latest state, e.g. ci/test=success (repeatable)

@@ -4,6 +4,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { CheckResult, ChangedFile, DeploymentState, FactNeeds, FactsSource, FileDiff, FileStatus, PullRequestFacts, Review } from './types.js';
 import { parseUnifiedDiff } from './diff.js';
+import { codeownersTeams } from '../rules/codeowners.js';
 
 const run = promisify(execFile);
 
@@ -18,7 +19,12 @@ export interface GitFactsOptions {
   checks?: CheckResult[];
   /** The latest status of the newest deployment of the base revision (`--deployment`); absent: no deployment known. */
   deployment?: { state: DeploymentState; at: string };
+  /** Team members known on the command line (`--team @org/team=login,...`), by `@org/team` lower-cased; any other team is unknown. */
+  teams?: Record<string, string[]>;
 }
+
+/** Where GitHub looks for CODEOWNERS, in its order: the first one present is the one. */
+export const CODEOWNERS_PATHS = ['.github/CODEOWNERS', 'CODEOWNERS', 'docs/CODEOWNERS'] as const;
 
 export class GitError extends Error {}
 
@@ -138,6 +144,22 @@ export function gitFactsSource(options: GitFactsOptions): FactsSource {
       }
       // At the base, like the policy: a change cannot mark its own files generated to escape the count.
       if (needs.gitattributes) facts.gitattributes = await gitShow(cwd, mergeBase, '.gitattributes');
+      if (needs.owners) {
+        // At the base, as GitHub reads it: a change cannot rewrite who owns what it changes.
+        let codeowners: PullRequestFacts['codeowners'] = null;
+        if (needs.owners.codeowners) {
+          for (const path of CODEOWNERS_PATHS) {
+            const text = await gitShow(cwd, mergeBase, path);
+            if (text !== null) { codeowners = { path, text }; break; }
+          }
+          facts.codeowners = codeowners;
+        }
+        const given = options.teams ?? {};
+        const named = new Set([...needs.owners.teams, ...(codeowners ? codeownersTeams(codeowners.text) : []), ...Object.keys(given)]);
+        facts.teams = Object.fromEntries([...named].map((team) => [team, given[team]
+          ? { members: given[team] }
+          : { error: `unknown here: git does not know team members; pass --team ${team}=login,login` }]));
+      }
       return facts;
     },
     async diff(): Promise<FileDiff[]> {

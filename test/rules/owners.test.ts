@@ -1,6 +1,6 @@
 import { DateTime } from 'luxon';
 import type { PullRequestFacts } from '../../src/facts/types.js';
-import { renderMarkdown } from '../../src/render.js';
+import { renderMarkdown, renderTerminal } from '../../src/render.js';
 import { evaluate, factNeeds } from '../../src/rules/index.js';
 import { ownersRule, ownersStanding, ownersTeamsToRead } from '../../src/rules/owners.js';
 import { OLD_SHA, changed, makeFacts, review } from '../helpers/facts.js';
@@ -168,4 +168,13 @@ describe('in the verdict', () => {
     const [db] = ownersStanding(policy(DATABASE), makeFacts({ files: migration, teams: DBA }));
     expect(db).toMatchObject({ group: 'database', teams: ['@octo/dba'], users: ['carol'], approvers: [], holds: false });
   });
+});
+
+test('the details of several owners rows come under one heading, on the check and in the terminal', () => {
+  const files = [changed('apps/web/a.ts', 1, 0), changed('apps/api/c.ts', 1, 0)];
+  const verdict = evaluate(policy(CODEOWNERS_POLICY), makeFacts({ files, codeowners, teams }), NOW);
+  expect(verdict.results.filter((r) => r.rule === 'owners')).toHaveLength(2);
+  expect(renderMarkdown(verdict).text.match(/^### owners$/gm)).toHaveLength(1);
+  expect(renderTerminal(verdict).match(/^owners:$/gm)).toHaveLength(1);
+  expect(renderTerminal(verdict)).toContain('  code owners: could approve: @ann, @zoe.');
 });
