@@ -57,13 +57,7 @@ import {
 } from './nodes.js';
 import { findRevert, type RevertCandidate } from '../trunk/marker.js';
 import { readTeams, type TeamsCache } from './teams.js';
-
-/** Where GitHub looks for CODEOWNERS, in its order: the first that exists is the one. */
-export const CODEOWNERS_PATHS = [
-  ['github', '.github/CODEOWNERS'],
-  ['root', 'CODEOWNERS'],
-  ['docs', 'docs/CODEOWNERS'],
-] as const;
+import { CODEOWNERS_PATHS } from '../facts/git.js';
 
 
 /** GitHub will not render a pull request diff past these (it answers 406). */
@@ -300,8 +294,8 @@ export class GitHubPullRequestSource implements FactsSource {
   private async codeownersAtBase(pull: PullNode): Promise<{ path: string; text: string } | null> {
     const base = pull.codeownersBase?.target;
     if (!base?.oid) return null;
-    for (const [alias, path] of CODEOWNERS_PATHS) {
-      const text = await this.blobText(base[alias] ?? null, path, base.oid);
+    for (const [i, path] of CODEOWNERS_PATHS.entries()) {
+      const text = await this.blobText(base[`c${i}`] ?? null, path, base.oid);
       if (text !== null) return { path, text };
     }
     return null;

@@ -1,5 +1,6 @@
 // The GraphQL documents the app sends. Tests validate every one of them against
 // GitHub's published schema (@octokit/graphql-schema).
+import { CODEOWNERS_PATHS } from '../facts/git.js';
 
 /** A file's text at a commit (null object: the file does not exist). */
 const BLOB = /* GraphQL */ `
@@ -62,6 +63,9 @@ fragment MergeGateLanding on PullRequest {
   potentialMergeCommit { oid tree { oid } parents(first: 2) { nodes { oid } } }
 }`;
 
+/** CODEOWNERS at each place GitHub looks, aliased `c0`, `c1`, … in its order (constant paths, never input). */
+const CODEOWNERS_FIELDS = CODEOWNERS_PATHS.map((path, i) => `c${i}: file(path: ${JSON.stringify(path)}) { ...MergeGateBlob }`).join(' ');
+
 const HEAD_VARIABLES = '$registry: Boolean!, $registryPath: String!, $checks: Boolean!, $appId: Int!, $checkName: String!';
 
 /**
@@ -94,14 +98,7 @@ query MergeGateFacts($owner: String!, $repo: String!, $number: Int!, $reviews: B
         target { ... on Commit { oid gitattributes: file(path: ".gitattributes") { ...MergeGateBlob } } }
       }
       codeownersBase: baseRef @include(if: $codeowners) {
-        target {
-          ... on Commit {
-            oid
-            github: file(path: ".github/CODEOWNERS") { ...MergeGateBlob }
-            root: file(path: "CODEOWNERS") { ...MergeGateBlob }
-            docs: file(path: "docs/CODEOWNERS") { ...MergeGateBlob }
-          }
-        }
+        target { ... on Commit { oid ${CODEOWNERS_FIELDS} } }
       }
       labels(first: 100) { pageInfo { hasNextPage endCursor } nodes { name } }
       reviews(first: 100) @include(if: $reviews) { pageInfo { hasNextPage endCursor } nodes { ...MergeGateReview } }

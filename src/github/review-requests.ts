@@ -35,8 +35,8 @@ export interface ReviewRequest {
 export const MAX_REQUESTED = 15;
 
 /** `user:login` / `team:@org/slug`, lower-cased: what was asked on a head. */
-const userKey = (login: string) => `user:${login.toLowerCase()}`;
-const teamKey = (team: string) => `team:${team.toLowerCase()}`;
+const askedUser = (login: string) => `user:${login.toLowerCase()}`;
+const askedTeam = (team: string) => `team:${team.toLowerCase()}`;
 
 /**
  * Whom to ask (pure): the users and teams of groups that apply with no
@@ -58,13 +58,13 @@ export function planReviewRequest(
     if (g.holds || g.approvers.length > 0) continue;
     let any = false;
     for (const user of g.users) {
-      const key = userKey(user);
+      const key = askedUser(user);
       if (user.toLowerCase() === pull.author.toLowerCase() || asked.has(key) || reviewers.has(key)) continue;
       reviewers.set(key, user);
       any = true;
     }
     for (const team of g.teams) {
-      const key = teamKey(team);
+      const key = askedTeam(team);
       const [org, slug] = team.replace(/^@/, '').split('/');
       const membership = pull.teams?.[team.toLowerCase()];
       if (org.toLowerCase() !== pull.org.toLowerCase() || !membership || 'error' in membership || asked.has(key) || teamReviewers.has(key)) continue;
@@ -105,8 +105,8 @@ export class ReviewRequests {
     const plan = planReviewRequest(groups, { author: facts.author.login, draft: facts.draft, org: ref.owner, teams: facts.teams }, keys);
     if (!plan) return;
     const remember = () => {
-      for (const u of plan.reviewers) keys.add(userKey(u));
-      for (const t of plan.teamReviewers) keys.add(teamKey(`@${ref.owner}/${t}`));
+      for (const u of plan.reviewers) keys.add(askedUser(u));
+      for (const t of plan.teamReviewers) keys.add(askedTeam(`@${ref.owner}/${t}`));
       this.asked.delete(key);
       this.asked.set(key, { head: facts.head.sha, keys });
       while (this.asked.size > this.max) this.asked.delete(this.asked.keys().next().value!);

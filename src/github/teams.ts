@@ -10,18 +10,18 @@
 import type { Clock } from '../clock.js';
 import type { TeamMembership } from '../facts/types.js';
 import type { Octokit } from '../octokit/types.js';
+import { TEAM } from '../rules/codeowners.js';
 
 /** How long members read from GitHub are trusted: short, as approvals hang on them; long enough that a burst of events on a pull request reads them once. */
 export const TEAMS_TTL_MS = 5 * 60_000;
 /** Teams per query (a policy names a handful; this only bounds a pathological one). */
 export const TEAMS_PER_QUERY = 50;
 
-const TEAM_NAME = /^@([A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)\/([A-Za-z0-9._-]+)$/;
-
-/** `@org/team` → its organisation and slug; null when it is not a team name. */
+/** `@org/team` → its organisation and slug; null when it is not a team name (the policy's own test of one). */
 export function parseTeam(name: string): { org: string; slug: string } | null {
-  const m = TEAM_NAME.exec(name.trim());
-  return m ? { org: m[1], slug: m[2] } : null;
+  if (!TEAM.test(name)) return null;
+  const [org, slug] = name.slice(1).split('/');
+  return { org, slug };
 }
 
 /** The members query for `count` teams: `t<i>: organization(login: $o<i>) { team(slug: $s<i>) { members(after: $a<i>) } }`. */
