@@ -55,7 +55,7 @@ const operations = () => fake.apiRequests().filter((r) => r.status !== 304).map(
 const teamQueries = () => fake.apiRequests().filter((r) => r.operation === 'MergeGateTeams');
 
 describe('team membership', () => {
-  test('read once for two groups, in the same request as nothing else; kept across evaluations for a few minutes', async () => {
+  test('read once for every group that applies (one query), kept across evaluations for a few minutes', async () => {
     const repo = setup();
     const pull = open(repo, ['db/migrate/001.sql', 'web/app.ts', 'services/billing/pay.ts', 'README.md']);
     app = await startTestApp(fake);
@@ -137,6 +137,34 @@ describe('team membership', () => {
     await landing.settle();
     expect(fake.merges.map((m) => [m.number, m.merged])).toEqual([[2, true]]);
     expect(teamQueries()).toHaveLength(1);
+  });
+});
+
+describe('over real HTTP (the fake GitHub listening on 127.0.0.1)', () => {
+  test('two groups: one team query, none on the next evaluation; the owners asked once for the head', async () => {
+    nock.enableNetConnect('127.0.0.1');
+    const { fake: served, close } = await FakeGitHub.listening();
+    try {
+      served.orgs.addTeam('octo', 'dba', ['dan']);
+      served.orgs.addTeam('octo', 'web', ['erin']);
+      const repo = setupRepo(served, OWNERS_POLICY.replace('  fresh: true\n', '  fresh: true\n  request: true\n'), { '.github/CODEOWNERS': CODEOWNERS });
+      const pull = served.addPull(repo, { number: 2, files: [fileAdding('db/1.sql', ['x']), fileAdding('web/a.ts', ['y'])] });
+      app = await startTestApp(served);
+      for (const action of ['opened', 'edited']) {
+        await app.receive('pull_request', pullPayload('pull_request', action, served, repo, pull));
+        await app.drain();
+      }
+      expect(served.apiRequests().filter((r) => r.operation === 'MergeGateTeams')).toHaveLength(1);
+      expect(served.apiRequests().filter((r) => r.operation === 'MergeGateFacts')).toHaveLength(2);
+      expect(served.orgs.reviewRequests).toEqual([{ repo: 'octo/app', number: 2, reviewers: ['carol'], teamReviewers: ['dba', 'web'] }]);
+      expect(served.ourRuns(repo)[0].conclusion).toBe('action_required');
+      expect(served.problems).toEqual([]);
+    } finally {
+      app?.gate.stop();
+      app = undefined;
+      await close();
+      nock.disableNetConnect();
+    }
   });
 });
 
