@@ -143,4 +143,11 @@ export interface FactNeeds {
 export interface FactsSource {
   load(needs: FactNeeds): Promise<PullRequestFacts>;
   diff(facts: PullRequestFacts): Promise<FileDiff[]>;
+  /**
+   * Members of these teams (`@org/team` lower-cased), asked after `load` only for the teams of
+   * the `reviews.owners` groups the changed files make apply and that `load` left out of
+   * `facts.teams` (src/rules/owners.ts, ownersTeamsToRead): a pull request that touches no
+   * group costs no membership read. Optional: a source may fill `facts.teams` in `load` instead.
+   */
+  teams?(teams: string[]): Promise<Record<string, TeamMembership>>;
 }

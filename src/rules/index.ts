@@ -8,7 +8,7 @@ import { matchesAny } from '../policy/glob.js';
 import type { RuleContext } from './context.js';
 import { combine, type RuleName, type RuleResult, type Verdict } from './types.js';
 import { reviewsRule } from './reviews.js';
-import { ownersRule } from './owners.js';
+import { ownersRule, ownersTeamsToRead } from './owners.js';
 import { teamKey, TEAM } from './codeowners.js';
 import { sizeRule, needsHunksForSize } from './size.js';
 import { freezeRule, nextFreezeBoundary } from './freeze.js';
@@ -54,7 +54,14 @@ export function needsHunks(policy: Policy, facts: PullRequestFacts): boolean {
 
 export async function gatherFacts(policy: Policy, source: FactsSource): Promise<PullRequestFacts> {
   const facts = await source.load(factNeeds(policy));
-  if (isGated(policy, facts.base.ref) && needsHunks(policy, facts)) facts.diff = await source.diff(facts);
+  if (!isGated(policy, facts.base.ref)) return facts;
+  if (needsHunks(policy, facts)) facts.diff = await source.diff(facts);
+  if (source.teams && policy.reviews?.owners.length) {
+    // Facts the source did not gather make the owners rule fail closed, saying so; nothing to read for it here.
+    const wanted = (() => { try { return ownersTeamsToRead(policy, facts); } catch { return []; } })();
+    const missing = wanted.filter((t) => !facts.teams?.[t]);
+    if (missing.length > 0) facts.teams = { ...facts.teams, ...(await source.teams(missing)) };
+  }
   return facts;
 }
 

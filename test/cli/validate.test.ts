@@ -18,7 +18,7 @@ describe('merge-gate validate', () => {
     const run = runCli(['validate', file]);
     expect(run.code).toBe(2);
     expect(run.stdout.trim().split('\n')).toEqual([
-      `${file}:3:3 reviews.requird: unknown key; did you mean "required"? (allowed: required, scale, fresh, block_on_changes_requested, ignore_bots)`,
+      `${file}:3:3 reviews.requird: unknown key; did you mean "required"? (allowed: required, scale, fresh, block_on_changes_requested, ignore_bots, owners, request)`,
       `${file}:5:14 size.max_lines: expected a positive integer, got "lots"`,
       `${file}:7:11 land.method: expected one of merge, squash, rebase, got "fast-forward"`,
     ]);

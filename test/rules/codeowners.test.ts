@@ -101,6 +101,11 @@ describe('each documented pattern on its own', () => {
     ['f\\*o', 'fxo', false],
     ['README.md', 'readme.md', false], // paths are case sensitive
     ['a\\ b.txt', 'a b.txt', true], // an escaped space stays in the pattern
+    ['/*/', 'src/a.ts', true], // any directory at the root, all the way down
+    ['/*/', 'README.md', false],
+    ['**/*bar*', 'x/y/rebar.ts', true],
+    ['src/**/test/b*', 'src/a/test/bc.ts', true],
+    ['src/**/test/b*', 'src/a/test/c.ts', false],
   ];
   test.each(cases)('%s owns %s: %s', (pattern, path, owned) => {
     const text = `${pattern} @someone`;

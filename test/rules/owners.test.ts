@@ -1,7 +1,7 @@
 import { DateTime } from 'luxon';
 import type { PullRequestFacts } from '../../src/facts/types.js';
 import { renderMarkdown, renderTerminal } from '../../src/render.js';
-import { evaluate, factNeeds } from '../../src/rules/index.js';
+import { evaluate, factNeeds, gatherFacts } from '../../src/rules/index.js';
 import { ownersRule, ownersStanding, ownersTeamsToRead } from '../../src/rules/owners.js';
 import { OLD_SHA, changed, makeFacts, review } from '../helpers/facts.js';
 import { validPolicy as policy } from '../helpers/policy.js';
@@ -152,6 +152,13 @@ describe('in the verdict', () => {
     expect(text).not.toContain('[y](z)');
   });
 
+  test('in the terminal, a file name cannot move the cursor or start a line of its own', () => {
+    const facts = makeFacts({ files: [changed('db/\u001b[2Jx\n.sql', 1, 0)], teams: DBA });
+    const out = renderTerminal(evaluate(policy(DATABASE), facts, NOW));
+    expect(out).not.toContain('\u001b');
+    expect(out).toContain('(db/\\u001b[2Jx\\n.sql)');
+  });
+
   test('a policy without owners has no owners row and needs nothing more', () => {
     const plain = policy('preset: none\nreviews:\n  required: 1\n');
     expect(evaluate(plain, makeFacts(), NOW).results.map((r) => r.rule)).not.toContain('owners');
@@ -177,4 +184,45 @@ test('the details of several owners rows come under one heading, on the check an
   expect(renderMarkdown(verdict).text.match(/^### owners$/gm)).toHaveLength(1);
   expect(renderTerminal(verdict).match(/^owners:$/gm)).toHaveLength(1);
   expect(renderTerminal(verdict)).toContain('  code owners: could approve: @ann, @zoe.');
+});
+
+describe('gathering team members', () => {
+  /** A source whose load gives `facts` without teams, and which records every teams() call. */
+  function source(facts: PullRequestFacts) {
+    const calls: string[][] = [];
+    return {
+      calls,
+      load: async () => structuredClone(facts),
+      diff: async () => [],
+      teams: async (names: string[]) => { calls.push(names); return Object.fromEntries(names.map((n) => [n, { members: ['dana'] }])); },
+    };
+  }
+  const TWO_GROUPS = `${DATABASE}
+    - name: web
+      paths: ["apps/web/**"]
+      from: ["@octo/web"]
+    - name: code owners
+      codeowners: true
+`;
+  const codeownersFile = { path: 'CODEOWNERS', text: '/apps/api/ @octo/api\n' };
+
+  test('a pull request that touches no group asks for no team', async () => {
+    const s = source(makeFacts({ files: [changed('README.md', 1, 0)], codeowners: codeownersFile }));
+    const facts = await gatherFacts(policy(TWO_GROUPS), s);
+    expect(s.calls).toEqual([]);
+    expect(facts.teams).toBeUndefined();
+  });
+
+  test('one call, for the teams of the groups that apply only', async () => {
+    const s = source(makeFacts({ files: [changed('db/a.sql', 1, 0), changed('apps/api/x.ts', 1, 0)], codeowners: codeownersFile }));
+    const facts = await gatherFacts(policy(TWO_GROUPS), s);
+    expect(s.calls).toEqual([['@octo/api', '@octo/dba']]);
+    expect(Object.keys(facts.teams!).sort()).toEqual(['@octo/api', '@octo/dba']);
+  });
+
+  test('teams the source already read are not asked again', async () => {
+    const s = source(makeFacts({ files: [changed('db/a.sql', 1, 0)], codeowners: codeownersFile, teams: DBA }));
+    await gatherFacts(policy(TWO_GROUPS), s);
+    expect(s.calls).toEqual([]);
+  });
 });
