@@ -5,8 +5,9 @@
 //     own lines generated), and our own `merge-gate` check run on the head (so
 //     the check-run writer needs no request of its own); follow-up queries only
 //     for connections past 100 items, all connections paged together;
-//   - team membership (`reviews.owners`) in one more query, only for the teams
-//     of groups that apply to the pull request, cached per installation (teams.ts);
+//   - team membership (`reviews.owners`) in one more query (`teams`, which
+//     gatherFacts asks only for the teams of groups that apply), cached per
+//     installation (teams.ts);
 //   - the diff (one REST request, diff media type) only when a rule needs hunks,
 //     with per-file patches (REST, paginated) when GitHub will not produce the
 //     whole diff (406: more than 300 files or 20,000 lines).
@@ -28,6 +29,7 @@ import type {
   PullRequestFacts,
   Review,
   ReviewState,
+  TeamMembership,
 } from '../facts/types.js';
 import { parseUnifiedDiff } from '../facts/diff.js';
 import type { Octokit } from '../octokit/types.js';
@@ -74,14 +76,8 @@ export interface PullRequestSourceOptions {
   /** Paths whose per-file patch may be missing (too large) without failing: those the policy never counts. */
   patchOptional?: (path: string) => boolean;
   cache?: FactsCache;
-  /**
-   * With `reviews.owners`: the teams named by the groups that apply to these
-   * facts (their changed files and CODEOWNERS); only those are read, so a pull
-   * request that touches no group costs no team request. Members are kept in
-   * `teamsCache` per installation. Absent: no team is read (a group that
-   * needs one then blocks, the team unknown).
-   */
-  owners?: { teamsFor(facts: PullRequestFacts): string[]; teamsCache?: TeamsCache; installationId: number };
+  /** Where team members (`reviews.owners`) are kept, and for which installation; absent: read every time. */
+  teamsCache?: { store: TeamsCache; installationId: number };
 }
 
 /** Undo a file's hunks on its head text: the text at the merge base. Throws StaleReadError when they do not fit. */
@@ -281,13 +277,13 @@ export class GitHubPullRequestSource implements FactsSource {
       const headText = await this.blobText(head.registry ?? null, needs.registryPath, pull.headRefOid);
       facts.registry = { base: await this.registryAtBase(facts, needs.registryPath, headText), head: headText };
     }
-    if (needs.owners) {
-      if (needs.owners.codeowners) facts.codeowners = await this.codeownersAtBase(pull);
-      const owners = this.options.owners;
-      const teams = owners?.teamsFor(facts) ?? [];
-      facts.teams = teams.length === 0 ? {} : await readTeams(octokit, teams, owners?.teamsCache ? { store: owners.teamsCache, installationId: owners.installationId } : undefined);
-    }
+    if (needs.owners?.codeowners) facts.codeowners = await this.codeownersAtBase(pull);
     return facts;
+  }
+
+  /** Members of these teams (`@org/team`), in one query, from the cache when known (see teams.ts). */
+  teams(names: string[]): Promise<Record<string, TeamMembership>> {
+    return readTeams(this.options.octokit, names, this.options.teamsCache);
   }
 
   /** CODEOWNERS at the base (never the head: a pull request does not choose its own owners), where GitHub looks first. */

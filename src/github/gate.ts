@@ -36,7 +36,6 @@ import { resumeAfterRestart } from './restart-scan.js';
 import { RunsWritten } from './runs-written.js';
 import { RepositoryScans } from './scans.js';
 import { TimeScheduler } from './scheduler.js';
-import { ownersTeamsToRead } from '../rules/owners.js';
 import { ReviewRequests } from './review-requests.js';
 import { TeamsCache } from './teams.js';
 
@@ -272,10 +271,8 @@ export class MergeGate {
       checkName: config.checkName,
       patchOptional: exclude,
       cache: this.factsCache,
-      // Only the teams of groups the changed files make apply are read: a pull request touching none costs no team request.
-      owners: read.kind === 'ok' && read.policy.reviews?.owners.length
-        ? { teamsFor: (f) => ownersTeamsToRead(read.policy, f), teamsCache: this.teams, installationId: ref.installationId }
-        : undefined,
+      // gatherFacts asks for the members of the teams of groups that apply only (none: no request).
+      teamsCache: { store: this.teams, installationId: ref.installationId },
     });
 
     let facts: PullRequestFacts;

@@ -8,7 +8,9 @@ import { validate as validateQuery } from '@octokit/graphql-schema';
 import { GitHubPullRequestSource } from '../../src/github/facts.js';
 import { readTeams, TeamsCache, TEAMS_TTL_MS, teamsQuery } from '../../src/github/teams.js';
 import type { Octokit } from '../../src/octokit/types.js';
-import type { FactNeeds, PullRequestFacts } from '../../src/facts/types.js';
+import type { FactNeeds } from '../../src/facts/types.js';
+import { gatherFacts } from '../../src/rules/index.js';
+import { validPolicy as policy } from '../helpers/policy.js';
 import { FakeGitHub, type FakeRepo } from '../helpers/github-fake.js';
 import { ManualClock } from '../helpers/github-timers.js';
 import { fileAdding } from '../helpers/github-scenario.js';
@@ -34,8 +36,15 @@ afterEach(() => {
   expect(fake.problems).toEqual([]);
 });
 
-const source = (number: number, teamsFor: (facts: PullRequestFacts) => string[] = () => []) =>
-  new GitHubPullRequestSource({ octokit, owner: 'octo', repo: 'app', number, appId: fake.appId, checkName: 'merge-gate', owners: { teamsFor, teamsCache: cache, installationId: 1 } });
+const source = (number: number) =>
+  new GitHubPullRequestSource({ octokit, owner: 'octo', repo: 'app', number, appId: fake.appId, checkName: 'merge-gate', teamsCache: { store: cache, installationId: 1 } });
+/** Two path groups, one team each. */
+const TWO_GROUPS = policy(`preset: none
+reviews:
+  owners:
+    - { name: database, paths: ["db/**"], from: ["@octo/dba"] }
+    - { name: frontend, paths: ["web/**"], from: ["@Octo/Frontend"] }
+`);
 const operations = () => fake.apiRequests().map((r) => r.operation);
 
 describe('CODEOWNERS', () => {
@@ -74,31 +83,25 @@ describe('team membership', () => {
 
   test('the teams of the groups that apply, in one query, cached across evaluations for a few minutes', async () => {
     fake.addPull(repo, { number: 2, files: [fileAdding('db/1.sql', ['x']), fileAdding('web/a.ts', ['y'])] });
-    const seen: string[][] = [];
-    const teamsFor = (facts: PullRequestFacts) => {
-      seen.push(facts.files!.map((f) => f.path));
-      return ['@octo/dba', '@Octo/Frontend'];
-    };
-    const facts = await source(2, teamsFor).load(OWNERS);
-    expect(seen).toEqual([['db/1.sql', 'web/a.ts']]); // decided on the changed files
+    const facts = await gatherFacts(TWO_GROUPS, source(2));
     expect(facts.teams).toEqual({ '@octo/dba': { members: ['carol', 'dan'] }, '@octo/frontend': { members: ['erin'] } });
     expect(operations()).toEqual(['MergeGateFacts', 'MergeGateTeams']);
 
     fake.resetRequests();
-    await source(2, teamsFor).load(OWNERS);
+    await gatherFacts(TWO_GROUPS, source(2));
     expect(operations()).toEqual(['MergeGateFacts']); // members from the cache
 
     clock.set(new Date(clock.now().getTime() + TEAMS_TTL_MS));
     fake.orgs.addTeam('octo', 'dba', ['carol', 'dan', 'frank']);
     fake.resetRequests();
-    expect((await source(2, teamsFor).load(OWNERS)).teams!['@octo/dba']).toEqual({ members: ['carol', 'dan', 'frank'] });
+    expect((await gatherFacts(TWO_GROUPS, source(2))).teams!['@octo/dba']).toEqual({ members: ['carol', 'dan', 'frank'] });
     expect(operations()).toEqual(['MergeGateFacts', 'MergeGateTeams']);
   });
 
   test('a pull request that touches no group makes no team request', async () => {
     fake.addPull(repo, { number: 2, files: [fileAdding('README.md', ['x'])] });
-    const facts = await source(2, () => []).load(OWNERS);
-    expect(facts.teams).toEqual({});
+    const facts = await gatherFacts(TWO_GROUPS, source(2));
+    expect(facts.teams).toBeUndefined();
     expect(operations()).toEqual(['MergeGateFacts']);
   });
 
