@@ -118,8 +118,8 @@ export function codeownersTeams(text: string): string[] {
 // --- patterns -------------------------------------------------------------------------
 
 type Matcher = (segments: string[]) => boolean;
-/** A path segment glob; `any0`/`any1`: zero or more / one or more whole segments. */
-type Token = { glob: GlobItem[] } | 'any0' | 'any1';
+/** A path segment glob (`literal` when it has no wildcard: a string comparison); `any0`/`any1`: zero or more / one or more whole segments. */
+type Token = { glob: GlobItem[]; literal: string | null } | 'any0' | 'any1';
 type GlobItem = '*' | '?' | { literal: string };
 
 /** A matcher, or why GitHub would not honour the pattern (its documented syntax exceptions). */
@@ -139,7 +139,8 @@ function compilePattern(pattern: string): Matcher | string {
     if (segment === '**') { globs.push('any0'); continue; }
     const glob = compileGlob(segment);
     if (typeof glob === 'string') return `"${pattern}": ${glob}`;
-    globs.push({ glob });
+    const literal = glob.every((g) => typeof g === 'object') ? glob.map((g) => (g as { literal: string }).literal).join('') : null;
+    globs.push({ glob, literal });
   }
   // gitignore: a pattern with no slash but a trailing one matches at any depth.
   if (!anchored && segments.length === 1 && segments[0] !== '**') globs.unshift('any0');
@@ -176,21 +177,33 @@ function compileGlob(segment: string): GlobItem[] | string {
 /** Which path positions each token can reach, a set per step: O(tokens × segments) glob tests. */
 function matchTokens(tokens: Token[], segments: string[]): boolean {
   const n = segments.length;
-  let reach = new Array<boolean>(n + 1).fill(false);
-  reach[0] = true;
+  // The common pattern is all segments with no `**`: one pass, no sets.
+  if (tokens.every((t) => typeof t === 'object')) {
+    if (tokens.length !== n) return false;
+    return tokens.every((t, i) => segmentMatch(t as Exclude<Token, string>, segments[i]));
+  }
+  // Tokens before the first and after the last `**` each take one segment in place: a cheap refusal first.
+  const head = tokens.findIndex((t) => typeof t === 'string');
+  let tail = 0;
+  while (typeof tokens[tokens.length - 1 - tail] === 'object') tail++;
+  if (head + tail > n) return false;
+  for (let i = 0; i < head; i++) if (!segmentMatch(tokens[i] as Exclude<Token, string>, segments[i])) return false;
+  for (let i = 1; i <= tail; i++) if (!segmentMatch(tokens[tokens.length - i] as Exclude<Token, string>, segments[n - i])) return false;
+  let reach = new Uint8Array(n + 1);
+  reach[0] = 1;
   for (const token of tokens) {
-    const next = new Array<boolean>(n + 1).fill(false);
-    const first = reach.indexOf(true);
+    const first = reach.indexOf(1);
     if (first < 0) return false;
-    if (token === 'any0' || token === 'any1') {
-      for (let i = first + (token === 'any1' ? 1 : 0); i <= n; i++) next[i] = true;
-    } else {
-      for (let i = first; i < n; i++) if (reach[i] && globMatch(token.glob, segments[i])) next[i + 1] = true;
-    }
+    const next = new Uint8Array(n + 1);
+    if (token === 'any0' || token === 'any1') next.fill(1, first + (token === 'any1' ? 1 : 0));
+    else for (let i = first; i < n; i++) if (reach[i] && segmentMatch(token, segments[i])) next[i + 1] = 1;
     reach = next;
   }
-  return reach[n];
+  return reach[n] === 1;
 }
+
+const segmentMatch = (token: Exclude<Token, string>, segment: string): boolean =>
+  token.literal !== null ? token.literal === segment : globMatch(token.glob, segment);
 
 /** Wildcard match within one segment: greedy with one backtrack point, O(glob × text). */
 function globMatch(glob: GlobItem[], segment: string): boolean {
