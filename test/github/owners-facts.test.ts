@@ -137,6 +137,15 @@ describe('team membership', () => {
     expect(Object.keys(calls[1].variables!)).toEqual(['o0', 's0', 'a0']);
   });
 
+  test('the cache is per installation, and bounded', () => {
+    const small = new TeamsCache(clock, TEAMS_TTL_MS, 2);
+    small.set(1, '@octo/a', ['x']);
+    expect(small.get(2, '@octo/a')).toBeUndefined();
+    small.set(1, '@octo/b', ['y']);
+    small.set(1, '@octo/c', ['z']);
+    expect([small.get(1, '@octo/a'), small.get(1, '@octo/b'), small.get(1, '@octo/c')]).toEqual([undefined, ['y'], ['z']]);
+  });
+
   test('a failure of the whole query is thrown (retried), never a pass or an empty team', async () => {
     fake.fail({ match: /^MergeGateTeams$/, status: 502 });
     await expect(readTeams(octokit, ['@octo/dba'])).rejects.toMatchObject({ status: 502 });
