@@ -12,7 +12,7 @@ import { approve, fileAdding, setupRepo } from '../helpers/github-scenario.js';
 import { TEAMS_TTL_MS } from '../../src/github/teams.js';
 
 /** Two path groups, one team each, and CODEOWNERS for everything else under services/. */
-export const OWNERS_POLICY = `version: 1
+const OWNERS_POLICY = `version: 1
 preset: none
 reviews:
   required: 1
@@ -27,7 +27,7 @@ reviews:
     - name: code owners
       codeowners: true
 `;
-export const CODEOWNERS = 'services/billing/ @octo/billing\n';
+const CODEOWNERS = 'services/billing/ @octo/billing\n';
 
 let fake: FakeGitHub;
 let app: TestApp | LandingApp | undefined;
