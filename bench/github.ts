@@ -4,7 +4,8 @@
 // without the mechanical label, the same with every rule configured (flags
 // included), with and without `trunk`, a large one (500 files), first
 // evaluation and re-evaluation with nothing changed, and a repository with no
-// policy file; how many evaluations a burst of 1,000 webhooks over 100 pull
+// policy file; path-scoped approvals (`reviews.owners`: two groups, one team
+// each, one of them CODEOWNERS); how many evaluations a burst of 1,000 webhooks over 100 pull
 // requests turns into; what one deployment_status event costs in a repository
 // with 100 open pull requests (the trunk loop); and how the writes of a burst
 // over 100 pull requests are paced (Probot's production Octokit, throttling on).
@@ -12,9 +13,9 @@
 // Runs the real app (Probot + merge-gate) against the fake GitHub the tests
 // use (nock, in memory), on fake time.   npx tsx bench/github.ts
 import nock from 'nock';
-import { FakeGitHub, type FakePull, type FakeRepo } from '../test/helpers/github-fake.js';
+import { FakeGitHub, type FakeFile, type FakePull, type FakeRepo } from '../test/helpers/github-fake.js';
 import { aimAt, deploymentStatusPayload, example, pullPayload, startTestApp, type TestApp } from '../test/helpers/github-app.js';
-import { approve, deploy, FULL_POLICY, setupRepo, TRUNK, typicalFiles, typicalPull } from '../test/helpers/github-scenario.js';
+import { approve, deploy, fileAdding, FULL_POLICY, setupRepo, TRUNK, typicalFiles, typicalPull } from '../test/helpers/github-scenario.js';
 import { ManualClock } from '../test/helpers/github-timers.js';
 import { prng } from '../test/helpers/prng.js';
 import { DEFAULT_CONFIG } from '../src/github/config.js';
@@ -31,6 +32,20 @@ size:
 checks:
   required: ["ci/test"]
 `;
+
+/** The typical policy with two owners groups, one team each: a path group, and CODEOWNERS (read at the base). */
+const OWNERS_POLICY = TYPICAL_POLICY.replace(
+  '  fresh: true\n',
+  '  fresh: true\n  owners:\n    - { name: database, paths: ["db/**"], from: ["@octo/dba"] }\n    - { name: code owners, codeowners: true }\n',
+);
+const OWNERS_FILES: FakeFile[] = [...typicalFiles(8), fileAdding('db/migrate/001.sql', ['create table t (id int);']), fileAdding('web/app.ts', ['export {};'])];
+
+/** Teams with members, CODEOWNERS at the base; the pull request approved by a member of each team. */
+function ownersSetup(fake: FakeGitHub, repo: FakeRepo): void {
+  fake.orgs.addTeam('octo', 'dba', ['dan']);
+  fake.orgs.addTeam('octo', 'web', ['erin']);
+  fake.setDefaultFile(repo, '.github/CODEOWNERS', 'web/ @octo/web\n');
+}
 
 interface Cost {
   rest: number;
@@ -54,12 +69,13 @@ async function measure(fake: FakeGitHub, app: TestApp, repo: FakeRepo, pull: Fak
   return { first, again, ms };
 }
 
-async function perEvaluation(files: number, policy: string | null = FULL_POLICY, setup: (fake: FakeGitHub, repo: FakeRepo) => void = () => undefined) {
+async function perEvaluation(files: number | FakeFile[], policy: string | null = FULL_POLICY, setup: (fake: FakeGitHub, repo: FakeRepo) => void = () => undefined, reviewers: string[] = []) {
   const fake = new FakeGitHub().install();
   try {
     const repo = setupRepo(fake, policy);
     setup(fake, repo);
-    const pull = typicalPull(fake, repo, 2, typicalFiles(files));
+    const pull = typicalPull(fake, repo, 2, typeof files === 'number' ? typicalFiles(files) : files);
+    for (const login of reviewers) approve(pull, login);
     const app = await startTestApp(fake);
     const result = await measure(fake, app, repo, pull);
     app.gate.stop();
@@ -202,6 +218,8 @@ async function main(): Promise<void> {
   const large = await perEvaluation(500);
   const trunk = await perEvaluation(10, `${FULL_POLICY}${TRUNK}`, (fake, repo) => deploy(fake, repo, 'f'.repeat(40), 'FAILURE'));
   const ungated = await perEvaluation(10, null);
+  const owners = await perEvaluation(OWNERS_FILES, OWNERS_POLICY, ownersSetup, ['dan', 'erin']);
+  if (owners.conclusion !== 'success') throw new Error(`the owners pull request should pass, got ${owners.conclusion}`);
   const fanOut = await deploymentStatusFanOut(100);
   const bursts = [await burst(1000, 100, 1_000), await burst(1000, 100, 10_000)];
   const paced = await pacedBurst(100);
@@ -217,6 +235,8 @@ async function main(): Promise<void> {
     row('typical with trunk (held), first', trunk.first),
     row('typical with trunk (held), unchanged', trunk.again),
     row('no policy file, any event', ungated.again),
+    row('reviews.owners (two groups, one team each, CODEOWNERS), first', owners.first),
+    row('reviews.owners, unchanged', owners.again),
   ]);
   printTable('One deployment_status event (failure of a revision merge-gate landed; trunk with revert)', [
     {
@@ -254,6 +274,8 @@ async function main(): Promise<void> {
     { name: 'writes.typical.unchanged', value: typical.again.writes, unit: 'requests', target: '= 0' },
     { name: 'requests.typical_flags.first', value: typicalFlags.first.total, unit: 'requests', target: null },
     { name: 'requests.large.first', value: large.first.total, unit: 'requests', target: null },
+    { name: 'requests.owners.first', value: owners.first.total, unit: 'requests', target: '<= 4' },
+    { name: 'requests.owners.unchanged', value: owners.again.total, unit: 'requests', target: '<= 1' },
     { name: 'burst.1s.evaluations_per_pull', value: +(oneSecond.evaluations / oneSecond.pulls).toFixed(2), unit: 'evaluations', target: '<= 1.5' },
     { name: 'burst.10s.evaluations_per_pull', value: +(tenSeconds.evaluations / tenSeconds.pulls).toFixed(2), unit: 'evaluations', target: '<= 2' },
     { name: 'burst.10s.writes_per_pull', value: +(tenSeconds.requests.writes / tenSeconds.pulls).toFixed(2), unit: 'requests', target: null },
@@ -270,6 +292,7 @@ async function main(): Promise<void> {
       large500Files: { first: large.first, unchanged: large.again, conclusion: large.conclusion, wallMs: Math.round(large.ms) },
       typicalWithTrunkHeld: { first: trunk.first, unchanged: trunk.again, conclusion: trunk.conclusion },
       noPolicy: { first: ungated.first, again: ungated.again, conclusion: ungated.conclusion },
+      owners: { first: owners.first, unchanged: owners.again, conclusion: owners.conclusion },
     },
     deploymentStatus: fanOut,
     bursts,

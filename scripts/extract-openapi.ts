@@ -19,6 +19,8 @@ export const OPERATIONS = [
   'POST /repos/{owner}/{repo}/check-runs',
   'PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}',
   'POST /repos/{owner}/{repo}/issues/{issue_number}/labels',
+  // reviews.request: ask an owners group for a review
+  'POST /repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers',
   // landing (src/land)
   'GET /repos/{owner}/{repo}/pulls',
   'PUT /repos/{owner}/{repo}/pulls/{pull_number}/merge',

@@ -5,6 +5,9 @@
 //     own lines generated), and our own `merge-gate` check run on the head (so
 //     the check-run writer needs no request of its own); follow-up queries only
 //     for connections past 100 items, all connections paged together;
+//   - team membership (`reviews.owners`) in one more query (`teams`, which
+//     gatherFacts asks only for the teams of groups that apply), cached per
+//     installation (teams.ts);
 //   - the diff (one REST request, diff media type) only when a rule needs hunks,
 //     with per-file patches (REST, paginated) when GitHub will not produce the
 //     whole diff (406: more than 300 files or 20,000 lines).
@@ -26,6 +29,7 @@ import type {
   PullRequestFacts,
   Review,
   ReviewState,
+  TeamMembership,
 } from '../facts/types.js';
 import { parseUnifiedDiff } from '../facts/diff.js';
 import type { Octokit } from '../octokit/types.js';
@@ -54,6 +58,8 @@ import {
   type ReviewNode,
 } from './nodes.js';
 import { findRevert, type RevertCandidate } from '../trunk/marker.js';
+import { readTeams, type TeamsCache } from './teams.js';
+import { CODEOWNERS_PATHS } from '../facts/git.js';
 
 
 /** GitHub will not render a pull request diff past these (it answers 406). */
@@ -70,6 +76,8 @@ export interface PullRequestSourceOptions {
   /** Paths whose per-file patch may be missing (too large) without failing: those the policy never counts. */
   patchOptional?: (path: string) => boolean;
   cache?: FactsCache;
+  /** Where team members (`reviews.owners`) are kept, and for which installation; absent: read every time. */
+  teamsCache?: { store: TeamsCache; installationId: number };
 }
 
 /** Undo a file's hunks on its head text: the text at the merge base. Throws StaleReadError when they do not fit. */
@@ -133,8 +141,8 @@ export class GitHubPullRequestSource implements FactsSource {
       appId,
       checkName,
     };
-    // Files tell whether the pull request touches the registry.
-    const wantFiles = needs.files || needs.registryPath !== null;
+    // Files tell whether the pull request touches the registry, and which owners groups apply.
+    const wantFiles = needs.files || needs.registryPath !== null || Boolean(needs.owners);
     const data = await octokit.graphql<{
       repository: {
         nameWithOwner: string;
@@ -150,6 +158,7 @@ export class GitHubPullRequestSource implements FactsSource {
       reviews: needs.reviews,
       files: wantFiles,
       gitattributes: needs.gitattributes,
+      codeowners: Boolean(needs.owners?.codeowners),
       trunk: Boolean(needs.trunk),
       environment: needs.trunk?.environment ?? '',
       reverts: Boolean(needs.trunk?.revertLabel),
@@ -236,7 +245,7 @@ export class GitHubPullRequestSource implements FactsSource {
       else if (filesFrom === 'listing') changed = (await this.listFiles(pull.number)).map(restChangedFile);
       else changed = files.map((f): ChangedFile => ({ path: f.path, status: CHANGE_TYPES[f.changeType] ?? 'modified', additions: f.additions, deletions: f.deletions }));
       if (changed.length > 100) this.options.cache?.update(cacheKey, { files: changed });
-      if (needs.files) facts.files = changed;
+      if (needs.files || needs.owners) facts.files = changed;
       this.changedFiles = changed;
     }
     if (contexts && needs.checks) {
@@ -268,7 +277,24 @@ export class GitHubPullRequestSource implements FactsSource {
       const headText = await this.blobText(head.registry ?? null, needs.registryPath, pull.headRefOid);
       facts.registry = { base: await this.registryAtBase(facts, needs.registryPath, headText), head: headText };
     }
+    if (needs.owners?.codeowners) facts.codeowners = await this.codeownersAtBase(pull);
     return facts;
+  }
+
+  /** Members of these teams (`@org/team`), in one query, from the cache when known (see teams.ts). */
+  teams(names: string[]): Promise<Record<string, TeamMembership>> {
+    return readTeams(this.options.octokit, names, this.options.teamsCache);
+  }
+
+  /** CODEOWNERS at the base (never the head: a pull request does not choose its own owners), where GitHub looks first. */
+  private async codeownersAtBase(pull: PullNode): Promise<{ path: string; text: string } | null> {
+    const base = pull.codeownersBase?.target;
+    if (!base?.oid) return null;
+    for (const [i, path] of CODEOWNERS_PATHS.entries()) {
+      const text = await this.blobText(base[`c${i}`] ?? null, path, base.oid);
+      if (text !== null) return { path, text };
+    }
+    return null;
   }
 
   /** Follow-up pages for every connection past its first 100, one request per round. */

@@ -36,6 +36,8 @@ import { resumeAfterRestart } from './restart-scan.js';
 import { RunsWritten } from './runs-written.js';
 import { RepositoryScans } from './scans.js';
 import { TimeScheduler } from './scheduler.js';
+import { ReviewRequests } from './review-requests.js';
+import { TeamsCache } from './teams.js';
 
 /** A passing verdict, as landing sees it. */
 export interface PassInfo {
@@ -100,10 +102,14 @@ export class MergeGate {
   private readonly requests: RequestLedger;
   private readonly scans: RepositoryScans;
   private readonly factsCache = new FactsCache();
+  /** Team members (`reviews.owners`), per installation, for a few minutes. */
+  private readonly teams: TeamsCache;
+  private readonly reviewRequests = new ReviewRequests();
   private appIdPromise: Promise<number> | null = null;
 
   constructor(private readonly deps: GateDeps) {
     const { config } = deps;
+    this.teams = new TeamsCache(config.clock);
     this.queue = new KeyedQueue({
       delayMs: config.coalesceMs,
       maxWaitMs: config.coalesceMaxMs,
@@ -177,6 +183,7 @@ export class MergeGate {
     this.scheduler.clear(key);
     this.pulls.forget(key);
     this.runs.forget(key);
+    this.reviewRequests.forget(ref);
     this.requests.settle(key);
   }
 
@@ -264,6 +271,8 @@ export class MergeGate {
       checkName: config.checkName,
       patchOptional: exclude,
       cache: this.factsCache,
+      // gatherFacts asks for the members of the teams of groups that apply only (none: no request).
+      teamsCache: { store: this.teams, installationId: ref.installationId },
     });
 
     let facts: PullRequestFacts;
@@ -305,6 +314,7 @@ export class MergeGate {
     const shown = verdict.outcome === 'pass' && read.kind === 'ok' && this.deps.decoratePass ? this.deps.decoratePass(plan, { ref, facts, policy: read.policy, dryRun: config.dryRun }) : plan;
     const written = await this.write(octokit, ref, source, facts, shown, release);
     this.scheduler.schedule(key, verdict.nextChangeAt);
+    if (read.kind === 'ok' && !config.dryRun) await this.reviewRequests.afterVerdict(octokit, ref, facts, read.policy, log);
     if (verdict.outcome === 'pass' && read.kind === 'ok' && !config.dryRun && this.deps.onPass) {
       try {
         await this.deps.onPass({ octokit, ref, facts, policy: read.policy, verdict, check: { id: this.runs.on(key, facts.head.sha), plan, written: shown } });

@@ -77,6 +77,8 @@ export interface PullNode {
   headRefOid: string;
   /** The base branch's tip, for `.gitattributes` (null: the branch is gone). */
   baseRef?: { target: { oid?: string; gitattributes?: BlobEntry | null } | null } | null;
+  /** The base branch's tip again, for CODEOWNERS at the places GitHub looks (`reviews.owners`). */
+  codeownersBase?: { target: ({ oid?: string } & { [alias: `c${number}`]: BlobEntry | null | undefined }) | null } | null;
   labels: Connection<{ name: string }>;
   reviews?: Connection<ReviewNode>;
   files?: Connection<FileNode>;

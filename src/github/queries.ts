@@ -1,5 +1,6 @@
 // The GraphQL documents the app sends. Tests validate every one of them against
 // GitHub's published schema (@octokit/graphql-schema).
+import { CODEOWNERS_PATHS } from '../facts/git.js';
 
 /** A file's text at a commit (null object: the file does not exist). */
 const BLOB = /* GraphQL */ `
@@ -62,6 +63,9 @@ fragment MergeGateLanding on PullRequest {
   potentialMergeCommit { oid tree { oid } parents(first: 2) { nodes { oid } } }
 }`;
 
+/** CODEOWNERS at each place GitHub looks, aliased `c0`, `c1`, … in its order (constant paths, never input). */
+const CODEOWNERS_FIELDS = CODEOWNERS_PATHS.map((path, i) => `c${i}: file(path: ${JSON.stringify(path)}) { ...MergeGateBlob }`).join(' ');
+
 const HEAD_VARIABLES = '$registry: Boolean!, $registryPath: String!, $checks: Boolean!, $appId: Int!, $checkName: String!';
 
 /**
@@ -71,10 +75,11 @@ const HEAD_VARIABLES = '$registry: Boolean!, $registryPath: String!, $checks: Bo
  * to the `trunk` environment and the open reverts merge-gate proposed when
  * asked, and our own check run on the head. `.gitattributes` decides what the size rule leaves out, so it is
  * read from the base branch like the policy: a pull request cannot weaken the
- * rules it is judged by.
+ * rules it is judged by. CODEOWNERS likewise (`reviews.owners`), at the three
+ * places GitHub looks, in its order: .github/, the root, docs/.
  */
 export const FACTS_QUERY = /* GraphQL */ `
-query MergeGateFacts($owner: String!, $repo: String!, $number: Int!, $reviews: Boolean!, $files: Boolean!, $gitattributes: Boolean!,
+query MergeGateFacts($owner: String!, $repo: String!, $number: Int!, $reviews: Boolean!, $files: Boolean!, $gitattributes: Boolean!, $codeowners: Boolean!,
   $trunk: Boolean!, $environment: String!, $reverts: Boolean!, $revertLabel: String!, $landing: Boolean!, ${HEAD_VARIABLES}) {
   repository(owner: $owner, name: $repo) {
     nameWithOwner
@@ -91,6 +96,9 @@ query MergeGateFacts($owner: String!, $repo: String!, $number: Int!, $reviews: B
       baseRefName baseRefOid headRefName headRefOid
       baseRef @include(if: $gitattributes) {
         target { ... on Commit { oid gitattributes: file(path: ".gitattributes") { ...MergeGateBlob } } }
+      }
+      codeownersBase: baseRef @include(if: $codeowners) {
+        target { ... on Commit { oid ${CODEOWNERS_FIELDS} } }
       }
       labels(first: 100) { pageInfo { hasNextPage endCursor } nodes { name } }
       reviews(first: 100) @include(if: $reviews) { pageInfo { hasNextPage endCursor } nodes { ...MergeGateReview } }

@@ -29,9 +29,17 @@ export async function rereadForMerge(
   const read = await readPolicy(octokit, ref.owner, ref.repo, options.policyPath);
   if (read.kind !== 'ok') return { kind: 'no-policy', why: read.kind === 'none' ? 'the policy file is gone' : 'the policy has errors now' };
   const source = new GitHubPullRequestSource({ octokit, owner: ref.owner, repo: ref.repo, number: ref.number, appId: options.appId, checkName: options.checkName });
-  // What the head and base SHAs decide is not read again (the merge goes ahead only if both are unchanged).
-  const fresh = await source.load({ ...factNeeds(seen.policy), files: false, registryPath: null, gitattributes: false }, { landing: true });
-  const facts: PullRequestFacts = { ...fresh, files: seen.facts.files, diff: seen.facts.diff, registry: seen.facts.registry, gitattributes: seen.facts.gitattributes };
+  // What the head and base SHAs decide is not read again (the merge goes ahead only if both are unchanged):
+  // CODEOWNERS at the base included; team members are the evaluation's, read at most a few minutes ago (src/github/teams.ts).
+  const fresh = await source.load({ ...factNeeds(seen.policy), files: false, registryPath: null, gitattributes: false, owners: null }, { landing: true });
+  const facts: PullRequestFacts = {
+    ...fresh,
+    files: seen.facts.files,
+    diff: seen.facts.diff,
+    registry: seen.facts.registry,
+    gitattributes: seen.facts.gitattributes,
+    ...(seen.facts.teams ? { codeowners: seen.facts.codeowners, teams: seen.facts.teams } : {}),
+  };
   return { kind: 'read', policy: read.policy, facts, pull: pullState(facts, source.landing!), testMerge: source.landing!.testMerge };
 }
 

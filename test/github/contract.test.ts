@@ -20,7 +20,7 @@ import { startLandingApp } from '../helpers/landing.js';
 
 type Access = 'read' | 'write';
 /** Permissions a GitHub App may be granted that merge-gate has any use for. */
-const ALLOWED = ['checks', 'pull_requests', 'contents', 'statuses', 'deployments', 'metadata'];
+const ALLOWED = ['checks', 'pull_requests', 'contents', 'statuses', 'deployments', 'metadata', 'members'];
 
 /**
  * What each REST operation needs, per GitHub's "Permissions required for
@@ -41,6 +41,8 @@ const REST_NEEDS: Record<string, Array<[string, Access]> | 'app'> = {
   'PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}': [['checks', 'write']],
   // Labelling the revert pull request merge-gate opened (`trunk.revert`).
   'POST /repos/{owner}/{repo}/issues/{issue_number}/labels': [['pull_requests', 'write']],
+  // Asking an owners group for a review (`reviews.request`).
+  'POST /repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers': [['pull_requests', 'write']],
   // landing (src/land)
   'GET /repos/{owner}/{repo}/pulls': [['pull_requests', 'read']],
   'PUT /repos/{owner}/{repo}/pulls/{pull_number}/merge': [['contents', 'write'], ['pull_requests', 'write']],
@@ -57,6 +59,8 @@ const GRAPHQL_NEEDS: Record<string, Array<[string, Access]>> = {
   MergeGateMore: [['pull_requests', 'read'], ['checks', 'read'], ['statuses', 'read']],
   MergeGateHeadCommit: [['contents', 'read'], ['checks', 'read'], ['statuses', 'read']],
   MergeGateOpenPulls: [['pull_requests', 'read'], ['checks', 'read']],
+  // the members of the teams reviews.owners names (an organisation permission)
+  MergeGateTeams: [['members', 'read']],
   // the newest deployment, the pull request that landed its commit, the reverts already opened
   MergeGateRevertFacts: [['deployments', 'read'], ['pull_requests', 'read'], ['contents', 'read']],
   // a new branch with the reverting commit, and the pull request
@@ -120,11 +124,17 @@ async function observeRequests(): Promise<{ rest: Set<string>; graphql: Set<stri
     const svc = fake.addRepo('octo', 'svc', { files: { '.github/merge-gate.yml': `preset: none\n${TRUNK}` } });
     const landed = fake.landByApp(svc, fake.addPull(svc, { number: 1 }));
     const failed = deploy(fake, svc, landed, 'FAILURE');
+    // Another with reviews.owners and reviews.request: a team's members, and its owners asked for a review.
+    fake.orgs.addTeam('octo', 'dba', ['dan']);
+    const db = fake.addRepo('octo', 'db', { files: { '.github/merge-gate.yml': 'preset: none\nreviews:\n  request: true\n  owners:\n    - { name: database, paths: ["db/**"], from: ["@octo/dba"] }\n' } });
+    fake.addPull(db, { number: 1, files: [fileAdding('db/1.sql', ['x'])] });
     // No APP_ID: the app asks GitHub who it is (GET /app).
     const test = await startTestApp(fake, { appId: undefined });
     for (const n of [2, 3, 4, 5, 6]) await test.receive('pull_request', pullPayload('pull_request', 'opened', fake, repo, repo.pulls.get(n)!));
     await test.receive('deployment_status', deploymentStatusPayload(fake, svc, failed));
+    await test.receive('pull_request', pullPayload('pull_request', 'opened', fake, db, db.pulls.get(1)!));
     await test.drain();
+    expect(fake.orgs.reviewRequests).toHaveLength(1);
     expect([...svc.pulls.values()].filter((p) => p.byApp)).toHaveLength(1);
     typical.reviews = [];
     await test.receive('pull_request', pullPayload('pull_request', 'edited', fake, repo, typical));

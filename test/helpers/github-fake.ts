@@ -13,6 +13,7 @@ import nock from 'nock';
 import { buildClientSchema, graphqlSync, type GraphQLSchema, type IntrospectionQuery } from 'graphql';
 import { schema as published, validate as validateQuery } from '@octokit/graphql-schema';
 import { operationOf, restRequestProblems } from './github-openapi.js';
+import { FakeGraphQLError, FakeOrgs } from './github-fake-orgs.js';
 
 export interface FakeFile {
   path: string;
@@ -51,6 +52,9 @@ export interface FakePull {
   body?: string;
   /** Opened by our app (its installation token): GraphQL `viewerDidAuthor`. */
   byApp?: boolean;
+  /** Review requested from (POST …/requested_reviewers): users, and team slugs. */
+  requestedReviewers?: string[];
+  requestedTeams?: string[];
   /** For a merged pull request: the commit it made on the base branch, and who merged it. */
   mergeCommit?: string;
   mergedBy?: { login: string; bot: boolean };
@@ -231,6 +235,8 @@ export class FakeGitHub {
   readonly prefix: string;
   readonly graphqlPath: string;
   readonly repos = new Map<string, FakeRepo>();
+  /** Organisations, their teams and members; review requests (github-fake-orgs.ts). */
+  readonly orgs = new FakeOrgs();
   readonly requests: RecordedRequest[] = [];
   /** Schema violations and unexpected requests; a test ends by asserting this is empty. */
   readonly problems: string[] = [];
@@ -655,6 +661,11 @@ export class FakeGitHub {
       for (const label of (body as { labels: string[] }).labels) if (!pull.labels.includes(label)) pull.labels.push(label);
       return json(200, pull.labels.map((name, i) => ({ id: i + 1, name, color: 'ededed', default: false })));
     }
+    if ((m = /^pulls\/(\d+)\/requested_reviewers$/.exec(rest)) && method === 'POST') {
+      const pull = repo.pulls.get(Number(m[1]));
+      if (!pull) return json(404, { message: 'Not Found' });
+      return json(...this.orgs.requestReviewers(repo, pull, body as { reviewers?: string[]; team_reviewers?: string[] }));
+    }
     if (rest === 'check-runs' && method === 'POST') {
       const b = body as Record<string, unknown> & { output?: Record<string, unknown> };
       const run = this.addCheckRun(repo, {
@@ -937,15 +948,20 @@ export class FakeGitHub {
       return [failure.status, failure.body ?? { message: `fake failure ${failure.status}` }, failure.headers ?? {}];
     }
     const result = graphqlSync({ schema: githubSchema(), source: body.query, rootValue: this.root(), variableValues: body.variables });
-    if (result.errors?.length) {
-      this.problems.push(...result.errors.map((e) => `GraphQL ${name} execution: ${e.message} at ${JSON.stringify(e.path)}`));
+    // An error GitHub itself answers (NOT_FOUND, FORBIDDEN) is shaped as GitHub's, with its `type`; any other is the fake's problem.
+    const answered = (e: { originalError?: unknown }) => e.originalError instanceof FakeGraphQLError;
+    const unexpected = result.errors?.filter((e) => !answered(e)) ?? [];
+    if (unexpected.length) {
+      this.problems.push(...unexpected.map((e) => `GraphQL ${name} execution: ${e.message} at ${JSON.stringify(e.path)}`));
     }
-    return [200, JSON.stringify(result), { 'content-type': 'application/json; charset=utf-8' }];
+    const errors = result.errors?.map((e) => (answered(e) ? { type: (e.originalError as FakeGraphQLError).type, path: e.path, locations: e.locations, message: e.message } : e));
+    return [200, JSON.stringify(errors ? { ...result, errors } : result), { 'content-type': 'application/json; charset=utf-8' }];
   }
 
   private root() {
     return {
       rateLimit: () => ({ remaining: this.rateRemaining, resetAt: new Date(this.now() + 3600_000).toISOString(), cost: 1, limit: 5000, used: 5000 - this.rateRemaining, nodeCount: 1 }),
+      organization: ({ login }: { login: string }) => this.orgs.organization(login),
       repository: ({ owner, name }: { owner: string; name: string }) => {
         const repo = this.repos.get(`${owner}/${name}`.toLowerCase());
         return repo ? this.repoNode(repo) : null;
