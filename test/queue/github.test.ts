@@ -99,7 +99,8 @@ describe('mergeInto', () => {
   });
 
   test.each(['squash', 'rebase', 'merge'])('a staging branch that merged A then B has the tree the base ends with after %s-merging A then B', async (method) => {
-    const a = fake.addPull(repo, { number: 1, commitCount: 2 }, { 'src/a.ts': 'a1', 'new.ts': 'n' });
+    // #1's head also lists README.md as it was when it branched off: not a change of its own.
+    const a = fake.addPull(repo, { number: 1, commitCount: 2 }, { 'src/a.ts': 'a1', 'new.ts': 'n', 'README.md': 'hello' });
     const b = fake.addPull(repo, { number: 2 }, { 'src/b.ts': 'b1' });
     // The base moved since both pull requests branched off: the merge base is where they did.
     fake.git.pushByHand(repo, 'main', { 'README.md': 'hello again' });
