@@ -64,38 +64,48 @@ export function statusWebhook(fake: FakeGitHub, repo: FakeRepo, status: FakeStat
   return { name: 'status', payload };
 }
 
-/** `push` of `branch` from `before` to `after` (e.g. `fake.git.pushByHand`'s), by someone other than the app. */
-export function pushWebhook(fake: FakeGitHub, repo: FakeRepo, branch: string, move: { before: string; after: string }, pusher = 'octocat'): Webhook {
+const ZERO = '0'.repeat(40);
+
+/**
+ * `push` of `branch` from `before` to `after` (null: created, deleted), by someone other than the app unless
+ * `pusher` says so: `fake.git.pushByHand`'s move, or one `fake.git.onRefChange` reports.
+ */
+export function pushWebhook(fake: FakeGitHub, repo: FakeRepo, branch: string, move: { before: string | null; after: string | null }, pusher = 'octocat'): Webhook {
   const payload = aimAt(example('push'), fake, repo);
-  const forced = !fake.ancestors(move.after).has(move.before);
-  const [was, now] = [repo.trees.get(move.before) ?? new Map<string, string>(), repo.trees.get(move.after) ?? new Map<string, string>()];
+  const { before, after } = move;
+  const was = (before !== null ? repo.trees.get(before) : undefined) ?? new Map<string, string>();
+  const now = (after !== null ? repo.trees.get(after) : undefined) ?? new Map<string, string>();
   const paths = [...new Set([...was.keys(), ...now.keys()])].sort();
-  const headCommit = {
-    id: move.after,
-    tree_id: fake.treeOid(repo, move.after),
-    distinct: true,
-    message: `a push to ${branch}`,
-    timestamp: new Date(fake.now()).toISOString(),
-    url: `https://github.com/${repo.owner}/${repo.name}/commit/${move.after}`,
-    author: { name: pusher, email: `${pusher}@example.com`, username: pusher },
-    committer: { name: pusher, email: `${pusher}@example.com`, username: pusher },
-    added: paths.filter((p) => !was.has(p)),
-    removed: paths.filter((p) => !now.has(p)),
-    modified: paths.filter((p) => was.has(p) && now.has(p) && was.get(p) !== now.get(p)),
-  };
+  const person = { name: pusher, email: `${pusher}@example.com`, username: pusher };
+  const headCommit =
+    after === null
+      ? null
+      : {
+          id: after,
+          tree_id: fake.treeOid(repo, after),
+          distinct: true,
+          message: `a push to ${branch}`,
+          timestamp: new Date(fake.now()).toISOString(),
+          url: `https://github.com/${repo.owner}/${repo.name}/commit/${after}`,
+          author: person,
+          committer: person,
+          added: paths.filter((p) => !was.has(p)),
+          removed: paths.filter((p) => !now.has(p)),
+          modified: paths.filter((p) => was.has(p) && now.has(p) && was.get(p) !== now.get(p)),
+        };
   Object.assign(payload, {
     ref: `refs/heads/${branch}`,
-    before: move.before,
-    after: move.after,
-    created: false,
-    deleted: false,
-    forced,
+    before: before ?? ZERO,
+    after: after ?? ZERO,
+    created: before === null,
+    deleted: after === null,
+    forced: before !== null && after !== null && !fake.ancestors(after).has(before),
     base_ref: null,
-    compare: `https://github.com/${repo.owner}/${repo.name}/compare/${move.before.slice(0, 12)}...${move.after.slice(0, 12)}`,
-    commits: [headCommit],
+    compare: `https://github.com/${repo.owner}/${repo.name}/compare/${(before ?? ZERO).slice(0, 12)}...${(after ?? ZERO).slice(0, 12)}`,
+    commits: headCommit ? [headCommit] : [],
     head_commit: headCommit,
     pusher: { name: pusher, email: `${pusher}@example.com` },
-    sender: { ...payload.sender, login: pusher, type: 'User' },
+    sender: { ...payload.sender, login: pusher, type: pusher.endsWith('[bot]') ? 'Bot' : 'User' },
   });
   return { name: 'push', payload };
 }

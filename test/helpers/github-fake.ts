@@ -850,11 +850,11 @@ export class FakeGitHub {
       repo.trees.set(sha, files);
       after = sha;
     }
-    repo.branches.set(pull.baseRef, after);
     pull.state = 'MERGED';
     pull.mergeCommit = after;
     pull.mergedAt = new Date(this.now()).toISOString();
     pull.mergedBy = { login: 'merge-gate[bot]', bot: true }; // the merge call is the app's
+    this.git.moveRef(repo, pull.baseRef, after);
     return after;
   }
 
@@ -911,7 +911,7 @@ export class FakeGitHub {
       const ref = decodeURIComponent(m[1]);
       const branch = ref.replace(/^heads\//, '');
       if (!repo.branches.has(branch)) return json(422, { message: 'Reference does not exist' });
-      repo.branches.delete(branch);
+      this.git.moveRef(repo, branch, null);
       this.deletedBranches.push({ repo: full, branch });
       return [204, '', {}];
     }

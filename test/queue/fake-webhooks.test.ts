@@ -2,6 +2,9 @@
 // (github-fake-webhooks.ts) reach the app as GitHub's would: each makes it
 // evaluate again what it is about.
 import { afterEach, beforeEach, expect, test } from '@jest/globals';
+import { ProbotOctokit } from 'probot';
+import { octokitQueueGitHub } from '../../src/queue/github.js';
+import type { Octokit } from '../../src/octokit/types.js';
 import { FakeGitHub, type FakePull, type FakeRepo } from '../helpers/github-fake.js';
 import { CI_APP_ID } from '../helpers/github-fake-git.js';
 import { checkRunWebhook, checkSuiteWebhook, pushWebhook, statusWebhook, type Webhook } from '../helpers/github-fake-webhooks.js';
@@ -60,4 +63,28 @@ test('a push by hand to the default branch names the files it changed (here the 
   expect(hook.payload.head_commit).toMatchObject({ id: move.after, modified: ['.github/merge-gate.yml'] });
   expect(hook.payload).toMatchObject({ ref: 'refs/heads/main', before: move.before, after: move.after, forced: false });
   expect(await evaluatesAgain(hook)).toBe(true);
+});
+
+test('every branch change the fake makes is reported, as GitHub sends a push for each', async () => {
+  const moves: Array<[string, boolean, boolean]> = [];
+  fake.git.onRefChange = (r, branch, move) => {
+    const { payload } = pushWebhook(fake, r, branch, move, 'merge-gate[bot]');
+    moves.push([branch, payload.created, payload.deleted]);
+  };
+  const ref = 'merge-gate/queue/main/1';
+  const octokit = new ProbotOctokit({ auth: { token: 'test' }, retry: { enabled: false }, throttle: { enabled: false } } as never) as Octokit;
+  const queue = octokitQueueGitHub(octokit, 'octo', 'app', fake.appId);
+  await queue.resetBranch(ref, repo.branches.get('main')!);
+  const merged = await queue.mergeInto(ref, pull.headSha, 'Merge #2');
+  expect(await queue.fastForward('main', (merged as { sha: string }).sha)).toEqual({ ok: true });
+  await queue.deleteBranch(ref);
+  fake.git.pushByHand(repo, 'main', { 'x.txt': 'x' });
+  expect(moves).toEqual([
+    [ref, true, false],
+    [ref, false, false],
+    ['main', false, false],
+    [ref, false, true],
+    ['main', false, false],
+  ]);
+  expect(pull.state).toBe('MERGED');
 });
