@@ -208,6 +208,8 @@ export class FakeGit {
       if (!input.ref.startsWith('refs/heads/')) return json(422, { message: 'Reference name must be a branch (the fake knows no other)' });
       const branch = input.ref.slice('refs/heads/'.length);
       if (repo.branches.has(branch)) return json(422, { message: 'Reference already exists' });
+      // Git keeps refs as paths: `a/b` cannot exist beside `a/b/c`.
+      if ([...repo.branches.keys()].some((b) => b.startsWith(`${branch}/`) || branch.startsWith(`${b}/`))) return json(422, { message: `Reference refs/heads/${branch} cannot be created` });
       if (!this.fake.parents.has(input.sha)) return json(422, { message: 'Object does not exist' });
       this.moveRef(repo, branch, input.sha);
       return json(201, refNode(branch, input.sha));

@@ -3,7 +3,7 @@
 // production): what each call answers, and how many requests it costs.
 import { afterEach, beforeEach, describe, expect, test } from '@jest/globals';
 import { ProbotOctokit } from 'probot';
-import { octokitQueueGitHub, type QueueGitHub } from '../../src/queue/github.js';
+import { octokitQueueGitHub, ownStagingBranches, type QueueGitHub } from '../../src/queue/github.js';
 import { octokitLandingGitHub } from '../../src/land/github.js';
 import { stagingPrefix, stagingRef } from '../../src/queue/types.js';
 import type { Octokit } from '../../src/octokit/types.js';
@@ -66,6 +66,11 @@ describe('resetBranch', () => {
     expect(reset.requests).toEqual(['POST /repos/octo/app/git/refs 422', `PATCH /repos/octo/app/git/refs/${encodeURIComponent(`heads/${ref}`)} 200`]);
     expect(repo.branches.get(ref)).toBe(tip());
     expect(fake.git.refUpdates.at(-1)).toMatchObject({ branch: ref, from: moved, to: tip(), force: true });
+  });
+
+  test('a branch cannot be created where git would need a file and a folder of one name (GitHub answers 422)', async () => {
+    await queue.resetBranch(stagingRef('main', 1), tip());
+    await expect(queue.resetBranch(`${stagingRef('main', 1)}/2`, tip())).rejects.toMatchObject({ status: 422 });
   });
 });
 
@@ -178,6 +183,15 @@ describe('deleteBranch and stagingBranches', () => {
     expect(requests).toHaveLength(3);
     expect(requests.every((r) => r.startsWith('GET /repos/octo/app/git/matching-refs/heads%2Fmerge-gate%2Fqueue%2Fmain%2F'))).toBe(true);
     expect(await queue.stagingBranches(stagingPrefix('none'))).toEqual([]);
+  });
+
+  test("a base's own staging branches are told from those of a base whose name extends it", () => {
+    const names = [stagingRef('main', 1), stagingRef('main', 12), stagingRef('main/x', 3), `${stagingPrefix('main')}07`, `${stagingPrefix('main')}0`, `${stagingPrefix('main')}4-old`];
+    expect(ownStagingBranches('main', names)).toEqual([
+      { ref: stagingRef('main', 1), batch: 1 },
+      { ref: stagingRef('main', 12), batch: 12 },
+    ]);
+    expect(ownStagingBranches('main/x', names)).toEqual([{ ref: stagingRef('main/x', 3), batch: 3 }]);
   });
 });
 
