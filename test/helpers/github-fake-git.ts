@@ -145,6 +145,13 @@ export class FakeGit {
     return status;
   }
 
+  /** GitHub refuses an app without the `workflows` permission a write that changes a workflow file (as for the merge call). */
+  private workflowRefusal(json: Json, from: Map<string, string>, to: Map<string, string>): Answer | null {
+    if (this.fake.workflowsPermission) return null;
+    const changed = [...new Set([...from.keys(), ...to.keys()])].sort().find((p) => p.startsWith('.github/workflows/') && from.get(p) !== to.get(p));
+    return changed === undefined ? null : json(403, { message: `refusing to allow a GitHub App to create or update workflow \`${changed}\` without \`workflows\` permission` });
+  }
+
   /** The head of an open pull request reached its base branch (GitHub marks it merged, as for a push of its commits). */
   private markReached(repo: FakeRepo, branch: string, tip: string): void {
     const reachable = this.fake.ancestors(tip);
@@ -190,6 +197,11 @@ export class FakeGit {
         record(409);
         return json(409, { message: 'Merge conflict' });
       }
+      const refused = this.workflowRefusal(json, repo.trees.get(tip) ?? new Map(), merged.files);
+      if (refused) {
+        record(403);
+        return refused;
+      }
       const sha = this.commit(repo, [tip, head], merged.files);
       this.moveRef(repo, input.base, sha);
       record(201);
@@ -222,6 +234,8 @@ export class FakeGit {
       if (!ref.startsWith('heads/') || from === undefined) return json(422, { message: 'Reference does not exist' });
       if (!this.fake.parents.has(input.sha)) return json(422, { message: 'Object does not exist' });
       if (!input.force && !this.fake.ancestors(input.sha).has(from)) return json(422, { message: 'Update is not a fast forward' });
+      const refused = this.workflowRefusal(json, repo.trees.get(from) ?? new Map(), repo.trees.get(input.sha) ?? new Map());
+      if (refused) return refused;
       this.refUpdates.push({ repo: full, branch, from, to: input.sha, force: Boolean(input.force) });
       this.markReached(repo, branch, input.sha);
       this.moveRef(repo, branch, input.sha);

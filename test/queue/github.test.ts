@@ -94,6 +94,18 @@ describe('mergeInto', () => {
     expect(nothing).toEqual({ value: { kind: 'nothing' }, requests: ['POST /repos/octo/app/merges 204'] });
   });
 
+  test('a pull request that changes a workflow file: GitHub refuses an app without the workflows permission (403, thrown)', async () => {
+    const ci = fake.addPull(repo, { number: 3 }, { '.github/workflows/ci.yml': 'on: push' });
+    const ref = stagingRef('main', 1);
+    await queue.resetBranch(ref, tip());
+    await expect(queue.mergeInto(ref, ci.headSha, 'Merge #3')).rejects.toMatchObject({ status: 403, message: expect.stringContaining('workflows') });
+    fake.workflowsPermission = true;
+    const merged = (await queue.mergeInto(ref, ci.headSha, 'Merge #3')) as { sha: string };
+    fake.workflowsPermission = false;
+    await expect(queue.fastForward('main', merged.sha)).rejects.toMatchObject({ status: 403 });
+    expect(tip()).not.toBe(merged.sha);
+  });
+
   test('the same file changed the same way by two pull requests is no conflict', async () => {
     const a = fake.addPull(repo, { number: 1 }, { 'src/a.ts': 'same' });
     const b = fake.addPull(repo, { number: 2 }, { 'src/a.ts': 'same', 'src/b.ts': 'b2' });
