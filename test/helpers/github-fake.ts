@@ -14,6 +14,7 @@ import { buildClientSchema, graphqlSync, type GraphQLSchema, type IntrospectionQ
 import { schema as published, validate as validateQuery } from '@octokit/graphql-schema';
 import { operationOf, restRequestProblems } from './github-openapi.js';
 import { FakeGraphQLError, FakeOrgs } from './github-fake-orgs.js';
+import { FakeGit } from './github-fake-git.js';
 
 export interface FakeFile {
   path: string;
@@ -147,6 +148,7 @@ export interface FakeStatus {
   context: string;
   state: 'SUCCESS' | 'PENDING' | 'FAILURE' | 'ERROR' | 'EXPECTED';
   createdAt: string;
+  targetUrl?: string | null;
 }
 
 export interface FakeRepo {
@@ -258,6 +260,8 @@ export class FakeGitHub {
   rateRemaining = 5000;
   /** The fake's notion of now (token expiry, rate-limit reset); tests point it at their clock. */
   now: () => number = () => Date.now();
+  /** Commits, trees and refs for the merge queue (github-fake-git.ts). */
+  readonly git = new FakeGit(this);
 
   constructor(options: { baseUrl?: string; appId?: number; installationId?: number } = {}) {
     const base = new URL(options.baseUrl ?? 'https://api.github.com');
@@ -581,6 +585,8 @@ export class FakeGitHub {
     json: (status: number, data: unknown, headers?: Record<string, string>) => [number, unknown, Record<string, string>],
     ifNoneMatch = '',
   ): [number, unknown, Record<string, string>] | typeof HANG {
+    const git = this.git.rest(repo, method, rest, query, body, json);
+    if (git !== null) return git;
     const landing = this.landingRest(repo, method, rest, query, body, json);
     if (landing !== null) return landing;
     let m: RegExpExecArray | null;
@@ -756,9 +762,9 @@ export class FakeGitHub {
     return fakeSha(`tree:${JSON.stringify([...(repo.trees.get(sha) ?? new Map<string, string>())].sort(([a], [b]) => a.localeCompare(b)))}`);
   }
 
-  /** The files of a merge of `base` into `head` (the fake has no real merge: the head's files over the base's). */
+  /** The files of a merge of `head` into `base`: the three-way merge every merge of the fake makes (github-fake-git.ts). */
   mergedFiles(repo: FakeRepo, base: string, head: string): Map<string, string> {
-    return new Map([...(repo.trees.get(base) ?? []), ...(repo.trees.get(head) ?? [])]);
+    return this.git.threeWay(repo, base, head).files;
   }
 
   /** GitHub's test merge of an open pull request (parents: base tip, head), made on first sight. */
@@ -848,18 +854,18 @@ export class FakeGitHub {
     let after = before;
     const count = method === 'rebase' ? (pull.commitCount ?? 1) : 1;
     for (let i = 0; i < count; i++) {
-      // The base's files with the pull request's over them (the fake has no real merge).
-      const files = new Map([...(repo.trees.get(before) ?? []), ...(repo.trees.get(pull.headSha) ?? [])]);
+      // A three-way merge of the head into the base (theirs over ours, should both have changed a file): the tree staging makes.
+      const files = this.mergedFiles(repo, before, pull.headSha);
       const sha = this.commitSha(repo, pull, files);
       this.parents.set(sha, method === 'merge' ? [after, pull.headSha] : [after]);
       repo.trees.set(sha, files);
       after = sha;
     }
-    repo.branches.set(pull.baseRef, after);
     pull.state = 'MERGED';
     pull.mergeCommit = after;
     pull.mergedAt = new Date(this.now()).toISOString();
     pull.mergedBy = { login: 'merge-gate[bot]', bot: true }; // the merge call is the app's
+    this.git.moveRef(repo, pull.baseRef, after);
     return after;
   }
 
@@ -916,7 +922,7 @@ export class FakeGitHub {
       const ref = decodeURIComponent(m[1]);
       const branch = ref.replace(/^heads\//, '');
       if (!repo.branches.has(branch)) return json(422, { message: 'Reference does not exist' });
-      repo.branches.delete(branch);
+      this.git.moveRef(repo, branch, null);
       this.deletedBranches.push({ repo: full, branch });
       return [204, '', {}];
     }
@@ -1109,6 +1115,7 @@ export class FakeGitHub {
       externalId: r.externalId,
       startedAt: r.startedAt,
       completedAt: r.completedAt,
+      detailsUrl: r.detailsUrl,
       checkSuite: { app: { databaseId: r.appId } },
     });
     const runs = repo.checkRuns.filter((r) => r.headSha === sha);
@@ -1137,7 +1144,7 @@ export class FakeGitHub {
           : {
               contexts: (args: { first?: number; after?: string }) =>
                 connection(
-                  [...runs.map(runNode), ...statuses.map((s) => ({ __typename: 'StatusContext', context: s.context, state: s.state, createdAt: s.createdAt }))],
+                  [...runs.map(runNode), ...statuses.map((s) => ({ __typename: 'StatusContext', context: s.context, state: s.state, createdAt: s.createdAt, targetUrl: s.targetUrl ?? null }))],
                   args,
                 ),
             },
