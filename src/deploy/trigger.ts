@@ -2,7 +2,6 @@
 // (events, `git ls-remote`, probes, signals, process exits), asks the core
 // what to do, and does it: lay out a revision, start it, cut it off, reap it,
 // and record everything in SQLite so a restart resumes where it stopped.
-import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
@@ -17,9 +16,10 @@ import { TriggerMetrics } from './metrics.js';
 import { Mirror } from './mirror.js';
 import { renderPage, retryCommand, type RevisionSnapshot, type StateSnapshot } from './page.js';
 import { probe, type Probe } from './probe.js';
+import { cgroupParent, createCgroup, killCgroup, stopCgroup, type CgroupParent } from './cgroup.js';
 import { killOrphanGroup, logFiles, processStartTime, runCommand, startService, stopGroup, type Spawn } from './processes.js';
 import { json, triggerServer, type Handlers, type Limits, type Reply } from './server.js';
-import { hashToken, Store, tokenMatches } from './store.js';
+import { hashToken, signalToken, Store, tokenMatches, type SlotRow } from './store.js';
 import { tailLines } from './tail.js';
 import { lockState, type StateLock } from '../state/lock.js';
 import { landedPulls, MAX_BODY_BYTES, parseSecrets, parseTrunkUpdated, verifyDelivery } from './webhook.js';
@@ -59,8 +59,10 @@ interface Running {
   log: string;
   /** SHA-256 of its signal token (the token itself is only in its SIGNAL_URL). */
   tokenHash: string;
-  /** What its commands get (environment.ts); SIGNAL_URL is empty for an adopted one. */
+  /** What its commands get (environment.ts). */
   env: Record<string, string>;
+  /** Its own cgroup, or null (cgroup.ts): what its stop kills, whatever left the process group. */
+  cgroup: string | null;
   streak: number;
   lastError: string | null;
   timer: NodeJS.Timeout | null;
@@ -121,6 +123,8 @@ export class DeployTrigger {
   private runBegun = false;
   /** Ports handed out but not yet recorded in a slot (two repositories may deploy at once). */
   private readonly reserved = new Set<number>();
+  /** Where each revision's cgroup goes, or why there are none (cgroup.ts). */
+  private readonly cgroups: CgroupParent;
 
   constructor(private readonly options: TriggerOptions) {
     const { config } = options;
@@ -139,6 +143,7 @@ export class DeployTrigger {
     this.lock = lockState(config.state, 'merge-gate deploy-trigger'); // before anything reads or writes the state
     this.store = new Store(config.state);
     makeDirs(config.workdir, 0o700);
+    this.cgroups = cgroupParent(config.cgroup);
     for (const [name, rc] of Object.entries(config.repositories)) {
       let deployments: Deployments | null = null;
       if (rc.github) {
@@ -194,6 +199,11 @@ export class DeployTrigger {
       const a = this.statusServer.address() as AddressInfo;
       this.log(`status page on ${shownUrl(a)}`);
     }
+    this.log(
+      this.cgroups.ok
+        ? `each revision runs in a cgroup of its own under ${this.cgroups.path}`
+        : `no cgroups for revisions (${this.cgroups.reason}): a service that leaves its process group (setsid, a daemon) can outlive its revision; a port still in use is never handed out again`,
+    );
     const crashed = this.store.beginRun(this.now());
     this.runBegun = true;
     this.adopt(crashed); // in the same tick as listening succeeded: no request is handled before it
@@ -209,6 +219,20 @@ export class DeployTrigger {
 
   private signalUrl(sha: string, token: string): string {
     return `${this.options.config.public_url?.replace(/\/$/, '') ?? this.baseUrl}/signals/${sha}?token=${token}`;
+  }
+
+  /**
+   * An adopted run's SIGNAL_URL, as its service got it: its token is re-derived from the webhook secret that
+   * made it (any configured one: secrets rotate). A run whose token no configured secret makes (the secret
+   * rotated away, or a token from before tokens were derived) gets an empty SIGNAL_URL, and the log says so.
+   */
+  private adoptedSignalUrl(slot: SlotRow): string {
+    for (const secret of this.secrets) {
+      const token = signalToken(secret, slot.repository, slot.sha, slot.seq);
+      if (tokenMatches(slot.tokenHash, token)) return this.signalUrl(slot.sha, token);
+    }
+    this.log(`${slot.repository}: ${slot.sha}'s signal token is not one a configured secret makes; its commands get an empty SIGNAL_URL`);
+    return '';
   }
 
   get url(): string {
@@ -406,18 +430,23 @@ export class DeployTrigger {
     try {
       await repo.mirror.checkout(sha, dir);
       const port = await this.allocatePort(rc.ports);
-      const token = randomBytes(24).toString('hex');
+      const token = signalToken(this.secrets[0], repo.name, sha, seq);
       const log = this.logFile(repo.name, sha);
       const env = this.commandEnv(rc, { REVISION: sha, PORT: String(port), REPOSITORY: repo.name, CHECKOUT: dir, SIGNAL_URL: this.signalUrl(sha, token) });
       let started: Awaited<ReturnType<typeof startService>>;
+      let cgroup: string | null = null;
       try {
-        started = await startService(rc.deploy, dir, env, log, this.options.spawn, { maxBytes: rc.logs.max_bytes, keep: rc.logs.keep });
-        this.store.saveSlot({ repository: repo.name, sha, seq, pid: started.pid, startTime: started.startTime, port, dir, log, tokenHash: hashToken(token) });
+        if (this.cgroups.ok) cgroup = createCgroup(this.cgroups.path, `${slug(repo.name)}-${sha.slice(0, 12)}-${seq}`);
+        started = await startService(rc.deploy, dir, env, log, this.options.spawn, { maxBytes: rc.logs.max_bytes, keep: rc.logs.keep }, cgroup);
+        this.store.saveSlot({ repository: repo.name, sha, seq, pid: started.pid, startTime: started.startTime, port, dir, log, tokenHash: hashToken(token), cgroup });
+      } catch (err) {
+        if (cgroup) await stopCgroup(cgroup, 0, (ms) => delay(ms));
+        throw err;
       } finally {
         this.reserved.delete(port);
       }
       this.log(`${repo.name}: started ${sha} (pid ${started.pid}, port ${port}, output in ${log})`);
-      const running: Running = { sha, seq, pid: started.pid, startTime: started.startTime, port, dir, log, tokenHash: hashToken(token), env, streak: 0, lastError: null, timer: null, probing: false, stopping: false, adopted: false };
+      const running: Running = { sha, seq, pid: started.pid, startTime: started.startTime, port, dir, log, tokenHash: hashToken(token), env, cgroup, streak: 0, lastError: null, timer: null, probing: false, stopping: false, adopted: false };
       repo.running.set(sha, running);
       void started.exited.then((how) => this.guard(`${repo.name}: the exit of ${sha}`, () => this.onExit(repo, running, how)));
       this.watch(repo, running);
@@ -548,8 +577,15 @@ export class DeployTrigger {
     // Only signal the group if it is still the process we started (a PID can be reused).
     // Its leader gone entirely, what is left of the group is still ours: a PID in use as a group ID is not handed out again.
     const live = processStartTime(running.pid);
-    if (live === running.startTime || live === null || !running.adopted) {
+    if (running.cgroup) {
+      // Its cgroup holds whatever it started, in its process group or not, and is ours whatever became of its PIDs.
+      const left = await stopCgroup(running.cgroup, this.grace, (ms) => delay(ms));
+      if (left) this.log(`${repo.name}: ${running.sha}: ${left}`);
+    } else if (live === running.startTime || live === null || !running.adopted) {
       await stopGroup(running.pid, this.grace, (ms) => delay(ms));
+    }
+    if (!running.cgroup && !(await portIsFree(running.port))) {
+      this.log(`${repo.name}: port ${running.port} of ${running.sha} is still in use after its process group was stopped: a process left the group (setsid, a daemon) and outlives its revision; the port is not handed out again while it is in use`);
     }
     if (repo.running.get(running.sha) === running) repo.running.delete(running.sha);
     this.store.deleteSlot(repo.name, running.sha, running.seq);
@@ -578,8 +614,8 @@ export class DeployTrigger {
       if (repo && revision && isRunning(revision.state) && slot.seq === revision.seq && verdict === 'adopt') {
         const running: Running = {
           sha: slot.sha, seq: slot.seq, pid: slot.pid!, startTime: slot.startTime!, port: slot.port, dir: slot.dir, log: slot.log, tokenHash: slot.tokenHash,
-          // Only the token's hash is kept: the service still has its SIGNAL_URL, its commands get none.
-          env: this.commandEnv(repo.config, { REVISION: slot.sha, PORT: String(slot.port), REPOSITORY: slot.repository, CHECKOUT: slot.dir, SIGNAL_URL: '' }),
+          env: this.commandEnv(repo.config, { REVISION: slot.sha, PORT: String(slot.port), REPOSITORY: slot.repository, CHECKOUT: slot.dir, SIGNAL_URL: this.adoptedSignalUrl(slot) }),
+          cgroup: slot.cgroup,
           streak: 0, lastError: null, timer: null, probing: false, stopping: false, adopted: true,
         };
         repo.running.set(slot.sha, running);
@@ -595,6 +631,12 @@ export class DeployTrigger {
           // gone
         }
       } else if (slot.pid !== null) killOrphanGroup(slot.pid); // its leader died: what it left would hold the port
+      if (slot.cgroup) {
+        // Whatever left the process group is still in the cgroup: killed now, the cgroup removed once empty.
+        const cgroup = slot.cgroup;
+        killCgroup(cgroup);
+        this.track(stopCgroup(cgroup, 0, (ms) => delay(ms)).then((left) => left && this.log(`${slot.repository}: ${slot.sha}: ${left}`)));
+      }
       if (revision && isRunning(revision.state) && slot.seq === revision.seq) this.store.setState(slot.repository, slot.sha, 'stopped', this.now(), 'gone while the deploy trigger was down');
       this.store.deleteSlot(slot.repository, slot.sha, slot.seq);
       rmSync(slot.dir, { recursive: true, force: true });
@@ -683,6 +725,7 @@ export class DeployTrigger {
       this.reserved.add(port);
       if (await portIsFree(port)) return port;
       this.reserved.delete(port);
+      this.log(`port ${port} is in use though no running revision has it (a process that outlived its revision, or another program): skipped`);
     }
     throw new Error(`no free port in ${range.from}-${range.to}`);
   }
@@ -785,6 +828,7 @@ function portIsFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const probeServer = createNetServer();
     probeServer.once('error', () => resolve(false));
-    probeServer.listen(port, '127.0.0.1', () => probeServer.close(() => resolve(true)));
+    // The wildcard address: a service listening on any IPv4 address of the port (or on ::) makes it fail.
+    probeServer.listen(port, '0.0.0.0', () => probeServer.close(() => resolve(true)));
   });
 }
