@@ -176,7 +176,7 @@ export class DeployTrigger {
       hookTooLarge: (headers) => this.refuse(413, `the body is over ${MAX_BODY_BYTES} bytes`, headers),
       log: (sha, repository) => this.logTail(sha, repository),
       signal: (sha, token, note) => this.onSignal(sha, token, note),
-      page: (options) => renderPage(this.snapshot(), options),
+      page: (options) => renderPage(this.snapshot({ before: options.before }), options),
       state: (page) => this.snapshot(page),
       metrics: async () => {
         this.refreshDesiredGauges();
