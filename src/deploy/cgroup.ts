@@ -68,12 +68,16 @@ export function createCgroup(parent: string, name: string): string {
   return path;
 }
 
-/** The PIDs in a cgroup; none when it is gone. */
+/** The PIDs in a cgroup; none when it is gone. Throws when it cannot be read (EMFILE): never "empty" for "unknown". */
 export function cgroupPids(path: string): number[] {
-  return readOr(join(path, 'cgroup.procs'))
-    .split('\n')
-    .filter(Boolean)
-    .map(Number);
+  let text: string;
+  try {
+    text = readFileSync(join(path, 'cgroup.procs'), 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+  return text.split('\n').filter(Boolean).map(Number);
 }
 
 function signalAll(path: string, signal: NodeJS.Signals): void {
@@ -86,12 +90,16 @@ function signalAll(path: string, signal: NodeJS.Signals): void {
   }
 }
 
-/** SIGKILL everything in the cgroup: `cgroup.kill` (atomic, forks included), else each PID in `cgroup.procs`. */
+/** SIGKILL everything in the cgroup: `cgroup.kill` (atomic, forks included), else each PID in `cgroup.procs`. Never throws. */
 export function killCgroup(path: string): void {
   try {
     writeFileSync(join(path, 'cgroup.kill'), '1');
   } catch {
-    signalAll(path, 'SIGKILL');
+    try {
+      signalAll(path, 'SIGKILL');
+    } catch {
+      // unreadable (gone, or no descriptor left): stopCgroup says what is left
+    }
   }
 }
 
@@ -102,19 +110,21 @@ export function killCgroup(path: string): void {
  */
 export async function stopCgroup(path: string, graceMs: number, wait: (ms: number) => Promise<void>): Promise<string | null> {
   if (!existsSync(path)) return null;
-  signalAll(path, 'SIGTERM');
-  for (let waited = 0; waited < graceMs && cgroupPids(path).length > 0; waited += 25) await wait(25);
-  for (let waited = 0; waited < 2000 && cgroupPids(path).length > 0; waited += 25) {
-    killCgroup(path);
-    await wait(25);
-  }
-  const left = cgroupPids(path);
   try {
+    signalAll(path, 'SIGTERM');
+    for (let waited = 0; waited < graceMs && cgroupPids(path).length > 0; waited += 25) await wait(25);
+    for (let waited = 0; waited < 2000 && cgroupPids(path).length > 0; waited += 25) {
+      killCgroup(path);
+      await wait(25);
+    }
+    const left = cgroupPids(path);
+    if (left.length > 0) return `processes ${left.join(', ')} are still in the cgroup ${path} after SIGKILL`;
     rmdirSync(path);
     return null;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    return `the cgroup ${path} could not be removed (${left.length > 0 ? `processes ${left.join(', ')} still in it` : (err as Error).message})`;
+    killCgroup(path); // one write, if anything can be written at all
+    return `the cgroup ${path} could not be stopped and removed: ${(err as Error).message}`;
   }
 }
 
