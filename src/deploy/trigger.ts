@@ -3,18 +3,20 @@
 // what to do, and does it: lay out a revision, start it, cut it off, reap it,
 // and record everything in SQLite so a restart resumes where it stopped.
 import { rmSync } from 'node:fs';
-import { createServer as createNetServer, type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { dirname, join } from 'node:path';
 import { makeDirs } from '../dirs.js';
 import { setTimeout as delay } from 'node:timers/promises';
-import { adoptionVerdict, afterProbe, breakerVerdict, chooseDesired, isRuledOut, isRunning, nextDeploy, probePhase, reapList, type BreakerConfig } from './core.js';
+import { adoptionVerdict, afterProbe, breakerVerdict, chooseDesired, isRuledOut, isRunning, nextDeploy, reapList, type BreakerConfig } from './core.js';
 import type { DeployConfig, RepositoryConfig } from './config.js';
 import { commandEnv, missingFrom } from './environment.js';
 import { octokitDeployments, type Deployments, type DeploymentState } from './github.js';
 import { TriggerMetrics } from './metrics.js';
 import { Mirror } from './mirror.js';
-import { renderPage, retryCommand, type RevisionSnapshot, type StateSnapshot } from './page.js';
+import { listenOn, portIsFree, shownUrl } from './net.js';
+import { renderPage, type StateSnapshot } from './page.js';
+import { stateSnapshot } from './snapshot.js';
 import { probe, type Probe } from './probe.js';
 import { cgroupParent, createCgroup, killCgroup, stopCgroup, type CgroupParent } from './cgroup.js';
 import { killOrphanGroup, logFiles, processStartTime, runCommand, startService, stopGroup, type Spawn } from './processes.js';
@@ -88,8 +90,6 @@ interface Repo {
 const COMMAND_TIMEOUT_MS = 60_000;
 /** Runs of the trigger that died while the same revision was starting before it is marked bad. */
 const CRASHES_TO_BAD = 3;
-/** Revisions per repository on the status page and in /api/state (newest deploys first). */
-const REVISIONS_SHOWN = 50;
 /** Lines of a revision's output served by GET /revisions/<sha>/log. */
 const LOG_LINES = 200;
 
@@ -755,80 +755,15 @@ export class DeployTrigger {
     this.github.set(key, next);
   }
 
-  /** What the status page and `/api/state` show. No tokens, no remote URLs (they may carry credentials). */
+  /** What the status page and `/api/state` show (snapshot.ts). */
   snapshot(page: { before?: number | null; limit?: number | null } = {}): StateSnapshot {
-    // Bounded whatever the history: one page of revisions (older ones through `before`), each with bounded rows.
-    const limit = Math.min(page.limit ?? REVISIONS_SHOWN, REVISIONS_SHOWN);
-    return {
-      generatedAt: new Date(this.now()).toISOString(),
-      repositories: [...this.repos.values()].map((repo) => {
-        const rows = this.store.revisionPage(repo.name, page.before ?? null, limit + 1);
-        return {
-          name: repo.name,
-          branch: repo.config.branch,
-          desired: this.store.desired(repo.name),
-          revisions: rows.slice(0, limit).map((r) => this.revisionSnapshot(repo, r)),
-          older: rows.length > limit ? rows[limit - 1].seq : null,
-          history: this.store.history(repo.name, 20).map((h) => ({ sha: h.sha, state: h.state, at: new Date(h.at).toISOString(), reason: h.reason })),
-        };
-      }),
-      deliveries: this.store.recentDeliveries(15).map((d) => ({ id: d.id, receivedAt: new Date(d.receivedAt).toISOString(), repository: d.repository, branch: d.branch, after: d.after, outcome: d.outcome, note: d.note })),
-      refused: this.store.recentRefused(10).map((r) => ({ at: iso(r.at), status: r.status, reason: r.reason, webhookId: r.webhookId })),
-      degraded: this.degraded,
-    };
-  }
-
-  private revisionSnapshot(repo: Repo, r: ReturnType<Store['revisions']>[number]): RevisionSnapshot {
-    const running = isRunning(r.state) ? repo.running.get(r.sha) : undefined;
-    const history = this.store.revisionHistory(repo.name, r.sha);
-    // Probes of this run only; those before its first healthy one are its start-up.
-    const healthyAt = history.find((h) => h.state === 'healthy' && h.at >= r.startedAt)?.at ?? null;
-    return {
-      sha: r.sha,
-      state: r.state,
-      since: iso(r.since),
-      startedAt: iso(r.startedAt),
-      reason: r.reason,
-      port: running?.port ?? null,
-      pid: running?.pid ?? null,
-      subject: this.store.subject(repo.name, r.sha),
-      pulls: this.store.pulls(repo.name, r.sha),
-      health: this.store
-        .health(repo.name, r.sha)
-        .filter((h) => h.at >= r.startedAt)
-        .map((h) => ({ at: iso(h.at), ok: h.ok, ms: h.ms, error: h.error, phase: probePhase(h.at, healthyAt), ...(h.inconclusive ? { inconclusive: true } : {}) })),
-      history: history.map((h) => ({ state: h.state, at: iso(h.at), reason: h.reason })),
-      signals: this.store.recentSignals(repo.name, r.sha, 5).map((g) => ({ at: iso(g.at), note: g.note })),
-      log: `/revisions/${r.sha}/log?repository=${encodeURIComponent(repo.name)}`,
-      retry: isRuledOut(r.state) ? retryCommand(r.sha, this.options.configFile ?? 'deploy.yml') : null,
-    };
+    const repositories = [...this.repos.values()].map((r) => ({ name: r.name, branch: r.config.branch, running: r.running }));
+    return stateSnapshot({ store: this.store, now: this.now(), repositories, degraded: this.degraded, configFile: this.options.configFile ?? 'deploy.yml' }, page);
   }
 }
 
-const iso = (ms: number) => new Date(ms).toISOString();
-
-function listenOn(server: Server, at: { host: string; port: number }): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(at.port, at.host, () => resolve());
-  });
-}
-
-function shownUrl(address: AddressInfo): string {
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address === '0.0.0.0' ? '127.0.0.1' : address.address;
-  return `http://${host}:${address.port}`;
-}
 
 /** `octo/app` → `octo__app`: a folder name per repository. */
 function slug(name: string): string {
   return name.replace(/\//g, '__');
-}
-
-function portIsFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const probeServer = createNetServer();
-    probeServer.once('error', () => resolve(false));
-    // The wildcard address: a service listening on any IPv4 address of the port (or on ::) makes it fail.
-    probeServer.listen(port, '0.0.0.0', () => probeServer.close(() => resolve(true)));
-  });
 }
