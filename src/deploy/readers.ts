@@ -17,7 +17,7 @@ export interface ReaderBudgetOptions {
 }
 
 const DEFAULTS: ReaderBudgetOptions = {
-  share: 0.25,
+  share: 0.125,
   maxWaiting: 64,
   clock: () => performance.now(),
   wait: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
