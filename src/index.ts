@@ -42,7 +42,7 @@ const app: ApplicationFunction = (probot, options) => {
   orExit(() => lockState(outbox.path, 'merge-gate app'), statePath); // held until the process ends: the kernel releases it, however it ends
   const landing = orExit(() => createLanding({ outbox, clock: config.clock, timers: config.timers, checkName: config.checkName, policyPath: config.policyPath, settleMs }), statePath);
   // Webhook bodies are read under limits before Probot's middleware buffers them (src/github/webhook-bodies.ts).
-  guardHttpServers(webhookBodyGuard({ log: probot.log }), probot.log);
+  guardHttpServers(webhookBodyGuard({ log: probot.log, secret: process.env.WEBHOOK_SECRET }), probot.log);
   let gate: MergeGate | null = null;
   const pending = new PendingRequests(landing.db, { log: probot.log, timers: config.timers });
   // GET /metrics beside the webhooks, read from the state database and the queue (none without an HTTP server).

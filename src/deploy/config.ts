@@ -159,6 +159,11 @@ export const DeployConfigSchema = z.strictObject({
   secret_env: envName().default('TRUNK_WEBHOOK_SECRET'),
   state: z.string({ error: expected('a file path') }).min(1).default('.merge-gate/deploy.sqlite'),
   workdir: z.string({ error: expected('a directory path') }).min(1).default('.merge-gate/revisions'),
+  /** Each revision in a cgroup v2 of its own (cgroup.ts): `auto` (under the trigger's own), `off`, or a parent cgroup's path. */
+  cgroup: z
+    .string({ error: expected('auto, off, or the absolute path of a cgroup v2 directory') })
+    .regex(/^(auto|off|\/.+)$/, { error: expected('auto, off, or the absolute path of a cgroup v2 directory') })
+    .default('auto'),
   repositories: z
     .record(z.string(), RepositorySchema, { error: expected('a mapping of repositories ("owner/name": settings)') })
     .superRefine((repos, ctx) => {

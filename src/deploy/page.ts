@@ -197,7 +197,15 @@ ${bannerHtml(repo)}
 <p>Desired revision: <code class="desired-sha">${escapeHtml(short(repo.desired))}</code>${subject ? ` <span class="subject">${escapeHtml(subject)}</span>` : ''}</p>
 <table><thead><tr><th>revision</th><th>landed by</th><th>state</th><th>since</th><th>why</th><th>port</th><th>health</th><th>log</th></tr></thead>
 <tbody>${rows || '<tr><td colspan="8">no revision deployed yet</td></tr>'}</tbody></table>
+${olderHtml(repo.older)}
 </section>`;
+}
+
+/** The page shows one page of revisions: a link to the next older one (the page, held still, and its JSON). */
+function olderHtml(older: number | null | undefined): string {
+  if (older === null || older === undefined) return '';
+  const before = encodeURIComponent(String(older));
+  return `<p class="older">Older revisions: <a href="/?before=${before}&amp;refresh=0">the next page</a> (JSON: <a href="/api/state?before=${before}">/api/state?before=${before}</a>)</p>`;
 }
 
 function deliveriesHtml(s: StateSnapshot): string {
@@ -220,7 +228,7 @@ function deliveriesHtml(s: StateSnapshot): string {
 }
 
 /** `refresh: false` (GET /?refresh=0) holds the page still, to read or copy from it. */
-export function renderPage(s: StateSnapshot, options: { refresh?: boolean } = {}): string {
+export function renderPage(s: StateSnapshot, options: { refresh?: boolean; before?: number | null } = {}): string {
   const refresh = options.refresh ?? true;
   const scaleMs = latencyScale(s);
   const repos = s.repositories.map((repo) => repositoryHtml(repo, scaleMs, s.generatedAt)).join('\n');
@@ -249,7 +257,8 @@ tr.refused .status{color:#cf222e;font-weight:600}
 ${s.degraded ? `<div class="banner" role="alert"><strong>Degraded: nothing more is deployed</strong>: ${escapeHtml(s.degraded)}.<br>The revisions running keep serving. Fix the cause (disk space, the state file), then restart the trigger.</div>` : ''}
 <p>As of ${timeHtml(s.generatedAt, s.generatedAt)}; ${refresh ? `this page refreshes every ${REFRESH_SECONDS}s (<a href="/?refresh=0">hold still</a>)` : 'refreshing is paused (<a href="/">resume</a>)'}. JSON: <a href="/api/state">/api/state</a>, metrics: <a href="/metrics">/metrics</a>.</p>
 <p class="hint legend">Health bars: latency of passing probes in green, one scale for every row (full height ${escapeHtml(String(Math.round(scaleMs)))} ms, the 95th percentile; slower ones reach the top); grey, low: probes while starting (not answering yet is expected then); a line where it became healthy; red, full: failed probes after that.</p>
-${repos}
+${options.before ? `<p class="paged">Revisions deployed before #${escapeHtml(String(options.before))}. <a href="/">The newest</a></p>
+` : ''}${repos}
 ${deliveriesHtml(s)}
 </body></html>
 `;

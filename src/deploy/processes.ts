@@ -25,8 +25,10 @@ export interface LogCap {
 }
 
 /**
- * The log writer: the leader of the revision's process group. It runs
- * `sh -c COMMAND` (argv: log, maxBytes, keep, command), writes its output to
+ * The log writer: the leader of the revision's process group. It joins the
+ * revision's cgroup first (when there is one: whatever it starts is then in
+ * it, however it daemonises), runs `sh -c COMMAND` (argv: log, maxBytes,
+ * keep, cgroup or '', command), writes its output to
  * the log and rotates it at the cap, and ends as the service ended (same code
  * or signal). It is not the trigger, so a service outlives a trigger restart
  * with its log still capped; it writes synchronously, so a service printing
@@ -36,7 +38,7 @@ export interface LogCap {
 const LOG_WRITER = `
 const { spawn } = require('node:child_process');
 const fs = require('node:fs');
-const [log, max, keep, command] = process.argv.slice(1);
+const [log, max, keep, cgroup, command] = process.argv.slice(1);
 const maxBytes = Number(max), kept = Number(keep);
 let fd = fs.openSync(log, 'a');
 let size = fs.fstatSync(fd).size;
@@ -57,6 +59,10 @@ const write = (chunk) => {
     }
   } catch {}
 };
+if (cgroup) {
+  try { fs.writeFileSync(cgroup + '/cgroup.procs', String(process.pid)); }
+  catch (err) { write(Buffer.from('merge-gate: could not join the cgroup ' + cgroup + ': ' + err.message + '\\n')); process.exit(125); }
+}
 process.on('SIGTERM', () => {}); // the group's SIGTERM is for the service; this drains its output, then ends with it
 const child = spawn('/bin/sh', ['-c', command], { stdio: ['ignore', 'pipe', 'pipe'] });
 child.stdout.on('data', write);
@@ -70,13 +76,21 @@ child.on('close', (code, signal) => {
 `;
 
 /**
- * Start `command` (`sh -c`) in `cwd`, in its own process group, behind the
- * log writer (its output in `log`, capped). Rejects with the reason when it
+ * Start `command` (`sh -c`) in `cwd`, in its own process group (and `cgroup`,
+ * when given), behind the log writer (its output in `log`, capped). Rejects with the reason when it
  * cannot start: a missing directory, EAGAIN or EMFILE arrive as the child's
  * 'error' event, not as a throw, so that event is listened for first.
  */
-export async function startService(command: string, cwd: string, env: Record<string, string>, log: string, spawnProcess: Spawn = spawn, cap: LogCap = { maxBytes: 10 * 1024 * 1024, keep: 2 }): Promise<Started> {
-  const child: ChildProcess = spawnProcess(process.execPath, ['-e', LOG_WRITER, log, String(cap.maxBytes), String(cap.keep), command], { cwd, env, detached: true, stdio: 'ignore' });
+export async function startService(
+  command: string,
+  cwd: string,
+  env: Record<string, string>,
+  log: string,
+  spawnProcess: Spawn = spawn,
+  cap: LogCap = { maxBytes: 10 * 1024 * 1024, keep: 2 },
+  cgroup: string | null = null,
+): Promise<Started> {
+  const child: ChildProcess = spawnProcess(process.execPath, ['-e', LOG_WRITER, log, String(cap.maxBytes), String(cap.keep), cgroup ?? '', command], { cwd, env, detached: true, stdio: 'ignore' });
   const failed = new Promise<Error>((resolve) => child.once('error', resolve));
   const exited = new Promise<string>((resolve) => {
     child.once('exit', (code, signal) => resolve(signal ? `signal ${signal}` : `code ${code}`));

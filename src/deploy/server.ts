@@ -2,6 +2,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { readBody, refuse } from '../http/body.js';
 import type { Socket } from 'node:net';
+import { ReaderBudget } from './readers.js';
 import { MAX_BODY_BYTES } from './webhook.js';
 
 export interface Reply {
@@ -17,8 +18,8 @@ export interface Handlers {
   /** The last lines of a revision's output (text/plain), or 404. */
   log(sha: string, repository: string | null): Reply;
   signal(sha: string, token: string, note: string): Reply;
-  /** The status page; `refresh: false` for GET /?refresh=0. */
-  page(options: { refresh: boolean }): string;
+  /** The status page; `refresh: false` for GET /?refresh=0; `before` (a deploy number) pages to older revisions, as `/api/state` does. */
+  page(options: { refresh: boolean; before: number | null }): string;
   /** `/api/state`: `before` (a deploy number) and `limit` page through older revisions. */
   state(page: { before: number | null; limit: number | null }): unknown;
   metrics(): Promise<{ type: string; body: string }>;
@@ -34,6 +35,7 @@ function send(res: ServerResponse, r: Reply): void {
 }
 
 const json = (status: number, value: unknown): Reply => ({ status, body: `${JSON.stringify(value)}\n` });
+const busy = json(503, { error: 'too many readers of the status page at once; try again' });
 
 /** What a listener serves: everything, only what the network must reach (hooks, signals), or only the status surface. */
 export type Surface = 'all' | 'hooks' | 'status';
@@ -48,8 +50,9 @@ export interface Limits {
 export function triggerServer(handlers: Handlers, onError: (err: unknown) => void, surface: Surface = 'all', limits?: Limits): Server {
   // Deadlines are checked every second (Node's default is every 30 s, which would triple a 10 s deadline).
   const deadlines = limits ? { headersTimeout: limits.headersTimeoutMs, requestTimeout: limits.requestTimeoutMs, connectionsCheckingInterval: 1000 } : {};
+  const readers = new ReaderBudget(); // the page and /api/state take turns, and a bounded part of the thread
   const server = createServer(deadlines, (req, res) => {
-    route(req, res, handlers, surface).catch((err: unknown) => {
+    route(req, res, handlers, surface, readers).catch((err: unknown) => {
       onError(err);
       if (!res.headersSent) send(res, json(500, { error: 'internal error' }));
       else res.end();
@@ -82,7 +85,7 @@ function limitConnections(server: Server, limits: Limits): void {
 
 const HOOK_PATHS = /^\/(hooks\/trunk-updated|signals\/[^/]*)$/;
 
-async function route(req: IncomingMessage, res: ServerResponse, h: Handlers, surface: Surface): Promise<void> {
+async function route(req: IncomingMessage, res: ServerResponse, h: Handlers, surface: Surface, readers: ReaderBudget): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://trigger.invalid');
   const method = req.method ?? 'GET';
   if (surface !== 'all' && HOOK_PATHS.test(url.pathname) !== (surface === 'hooks')) {
@@ -120,13 +123,18 @@ async function route(req: IncomingMessage, res: ServerResponse, h: Handlers, sur
     return;
   }
   if (url.pathname === '/') {
-    if (only('GET')) send(res, { status: 200, body: h.page({ refresh: url.searchParams.get('refresh') !== '0' }), type: 'text/html; charset=utf-8' });
+    if (!only('GET')) return;
+    const page = statePage(url.searchParams);
+    if (typeof page === 'string') return send(res, json(400, { error: page }));
+    const body = await readers.run(() => h.page({ refresh: url.searchParams.get('refresh') !== '0', before: page.before }));
+    send(res, body === null ? busy : { status: 200, body, type: 'text/html; charset=utf-8' });
     return;
   }
   if (url.pathname === '/api/state') {
     if (!only('GET')) return;
     const page = statePage(url.searchParams);
-    send(res, typeof page === 'string' ? json(400, { error: page }) : json(200, h.state(page)));
+    if (typeof page === 'string') return send(res, json(400, { error: page }));
+    send(res, (await readers.run(() => json(200, h.state(page)))) ?? busy);
     return;
   }
   if (url.pathname === '/metrics') {

@@ -3,7 +3,7 @@
 // signals, and retry requests. Synchronous (better-sqlite3), one writer: the
 // trigger; `deploy-trigger retry` only appends to `retries`.
 import Database from 'better-sqlite3';
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { chmodSync, closeSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { makeDirs } from '../dirs.js';
@@ -28,6 +28,8 @@ export interface SlotRow {
   log: string;
   /** SHA-256 (hex) of the revision's signal token: the token itself is never stored. */
   tokenHash: string;
+  /** The run's own cgroup (cgroup.ts), or null without cgroups: what a stop or an adoption kills. */
+  cgroup: string | null;
 }
 
 export interface HealthRow {
@@ -85,7 +87,7 @@ const HEALTH_KEPT = 120;
 export const REFUSED_KEPT = 50;
 /** States whose revision runs no more: its health rows are deleted. */
 const NOT_PROBED = "('reaped', 'stopped')";
-const SLOTS_TABLE = 'CREATE TABLE IF NOT EXISTS slots (repository TEXT NOT NULL, sha TEXT NOT NULL, seq INTEGER NOT NULL, pid INTEGER, start_time TEXT, port INTEGER NOT NULL, dir TEXT NOT NULL, log TEXT NOT NULL, token_hash TEXT NOT NULL, PRIMARY KEY (repository, sha, seq));';
+const SLOTS_TABLE = 'CREATE TABLE IF NOT EXISTS slots (repository TEXT NOT NULL, sha TEXT NOT NULL, seq INTEGER NOT NULL, pid INTEGER, start_time TEXT, port INTEGER NOT NULL, dir TEXT NOT NULL, log TEXT NOT NULL, token_hash TEXT NOT NULL, cgroup TEXT, PRIMARY KEY (repository, sha, seq));';
 
 export class Store {
   readonly db: Database.Database;
@@ -114,6 +116,9 @@ export class Store {
       CREATE INDEX IF NOT EXISTS signals_by_revision ON signals (repository, sha, id);
     `);
     this.upgradeSlots();
+    if (!(this.db.prepare("SELECT name FROM pragma_table_info('slots')").all() as { name: string }[]).some((c) => c.name === 'cgroup')) {
+      this.db.exec('ALTER TABLE slots ADD COLUMN cgroup TEXT');
+    }
     if (!(this.db.prepare("SELECT name FROM pragma_table_info('health')").all() as { name: string }[]).some((c) => c.name === 'inconclusive')) {
       this.db.exec('ALTER TABLE health ADD COLUMN inconclusive INTEGER NOT NULL DEFAULT 0');
     }
@@ -284,9 +289,9 @@ export class Store {
 
   saveSlot(slot: SlotRow): void {
     this.db
-      .prepare(`INSERT INTO slots (repository, sha, seq, pid, start_time, port, dir, log, token_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT (repository, sha, seq) DO UPDATE SET pid = excluded.pid, start_time = excluded.start_time, port = excluded.port, dir = excluded.dir, log = excluded.log, token_hash = excluded.token_hash`)
-      .run(slot.repository, slot.sha, slot.seq, slot.pid, slot.startTime, slot.port, slot.dir, slot.log, slot.tokenHash);
+      .prepare(`INSERT INTO slots (repository, sha, seq, pid, start_time, port, dir, log, token_hash, cgroup) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (repository, sha, seq) DO UPDATE SET pid = excluded.pid, start_time = excluded.start_time, port = excluded.port, dir = excluded.dir, log = excluded.log, token_hash = excluded.token_hash, cgroup = excluded.cgroup`)
+      .run(slot.repository, slot.sha, slot.seq, slot.pid, slot.startTime, slot.port, slot.dir, slot.log, slot.tokenHash, slot.cgroup);
   }
 
   /** The slot of the revision's latest instance. */
@@ -404,7 +409,18 @@ function toSlot(r: Record<string, unknown>): SlotRow {
     dir: String(r.dir),
     log: String(r.log),
     tokenHash: String(r.token_hash),
+    cgroup: r.cgroup === null || r.cgroup === undefined ? null : String(r.cgroup),
   };
+}
+
+/**
+ * A run's signal token, derived from the webhook secret (through a key of its own, so a token is never a
+ * webhook signature): the trigger re-derives it after a restart, so an adopted run's commands get the same
+ * SIGNAL_URL as its service, and the state file still keeps only its hash.
+ */
+export function signalToken(secret: string, repository: string, sha: string, seq: number): string {
+  const key = createHmac('sha256', secret).update('merge-gate deploy-trigger signal tokens').digest();
+  return createHmac('sha256', key).update(`${repository}\0${sha}\0${seq}`).digest('hex').slice(0, 48);
 }
 
 /** SHA-256 of a signal token, hex: what the state file keeps. */

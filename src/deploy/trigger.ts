@@ -2,24 +2,26 @@
 // (events, `git ls-remote`, probes, signals, process exits), asks the core
 // what to do, and does it: lay out a revision, start it, cut it off, reap it,
 // and record everything in SQLite so a restart resumes where it stopped.
-import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
-import { createServer as createNetServer, type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { dirname, join } from 'node:path';
 import { makeDirs } from '../dirs.js';
 import { setTimeout as delay } from 'node:timers/promises';
-import { adoptionVerdict, afterProbe, breakerVerdict, chooseDesired, isRuledOut, isRunning, nextDeploy, probePhase, reapList, type BreakerConfig } from './core.js';
+import { adoptionVerdict, afterProbe, breakerVerdict, chooseDesired, isRuledOut, isRunning, nextDeploy, reapList, type BreakerConfig } from './core.js';
 import type { DeployConfig, RepositoryConfig } from './config.js';
 import { commandEnv, missingFrom } from './environment.js';
 import { octokitDeployments, type Deployments, type DeploymentState } from './github.js';
 import { TriggerMetrics } from './metrics.js';
 import { Mirror } from './mirror.js';
-import { renderPage, retryCommand, type RevisionSnapshot, type StateSnapshot } from './page.js';
+import { listenOn, portIsFree, shownUrl } from './net.js';
+import { renderPage, type StateSnapshot } from './page.js';
+import { stateSnapshot } from './snapshot.js';
 import { probe, type Probe } from './probe.js';
+import { cgroupParent, createCgroup, killCgroup, stopCgroup, type CgroupParent } from './cgroup.js';
 import { killOrphanGroup, logFiles, processStartTime, runCommand, startService, stopGroup, type Spawn } from './processes.js';
 import { json, triggerServer, type Handlers, type Limits, type Reply } from './server.js';
-import { hashToken, Store, tokenMatches } from './store.js';
+import { hashToken, signalToken, Store, tokenMatches, type SlotRow } from './store.js';
 import { tailLines } from './tail.js';
 import { lockState, type StateLock } from '../state/lock.js';
 import { landedPulls, MAX_BODY_BYTES, parseSecrets, parseTrunkUpdated, verifyDelivery } from './webhook.js';
@@ -59,8 +61,10 @@ interface Running {
   log: string;
   /** SHA-256 of its signal token (the token itself is only in its SIGNAL_URL). */
   tokenHash: string;
-  /** What its commands get (environment.ts); SIGNAL_URL is empty for an adopted one. */
+  /** What its commands get (environment.ts). */
   env: Record<string, string>;
+  /** Its own cgroup, or null (cgroup.ts): what its stop kills, whatever left the process group. */
+  cgroup: string | null;
   streak: number;
   lastError: string | null;
   timer: NodeJS.Timeout | null;
@@ -86,8 +90,6 @@ interface Repo {
 const COMMAND_TIMEOUT_MS = 60_000;
 /** Runs of the trigger that died while the same revision was starting before it is marked bad. */
 const CRASHES_TO_BAD = 3;
-/** Revisions per repository on the status page and in /api/state (newest deploys first). */
-const REVISIONS_SHOWN = 50;
 /** Lines of a revision's output served by GET /revisions/<sha>/log. */
 const LOG_LINES = 200;
 
@@ -121,6 +123,8 @@ export class DeployTrigger {
   private runBegun = false;
   /** Ports handed out but not yet recorded in a slot (two repositories may deploy at once). */
   private readonly reserved = new Set<number>();
+  /** Where each revision's cgroup goes, or why there are none (cgroup.ts). */
+  private readonly cgroups: CgroupParent;
 
   constructor(private readonly options: TriggerOptions) {
     const { config } = options;
@@ -139,6 +143,7 @@ export class DeployTrigger {
     this.lock = lockState(config.state, 'merge-gate deploy-trigger'); // before anything reads or writes the state
     this.store = new Store(config.state);
     makeDirs(config.workdir, 0o700);
+    this.cgroups = cgroupParent(config.cgroup);
     for (const [name, rc] of Object.entries(config.repositories)) {
       let deployments: Deployments | null = null;
       if (rc.github) {
@@ -171,7 +176,7 @@ export class DeployTrigger {
       hookTooLarge: (headers) => this.refuse(413, `the body is over ${MAX_BODY_BYTES} bytes`, headers),
       log: (sha, repository) => this.logTail(sha, repository),
       signal: (sha, token, note) => this.onSignal(sha, token, note),
-      page: (options) => renderPage(this.snapshot(), options),
+      page: (options) => renderPage(this.snapshot({ before: options.before }), options),
       state: (page) => this.snapshot(page),
       metrics: async () => {
         this.refreshDesiredGauges();
@@ -194,6 +199,11 @@ export class DeployTrigger {
       const a = this.statusServer.address() as AddressInfo;
       this.log(`status page on ${shownUrl(a)}`);
     }
+    this.log(
+      this.cgroups.ok
+        ? `each revision runs in a cgroup of its own under ${this.cgroups.path}`
+        : `no cgroups for revisions (${this.cgroups.reason}): a service that leaves its process group (setsid, a daemon) can outlive its revision; a port still in use is never handed out again`,
+    );
     const crashed = this.store.beginRun(this.now());
     this.runBegun = true;
     this.adopt(crashed); // in the same tick as listening succeeded: no request is handled before it
@@ -209,6 +219,20 @@ export class DeployTrigger {
 
   private signalUrl(sha: string, token: string): string {
     return `${this.options.config.public_url?.replace(/\/$/, '') ?? this.baseUrl}/signals/${sha}?token=${token}`;
+  }
+
+  /**
+   * An adopted run's SIGNAL_URL, as its service got it: its token is re-derived from the webhook secret that
+   * made it (any configured one: secrets rotate). A run whose token no configured secret makes (the secret
+   * rotated away, or a token from before tokens were derived) gets an empty SIGNAL_URL, and the log says so.
+   */
+  private adoptedSignalUrl(slot: SlotRow): string {
+    for (const secret of this.secrets) {
+      const token = signalToken(secret, slot.repository, slot.sha, slot.seq);
+      if (tokenMatches(slot.tokenHash, token)) return this.signalUrl(slot.sha, token);
+    }
+    this.log(`${slot.repository}: ${slot.sha}'s signal token is not one a configured secret makes; its commands get an empty SIGNAL_URL`);
+    return '';
   }
 
   get url(): string {
@@ -406,18 +430,23 @@ export class DeployTrigger {
     try {
       await repo.mirror.checkout(sha, dir);
       const port = await this.allocatePort(rc.ports);
-      const token = randomBytes(24).toString('hex');
+      const token = signalToken(this.secrets[0], repo.name, sha, seq);
       const log = this.logFile(repo.name, sha);
       const env = this.commandEnv(rc, { REVISION: sha, PORT: String(port), REPOSITORY: repo.name, CHECKOUT: dir, SIGNAL_URL: this.signalUrl(sha, token) });
       let started: Awaited<ReturnType<typeof startService>>;
+      let cgroup: string | null = null;
       try {
-        started = await startService(rc.deploy, dir, env, log, this.options.spawn, { maxBytes: rc.logs.max_bytes, keep: rc.logs.keep });
-        this.store.saveSlot({ repository: repo.name, sha, seq, pid: started.pid, startTime: started.startTime, port, dir, log, tokenHash: hashToken(token) });
+        if (this.cgroups.ok) cgroup = createCgroup(this.cgroups.path, `${slug(repo.name)}-${sha.slice(0, 12)}-${seq}`);
+        started = await startService(rc.deploy, dir, env, log, this.options.spawn, { maxBytes: rc.logs.max_bytes, keep: rc.logs.keep }, cgroup);
+        this.store.saveSlot({ repository: repo.name, sha, seq, pid: started.pid, startTime: started.startTime, port, dir, log, tokenHash: hashToken(token), cgroup });
+      } catch (err) {
+        if (cgroup) await stopCgroup(cgroup, 0, (ms) => delay(ms));
+        throw err;
       } finally {
         this.reserved.delete(port);
       }
       this.log(`${repo.name}: started ${sha} (pid ${started.pid}, port ${port}, output in ${log})`);
-      const running: Running = { sha, seq, pid: started.pid, startTime: started.startTime, port, dir, log, tokenHash: hashToken(token), env, streak: 0, lastError: null, timer: null, probing: false, stopping: false, adopted: false };
+      const running: Running = { sha, seq, pid: started.pid, startTime: started.startTime, port, dir, log, tokenHash: hashToken(token), env, cgroup, streak: 0, lastError: null, timer: null, probing: false, stopping: false, adopted: false };
       repo.running.set(sha, running);
       void started.exited.then((how) => this.guard(`${repo.name}: the exit of ${sha}`, () => this.onExit(repo, running, how)));
       this.watch(repo, running);
@@ -548,8 +577,15 @@ export class DeployTrigger {
     // Only signal the group if it is still the process we started (a PID can be reused).
     // Its leader gone entirely, what is left of the group is still ours: a PID in use as a group ID is not handed out again.
     const live = processStartTime(running.pid);
-    if (live === running.startTime || live === null || !running.adopted) {
+    if (running.cgroup) {
+      // Its cgroup holds whatever it started, in its process group or not, and is ours whatever became of its PIDs.
+      const left = await stopCgroup(running.cgroup, this.grace, (ms) => delay(ms));
+      if (left) this.log(`${repo.name}: ${running.sha}: ${left}`);
+    } else if (live === running.startTime || live === null || !running.adopted) {
       await stopGroup(running.pid, this.grace, (ms) => delay(ms));
+    }
+    if (!running.cgroup && !(await portIsFree(running.port))) {
+      this.log(`${repo.name}: port ${running.port} of ${running.sha} is still in use after its process group was stopped: a process left the group (setsid, a daemon) and outlives its revision; the port is not handed out again while it is in use`);
     }
     if (repo.running.get(running.sha) === running) repo.running.delete(running.sha);
     this.store.deleteSlot(repo.name, running.sha, running.seq);
@@ -578,8 +614,8 @@ export class DeployTrigger {
       if (repo && revision && isRunning(revision.state) && slot.seq === revision.seq && verdict === 'adopt') {
         const running: Running = {
           sha: slot.sha, seq: slot.seq, pid: slot.pid!, startTime: slot.startTime!, port: slot.port, dir: slot.dir, log: slot.log, tokenHash: slot.tokenHash,
-          // Only the token's hash is kept: the service still has its SIGNAL_URL, its commands get none.
-          env: this.commandEnv(repo.config, { REVISION: slot.sha, PORT: String(slot.port), REPOSITORY: slot.repository, CHECKOUT: slot.dir, SIGNAL_URL: '' }),
+          env: this.commandEnv(repo.config, { REVISION: slot.sha, PORT: String(slot.port), REPOSITORY: slot.repository, CHECKOUT: slot.dir, SIGNAL_URL: this.adoptedSignalUrl(slot) }),
+          cgroup: slot.cgroup,
           streak: 0, lastError: null, timer: null, probing: false, stopping: false, adopted: true,
         };
         repo.running.set(slot.sha, running);
@@ -595,6 +631,12 @@ export class DeployTrigger {
           // gone
         }
       } else if (slot.pid !== null) killOrphanGroup(slot.pid); // its leader died: what it left would hold the port
+      if (slot.cgroup) {
+        // Whatever left the process group is still in the cgroup: killed now, the cgroup removed once empty.
+        const cgroup = slot.cgroup;
+        killCgroup(cgroup);
+        this.track(stopCgroup(cgroup, 0, (ms) => delay(ms)).then((left) => left && this.log(`${slot.repository}: ${slot.sha}: ${left}`)));
+      }
       if (revision && isRunning(revision.state) && slot.seq === revision.seq) this.store.setState(slot.repository, slot.sha, 'stopped', this.now(), 'gone while the deploy trigger was down');
       this.store.deleteSlot(slot.repository, slot.sha, slot.seq);
       rmSync(slot.dir, { recursive: true, force: true });
@@ -683,6 +725,7 @@ export class DeployTrigger {
       this.reserved.add(port);
       if (await portIsFree(port)) return port;
       this.reserved.delete(port);
+      this.log(`port ${port} is in use though no running revision has it (a process that outlived its revision, or another program): skipped`);
     }
     throw new Error(`no free port in ${range.from}-${range.to}`);
   }
@@ -712,79 +755,15 @@ export class DeployTrigger {
     this.github.set(key, next);
   }
 
-  /** What the status page and `/api/state` show. No tokens, no remote URLs (they may carry credentials). */
+  /** What the status page and `/api/state` show (snapshot.ts). */
   snapshot(page: { before?: number | null; limit?: number | null } = {}): StateSnapshot {
-    // Bounded whatever the history: one page of revisions (older ones through `before`), each with bounded rows.
-    const limit = Math.min(page.limit ?? REVISIONS_SHOWN, REVISIONS_SHOWN);
-    return {
-      generatedAt: new Date(this.now()).toISOString(),
-      repositories: [...this.repos.values()].map((repo) => {
-        const rows = this.store.revisionPage(repo.name, page.before ?? null, limit + 1);
-        return {
-          name: repo.name,
-          branch: repo.config.branch,
-          desired: this.store.desired(repo.name),
-          revisions: rows.slice(0, limit).map((r) => this.revisionSnapshot(repo, r)),
-          older: rows.length > limit ? rows[limit - 1].seq : null,
-          history: this.store.history(repo.name, 20).map((h) => ({ sha: h.sha, state: h.state, at: new Date(h.at).toISOString(), reason: h.reason })),
-        };
-      }),
-      deliveries: this.store.recentDeliveries(15).map((d) => ({ id: d.id, receivedAt: new Date(d.receivedAt).toISOString(), repository: d.repository, branch: d.branch, after: d.after, outcome: d.outcome, note: d.note })),
-      refused: this.store.recentRefused(10).map((r) => ({ at: iso(r.at), status: r.status, reason: r.reason, webhookId: r.webhookId })),
-      degraded: this.degraded,
-    };
-  }
-
-  private revisionSnapshot(repo: Repo, r: ReturnType<Store['revisions']>[number]): RevisionSnapshot {
-    const running = isRunning(r.state) ? repo.running.get(r.sha) : undefined;
-    const history = this.store.revisionHistory(repo.name, r.sha);
-    // Probes of this run only; those before its first healthy one are its start-up.
-    const healthyAt = history.find((h) => h.state === 'healthy' && h.at >= r.startedAt)?.at ?? null;
-    return {
-      sha: r.sha,
-      state: r.state,
-      since: iso(r.since),
-      startedAt: iso(r.startedAt),
-      reason: r.reason,
-      port: running?.port ?? null,
-      pid: running?.pid ?? null,
-      subject: this.store.subject(repo.name, r.sha),
-      pulls: this.store.pulls(repo.name, r.sha),
-      health: this.store
-        .health(repo.name, r.sha)
-        .filter((h) => h.at >= r.startedAt)
-        .map((h) => ({ at: iso(h.at), ok: h.ok, ms: h.ms, error: h.error, phase: probePhase(h.at, healthyAt), ...(h.inconclusive ? { inconclusive: true } : {}) })),
-      history: history.map((h) => ({ state: h.state, at: iso(h.at), reason: h.reason })),
-      signals: this.store.recentSignals(repo.name, r.sha, 5).map((g) => ({ at: iso(g.at), note: g.note })),
-      log: `/revisions/${r.sha}/log?repository=${encodeURIComponent(repo.name)}`,
-      retry: isRuledOut(r.state) ? retryCommand(r.sha, this.options.configFile ?? 'deploy.yml') : null,
-    };
+    const repositories = [...this.repos.values()].map((r) => ({ name: r.name, branch: r.config.branch, running: r.running }));
+    return stateSnapshot({ store: this.store, now: this.now(), repositories, degraded: this.degraded, configFile: this.options.configFile ?? 'deploy.yml' }, page);
   }
 }
 
-const iso = (ms: number) => new Date(ms).toISOString();
-
-function listenOn(server: Server, at: { host: string; port: number }): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(at.port, at.host, () => resolve());
-  });
-}
-
-function shownUrl(address: AddressInfo): string {
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address === '0.0.0.0' ? '127.0.0.1' : address.address;
-  return `http://${host}:${address.port}`;
-}
 
 /** `octo/app` → `octo__app`: a folder name per repository. */
 function slug(name: string): string {
   return name.replace(/\//g, '__');
-}
-
-function portIsFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const probeServer = createNetServer();
-    probeServer.once('error', () => resolve(false));
-    probeServer.listen(port, '127.0.0.1', () => probeServer.close(() => resolve(true)));
-  });
 }

@@ -4,7 +4,10 @@
 // bodies are read here first — under GitHub's own cap, only so many at once,
 // within GitHub's own timeout — and handed to Probot whole, as `rawBody`, which
 // its middleware takes instead of reading the stream; or refused here, before
-// Probot sees the request.
+// Probot sees the request. A body whose signature does not match is refused
+// here too (400, one log line): Probot would log the error with the whole
+// payload (its error handler logs `error.event`), so a sender without the
+// secret could fill the logs 25 MiB at a time.
 //
 // Under `probot run` (npm start) nothing an app adds runs before Probot's
 // webhook middleware: `options.addHandler` appends after it, and the Server
@@ -13,6 +16,7 @@
 // server: `guardHttpServers` wraps that server's `emit('request')` there,
 // once. A custom server (createNodeMiddleware) is a node:http server too, so
 // the same guard covers it; one that is not can call `guard.handle` first.
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import { channel, subscribe } from 'node:diagnostics_channel';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { systemTimers, type Timers } from '../clock.js';
@@ -66,6 +70,14 @@ const json = (status: number, error: string, headers: Record<string, string> = {
 const tooLarge = (l: BodyLimits) => json(413, `a webhook body is at most ${l.maxBytes} bytes (GitHub's cap)`);
 const busy = (l: BodyLimits) => json(503, 'too many webhook bodies being received at once; try again', { 'retry-after': String(l.retryAfterS) });
 const late = (l: BodyLimits) => json(408, `the body did not arrive within ${l.timeoutMs / 1000} s`);
+const unsigned = json(400, 'the signature (X-Hub-Signature-256) does not match the body and the webhook secret');
+
+/** Does `X-Hub-Signature-256` sign `body` with `secret` (HMAC-SHA256, as GitHub signs)? In constant time. */
+export function signatureMatches(body: Buffer, header: string | string[] | undefined, secret: string): boolean {
+  const given = typeof header === 'string' && /^sha256=[0-9a-f]{64}$/i.test(header) ? Buffer.from(header.slice(7), 'hex') : null;
+  const expected = createHmac('sha256', secret).update(body).digest();
+  return given !== null && timingSafeEqual(given, expected);
+}
 
 export interface WebhookBodyGuard {
   /** Reads a webhook's body and hands it to Probot (false: go on), or answers it (true: done). Anything else: false at once. */
@@ -74,7 +86,8 @@ export interface WebhookBodyGuard {
   held(): Held;
 }
 
-export function webhookBodyGuard(options: { log: Log; limits?: Partial<BodyLimits>; timers?: Timers }): WebhookBodyGuard {
+/** `secret`: the app's WEBHOOK_SECRET; a body it does not sign is refused here (without one, Probot judges). */
+export function webhookBodyGuard(options: { log: Log; limits?: Partial<BodyLimits>; timers?: Timers; secret?: string }): WebhookBodyGuard {
   const limits = { ...BODY_LIMITS, ...options.limits };
   const timers = options.timers ?? systemTimers;
   const held: Held = { bodies: 0, bytes: 0 };
@@ -103,6 +116,12 @@ export function webhookBodyGuard(options: { log: Log; limits?: Partial<BodyLimit
       };
       try {
         const read = await readBody(req, { maxBytes: limits.maxBytes, timeoutMs: limits.timeoutMs, timers, take });
+        if (read.ok && options.secret && !signatureMatches(read.body, req.headers['x-hub-signature-256'], options.secret)) {
+          // Answered here, logged in one line: Probot would log the whole payload with its error.
+          options.log.warn({ status: 400, bytes: read.body.length, delivery: String(req.headers['x-github-delivery']).slice(0, 100), from: req.socket.remoteAddress }, 'merge-gate: webhook signature does not match; refused (400)');
+          res.writeHead(unsigned.status, unsigned.headers).end(unsigned.body);
+          return true;
+        }
         if (read.ok) {
           // @octokit/webhooks' middleware takes a body already read as `rawBody` (with an object `body`), and never touches the stream.
           Object.assign(req, { rawBody: read.body, body: {} });

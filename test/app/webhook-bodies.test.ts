@@ -114,7 +114,7 @@ describe('the webhook port under `probot run`', () => {
   let closeFake: () => Promise<void>;
   let app: ProbotProcess;
   const report = (err: unknown) => {
-    throw new Error(`${(err as Error).message}\n\nprobot run's output:\n${app.output()}`);
+    throw new Error(`${(err as Error).message.slice(0, 4000)}\n\nprobot run's output (its last 20,000 characters):\n${app.output().slice(-20_000)}`);
   };
 
   beforeAll(async () => {
@@ -139,6 +139,24 @@ describe('the webhook port under `probot run`', () => {
       // The control: a signed delivery of 5 MB, chunked, is read by the guard, handed to Probot and taken.
       const body = Buffer.from(JSON.stringify({ zen: 'Keep it logically awesome.', hook_id: 1, padding: 'x'.repeat(5 * MB) }));
       expect((await upload(app.port, body.length, { chunked: true, body, signature: sign(body) }).answer).status).toBe(200);
+    } catch (err) {
+      report(err);
+    }
+  });
+
+  test('a 10 MB body with a bad signature is refused with 400, and the app logs one line of it, not the body', async () => {
+    try {
+      const before = app.output().length;
+      const marker = 'merge-gate-unsigned-payload-marker';
+      const body = Buffer.from(JSON.stringify({ zen: marker, hook_id: 1, padding: `${marker} `.repeat(Math.ceil((10 * MB) / (marker.length + 1))) }));
+      const answer = await upload(app.port, body.length, { body, signature: sign(Buffer.from('another body')) }).answer;
+      expect(answer.status).toBe(400);
+      await new Promise((r) => setTimeout(r, 1500)); // what the app logs about it, Probot's error handler included
+      const since = app.output().slice(before);
+      // Booleans and a length: a 10 MB log in a failure message would take jest minutes to print.
+      expect({ bodyLogged: since.includes(marker), loggedBytes: since.length < 4096 ? 'under 4 KiB' : since.length }).toEqual({ bodyLogged: false, loggedBytes: 'under 4 KiB' });
+      expect(since).toContain('webhook signature does not match');
+      expect(since).toContain(String(body.length));
     } catch (err) {
       report(err);
     }

@@ -75,7 +75,16 @@ repositories:
   it('needs exactly one of health.url and health.command, and a repository name owner/name', () => {
     expect(errorsOf(MINIMAL.replace('url: "http://127.0.0.1:${PORT}/healthz"', 'interval: 1s'))).toEqual(['deploy.yml:5:13 repositories.octo/app.health: give exactly one of url or command']);
     expect(errorsOf(MINIMAL.replace('octo/app', 'app'))[0]).toMatch(/^deploy\.yml:3:5 repositories\.app: expected a repository name "owner\/name"/);
-    expect(errorsOf('repositoris: {}\n')).toContain('deploy.yml:1:1 repositoris: unknown key; did you mean "repositories"? (allowed: listen, status_listen, connections, public_url, secret_env, state, workdir, repositories)');
+    expect(errorsOf('repositoris: {}\n')).toContain('deploy.yml:1:1 repositoris: unknown key; did you mean "repositories"? (allowed: listen, status_listen, connections, public_url, secret_env, state, workdir, cgroup, repositories)');
+  });
+
+  it('reads cgroup: auto by default, off, or an absolute path; refuses anything else', () => {
+    const cgroupOf = (line: string) => {
+      const r = loadDeployConfigText(`${line}\n${MINIMAL}`, 'deploy.yml');
+      return r.ok ? r.config.cgroup : r.errors.map((e) => e.message);
+    };
+    expect([cgroupOf(''), cgroupOf('cgroup: off'), cgroupOf('cgroup: /sys/fs/cgroup/deploy')]).toEqual(['auto', 'off', '/sys/fs/cgroup/deploy']);
+    expect(cgroupOf('cgroup: sys/fs/cgroup')).toEqual(['expected auto, off, or the absolute path of a cgroup v2 directory, got "sys/fs/cgroup"']);
   });
 
   it('reads env: (literals and { from: VARIABLE }) and refuses one naming a secret of the trigger or a revision variable', () => {

@@ -1,7 +1,9 @@
 // Issue 18 item 2: what reaching the trigger's port must not buy. A probe that
 // fails for the trigger's own reasons (EMFILE) is inconclusive, not counted;
-// the status page and /api/state stay bounded with 5,000 past revisions; the
-// status surface can listen apart from the hook endpoint.
+// the status page and /api/state stay bounded with 5,000 past revisions (older
+// ones a link away), and ten clients looping on them delay neither a probe nor
+// a delivery; the status surface can listen apart from the hook endpoint.
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
 import type { TempRepo } from '../helpers/git-repo.js';
@@ -81,7 +83,8 @@ describe('5,000 past revisions', () => {
 
   beforeAll(async () => {
     trunk = makeTrunk();
-    setup = writeConfig({ remote: trunk.dir });
+    // A probe times out after 1 s (the default): a reader holding the trigger's thread would show as failed probes.
+    setup = writeConfig({ remote: trunk.dir, health: '{ url: "http://127.0.0.1:${PORT}/healthz", interval: 100ms, timeout: 1s, failures: 3, startup: 60s }' });
     // The history a long-lived trigger leaves: reaped revisions with full health rows, each landed by pull requests with long titles.
     const store = new Store(setup.config.state);
     const db = store.db;
@@ -144,6 +147,62 @@ describe('5,000 past revisions', () => {
     expect(Math.max(...second.revisions.map((r) => seqOf(r.sha)))).toBeLessThan(first.older!);
     expect((await get('?limit=100000')).repositories[0].revisions).toHaveLength(50);
     expect((await fetch(`${url}/api/state?before=abc`)).status).toBe(400);
+  });
+
+  it('links GET / to the older revisions: a paged page, held still, and its JSON', async () => {
+    const page = await (await fetch(`${url}/?refresh=0`)).text();
+    const older = /<a href="\/\?before=(\d+)&amp;refresh=0">/.exec(page);
+    expect(older).not.toBeNull();
+    const before = Number(older![1]);
+    expect(page).toContain(`<a href="/api/state?before=${before}">`);
+    const shas = (html: string) => [...html.matchAll(/<tr class="revision[^"]*" data-sha="([0-9a-f]{40})"/g)].map((m) => m[1]);
+    const newest = shas(page);
+    expect(newest.length).toBe(50);
+    expect(before).toBe(Math.min(...newest.map(seqOf)));
+    const next = await fetch(`${url}/?before=${before}&refresh=0`);
+    expect(next.status).toBe(200);
+    const nextPage = await next.text();
+    expect(nextPage).toContain(`Revisions deployed before #${before}.`);
+    expect(nextPage).not.toContain('http-equiv="refresh"');
+    const shown = shas(nextPage);
+    expect(shown).toHaveLength(50);
+    expect(Math.max(...shown.map(seqOf))).toBeLessThan(before);
+    expect((await fetch(`${url}/?before=x`)).status).toBe(400);
+  });
+
+  it('ten clients looping on GET / and /api/state delay no probe past its timeout, nor a signed delivery past a second', async () => {
+    const sha = trunk.git('rev-parse', 'HEAD').trim();
+    await waitFor('the trunk head healthy', () => t.trigger.store.revision('octo/app', sha)?.state === 'healthy');
+    // The readers run in a process of their own: this one is the trigger's.
+    const READERS = `
+      const [base, ms] = process.argv.slice(1);
+      const end = Date.now() + Number(ms);
+      let n = 0;
+      await Promise.all(Array.from({ length: 10 }, async (_, i) => {
+        while (Date.now() < end) { await (await fetch(base + (i % 2 ? '/api/state' : '/?refresh=0'))).arrayBuffer(); n++; }
+      }));
+      console.log(n);`;
+    const readers = spawn(process.execPath, ['--input-type=module', '-e', READERS, url, '8000'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    readers.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    const done = new Promise((resolve) => readers.once('exit', resolve));
+    try {
+      const from = Date.now();
+      await new Promise((r) => setTimeout(r, 3000));
+      const t0 = Date.now();
+      const res = await announce(url, sha);
+      const ms = Date.now() - t0;
+      await done;
+      const probes = t.trigger.store.health('octo/app', sha).filter((h) => h.at >= from);
+      const summary = { delivery: { status: res.status, ms }, reads: Number(out), probesMs: probes.map((h) => h.ms) };
+      expect([res.status, ms < 1000, summary]).toEqual([202, true, summary]);
+      expect(Number(out)).toBeGreaterThanOrEqual(10); // they did read, again and again (each waits its turn: about 20 reads in 8 s)
+      expect(probes.length).toBeGreaterThan(10);
+      expect(probes.filter((h) => !h.ok && !h.inconclusive)).toEqual([]);
+      expect(t.trigger.store.revision('octo/app', sha)?.state).toBe('healthy');
+    } finally {
+      readers.kill('SIGKILL');
+    }
   });
 
   const seqOf = (sha: string) => t.trigger.store.revision('octo/app', sha)!.seq;

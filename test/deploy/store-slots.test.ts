@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { hashToken, Store, tokenMatches, type SlotRow } from '../../src/deploy/store.js';
 
 const SHA = 'a'.repeat(40);
-const slotOf = (seq: number, pid: number): SlotRow => ({ repository: 'octo/app', sha: SHA, seq, pid, startTime: '1', port: 9000 + seq, dir: `/w/${SHA}-${seq}`, log: `/w/${SHA}.log`, tokenHash: hashToken(`t${seq}`) });
+const slotOf = (seq: number, pid: number): SlotRow => ({ repository: 'octo/app', sha: SHA, seq, pid, startTime: '1', port: 9000 + seq, dir: `/w/${SHA}-${seq}`, log: `/w/${SHA}.log`, tokenHash: hashToken(`t${seq}`), cgroup: null });
 
 describe('slots', () => {
   let dir: string;
@@ -35,7 +35,7 @@ describe('slots', () => {
     old.prepare("INSERT INTO slots VALUES ('octo/app', ?, 42, '99', 9001, '/w/old', '/w/old.log', 'tok')").run(SHA);
     old.close();
     const store = new Store(file);
-    expect(store.slots()).toEqual([{ repository: 'octo/app', sha: SHA, seq: 7, pid: 42, startTime: '99', port: 9001, dir: '/w/old', log: '/w/old.log', tokenHash: hashToken('tok') }]);
+    expect(store.slots()).toEqual([{ repository: 'octo/app', sha: SHA, seq: 7, pid: 42, startTime: '99', port: 9001, dir: '/w/old', log: '/w/old.log', tokenHash: hashToken('tok'), cgroup: null }]);
     store.close();
     // Opening it again changes nothing.
     const again = new Store(file);
