@@ -26,6 +26,12 @@ export const OPERATIONS = [
   'DELETE /repos/{owner}/{repo}/git/refs/{ref}',
   'GET /repos/{owner}/{repo}/git/commits/{commit_sha}',
   'POST /repos/{owner}/{repo}/dispatches',
+  // the merge queue (src/queue/github.ts)
+  'GET /repos/{owner}/{repo}/branches/{branch}',
+  'POST /repos/{owner}/{repo}/git/refs',
+  'PATCH /repos/{owner}/{repo}/git/refs/{ref}',
+  'GET /repos/{owner}/{repo}/git/matching-refs/{ref}',
+  'POST /repos/{owner}/{repo}/merges',
 ] as const;
 
 /**

@@ -35,7 +35,7 @@ import { FactsCache } from './facts-cache.js';
 import {
   actor,
   CHANGE_TYPES,
-  checkState,
+  contextResults,
   deploymentFacts,
   newestRun,
   restChangedFile,
@@ -240,14 +240,7 @@ export class GitHubPullRequestSource implements FactsSource {
       this.changedFiles = changed;
     }
     if (contexts && needs.checks) {
-      facts.checks = contexts
-        // Our own check run is the verdict, never an input to it.
-        .filter((c) => !(c.__typename === 'CheckRun' && c.checkSuite.app?.databaseId === appId))
-        .map((c): CheckResult =>
-          c.__typename === 'CheckRun'
-            ? { name: c.name, source: 'check_run', state: checkState(c), updatedAt: c.completedAt ?? c.startedAt ?? '' }
-            : { name: c.context, source: 'status', state: checkState(c), updatedAt: c.createdAt },
-        );
+      facts.checks = contextResults(contexts, appId);
     }
     if (needs.trunk) {
       const newest = data.repository!.deployments?.nodes[0];

@@ -1,7 +1,7 @@
 // GitHub's answers as merge-gate's queries (queries.ts) shape them, and their
 // translation into the facts the rules read: the reader (facts.ts) pages and
 // decides what to ask; this file knows what the answers look like.
-import type { Actor, ChangedFile, CheckState, DeploymentFacts, DeploymentState, FileStatus, ReviewState } from '../facts/types.js';
+import type { Actor, ChangedFile, CheckResult, CheckState, DeploymentFacts, DeploymentState, FileStatus, ReviewState } from '../facts/types.js';
 import { DEPLOYMENT_STATES } from '../rules/trunk.js';
 import { StaleReadError } from './errors.js';
 
@@ -28,8 +28,8 @@ export interface BlobEntry {
   object: { __typename: string; text?: string | null; isBinary?: boolean | null; isTruncated?: boolean } | null;
 }
 export type ContextNode =
-  | { __typename: 'CheckRun'; name: string; status: string; conclusion: string | null; startedAt: string | null; completedAt: string | null; checkSuite: { app: { databaseId: number | null } | null } }
-  | { __typename: 'StatusContext'; context: string; state: string; createdAt: string };
+  | { __typename: 'CheckRun'; name: string; status: string; conclusion: string | null; startedAt: string | null; completedAt: string | null; detailsUrl?: string | null; checkSuite: { app: { databaseId: number | null } | null } }
+  | { __typename: 'StatusContext'; context: string; state: string; createdAt: string; targetUrl?: string | null };
 export interface ReviewNode {
   author: { __typename: string; login: string } | null;
   state: string;
@@ -152,6 +152,20 @@ export function checkState(node: ContextNode): CheckState {
   const c = (node.conclusion ?? '').toLowerCase();
   const known: CheckState[] = ['success', 'failure', 'neutral', 'skipped', 'cancelled', 'timed_out', 'action_required', 'stale'];
   return (known as string[]).includes(c) ? (c as CheckState) : 'failure'; // startup_failure and anything new: fail closed
+}
+
+/**
+ * The check runs and statuses on a commit as results the checks rule judges,
+ * leaving out our own check runs (the verdict is never an input to itself).
+ */
+export function contextResults(nodes: readonly ContextNode[], appId: number): CheckResult[] {
+  return nodes
+    .filter((c) => !(c.__typename === 'CheckRun' && c.checkSuite.app?.databaseId === appId))
+    .map((c): CheckResult =>
+      c.__typename === 'CheckRun'
+        ? { name: c.name, source: 'check_run', state: checkState(c), updatedAt: c.completedAt ?? c.startedAt ?? '' }
+        : { name: c.context, source: 'status', state: checkState(c), updatedAt: c.createdAt },
+    );
 }
 
 const REST_STATUSES: Record<string, FileStatus> = { added: 'added', removed: 'removed', renamed: 'renamed', copied: 'copied' };

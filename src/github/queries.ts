@@ -7,11 +7,12 @@ fragment MergeGateBlob on TreeEntry {
   object { __typename ... on Blob { text isBinary isTruncated } }
 }`;
 
-const CONTEXT = /* GraphQL */ `
+/** A check run or commit status on a commit (the links: what a failed check in the merge queue points at). */
+export const CHECK_CONTEXT = /* GraphQL */ `
 fragment MergeGateCheckContext on StatusCheckRollupContext {
   __typename
-  ... on CheckRun { name status conclusion startedAt completedAt checkSuite { app { databaseId } } }
-  ... on StatusContext { context state createdAt }
+  ... on CheckRun { name status conclusion startedAt completedAt detailsUrl checkSuite { app { databaseId } } }
+  ... on StatusContext { context state createdAt targetUrl }
 }`;
 
 const HEAD_COMMIT = /* GraphQL */ `
@@ -100,7 +101,7 @@ query MergeGateFacts($owner: String!, $repo: String!, $number: Int!, $reviews: B
     }
   }
 }
-${HEAD_COMMIT}${BLOB}${CONTEXT}${REVIEW}${FILE}${DEPLOYMENT}${LANDING}`;
+${HEAD_COMMIT}${BLOB}${CHECK_CONTEXT}${REVIEW}${FILE}${DEPLOYMENT}${LANDING}`;
 
 /** The head commit by its SHA, when `commits(last: 1)` did not reach it (pull requests of more than 250 commits). */
 export const HEAD_COMMIT_QUERY = /* GraphQL */ `
@@ -109,7 +110,7 @@ query MergeGateHeadCommit($owner: String!, $repo: String!, $oid: GitObjectID!, $
     object(oid: $oid) { ... on Commit { ...MergeGateHeadCommit } }
   }
 }
-${HEAD_COMMIT}${BLOB}${CONTEXT}`;
+${HEAD_COMMIT}${BLOB}${CHECK_CONTEXT}`;
 
 /** Follow-up pages of every connection that has more than 100 items, all in one request per round. */
 export const MORE_QUERY = /* GraphQL */ `
@@ -132,7 +133,7 @@ query MergeGateMore($owner: String!, $repo: String!, $number: Int!, $oid: GitObj
     }
   }
 }
-${CONTEXT}${REVIEW}${FILE}`;
+${CHECK_CONTEXT}${REVIEW}${FILE}`;
 
 /**
  * A repository's open pull requests with their head SHA (and, for the restart

@@ -5,7 +5,7 @@ import { required as gathered, type RuleContext } from './context.js';
 import type { Detail, RuleResult } from './types.js';
 import { outOf } from './words.js';
 
-type Standing = 'ok' | 'wait' | 'fail';
+export type Standing = 'ok' | 'wait' | 'fail';
 
 const WORDS: Record<CheckState, string> = {
   success: 'succeeded',
@@ -50,26 +50,43 @@ function latestByName(checks: readonly CheckResult[]): Map<string, CheckResult> 
   return new Map([...latest].map(([name, { check }]) => [name, check]));
 }
 
+/** A required check's standing on a commit: its latest result (null: not reported yet). */
+export interface RequiredStanding {
+  name: string;
+  check: CheckResult | null;
+  standing: Standing;
+}
+
+/**
+ * How each required check stands against the results on a commit (check runs
+ * and statuses alike, the latest per name): the judgement the checks rule and
+ * the merge queue's read of a staging head (src/queue/github.ts) share.
+ */
+export function requiredStandings(checks: readonly CheckResult[], required: readonly string[], allowNeutral: boolean): RequiredStanding[] {
+  const latest = latestByName(checks);
+  return [...new Set(required)].map((name) => {
+    const check = latest.get(name) ?? null;
+    return { name, check, standing: check ? standing(check.state, allowNeutral) : 'wait' };
+  });
+}
+
 /** The checks rule. */
 export function checksRule(ctx: RuleContext): RuleResult {
   const policy = ctx.policy.checks;
   if (!policy) return { rule: 'checks', outcome: 'skip', reason: 'not configured', details: [] };
-  const names = [...new Set(policy.required)];
-  if (names.length === 0) return { rule: 'checks', outcome: 'skip', reason: 'no required checks', details: [] };
-  const latest = latestByName(gathered(ctx.facts.checks, 'checks'));
+  const standings = requiredStandings(gathered(ctx.facts.checks, 'checks'), policy.required, policy.allow_neutral);
+  if (standings.length === 0) return { rule: 'checks', outcome: 'skip', reason: 'no required checks', details: [] };
 
   const passed: string[] = [];
   const waiting: string[] = [];
   const failed: string[] = [];
   const details: Detail[] = [];
-  for (const name of names) {
-    const check = latest.get(name);
+  for (const { name, check, standing: s } of standings) {
     if (!check) {
       waiting.push(name);
       details.push({ message: `${name}: not reported yet` });
       continue;
     }
-    const s = standing(check.state, policy.allow_neutral);
     const kind = check.source === 'status' ? 'status' : 'check run';
     if (s === 'ok') {
       passed.push(name);
@@ -84,7 +101,7 @@ export function checksRule(ctx: RuleContext): RuleResult {
     }
   }
 
-  const figure = `${outOf(passed.length, names.length, 'required check')} passed`;
+  const figure = `${outOf(passed.length, standings.length, 'required check')} passed`;
   if (failed.length > 0) return { rule: 'checks', outcome: 'fail', reason: `${failed.join(', ')}; ${figure}`, details };
   if (waiting.length > 0) return { rule: 'checks', outcome: 'wait', reason: `${figure}; waiting on ${waiting.join(', ')}`, details };
   return { rule: 'checks', outcome: 'pass', reason: figure, details };

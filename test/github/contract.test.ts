@@ -4,12 +4,16 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, jest, test } from '@jest/globals';
 import nock from 'nock';
-import { Probot } from 'probot';
+import { Probot, ProbotOctokit } from 'probot';
 import { parse } from 'yaml';
 import { validate as validateQuery } from '@octokit/graphql-schema';
 import app, { mergeGateApp } from '../../src/index.js';
 import { ALL_QUERIES } from '../../src/github/queries.js';
 import { TRUNK_QUERIES } from '../../src/trunk/queries.js';
+import { QUEUE_QUERIES } from '../../src/queue/queries.js';
+import { octokitQueueGitHub } from '../../src/queue/github.js';
+import { stagingPrefix, stagingRef } from '../../src/queue/types.js';
+import type { Octokit } from '../../src/octokit/types.js';
 import { configFromEnv, DEFAULT_CONFIG } from '../../src/github/config.js';
 import { classifyError, describeError, ExplainedError, StaleReadError } from '../../src/github/errors.js';
 import { operationOf, restRequestProblems } from '../helpers/github-openapi.js';
@@ -48,6 +52,12 @@ const REST_NEEDS: Record<string, Array<[string, Access]> | 'app'> = {
   'DELETE /repos/{owner}/{repo}/git/refs/{ref}': [['contents', 'write']],
   'GET /repos/{owner}/{repo}/git/commits/{commit_sha}': [['contents', 'read']],
   'POST /repos/{owner}/{repo}/dispatches': [['contents', 'write']],
+  // the merge queue (src/queue/github.ts): staging branches, their merges, the fast-forward of the base
+  'GET /repos/{owner}/{repo}/branches/{branch}': [['contents', 'read']],
+  'POST /repos/{owner}/{repo}/git/refs': [['contents', 'write']],
+  'PATCH /repos/{owner}/{repo}/git/refs/{ref}': [['contents', 'write']],
+  'GET /repos/{owner}/{repo}/git/matching-refs/{ref}': [['contents', 'read']],
+  'POST /repos/{owner}/{repo}/merges': [['contents', 'write']],
 };
 
 /** What each GraphQL document reads: GitHub leaves out (or refuses) what the installation may not see. */
@@ -61,13 +71,43 @@ const GRAPHQL_NEEDS: Record<string, Array<[string, Access]>> = {
   MergeGateRevertFacts: [['deployments', 'read'], ['pull_requests', 'read'], ['contents', 'read']],
   // a new branch with the reverting commit, and the pull request
   MergeGateRevertPullRequest: [['contents', 'write'], ['pull_requests', 'write']],
+  // the check runs and statuses on a staging head
+  MergeGateQueueChecks: [['checks', 'read'], ['statuses', 'read']],
 };
 
 /** Write access landing (SPEC §4) needs: merging, updating and deleting branches, repository_dispatch (observed below). */
 const LANDING_WRITES: Record<string, string> = {
   pull_requests: 'merging a pull request (PUT …/pulls/{n}/merge), updating its branch',
-  contents: 'the merge commit on the base branch, deleting the merged branch, repository_dispatch',
+  contents: 'the merge commit on the base branch, deleting the merged branch, repository_dispatch; the merge queue: staging branches and the fast-forward of the base',
 };
+
+/** The merge queue's calls (src/queue/github.ts), each once: a staging branch built, its checks read, the base fast-forwarded, the branch deleted. */
+async function observeQueue(into: { rest: Set<string>; graphql: Set<string> }): Promise<void> {
+  const fake = new FakeGitHub().install();
+  try {
+    const repo = fake.addRepo('octo', 'app', { files: { 'README.md': 'hi' } });
+    const pull = fake.addPull(repo, { number: 1 }, { 'src/a.ts': 'a' });
+    const octokit = new ProbotOctokit({ auth: { token: 'test' }, retry: { enabled: false }, throttle: { enabled: false } } as never) as Octokit;
+    const queue = octokitQueueGitHub(octokit, 'octo', 'app', fake.appId);
+    const ref = stagingRef('main', 1);
+    const base = (await queue.branchHead('main'))!;
+    await queue.resetBranch(ref, base.sha);
+    const merged = await queue.mergeInto(ref, pull.headSha, 'Merge #1');
+    if (merged.kind !== 'merged') throw new Error(`staging merge: ${merged.kind}`);
+    await queue.requiredChecks(merged.sha, ['ci/test'], false);
+    await queue.tree(merged.sha);
+    expect(await queue.fastForward('main', merged.sha)).toEqual({ ok: true });
+    expect(await queue.stagingBranches(stagingPrefix('main'))).toEqual([ref]);
+    await queue.deleteBranch(ref);
+    expect(fake.problems).toEqual([]);
+    for (const r of fake.requests) {
+      if (r.kind === 'graphql') into.graphql.add(r.operation ?? '(anonymous)');
+      else into.rest.add(r.operation ?? `${r.method} ${r.path}`);
+    }
+  } finally {
+    fake.uninstall();
+  }
+}
 
 /** The landing paths: an update of a branch behind its base, then the landing of its new head, with dispatch. */
 async function observeLanding(into: { rest: Set<string>; graphql: Set<string> }): Promise<void> {
@@ -136,6 +176,7 @@ async function observeRequests(): Promise<{ rest: Set<string>; graphql: Set<stri
     const graphql = new Set(fake.requests.filter((r) => r.kind === 'graphql').map((r) => r.operation ?? '(anonymous)'));
     fake.uninstall();
     await observeLanding({ rest, graphql });
+    await observeQueue({ rest, graphql });
     return { rest, graphql };
   } finally {
     fake.uninstall();
@@ -279,7 +320,7 @@ describe('classifyError', () => {
 
 describe('the validators the tests rely on', () => {
   test("every GraphQL document the app sends is valid against GitHub's schema", () => {
-    for (const [name, query] of Object.entries({ ...ALL_QUERIES, ...TRUNK_QUERIES })) expect([name, validateQuery(query).map((e) => e.message)]).toEqual([name, []]);
+    for (const [name, query] of Object.entries({ ...ALL_QUERIES, ...TRUNK_QUERIES, ...QUEUE_QUERIES })) expect([name, validateQuery(query).map((e) => e.message)]).toEqual([name, []]);
   });
 
   test('…and a query with a field GitHub does not have is caught', () => {

@@ -13,6 +13,7 @@ import nock from 'nock';
 import { buildClientSchema, graphqlSync, type GraphQLSchema, type IntrospectionQuery } from 'graphql';
 import { schema as published, validate as validateQuery } from '@octokit/graphql-schema';
 import { operationOf, restRequestProblems } from './github-openapi.js';
+import { FakeGit } from './github-fake-git.js';
 
 export interface FakeFile {
   path: string;
@@ -143,6 +144,7 @@ export interface FakeStatus {
   context: string;
   state: 'SUCCESS' | 'PENDING' | 'FAILURE' | 'ERROR' | 'EXPECTED';
   createdAt: string;
+  targetUrl?: string | null;
 }
 
 export interface FakeRepo {
@@ -252,6 +254,8 @@ export class FakeGitHub {
   rateRemaining = 5000;
   /** The fake's notion of now (token expiry, rate-limit reset); tests point it at their clock. */
   now: () => number = () => Date.now();
+  /** Commits, trees and refs for the merge queue (github-fake-git.ts). */
+  readonly git = new FakeGit(this);
 
   constructor(options: { baseUrl?: string; appId?: number; installationId?: number } = {}) {
     const base = new URL(options.baseUrl ?? 'https://api.github.com');
@@ -575,6 +579,8 @@ export class FakeGitHub {
     json: (status: number, data: unknown, headers?: Record<string, string>) => [number, unknown, Record<string, string>],
     ifNoneMatch = '',
   ): [number, unknown, Record<string, string>] | typeof HANG {
+    const git = this.git.rest(repo, method, rest, query, body, json);
+    if (git !== null) return git;
     const landing = this.landingRest(repo, method, rest, query, body, json);
     if (landing !== null) return landing;
     let m: RegExpExecArray | null;
@@ -837,8 +843,8 @@ export class FakeGitHub {
     let after = before;
     const count = method === 'rebase' ? (pull.commitCount ?? 1) : 1;
     for (let i = 0; i < count; i++) {
-      // The base's files with the pull request's over them (the fake has no real merge).
-      const files = new Map([...(repo.trees.get(before) ?? []), ...(repo.trees.get(pull.headSha) ?? [])]);
+      // A three-way merge of the head into the base (theirs over ours, should both have changed a file): the tree staging makes.
+      const files = this.git.threeWay(repo, before, pull.headSha).files;
       const sha = this.commitSha(repo, pull, files);
       this.parents.set(sha, method === 'merge' ? [after, pull.headSha] : [after]);
       repo.trees.set(sha, files);
@@ -1093,6 +1099,7 @@ export class FakeGitHub {
       externalId: r.externalId,
       startedAt: r.startedAt,
       completedAt: r.completedAt,
+      detailsUrl: r.detailsUrl,
       checkSuite: { app: { databaseId: r.appId } },
     });
     const runs = repo.checkRuns.filter((r) => r.headSha === sha);
@@ -1121,7 +1128,7 @@ export class FakeGitHub {
           : {
               contexts: (args: { first?: number; after?: string }) =>
                 connection(
-                  [...runs.map(runNode), ...statuses.map((s) => ({ __typename: 'StatusContext', context: s.context, state: s.state, createdAt: s.createdAt }))],
+                  [...runs.map(runNode), ...statuses.map((s) => ({ __typename: 'StatusContext', context: s.context, state: s.state, createdAt: s.createdAt, targetUrl: s.targetUrl ?? null }))],
                   args,
                 ),
             },
