@@ -32,3 +32,8 @@ export function markdownCode(text: string): string {
   const pad = shown.startsWith('`') || shown.endsWith('`') ? ' ' : '';
   return `${fence}${pad}${shown}${pad}${fence}`;
 }
+
+/** GitHub's own words (or a branch or check name), on one line, shown as code: never markdown a pull request could have shaped. */
+export function quoted(text: string): string {
+  return markdownCode(text.replace(/\s+/g, ' ').trim().slice(0, 500));
+}

@@ -5,7 +5,8 @@ import { z } from 'zod';
 import { describeInput } from '../policy/schema.js';
 import { parseYaml, type PolicyError } from '../policy/load.js';
 import { validateWithSchema } from '../policy/schema-errors.js';
-import { parseDuration } from './duration.js';
+import { parseDuration } from '../duration.js';
+import { boundedDuration } from '../policy/duration.js';
 import { REVISION_VARIABLES } from './environment.js';
 
 const expected = (what: string) => (iss: { input?: unknown }) => `expected ${what}, got ${describeInput(iss.input)}`;
@@ -27,22 +28,9 @@ export const DURATION_BOUNDS = {
 
 const duration = (key: keyof typeof DURATION_BOUNDS, fallback: string) => {
   const { min, max } = DURATION_BOUNDS[key];
-  const [minMs, maxMs] = [parseDuration(min)!, parseDuration(max)!];
-  return z
-    .string({ error: expected('a duration like "2s", "500ms" or "5m"') })
+  return boundedDuration(min, max)
     .default(fallback)
-    .transform((text, ctx) => {
-      const ms = parseDuration(text);
-      if (ms === null || ms <= 0) {
-        ctx.addIssue({ code: 'custom', message: `expected a duration like "2s", "500ms" or "5m", got ${JSON.stringify(text)}` });
-        return z.NEVER;
-      }
-      if (ms < minMs || ms > maxMs) {
-        ctx.addIssue({ code: 'custom', message: `expected a duration from ${min} to ${max}, got ${JSON.stringify(text)}` });
-        return z.NEVER;
-      }
-      return ms;
-    });
+    .transform((text) => parseDuration(text)!);
 };
 
 const positiveInt = (fallback: number) => z.int({ error: expected('a positive integer') }).min(1, { error: expected('a positive integer') }).default(fallback);

@@ -2,7 +2,7 @@
 // which revision is wanted, whether to start it now, whether to cut a running
 // revision off, which ones to reap. The shells (trigger.ts) only gather the
 // facts these need and carry out what they return.
-import { formatDuration } from './duration.js';
+import { formatDuration } from '../duration.js';
 
 /** starting → healthy → reaped; starting/healthy → bad (cut off) or failed (exited); stopped = not running, may run again. */
 export type RevisionState = 'starting' | 'healthy' | 'bad' | 'failed' | 'reaped' | 'stopped';

@@ -75,7 +75,8 @@ export function fitOutput(text: string, limit = OUTPUT_LIMIT): string {
   return `${lines.slice(0, kept).join('\n')}\n… ${lines.length - kept} more lines cut`;
 }
 
-function cutTitle(title: string): string {
+/** A title on one line within GitHub's limit. */
+export function cutTitle(title: string): string {
   const oneLine = title.replace(/\s*\n\s*/g, ' ');
   return oneLine.length <= TITLE_LIMIT ? oneLine : `${oneLine.slice(0, TITLE_LIMIT - 1)}…`;
 }

@@ -3,13 +3,22 @@
 // check-run writer (src/github/checkrun.ts) writes. The verdict stays: a pass
 // that could not land is still completed/success (the rules hold; a person
 // may merge it by hand), and the title and the summary's first lines say why
-// it did not land.
-import { markdownCode } from '../escape.js';
+// it did not land. The merge queue's notes are the exception: a queued pull
+// request's check stays in_progress, and one the queue let go is
+// completed/failure (src/queue/messages.ts words both).
+import { quoted } from '../escape.js';
 import type { CheckRunPlan } from '../github/checkrun.js';
-import { fitOutput } from '../github/checkrun.js';
+import { cutTitle, fitOutput } from '../github/checkrun.js';
+import { describeDequeued, describeQueued, type QueuedStatus } from '../queue/messages.js';
+import type { DequeueWhy } from '../queue/types.js';
 
 export type LandingNote =
-  | { kind: 'landed'; sha: string; url: string; branch: string; method: string }
+  /** `batch`: landed by the merge queue in that batch. */
+  | { kind: 'landed'; sha: string; url: string; branch: string; method: string; batch?: number }
+  /** In the merge queue: the check stays in_progress. */
+  | { kind: 'queue'; status: QueuedStatus }
+  /** The merge queue let it go: the check is completed/failure. */
+  | { kind: 'dequeued'; why: DequeueWhy; branch: string }
   | { kind: 'head-moved'; message: string }
   | { kind: 'refused'; status: number; message: string; workflows: boolean; branch: string }
   | { kind: 'conflicts'; branch: string }
@@ -22,21 +31,23 @@ export type LandingNote =
   | { kind: 'draft' }
   | { kind: 'dry-run'; would: string };
 
-/** GitHub's own words (or a branch name), on one line, shown as code: never markdown a pull request could have shaped. */
-export function quoted(text: string): string {
-  return markdownCode(text.replace(/\s+/g, ' ').trim().slice(0, 500));
-}
 
 const short = (sha: string) => sha.slice(0, 7);
 
 /** Title and first lines for a note. */
 export function describeNote(note: LandingNote): { title: string; lines: string } {
   switch (note.kind) {
-    case 'landed':
+    case 'landed': {
+      const batch = note.batch === undefined ? '' : ` in batch ${note.batch}`;
       return {
-        title: `Landed as ${short(note.sha)}`,
-        lines: `**🛬 Landed** as [${short(note.sha)}](${note.url}) on ${quoted(note.branch)} (${note.method}).`,
+        title: `Landed as ${short(note.sha)}${batch}`,
+        lines: `**🛬 Landed** as [${short(note.sha)}](${note.url}) on ${quoted(note.branch)} (${note.method})${batch}.`,
       };
+    }
+    case 'queue':
+      return describeQueued(note.status);
+    case 'dequeued':
+      return describeDequeued(note.why, note.branch);
     case 'head-moved':
       return {
         title: 'pass, not landed: the head moved',
@@ -93,8 +104,15 @@ export function describeNote(note: LandingNote): { title: string; lines: string 
   }
 }
 
+/** The check's state under a note: the verdict's, except in the merge queue (waiting is in_progress; let go is a failure). */
+function stateUnder(plan: CheckRunPlan, note: LandingNote): Pick<CheckRunPlan, 'status' | 'conclusion'> {
+  if (note.kind === 'queue') return { status: 'in_progress', conclusion: null };
+  if (note.kind === 'dequeued') return { status: 'completed', conclusion: 'failure' };
+  return { status: plan.status, conclusion: plan.conclusion };
+}
+
 /** The verdict's plan with the landing note on top. */
 export function withLanding(plan: CheckRunPlan, note: LandingNote): CheckRunPlan {
   const { title, lines } = describeNote(note);
-  return { ...plan, title, summary: fitOutput(`${lines}\n\n${plan.summary}`) };
+  return { ...plan, ...stateUnder(plan, note), title: cutTitle(title), summary: fitOutput(`${lines}\n\n${plan.summary}`) };
 }

@@ -40,7 +40,9 @@ export interface IssueReport {
 /** What one zod issue says, in words: an unknown key becomes one report per key, with "did you mean". */
 export function describeIssue(issue: z.core.$ZodIssue, allowedKeys: (path: readonly PathSegment[]) => string[]): IssueReport[] {
   const path = issue.path as PathSegment[];
-  if (issue.code !== 'unrecognized_keys') return [{ path, message: humanMessage(issue), where: 'value' }];
+  // A custom issue about a whole section (`params: { at: 'key' }`) points at its key, not at its first line.
+  const at = issue.code === 'custom' && (issue.params as { at?: string } | undefined)?.at === 'key' ? 'key' : 'value';
+  if (issue.code !== 'unrecognized_keys') return [{ path, message: humanMessage(issue), where: at }];
   const allowed = allowedKeys(path);
   // The message is worded when it is read: a file with 50,000 unknown keys lists only the first 50.
   return issue.keys.map((key) => ({

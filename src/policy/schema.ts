@@ -7,6 +7,7 @@ import { globProblem } from './glob.js';
 import { compileReference } from './reference.js';
 import { parseLocalDateTime, parseWeeklyPoint, isValidZone } from './time.js';
 import { keysOfSchema } from './schema-errors.js';
+import { boundedDuration } from './duration.js';
 
 /** How a value is named in an error: `"five hundred"`, `a list`, `true`. */
 export function describeInput(input: unknown): string {
@@ -168,6 +169,22 @@ export const ChecksSchema = z
   })
   .meta({ description: 'Required CI checks' });
 
+const intFrom = (min: number, max: number) => {
+  const what = expected(`a whole number from ${min} to ${max}`);
+  return z.int({ error: what }).min(min, { error: what }).max(max, { error: what });
+};
+
+export const QueueSchema = z
+  .strictObject({
+    batch: intFrom(1, 100).default(4).meta({ description: 'Most pull requests tested together in one batch (the queue may choose fewer: it adapts to the failure rate it observes)' }),
+    speculative: intFrom(1, 20).default(3).meta({ description: 'Batches under test at once, each built on top of the one ahead of it' }),
+    wait: boundedDuration('0s', '1h').default('30s').meta({ description: 'A batch that is not full waits this long for more before it starts ("30s", "5m"; 0s to 1h)' }),
+    timeout: boundedDuration('1m', '24h').default('60m').meta({ description: 'A batch whose required checks have not all finished by then has failed ("60m", "2h"; 1m to 24h)' }),
+    retries: intFrom(0, 10).default(1).meta({ description: 'A pull request that fails alone is tested again this often before it leaves the queue (flaky CI)' }),
+    priority_label: text().optional().meta({ description: 'Queued pull requests with this label go ahead of the others' }),
+  })
+  .meta({ description: 'The merge queue: test what lands before it lands, several pull requests at once, on staging branches merge-gate/queue/<base>/<n>. Needs checks.required; not with up_to_date: true' });
+
 export const LandSchema = z
   .strictObject({
     mode: z.enum(['auto', 'label', 'off'], { error: expected('one of auto, label, off') }).default('auto'),
@@ -178,6 +195,7 @@ export const LandSchema = z
     up_to_date: bool()
       .default(false)
       .meta({ description: 'Bring a head that does not contain the base branch up to date first (update-branch), and land once the required checks pass on the new head' }),
+    queue: QueueSchema.optional(),
   })
   .meta({ description: 'How merge-gate lands a passing pull request' });
 
@@ -217,6 +235,17 @@ export const PolicyFileSchema = z
       .optional()
       .meta({ description: 'Another policy file merged under this one, as Probot reads it ("repo", "owner/repo" or "owner/repo:path"); resolved by the app only' }),
   })
+  .superRefine((p, ctx) => {
+    // Checked on the merged policy: a preset may supply checks.required or up_to_date.
+    if (!p.land?.queue) return;
+    const path = ['land', 'queue'];
+    if (!p.checks?.required.length) {
+      ctx.addIssue({ code: 'custom', path, params: { at: 'key' }, message: 'needs checks.required: a batch lands only when the required checks succeed on its staging branch; list the CI checks that run on merge-gate/queue/** (e.g. checks: { required: ["ci/test"] })' });
+    }
+    if (p.land.up_to_date) {
+      ctx.addIssue({ code: 'custom', path, params: { at: 'key' }, message: 'cannot be used with land.up_to_date: true: the queue tests each pull request merged onto the base on a staging branch, so heads need not be brought up to date; remove up_to_date (or set it to false)' });
+    }
+  })
   .meta({ title: 'merge-gate policy', description: 'merge-gate policy file, version 1 (.github/merge-gate.yml)' });
 
 /** The policy file as written. */
@@ -230,6 +259,7 @@ export type FreezeWindow = FreezePolicy['windows'][number];
 export type FlagsPolicy = z.output<typeof FlagsSchema>;
 export type ChecksPolicy = z.output<typeof ChecksSchema>;
 export type LandPolicy = z.output<typeof LandSchema>;
+export type QueuePolicy = z.output<typeof QueueSchema>;
 export type TrunkPolicy = z.output<typeof TrunkSchema>;
 
 /** The JSON Schema of the policy file, for editors and `merge-gate schema`. */

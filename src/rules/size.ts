@@ -63,7 +63,7 @@ export function countSize(size: SizePolicy | undefined, facts: PullRequestFacts)
 }
 
 /** True when the labels include `label` (GitHub label names are case-insensitive). */
-function hasLabel(labels: readonly string[], label: string): boolean {
+export function hasLabel(labels: readonly string[], label: string): boolean {
   const wanted = label.toLowerCase();
   return labels.some((l) => l.toLowerCase() === wanted);
 }

@@ -24,6 +24,16 @@ describe('merge-gate validate', () => {
     ]);
   });
 
+  it('names land.queue without checks.required, and with up_to_date: true, at the queue key, with what to do', () => {
+    const file = tempFile('merge-gate.yml', ['version: 1', 'land:', '  up_to_date: true', '  queue:', '    batch: 8', ''].join('\n'));
+    const run = runCli(['validate', file]);
+    expect(run.code).toBe(2);
+    expect(run.stdout.trim().split('\n')).toEqual([
+      `${file}:4:3 land.queue: needs checks.required: a batch lands only when the required checks succeed on its staging branch; list the CI checks that run on merge-gate/queue/** (e.g. checks: { required: ["ci/test"] })`,
+      `${file}:4:3 land.queue: cannot be used with land.up_to_date: true: the queue tests each pull request merged onto the base on a staging branch, so heads need not be brought up to date; remove up_to_date (or set it to false)`,
+    ]);
+  });
+
   it('exits 0 on a valid file', () => {
     const file = tempFile('ok.yml', 'preset: relaxed\nchecks:\n  required: [ci/test]\n');
     const run = runCli(['validate', file]);

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadDeployConfigText } from '../../src/deploy/config.js';
-import { parseDuration } from '../../src/deploy/duration.js';
+import { parseDuration } from '../../src/duration.js';
 import { formatPolicyError } from '../../src/policy/load.js';
 import { runCli } from '../helpers/cli.js';
 
@@ -65,7 +65,7 @@ repositories:
     expect(errors).toEqual([
       'deploy.yml:1:9 listen: expected host:port, like "127.0.0.1:8787", got "nowhere"',
       'deploy.yml:6:5 repositories.octo/app.helth: unknown key; did you mean "health"? (allowed: remote, branch, deploy, ports, health, signals, cutoff, stop, keep, logs, reconcile, env, github)',
-      'deploy.yml:7:66 repositories.octo/app.health.interval: expected a duration like "2s", "500ms" or "5m", got "2x"',
+      'deploy.yml:7:66 repositories.octo/app.health.interval: expected a duration like "30s", "500ms", "5m" or "2h", got "2x"',
       'deploy.yml:7:80 repositories.octo/app.health.failures: expected a positive integer, got 0',
       'deploy.yml:8:12 repositories.octo/app.ports: expected a port range like "9000-9099" (1–65535, low-high), got "9100-9000"',
       'deploy.yml:9:11 repositories.octo/app.keep: expected a positive integer, got "two"',

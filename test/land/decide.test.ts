@@ -1,6 +1,7 @@
 // Landing's pure decisions.
 import { describe, expect, test } from '@jest/globals';
-import { describeNote, quoted } from '../../src/land/check.js';
+import { describeNote } from '../../src/land/check.js';
+import { quoted } from '../../src/escape.js';
 import {
   branchDeletion,
   carriedHeads,

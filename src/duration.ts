@@ -1,4 +1,4 @@
-// Durations as written in the deploy config: `150ms`, `2s`, `5m`, `1h`.
+// Durations as written in configuration (the deploy config, the policy): `150ms`, `2s`, `5m`, `1h`.
 const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const;
 const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/;
 
