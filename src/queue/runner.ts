@@ -14,7 +14,7 @@ import type { Octokit } from '../octokit/types.js';
 import { decide, initialQueue, type QueueState } from './core.js';
 import type { QueueGitHub } from './github.js';
 import { queueKey, type BranchWhere, type QueueSetup, type QueueStore, type StoredAction, type StoredBranch } from './store.js';
-import { stagingPrefix, type QueueAction, type QueueEvent } from './types.js';
+import { stagingPrefix, stagingRef, type QueueAction, type QueueEvent } from './types.js';
 
 export interface RunnerDeps {
   store: QueueStore;
@@ -166,8 +166,7 @@ export class QueueRunner {
         this.deps.requestEvaluation(pull(action.number));
         return this.deps.store.done(id);
       case 'delete':
-        await (await this.gh(where)).deleteBranch(action.ref);
-        this.deps.store.stagingGone(key, action.ref);
+        await this.deleteStaging(branch, action.ref);
         return this.deps.store.done(id);
       case 'build':
         return this.apply(where, await this.build(branch, action), { done: id });
@@ -176,12 +175,19 @@ export class QueueRunner {
         const events = await this.deps.land(branch, action, octokit);
         if (events.length === 0) return this.deps.store.done(id);
         for (const [i, event] of events.entries()) await this.apply(where, event, i === events.length - 1 ? { done: id } : {});
-        // The base is not where the batch was built: where it is now (pushes during the landing were not read).
         const last = events.at(-1)!;
+        // Landed: its staging branch is not needed any more (the core asks for no `delete` of a landed batch).
+        if (last.kind === 'landed') await this.deleteStaging(branch, stagingRef(where.branch, action.batch));
+        // The base is not where the batch was built: where it is now (pushes during the landing were not read).
         if (last.kind === 'land-failed' && last.reason !== 'recheck') await this.baseRead(where);
         return;
       }
     }
+  }
+
+  private async deleteStaging(branch: StoredBranch, ref: string): Promise<void> {
+    await (await this.gh(branch.where)).deleteBranch(ref);
+    this.deps.store.stagingGone(branch.key, ref);
   }
 
   /** Reset the staging branch onto its base and merge each head in order (the merges API). */
@@ -287,6 +293,11 @@ export class QueueRunner {
       const read = await gh.requiredChecks(sha, branch.setup.required, branch.setup.allowNeutral);
       return { kind: 'checks', batch: staged.batch, sha, ...read } as QueueEvent;
     });
+  }
+
+  /** An event is being applied or an action carried out. */
+  busy(): boolean {
+    return this.chains.size > 0 || this.executing.size > 0;
   }
 
   /** Resolves once no event is being applied and no action carried out (timers for later aside). */
