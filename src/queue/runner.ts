@@ -216,11 +216,11 @@ export class QueueRunner {
     }
   }
 
-  /** Send `tick` at `at` (the earliest wake asked for wins; the core asks again for the next). */
+  /** Send `tick` at `at`: the core's next deadline (the earliest to come), which replaces the one armed before. */
   private wake(where: BranchWhere, at: number): void {
     const key = queueKey(where);
     const armed = this.wakes.get(key);
-    if (this.stopped || (armed && armed.at <= at)) return;
+    if (this.stopped) return;
     if (armed) this.deps.timers.clearTimeout(armed.handle);
     this.deps.store.setWake(key, at);
     const handle = this.deps.timers.setTimeout(

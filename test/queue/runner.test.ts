@@ -100,3 +100,54 @@ describe('a batch landing', () => {
     expect(staging(repo)).toEqual([]); // the staging branch is deleted once landed
   });
 });
+
+describe('squash and rebase batches', () => {
+  test('squash: each pull request merged in order with its head SHA pinned, the tree checked against the staging tree, one trunk-updated', async () => {
+    const repo = setupRepo(fake, queuePolicy('squash'));
+    const pulls = [2, 3, 4].map((n) => pullAdding(repo, n));
+    const before = repo.branches.get('main')!;
+    const app = await start(openDb(':memory:'));
+    for (const pull of pulls) await app.receive('pull_request', opened(repo, pull));
+    await app.settle();
+    const stagingSha = await ci(app, repo, 1, 'SUCCESS');
+    await app.settle();
+    expect(fake.merges.map((m) => [m.number, m.sha, m.method, m.status])).toEqual(pulls.map((p) => [p.number, p.headSha, 'squash', 200]));
+    const after = repo.branches.get('main')!;
+    expect(after).not.toBe(stagingSha);
+    expect(fake.treeOid(repo, after)).toBe(fake.treeOid(repo, stagingSha));
+    expect(receiver.received.map((r) => [r.json.before, r.json.after, r.json.pull_requests.map((p: { number: number }) => p.number)])).toEqual([[before, after, [2, 3, 4]]]);
+    for (const pull of pulls) expect(title(repo, pull)).toBe(`Landed as ${after.slice(0, 7)} in batch 1`);
+  });
+
+  test('a push by hand between the merges of a batch: the tree check fails, nothing is announced, the log and the checks say so, and the batch behind is rebuilt on the new head', async () => {
+    const repo = setupRepo(fake, queuePolicy('squash', 'batch: 2\nspeculative: 2\nwait: 30s'));
+    const pulls = [2, 3, 4].map((n) => pullAdding(repo, n));
+    const app = await start(openDb(':memory:'));
+    for (const pull of pulls) await app.receive('pull_request', opened(repo, pull));
+    await app.settle();
+    await app.advance(30_000); // #4's batch waits 30 s for more, then starts on top of batch 1
+    await app.settle();
+    expect(staging(repo).sort()).toEqual([stagingRef('main', 1), stagingRef('main', 2)]);
+    let pushed: { before: string; after: string } | null = null;
+    fake.mergeFault = (pull) => {
+      if (pull.number === 3 && !pushed) pushed = fake.git.pushByHand(repo, 'main', { 'NOTES.md': 'by hand' });
+      return 'none';
+    };
+    await ci(app, repo, 1, 'SUCCESS');
+    expect(pushed).not.toBeNull();
+    const mismatched = repo.branches.get('main')!;
+    expect(fake.merges.map((m) => m.number)).toEqual([2, 3]); // it stopped after the tree check: nothing merged twice
+    expect(receiver.received).toEqual([]); // an untested tree is never announced
+    expect(app.errors.map((e) => String((e as { msg?: string }).msg ?? e))).toEqual(expect.arrayContaining([expect.stringContaining("main's tree is not the staging tree that passed")]));
+    for (const pull of pulls.slice(0, 2)) expect(title(repo, pull)).toBe('merged, but main then differed from what the queue tested');
+    // #4 was tested on top of batch 1's staging head, which never became main: rebuilt on main as it is now.
+    const rebuilt = staging(repo);
+    expect(rebuilt).toHaveLength(1);
+    expect(fake.parents.get(repo.branches.get(rebuilt[0])!)?.[0]).toBe(mismatched);
+    const batch = Number(rebuilt[0].split('/').at(-1));
+    await ci(app, repo, batch, 'SUCCESS');
+    await app.settle();
+    expect(fake.merges.map((m) => m.number)).toEqual([2, 3, 4]);
+    expect(receiver.received.map((r) => [r.json.before, r.json.pull_requests.map((p: { number: number }) => p.number)])).toEqual([[mismatched, [4]]]);
+  });
+});
