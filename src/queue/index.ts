@@ -46,6 +46,8 @@ export interface Queue {
   attach(gate: QueueGate, log: Log): void;
   /** After the app is loaded: orphans, the base heads, the checks of staging heads, the actions a crash left. */
   start(): Promise<void>;
+  /** An event is being applied, an action carried out, or the start's look at every queue is under way. */
+  busy(): boolean;
   idle(): Promise<void>;
   stop(): void;
 }
@@ -99,6 +101,7 @@ export function createQueue(options: QueueOptions): Queue {
     retry: options.retry,
   });
   hooks = new QueueHooks({ store, runner, clock: options.clock, log: logProxy });
+  let starting: Promise<void> | null = null;
   return {
     store,
     journal,
@@ -108,11 +111,22 @@ export function createQueue(options: QueueOptions): Queue {
       gate = g;
       log = l;
     },
-    async start() {
-      for (const record of journal.untidied()) await lander.tidy(record);
-      await runner.start();
+    start() {
+      const run = (async () => {
+        for (const record of journal.untidied()) await lander.tidy(record);
+        await runner.start();
+      })();
+      starting = run.finally(() => {
+        if (starting === tracked) starting = null;
+      });
+      const tracked = starting;
+      return run;
     },
-    idle: () => runner.idle(),
+    busy: () => starting !== null || runner.busy(),
+    async idle() {
+      while (starting) await starting.catch(() => undefined);
+      await runner.idle();
+    },
     stop: () => runner.stop(),
   };
 }

@@ -60,7 +60,8 @@ export class QueueRunner {
   /** Run `fn` after the branch's earlier events (serialised per branch); its errors go to the caller only. */
   private serial<T>(key: string, fn: () => Promise<T>): Promise<T> {
     const before = this.chains.get(key) ?? Promise.resolve();
-    const run = before.then(fn);
+    // A stopped runner changes nothing any more (a process shutting down; a test's simulated crash).
+    const run = before.then(() => (this.stopped ? Promise.reject(new Error('the merge queue is stopped')) : fn()));
     const tail = run.then(
       () => undefined,
       () => undefined,
@@ -134,6 +135,7 @@ export class QueueRunner {
         await this.carryOut(action);
         this.backoff.delete(key);
       } catch (err) {
+        if (this.stopped) return;
         const { firstMs, maxMs } = this.deps.retry ?? ACTION_RETRY;
         const delay = Math.min(maxMs, (this.backoff.get(key) ?? firstMs / 2) * 2);
         this.backoff.set(key, delay);
