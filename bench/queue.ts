@@ -22,7 +22,7 @@ const PULLS = 200;
 const CI_MS = 30 * MIN;
 const BUILD_MS = 20_000; // the merges API calls of a staging branch
 const LAND_MS = 5_000;
-const SEEDS = [1, 2, 3, 4, 5];
+const SEEDS = (process.env.SEEDS ?? "1,2,3").split(",").map(Number);
 
 interface Load {
   name: string;
@@ -49,6 +49,7 @@ interface Run {
   ciRuns: number;
   timesMin: number[];
   sizes: number[];
+  batches: Record<string, number>;
 }
 
 /** A min-heap of timed steps (ties in scheduling order: deterministic). */
@@ -73,6 +74,8 @@ function simulate(load: Load, settings: QueueSettings, seed: number): Run {
   let maxRunning = 0;
   const sizes: number[] = [];
   const cancelled = new Set<number>();
+  const startedAt = new Map<number, number>();
+  let wasted = 0;
   const deliver = (event: QueueEvent) => act(model.send(event, now));
   function act(actions: QueueAction[]): void {
     for (const a of actions) {
@@ -84,12 +87,14 @@ function simulate(load: Load, settings: QueueSettings, seed: number): Run {
         time.at(now + BUILD_MS, () => {
           if (cancelled.has(a.batch)) return;
           const built = model.build(a);
-          deliver(built);
           if (built.kind !== 'built') {
             cancelled.add(a.batch);
             running--;
+            deliver(built);
             return;
           }
+          startedAt.set(a.batch, now);
+          deliver(built);
           const flake = random() < load.flaky;
           time.at(now + CI_MS, () => {
             if (cancelled.has(a.batch)) return;
@@ -105,6 +110,7 @@ function simulate(load: Load, settings: QueueSettings, seed: number): Run {
         if (!cancelled.has(batch)) {
           cancelled.add(batch); // deleting the staging branch cancels its CI run
           running--;
+          wasted += (now - (startedAt.get(batch) ?? now)) / CI_MS;
         }
       }
     }
@@ -125,7 +131,7 @@ function simulate(load: Load, settings: QueueSettings, seed: number): Run {
   for (const n of model.bad) if (!model.dequeued.has(n)) model.violation(`bad #${n} was not dequeued`);
   const lastLanding = Math.max(...model.landedAt.values());
   const times = [...model.landedAt].map(([n, t]) => (t - model.joinedAt.get(n)!) / MIN);
-  return { landed: model.landed.length, hours: lastLanding / HOUR, ciRuns: queueStats(model.state).ciRuns, timesMin: times, sizes };
+  return { landed: model.landed.length, hours: lastLanding / HOUR, ciRuns: queueStats(model.state).ciRuns, timesMin: times, sizes, batches: { ...queueStats(model.state).batches, wasted: Math.round(wasted) } };
 }
 
 function percentile(values: number[], p: number): number {
@@ -141,6 +147,7 @@ interface Summary {
   p50: number;
   p95: number;
   sizes: Record<number, number>;
+  batches: Record<string, number>;
 }
 
 function summarise(runs: Run[]): Summary {
@@ -154,6 +161,7 @@ function summarise(runs: Run[]): Summary {
     p50: round(percentile(times, 50), 1),
     p95: round(percentile(times, 95), 1),
     sizes,
+    batches: Object.fromEntries(Object.keys(runs[0].batches).map((k) => [k, runs.reduce((a, r) => a + r.batches[k], 0)])),
   };
 }
 
@@ -177,7 +185,7 @@ for (const load of LOADS) {
   const batchSizes = Object.entries(queue.sizes).map(([k, c]) => `${k}:${c}`).join(' ');
   rows.push({
     load: load.name, 'landed/h': queue.landingsPerHour, 'runs/landing': queue.ciRunsPerLanding, 'p50 min': queue.p50, 'p95 min': queue.p95,
-    'serial landed/h': serial.landingsPerHour, 'serial p50 min': serial.p50, 'batch sizes built (size:count)': batchSizes,
+    'serial landed/h': serial.landingsPerHour, 'serial p50 min': serial.p50, 'batch sizes built (size:count)': batchSizes, batches: JSON.stringify(queue.batches),
   });
   results[load.name] = { queue, serial };
 }

@@ -1,6 +1,8 @@
 // Durations as written in configuration (the deploy config, the policy): `150ms`, `2s`, `5m`, `1h`.
 const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const;
 const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/;
+/** What parseDuration accepts, as a JSON Schema `pattern` (it trims the text first). */
+export const DURATION_PATTERN = '^\\s*\\d+(\\.\\d+)?(ms|s|m|h)\\s*$';
 
 /** Milliseconds, or null when `text` is not a duration. */
 export function parseDuration(text: string): number | null {

@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { Webhook } from 'standardwebhooks';
-import { trunkUpdated, type TrunkUpdated } from '../../src/land/decide.js';
+import { trunkUpdated, type TrunkUpdatedInput } from '../../src/land/decide.js';
 import { signedHeaders } from '../../src/outbox/http.js';
 
 export interface Announcement {
@@ -17,7 +17,7 @@ export interface Announcement {
 }
 
 /** The body and headers merge-gate's outbox would send for this landing, signed at `at`. */
-export function announcement(event: Omit<TrunkUpdated, 'type' | 'id'>, secret: string, at: Date, id: string = randomUUID()): Announcement {
+export function announcement(event: Omit<TrunkUpdatedInput, 'id'>, secret: string, at: Date, id: string = randomUUID()): Announcement {
   const body = JSON.stringify(trunkUpdated({ id, ...event }));
   return { body, headers: signedHeaders(new Webhook(secret), { eventId: id, body }, at) };
 }
@@ -42,7 +42,7 @@ function main(args: string[]): Promise<void> | void {
       branch,
       before: before.split(' ')[0],
       after,
-      pull_request: { number: Number(number), title, url: `https://github.com/${repository}/pull/${number}`, author, head_sha: after },
+      pull_requests: [{ number: Number(number), title, url: `https://github.com/${repository}/pull/${number}`, author, head_sha: after }],
       landed_at: new Date(committed).toISOString().replace(/\.\d{3}Z$/, 'Z'),
     },
     secret,

@@ -186,7 +186,16 @@ export function mergeableRetryDelay(attempt: number, options: { attempts: number
   return attempt >= options.attempts ? null : options.baseDelayMs * 2 ** (attempt - 1);
 }
 
-/** The `trunk-updated` body (SPEC §4), exactly. */
+/** A pull request as `trunk-updated` names it. */
+export interface TrunkUpdatedPull {
+  number: number;
+  title: string;
+  url: string;
+  author: string;
+  head_sha: string;
+}
+
+/** The `trunk-updated` body (SPEC §4, §4a), exactly. */
 export interface TrunkUpdated {
   type: 'trunk-updated';
   id: string;
@@ -195,11 +204,37 @@ export interface TrunkUpdated {
   /** null only for a landing recorded before `before` was kept (the deploy trigger accepts a SHA or null). */
   before: string | null;
   after: string;
-  pull_request: { number: number; title: string; url: string; author: string; head_sha: string };
+  /** The last of `pull_requests` (kept for receivers that read one). */
+  pull_request: TrunkUpdatedPull;
+  /** Every pull request the change brought, in the order they landed: one for a landing on its own, a batch's for the merge queue. */
+  pull_requests: TrunkUpdatedPull[];
   landed_at: string;
 }
 
-export function trunkUpdated(e: Omit<TrunkUpdated, 'type'>): TrunkUpdated {
+/** What the builder is given: the pull requests the change brought, at least one; `pull_request` is derived (the last). */
+export type TrunkUpdatedInput = Omit<TrunkUpdated, 'type' | 'pull_request' | 'pull_requests'> & { pull_requests: readonly [TrunkUpdatedPull, ...TrunkUpdatedPull[]] };
+
+/**
+ * The bytes a batch's titles share in the body. The deploy trigger refuses a body over 64 KiB, and a batch holds up to 100
+ * pull requests whose titles are their authors' (256 characters of 4-byte or escaped characters each): with this budget the
+ * rest of each entry (about 350 bytes at most) still fits. A landing on its own never comes near it.
+ */
+export const TITLES_BUDGET_BYTES = 16 * 1024;
+
+/** `title` cut (with `…`) so that, as JSON, it takes at most `bytes`. */
+function clipTitle(title: string, bytes: number): string {
+  const size = (t: string) => Buffer.byteLength(JSON.stringify(t), 'utf8');
+  if (size(title) <= bytes) return title;
+  const chars = [...title];
+  let n = chars.length;
+  while (n > 0 && size(`${chars.slice(0, n).join('')}…`) > bytes) n = Math.floor(n * 0.9);
+  return `${chars.slice(0, n).join('')}…`;
+}
+
+const pullOf = (p: TrunkUpdatedPull, titleBytes: number): TrunkUpdatedPull => ({ number: p.number, title: clipTitle(p.title, titleBytes), url: p.url, author: p.author, head_sha: p.head_sha });
+
+export function trunkUpdated(e: TrunkUpdatedInput): TrunkUpdated {
+  const pulls = e.pull_requests.map((p) => pullOf(p, Math.floor(TITLES_BUDGET_BYTES / e.pull_requests.length)));
   return {
     type: 'trunk-updated',
     id: e.id,
@@ -207,7 +242,8 @@ export function trunkUpdated(e: Omit<TrunkUpdated, 'type'>): TrunkUpdated {
     branch: e.branch,
     before: e.before,
     after: e.after,
-    pull_request: { number: e.pull_request.number, title: e.pull_request.title, url: e.pull_request.url, author: e.pull_request.author, head_sha: e.pull_request.head_sha },
+    pull_request: { ...pulls[pulls.length - 1] },
+    pull_requests: pulls,
     landed_at: e.landed_at,
   };
 }

@@ -349,7 +349,7 @@ export class Lander {
           branch: r.branch,
           before: r.before,
           after,
-          pull_request: { number: r.number, title: r.summary.title, url: r.summary.url, author: r.summary.author, head_sha: r.headSha },
+          pull_requests: [{ number: r.number, title: r.summary.title, url: r.summary.url, author: r.summary.author, head_sha: r.headSha }],
           landed_at: new Date(landedAt).toISOString().replace(/\.\d{3}Z$/, 'Z'),
         }),
       clock.now().getTime(),

@@ -3,7 +3,7 @@
 // The text is validated here and parsed by src/duration.ts, the same function
 // the code that uses it calls: what validates is exactly what is understood.
 import { z } from 'zod';
-import { parseDuration } from '../duration.js';
+import { DURATION_PATTERN, parseDuration } from '../duration.js';
 import { describeInput } from './schema.js';
 
 const FORMAT = 'a duration like "30s", "500ms", "5m" or "2h"';
@@ -12,9 +12,13 @@ const FORMAT = 'a duration like "30s", "500ms", "5m" or "2h"';
 export function boundedDuration(min: string, max: string) {
   const [minMs, maxMs] = [parseDuration(min), parseDuration(max)];
   if (minMs === null || maxMs === null) throw new Error(`bad duration bounds ${min}–${max}`);
-  return z.string({ error: (iss) => `expected ${FORMAT}, got ${describeInput(iss.input)}` }).superRefine((text, ctx) => {
-    const ms = parseDuration(text);
-    if (ms === null) ctx.addIssue({ code: 'custom', message: `expected ${FORMAT}, got ${JSON.stringify(text)}` });
-    else if (ms < minMs || ms > maxMs) ctx.addIssue({ code: 'custom', message: `expected a duration from ${min} to ${max}, got ${JSON.stringify(text)}` });
-  });
+  return z
+    .string({ error: (iss) => `expected ${FORMAT}, got ${describeInput(iss.input)}` })
+    .superRefine((text, ctx) => {
+      const ms = parseDuration(text);
+      if (ms === null) ctx.addIssue({ code: 'custom', message: `expected ${FORMAT}, got ${JSON.stringify(text)}` });
+      else if (ms < minMs || ms > maxMs) ctx.addIssue({ code: 'custom', message: `expected a duration from ${min} to ${max}, got ${JSON.stringify(text)}` });
+    })
+    // For editors (the published JSON Schema); the bounds are checked above only.
+    .meta({ pattern: DURATION_PATTERN });
 }

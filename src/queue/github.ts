@@ -15,6 +15,7 @@ import { MERGE_TIMEOUT_MS } from '../land/github.js';
 import { URGENT } from '../octokit/pacer.js';
 import type { Octokit } from '../octokit/types.js';
 import { QUEUE_CHECKS_QUERY } from './queries.js';
+import { stagingPrefix, stagingRef } from './types.js';
 
 /** A commit and its tree (what landing compares: the same tree, the same content). */
 export interface Head {
@@ -49,13 +50,25 @@ export interface QueueGitHub {
   deleteBranch(ref: string): Promise<void>;
   /**
    * Branches whose names start with `prefix`, full names. 1 request per 100. A prefix matches more than
-   * one queue's (`merge-gate/queue/main/` also matches base `main/x`'s): callers keep the names they own.
+   * one queue's (`merge-gate/queue/main/` also matches base `main/x`'s): `ownStagingBranches` keeps a base's own.
    */
   stagingBranches(prefix: string): Promise<string[]>;
   /** The required checks on a commit, check runs and statuses alike. 1 GraphQL query per 100 results. */
   requiredChecks(sha: string, names: readonly string[], allowNeutral: boolean): Promise<RequiredChecks>;
   /** A commit's tree. 1 request. */
   tree(sha: string): Promise<string>;
+}
+
+/**
+ * The staging branches among `names` that are `base`'s own (`merge-gate/queue/<base>/<n>`), with their batch
+ * numbers: a prefix listing of `main`'s also holds those of a base named `main/x`, which are not orphans of `main`.
+ */
+export function ownStagingBranches(base: string, names: readonly string[]): Array<{ ref: string; batch: number }> {
+  const prefix = stagingPrefix(base);
+  return names.flatMap((ref) => {
+    const rest = ref.startsWith(prefix) ? ref.slice(prefix.length) : '';
+    return /^[1-9]\d{0,15}$/.test(rest) && stagingRef(base, Number(rest)) === ref ? [{ ref, batch: Number(rest) }] : [];
+  });
 }
 
 const status = (err: unknown): number | undefined => (err as { status?: number }).status;

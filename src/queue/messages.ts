@@ -96,21 +96,22 @@ export function describeQueued(status: QueuedStatus): QueueMessage {
 /** Title and first lines when the queue let the pull request go (its check is completed/failure), with what to do. */
 export function describeDequeued(why: DequeueWhy, branch: string): QueueMessage {
   const again = 'Push a fix: the new head joins the queue again once it passes.';
+  // The queue never takes back a head it sent away: only a new commit rejoins.
+  const flaky = 'Not this pull request\'s fault (flaky CI)? Push any new commit (`git commit --allow-empty`) to queue it again.';
   switch (why.kind) {
     case 'failed':
       return {
         title: `left the queue: ${plain(why.check)} failed on its staging branch`,
         lines:
           `**Left the merge queue:** the required check ${quoted(why.check)} failed on staging commit ${quoted(why.stagingSha)}, where this pull request was tested alone on ${quoted(branch)} (${attempts(why.attempts)})` +
-          `${why.url === null ? '.' : ` — ${link(why.url, 'details')}.`} ${again}`,
+          `${why.url === null ? '.' : ` — ${link(why.url, 'details')}.`} ${again} ${flaky}`,
       };
     case 'timeout':
       return {
         title: `left the queue: the required checks did not finish within ${formatDuration(why.afterMs)}`,
         lines:
           `**Left the merge queue:** the required checks did not all finish on staging commit ${quoted(why.stagingSha)} within ${formatDuration(why.afterMs)} (\`land.queue.timeout\`, ${attempts(why.attempts)}). ` +
-          'Check that CI runs on pushes to `merge-gate/queue/**` and reports every name in `checks.required` (see docs/queue.md), or raise `land.queue.timeout`. ' +
-          again,
+          'Check that CI runs on pushes to `merge-gate/queue/**` and reports every name in `checks.required` (see docs/queue.md), or raise `land.queue.timeout`; then push any new commit (`git commit --allow-empty`) to queue it again.',
       };
     case 'conflict':
       return {

@@ -36,7 +36,11 @@ describe('landing → deploy trigger', () => {
       branch: 'main',
       before,
       after,
-      pull_request: { number: 7, title: 'a change', url: 'https://github.com/octo/app/pull/7', author: 'alice', head_sha: after },
+      // A merge queue's batch of two: the trigger must read both.
+      pull_requests: [
+        { number: 6, title: 'a first change', url: 'https://github.com/octo/app/pull/6', author: 'bob', head_sha: before },
+        { number: 7, title: 'a change', url: 'https://github.com/octo/app/pull/7', author: 'alice', head_sha: after },
+      ],
       landed_at: new Date().toISOString(),
     });
     const delivery: Delivery = { id: 1, eventId: `evt_${randomUUID()}`, target: `${url}/hooks/trunk-updated`, body: JSON.stringify(body), createdAt: Date.now(), attempts: 0, nextAt: 0, state: 'pending', doneAt: null, lastError: null };
@@ -45,5 +49,6 @@ describe('landing → deploy trigger', () => {
     expect(await send(delivery)).toBeNull();
     expect(t.trigger.store.recentDeliveries(10).map((d) => [d.id, d.outcome])).toEqual([[delivery.eventId, 'accepted']]);
     await waitFor('the landed revision healthy', () => t.trigger.store.revision('octo/app', after)?.state === 'healthy');
+    expect(t.trigger.store.pulls('octo/app', after).map((p) => p.number).sort()).toEqual([6, 7]);
   });
 });

@@ -21,7 +21,7 @@ const shape = (v: unknown): unknown =>
   v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, x]) => [k, shape(x)])) : typeof v;
 
 test("the body has the app's shape, webhook-id is its id, and the trigger's verifier accepts it", () => {
-  const event = { repository: 'octo/service', branch: 'main', before: A, after: B, pull_request: { number: 7, title: 't', url: 'https://github.com/octo/service/pull/7', author: 'alice', head_sha: B }, landed_at: '2026-12-05T00:00:00Z' };
+  const event = { repository: 'octo/service', branch: 'main', before: A, after: B, pull_requests: [{ number: 7, title: 't', url: 'https://github.com/octo/service/pull/7', author: 'alice', head_sha: B }] as const, landed_at: '2026-12-05T00:00:00Z' };
   const { body, headers } = announcement(event, SECRET, new Date(), 'event-1');
   const sent = JSON.parse(body) as Record<string, unknown>;
   expect(sent).toEqual(trunkUpdated({ id: 'event-1', ...event }));

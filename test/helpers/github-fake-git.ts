@@ -41,6 +41,12 @@ export class FakeGit {
   readonly refUpdates: Array<{ repo: string; branch: string; from: string; to: string; force: boolean }> = [];
   /** Refs per page of GET …/git/matching-refs (GitHub does not document one; tests lower it to see paging). */
   matchingRefsPageSize = 100;
+  /**
+   * Called after every branch change the fake makes — over the API (staging branches created, merged into,
+   * forced, deleted; a base fast-forwarded or merged into by the merge call) and by `pushByHand` — as GitHub
+   * sends a `push` for each (`pushWebhook` builds it; null: created or deleted).
+   */
+  onRefChange: ((repo: FakeRepo, branch: string, move: { before: string | null; after: string | null }) => void) | null = null;
   /** Commit → its longest distance from a root + 1: the best common ancestor is the common one with the highest. */
   private readonly generations = new Map<string, number>();
 
@@ -88,6 +94,14 @@ export class FakeGit {
     return { files, conflicts: conflicts.sort() };
   }
 
+  /** Move (null: delete) a branch, and say so. */
+  moveRef(repo: FakeRepo, branch: string, after: string | null): void {
+    const before = repo.branches.get(branch) ?? null;
+    if (after === null) repo.branches.delete(branch);
+    else repo.branches.set(branch, after);
+    this.onRefChange?.(repo, branch, { before, after });
+  }
+
   /** A new commit with these parents and files. */
   commit(repo: FakeRepo, parents: string[], files: Map<string, string>, sha = fakeSha()): string {
     repo.trees.set(sha, files);
@@ -105,7 +119,7 @@ export class FakeGit {
       else tree.set(path, text);
     }
     const after = this.commit(repo, [before], tree);
-    repo.branches.set(branch, after);
+    this.moveRef(repo, branch, after);
     return { before, after };
   }
 
@@ -129,6 +143,13 @@ export class FakeGit {
     const status: FakeStatus = { sha, context, state, createdAt: new Date(this.fake.now()).toISOString(), targetUrl: url };
     repo.statuses.push(status);
     return status;
+  }
+
+  /** GitHub refuses an app without the `workflows` permission a write that changes a workflow file (as for the merge call). */
+  private workflowRefusal(json: Json, from: Map<string, string>, to: Map<string, string>): Answer | null {
+    if (this.fake.workflowsPermission) return null;
+    const changed = [...new Set([...from.keys(), ...to.keys()])].sort().find((p) => p.startsWith('.github/workflows/') && from.get(p) !== to.get(p));
+    return changed === undefined ? null : json(403, { message: `refusing to allow a GitHub App to create or update workflow \`${changed}\` without \`workflows\` permission` });
   }
 
   /** The head of an open pull request reached its base branch (GitHub marks it merged, as for a push of its commits). */
@@ -176,8 +197,13 @@ export class FakeGit {
         record(409);
         return json(409, { message: 'Merge conflict' });
       }
+      const refused = this.workflowRefusal(json, repo.trees.get(tip) ?? new Map(), merged.files);
+      if (refused) {
+        record(403);
+        return refused;
+      }
       const sha = this.commit(repo, [tip, head], merged.files);
-      repo.branches.set(input.base, sha);
+      this.moveRef(repo, input.base, sha);
       record(201);
       const tree = this.fake.treeOid(repo, sha);
       return json(201, {
@@ -194,8 +220,10 @@ export class FakeGit {
       if (!input.ref.startsWith('refs/heads/')) return json(422, { message: 'Reference name must be a branch (the fake knows no other)' });
       const branch = input.ref.slice('refs/heads/'.length);
       if (repo.branches.has(branch)) return json(422, { message: 'Reference already exists' });
+      // Git keeps refs as paths: `a/b` cannot exist beside `a/b/c`.
+      if ([...repo.branches.keys()].some((b) => b.startsWith(`${branch}/`) || branch.startsWith(`${b}/`))) return json(422, { message: `Reference refs/heads/${branch} cannot be created` });
       if (!this.fake.parents.has(input.sha)) return json(422, { message: 'Object does not exist' });
-      repo.branches.set(branch, input.sha);
+      this.moveRef(repo, branch, input.sha);
       return json(201, refNode(branch, input.sha));
     }
     if ((m = /^git\/refs\/(.+)$/.exec(rest)) && method === 'PATCH') {
@@ -206,9 +234,11 @@ export class FakeGit {
       if (!ref.startsWith('heads/') || from === undefined) return json(422, { message: 'Reference does not exist' });
       if (!this.fake.parents.has(input.sha)) return json(422, { message: 'Object does not exist' });
       if (!input.force && !this.fake.ancestors(input.sha).has(from)) return json(422, { message: 'Update is not a fast forward' });
-      repo.branches.set(branch, input.sha);
+      const refused = this.workflowRefusal(json, repo.trees.get(from) ?? new Map(), repo.trees.get(input.sha) ?? new Map());
+      if (refused) return refused;
       this.refUpdates.push({ repo: full, branch, from, to: input.sha, force: Boolean(input.force) });
       this.markReached(repo, branch, input.sha);
+      this.moveRef(repo, branch, input.sha);
       return json(200, refNode(branch, input.sha));
     }
     if ((m = /^git\/matching-refs\/(.*)$/.exec(rest)) && method === 'GET') {

@@ -751,9 +751,9 @@ export class FakeGitHub {
     return fakeSha(`tree:${JSON.stringify([...(repo.trees.get(sha) ?? new Map<string, string>())].sort(([a], [b]) => a.localeCompare(b)))}`);
   }
 
-  /** The files of a merge of `base` into `head` (the fake has no real merge: the head's files over the base's). */
+  /** The files of a merge of `head` into `base`: the three-way merge every merge of the fake makes (github-fake-git.ts). */
   mergedFiles(repo: FakeRepo, base: string, head: string): Map<string, string> {
-    return new Map([...(repo.trees.get(base) ?? []), ...(repo.trees.get(head) ?? [])]);
+    return this.git.threeWay(repo, base, head).files;
   }
 
   /** GitHub's test merge of an open pull request (parents: base tip, head), made on first sight. */
@@ -844,17 +844,17 @@ export class FakeGitHub {
     const count = method === 'rebase' ? (pull.commitCount ?? 1) : 1;
     for (let i = 0; i < count; i++) {
       // A three-way merge of the head into the base (theirs over ours, should both have changed a file): the tree staging makes.
-      const files = this.git.threeWay(repo, before, pull.headSha).files;
+      const files = this.mergedFiles(repo, before, pull.headSha);
       const sha = this.commitSha(repo, pull, files);
       this.parents.set(sha, method === 'merge' ? [after, pull.headSha] : [after]);
       repo.trees.set(sha, files);
       after = sha;
     }
-    repo.branches.set(pull.baseRef, after);
     pull.state = 'MERGED';
     pull.mergeCommit = after;
     pull.mergedAt = new Date(this.now()).toISOString();
     pull.mergedBy = { login: 'merge-gate[bot]', bot: true }; // the merge call is the app's
+    this.git.moveRef(repo, pull.baseRef, after);
     return after;
   }
 
@@ -911,7 +911,7 @@ export class FakeGitHub {
       const ref = decodeURIComponent(m[1]);
       const branch = ref.replace(/^heads\//, '');
       if (!repo.branches.has(branch)) return json(422, { message: 'Reference does not exist' });
-      repo.branches.delete(branch);
+      this.git.moveRef(repo, branch, null);
       this.deletedBranches.push({ repo: full, branch });
       return [204, '', {}];
     }

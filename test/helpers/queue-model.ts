@@ -40,6 +40,10 @@ export class QueueModel {
   private commitSeq = 0;
   /** Batch → the commit its staging branch points at (what `build` made). */
   readonly staging = new Map<number, string>();
+  /** Batch → the pull requests the core asked to land. */
+  readonly landing = new Map<number, QueuedPull[]>();
+  /** Batch → the base head its landing left. */
+  readonly landedBy = new Map<number, string>();
 
   constructor(readonly settings: QueueSettings, readonly method: Method = 'merge', branch = 'main') {
     this.commits.set(this.base, { parent: null, tree: new Set() });
@@ -73,6 +77,7 @@ export class QueueModel {
       const old = this.queued.get(event.pull.number);
       if (!old || old.head !== event.pull.headSha) {
         this.queued.set(event.pull.number, { priority: event.pull.priority, seq: ++this.seq, head: event.pull.headSha });
+        this.held.delete(event.pull.number); // it joins (again) because its rules pass now
         if (!this.joinedAt.has(event.pull.number)) this.joinedAt.set(event.pull.number, now);
       }
     }
@@ -80,16 +85,28 @@ export class QueueModel {
       if (event.reason === null) this.held.delete(event.number);
       else this.held.add(event.number);
     }
+    if (event.kind === 'land-failed' && !this.settings.staging) {
+      // Without staging a pull request whose landing failed leaves; the shell evaluates it again (a pass joins it again).
+      for (const p of this.landing.get(event.batch) ?? []) {
+        this.queued.delete(p.number);
+        this.left.add(p.number);
+        this.held.delete(p.number);
+      }
+    }
     if (event.kind === 'leave') {
       this.queued.delete(event.number);
       this.left.add(event.number);
+      this.held.delete(event.number);
     }
     const { state, actions } = decide(this.state, event, this.settings, now);
     this.state = state;
     this.log.push(`${now} ${JSON.stringify(event)} → ${JSON.stringify(actions)}`);
     for (const a of actions) {
       if (a.kind === 'dequeue') this.onDequeue(a.number, a.why.kind);
-      if (a.kind === 'land') this.checkOrder(a.pulls);
+      if (a.kind === 'land') {
+        this.checkOrder(a.pulls);
+        this.landing.set(a.batch, a.pulls);
+      }
     }
     return actions;
   }
@@ -103,6 +120,7 @@ export class QueueModel {
       const q = this.queued.get(p.number);
       if (!q || q.head !== p.headSha) this.violation(`#${p.number} is landed with ${p.headSha}, not queued with that head`);
       for (const [m, o] of this.queued) {
+        if (!this.settings.staging && this.held.has(m)) continue; // without staging, held ones are passed by
         const ahead = o.priority !== q.priority ? o.priority : o.seq < q.seq;
         if (ahead && !pulls.slice(0, i).some((x) => x.number === m)) this.violation(`#${p.number} is landed before #${m}, ahead of it in the queue`);
       }
@@ -154,6 +172,9 @@ export class QueueModel {
 
   /** Carry out a `land` as the shell would, checking the invariants first. */
   land(a: Extract<QueueAction, { kind: 'land' }>, now: number): QueueEvent {
+    // Done again after a restart: the shell finds it landed (every pull request merged by this batch) and says so.
+    const done = this.landedBy.get(a.batch);
+    if (done !== undefined) return { kind: 'landed', batch: a.batch, after: done };
     if (this.base !== a.onto) return { kind: 'land-failed', batch: a.batch, reason: 'base-moved', message: 'the base moved', merged: [], after: this.base };
     const gone = a.pulls.find((p) => this.queued.get(p.number)?.head !== p.headSha || this.held.has(p.number));
     if (gone) return { kind: 'land-failed', batch: a.batch, reason: 'recheck', message: `#${gone.number} no longer passes`, merged: [], after: this.base };
@@ -175,6 +196,7 @@ export class QueueModel {
       this.landedAt.set(p.number, now);
       this.queued.delete(p.number);
     }
+    this.landedBy.set(a.batch, this.base);
     return { kind: 'landed', batch: a.batch, after: this.base };
   }
 

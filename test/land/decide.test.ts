@@ -2,6 +2,9 @@
 import { describe, expect, test } from '@jest/globals';
 import { describeNote } from '../../src/land/check.js';
 import { quoted } from '../../src/escape.js';
+import { MAX_BODY_BYTES } from '../../src/deploy/webhook.js';
+
+const randomUUIDLike = '6f1c1e0a-3b0e-4c57-9b86-2a6cf0b1e5d2';
 import {
   branchDeletion,
   carriedHeads,
@@ -133,11 +136,32 @@ describe('the rest', () => {
     expect([1, 2, 3, 4, 5].map((n) => mergeableRetryDelay(n, options))).toEqual([1_000, 2_000, 4_000, null, null]);
   });
 
-  test('trunkUpdated keeps exactly the SPEC §4 keys, in order', () => {
-    const extra = { id: 'x', repository: 'o/r', branch: 'main', before: 'b', after: 'a', landed_at: 't', pull_request: { number: 1, title: 't', url: 'u', author: 'al', head_sha: 'h', secret: 'no' }, more: 1 };
+  test('trunkUpdated keeps exactly the SPEC §4 keys, in order; pull_requests lists the one pull request of a landing on its own', () => {
+    const pull = { number: 1, title: 't', url: 'u', author: 'al', head_sha: 'h', secret: 'no' };
+    const extra = { id: 'x', repository: 'o/r', branch: 'main', before: 'b', after: 'a', landed_at: 't', pull_requests: [pull], pull_request: { number: 9 }, more: 1 };
+    const one = '{"number":1,"title":"t","url":"u","author":"al","head_sha":"h"}';
     expect(JSON.stringify(trunkUpdated(extra as never))).toBe(
-      '{"type":"trunk-updated","id":"x","repository":"o/r","branch":"main","before":"b","after":"a","pull_request":{"number":1,"title":"t","url":"u","author":"al","head_sha":"h"},"landed_at":"t"}',
+      `{"type":"trunk-updated","id":"x","repository":"o/r","branch":"main","before":"b","after":"a","pull_request":${one},"pull_requests":[${one}],"landed_at":"t"}`,
     );
+  });
+
+  test('trunkUpdated of a batch: pull_requests in landing order, pull_request the last (SPEC §4a)', () => {
+    const p = (n: number) => ({ number: n, title: `t${n}`, url: `https://github.com/o/r/pull/${n}`, author: 'al', head_sha: `${n}`.repeat(40) });
+    const e = trunkUpdated({ id: 'x', repository: 'o/r', branch: 'main', before: 'b', after: 'a', landed_at: 't', pull_requests: [p(41), p(43), p(42)] });
+    expect(e.pull_requests.map((x) => x.number)).toEqual([41, 43, 42]);
+    expect(e.pull_request).toEqual(p(42));
+    expect(e.pull_request).not.toBe(e.pull_requests[2]); // a copy: the body never shares a caller's object
+  });
+
+  test("trunkUpdated of a batch of 100 with the longest, widest titles stays within the deploy trigger's body limit; a landing on its own keeps its title", () => {
+    const title = '😀\u0001'.repeat(128); // 256 characters, each 4 bytes or a 6-byte JSON escape
+    const pulls = Array.from({ length: 100 }, (_, i) => ({ number: 100_000 + i, title, url: `https://github.com/${'o'.repeat(39)}/${'r'.repeat(100)}/pull/${100_000 + i}`, author: 'a'.repeat(39), head_sha: 'f'.repeat(40) }));
+    const base = { id: randomUUIDLike, repository: `${'o'.repeat(39)}/${'r'.repeat(100)}`, branch: 'b'.repeat(255), before: 'e'.repeat(40), after: 'd'.repeat(40), landed_at: '2026-12-05T10:00:00Z' };
+    const batch = trunkUpdated({ ...base, pull_requests: pulls as [typeof pulls[0], ...typeof pulls] });
+    expect(Buffer.byteLength(JSON.stringify(batch))).toBeLessThanOrEqual(MAX_BODY_BYTES);
+    expect(batch.pull_requests[0].title.endsWith('…')).toBe(true);
+    expect(batch.pull_requests[0].title.startsWith('😀\u0001😀')).toBe(true);
+    expect(trunkUpdated({ ...base, pull_requests: [pulls[0]] }).pull_request.title).toBe(title);
   });
 
   test("GitHub's words and branch names are shown as code, never as markdown", () => {

@@ -60,14 +60,14 @@ describe('delivery on landing', () => {
     ['squash', 1],
     ['merge', 1],
     ['rebase', 3],
-  ])('%s: the SPEC §4 body, signed; before is the old tip and after the new one', async (method, commits) => {
+  ])('%s: the SPEC §4 body, signed; before is the old tip and after the new one; pull_requests lists the one pull request', async (method, commits) => {
     const r = await receiver();
     const { pull, before, repo } = await landOne([r.url], `${FULL_POLICY}land:\n  method: ${method}\n`, (_repo, p) => void (p.commitCount = commits));
     expect(r.received).toHaveLength(1);
     const after = repo.branches.get('main')!;
     expect(after).toBe(pull.mergeCommit);
     const { json, id } = r.received[0];
-    expect(Object.keys(json)).toEqual(['type', 'id', 'repository', 'branch', 'before', 'after', 'pull_request', 'landed_at']);
+    expect(Object.keys(json)).toEqual(['type', 'id', 'repository', 'branch', 'before', 'after', 'pull_request', 'pull_requests', 'landed_at']);
     expect(json).toEqual({
       type: 'trunk-updated',
       id,
@@ -76,6 +76,7 @@ describe('delivery on landing', () => {
       before,
       after,
       pull_request: { number: 2, title: 'Pull request 2', url: 'https://github.com/octo/app/pull/2', author: 'alice', head_sha: pull.headSha },
+      pull_requests: [{ number: 2, title: 'Pull request 2', url: 'https://github.com/octo/app/pull/2', author: 'alice', head_sha: pull.headSha }],
       landed_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/),
     });
     expect(id).toMatch(/^[0-9a-f-]{36}$/);

@@ -463,6 +463,9 @@ describe('after landing', () => {
     expect(body.event_type).toBe('trunk-updated');
     expect(body.client_payload).toEqual(JSON.parse(a.landing.store.all()[0].body));
     expect(body.client_payload).toMatchObject({ type: 'trunk-updated', repository: 'octo/app', branch: 'main', after: pull.mergeCommit });
+    // GitHub refuses a client_payload with more than 10 top-level properties: pull_requests made it 9.
+    expect(Object.keys(body.client_payload).length).toBeLessThanOrEqual(10);
+    expect(body.client_payload.pull_requests).toEqual([body.client_payload.pull_request]);
   });
 });
 

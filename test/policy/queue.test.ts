@@ -95,5 +95,8 @@ describe('land.queue', () => {
     expect(validate(parse(`land:\n  queue: { batch: 101 }\n`))).toBe(false);
     expect(validate(parse(`land:\n  queue: { bach: 2 }\n`))).toBe(false);
     expect(validate(parse(`land:\n  queue: { wait: 30 }\n`))).toBe(false);
+    expect(validate(parse(`land:\n  queue: { wait: soon }\n`))).toBe(false); // the pattern the loader's parser follows
+    expect(validate(parse(`land:\n  queue: { wait: 1.5m, timeout: " 2h " }\n`))).toBe(true);
+    expect(loadPolicyText(`${REQUIRED}land:\n  queue: { wait: 1.5m, timeout: " 2h " }\n`).ok).toBe(true);
   });
 });

@@ -3,7 +3,7 @@
 // production): what each call answers, and how many requests it costs.
 import { afterEach, beforeEach, describe, expect, test } from '@jest/globals';
 import { ProbotOctokit } from 'probot';
-import { octokitQueueGitHub, type QueueGitHub } from '../../src/queue/github.js';
+import { octokitQueueGitHub, ownStagingBranches, type QueueGitHub } from '../../src/queue/github.js';
 import { octokitLandingGitHub } from '../../src/land/github.js';
 import { stagingPrefix, stagingRef } from '../../src/queue/types.js';
 import type { Octokit } from '../../src/octokit/types.js';
@@ -67,6 +67,11 @@ describe('resetBranch', () => {
     expect(repo.branches.get(ref)).toBe(tip());
     expect(fake.git.refUpdates.at(-1)).toMatchObject({ branch: ref, from: moved, to: tip(), force: true });
   });
+
+  test('a branch cannot be created where git would need a file and a folder of one name (GitHub answers 422)', async () => {
+    await queue.resetBranch(stagingRef('main', 1), tip());
+    await expect(queue.resetBranch(`${stagingRef('main', 1)}/2`, tip())).rejects.toMatchObject({ status: 422 });
+  });
 });
 
 describe('mergeInto', () => {
@@ -89,6 +94,18 @@ describe('mergeInto', () => {
     expect(nothing).toEqual({ value: { kind: 'nothing' }, requests: ['POST /repos/octo/app/merges 204'] });
   });
 
+  test('a pull request that changes a workflow file: GitHub refuses an app without the workflows permission (403, thrown)', async () => {
+    const ci = fake.addPull(repo, { number: 3 }, { '.github/workflows/ci.yml': 'on: push' });
+    const ref = stagingRef('main', 1);
+    await queue.resetBranch(ref, tip());
+    await expect(queue.mergeInto(ref, ci.headSha, 'Merge #3')).rejects.toMatchObject({ status: 403, message: expect.stringContaining('workflows') });
+    fake.workflowsPermission = true;
+    const merged = (await queue.mergeInto(ref, ci.headSha, 'Merge #3')) as { sha: string };
+    fake.workflowsPermission = false;
+    await expect(queue.fastForward('main', merged.sha)).rejects.toMatchObject({ status: 403 });
+    expect(tip()).not.toBe(merged.sha);
+  });
+
   test('the same file changed the same way by two pull requests is no conflict', async () => {
     const a = fake.addPull(repo, { number: 1 }, { 'src/a.ts': 'same' });
     const b = fake.addPull(repo, { number: 2 }, { 'src/a.ts': 'same', 'src/b.ts': 'b2' });
@@ -99,7 +116,8 @@ describe('mergeInto', () => {
   });
 
   test.each(['squash', 'rebase', 'merge'])('a staging branch that merged A then B has the tree the base ends with after %s-merging A then B', async (method) => {
-    const a = fake.addPull(repo, { number: 1, commitCount: 2 }, { 'src/a.ts': 'a1', 'new.ts': 'n' });
+    // #1's head also lists README.md as it was when it branched off: not a change of its own.
+    const a = fake.addPull(repo, { number: 1, commitCount: 2 }, { 'src/a.ts': 'a1', 'new.ts': 'n', 'README.md': 'hello' });
     const b = fake.addPull(repo, { number: 2 }, { 'src/b.ts': 'b1' });
     // The base moved since both pull requests branched off: the merge base is where they did.
     fake.git.pushByHand(repo, 'main', { 'README.md': 'hello again' });
@@ -177,6 +195,15 @@ describe('deleteBranch and stagingBranches', () => {
     expect(requests).toHaveLength(3);
     expect(requests.every((r) => r.startsWith('GET /repos/octo/app/git/matching-refs/heads%2Fmerge-gate%2Fqueue%2Fmain%2F'))).toBe(true);
     expect(await queue.stagingBranches(stagingPrefix('none'))).toEqual([]);
+  });
+
+  test("a base's own staging branches are told from those of a base whose name extends it", () => {
+    const names = [stagingRef('main', 1), stagingRef('main', 12), stagingRef('main/x', 3), `${stagingPrefix('main')}07`, `${stagingPrefix('main')}0`, `${stagingPrefix('main')}4-old`];
+    expect(ownStagingBranches('main', names)).toEqual([
+      { ref: stagingRef('main', 1), batch: 1 },
+      { ref: stagingRef('main', 12), batch: 12 },
+    ]);
+    expect(ownStagingBranches('main/x', names)).toEqual([{ ref: stagingRef('main/x', 3), batch: 3 }]);
   });
 });
 

@@ -2,6 +2,7 @@
 // and how it sits on the verdict's plan: in_progress while queued,
 // completed/failure once the queue lets the pull request go.
 import { describe, expect, it } from '@jest/globals';
+import { readFileSync } from 'node:fs';
 import { describeNote, withLanding } from '../../src/land/check.js';
 import type { CheckRunPlan } from '../../src/github/checkrun.js';
 import { describeDequeued, describeQueued, ordinal, utcTime } from '../../src/queue/messages.js';
@@ -96,7 +97,7 @@ describe('a pull request the queue let go (completed/failure), with what to do',
     const m = describeDequeued({ kind: 'failed', check: 'ci/test', url: 'https://github.com/o/r/actions/runs/1', stagingSha: SHA, attempts: 2 }, 'main');
     expect(m.title).toBe('left the queue: ci/test failed on its staging branch');
     expect(m.lines).toBe(
-      `**Left the merge queue:** the required check \`ci/test\` failed on staging commit \`${SHA}\`, where this pull request was tested alone on \`main\` (2 attempts) — [details](https://github.com/o/r/actions/runs/1). Push a fix: the new head joins the queue again once it passes.`,
+      `**Left the merge queue:** the required check \`ci/test\` failed on staging commit \`${SHA}\`, where this pull request was tested alone on \`main\` (2 attempts) — [details](https://github.com/o/r/actions/runs/1). Push a fix: the new head joins the queue again once it passes. Not this pull request's fault (flaky CI)? Push any new commit (\`git commit --allow-empty\`) to queue it again.`,
     );
     expect(describeDequeued({ kind: 'failed', check: 'ci/test', url: null, stagingSha: SHA, attempts: 1 }, 'main').lines).toContain('(1 attempt). Push a fix');
   });
@@ -105,7 +106,7 @@ describe('a pull request the queue let go (completed/failure), with what to do',
     const m = describeDequeued({ kind: 'timeout', stagingSha: SHA, attempts: 1, afterMs: 90 * 60_000 }, 'main');
     expect(m.title).toBe('left the queue: the required checks did not finish within 90m');
     expect(m.lines).toBe(
-      `**Left the merge queue:** the required checks did not all finish on staging commit \`${SHA}\` within 90m (\`land.queue.timeout\`, 1 attempt). Check that CI runs on pushes to \`merge-gate/queue/**\` and reports every name in \`checks.required\` (see docs/queue.md), or raise \`land.queue.timeout\`. Push a fix: the new head joins the queue again once it passes.`,
+      `**Left the merge queue:** the required checks did not all finish on staging commit \`${SHA}\` within 90m (\`land.queue.timeout\`, 1 attempt). Check that CI runs on pushes to \`merge-gate/queue/**\` and reports every name in \`checks.required\` (see docs/queue.md), or raise \`land.queue.timeout\`; then push any new commit (\`git commit --allow-empty\`) to queue it again.`,
     );
     expect(describeDequeued({ kind: 'timeout', stagingSha: SHA, attempts: 2, afterMs: 3_600_000 }, 'main').title).toBe('left the queue: the required checks did not finish within 1h');
   });
@@ -180,5 +181,26 @@ describe('on the verdict\'s plan (src/land/check.ts)', () => {
   it('a title past GitHub\'s limit is cut', () => {
     const plan = withLanding(PASS, { kind: 'queue', status: { kind: 'queued', position: 1, of: 1, branch: 'main', held: 'x'.repeat(5000) } });
     expect(plan.title.length).toBeLessThanOrEqual(1000);
+  });
+});
+
+describe('docs/queue.md shows every title as the code words it', () => {
+  const doc = readFileSync(new URL('../../docs/queue.md', import.meta.url), 'utf8');
+  const at = Date.UTC(2026, 11, 5, 10, 2);
+  const REASON = '<reason>';
+  it.each([
+    describeQueued({ kind: 'queued', position: 2, of: 5, branch: 'main', held: null }).title,
+    describeQueued({ kind: 'queued', position: 2, of: 5, branch: 'main', held: REASON }).title,
+    describeQueued({ kind: 'building', batch: 12, with: [41, 43], since: at }).title,
+    describeQueued({ kind: 'testing', batch: 12, with: [41, 43], since: at, pending: ['ci/test'], behind: [], held: null }).title,
+    describeQueued({ kind: 'testing', batch: 12, with: [], since: at, pending: [], behind: [11], held: null }).title,
+    describeQueued({ kind: 'landing', batch: 12, with: [41], since: at, held: null }).title,
+    describeQueued({ kind: 'landing', batch: 12, with: [41], since: at, held: REASON }).title,
+    describeNote({ kind: 'landed', sha: '1a2b3c4d', url: 'https://github.com/o/r/commit/1a2b3c4d', branch: 'main', method: 'merge', batch: 12 }).title,
+    describeDequeued({ kind: 'failed', check: 'ci/test', url: null, stagingSha: SHA, attempts: 2 }, 'main').title,
+    describeDequeued({ kind: 'timeout', stagingSha: SHA, attempts: 1, afterMs: 3_600_000 }, 'main').title,
+    describeDequeued({ kind: 'conflict', with: '#41' }, 'main').title,
+  ])('%s', (title) => {
+    expect(doc).toContain(`| \`${title}\` |`);
   });
 });

@@ -1,0 +1,381 @@
+// The merge queue's pure core, rule by rule (SPEC §4a; src/queue/core.ts's header).
+import { describe as group, expect, test } from '@jest/globals';
+import { decide, describe, initialQueue, queueStats, resume, type QueueState } from '../../src/queue/core.js';
+import type { QueueAction, QueueEvent, QueueSettings } from '../../src/queue/types.js';
+
+const SETTINGS: QueueSettings = { batch: 4, speculative: 3, waitMs: 0, timeoutMs: 60 * 60_000, retries: 1, staging: true };
+const T0 = Date.parse('2026-12-05T10:00:00Z');
+
+type Build = Extract<QueueAction, { kind: 'build' }>;
+type Land = Extract<QueueAction, { kind: 'land' }>;
+
+/** A queue under test: send events, read the actions of the last one. */
+class Q {
+  state: QueueState;
+  actions: QueueAction[] = [];
+  now = T0;
+  constructor(readonly settings: QueueSettings = SETTINGS) {
+    this.state = initialQueue('main', 'base0');
+  }
+  send(event: QueueEvent): QueueAction[] {
+    const out = decide(this.state, event, this.settings, this.now);
+    this.state = out.state;
+    this.actions = out.actions;
+    return out.actions;
+  }
+  join(...numbers: number[]): QueueAction[] {
+    const all: QueueAction[] = [];
+    for (const n of numbers) all.push(...this.send({ kind: 'join', pull: { number: n, headSha: `h${n}`, priority: false } }));
+    this.actions = all;
+    return all;
+  }
+  of<K extends QueueAction['kind']>(kind: K, actions = this.actions): Extract<QueueAction, { kind: K }>[] {
+    return actions.filter((a): a is Extract<QueueAction, { kind: K }> => a.kind === kind);
+  }
+  builds(actions = this.actions): Build[] {
+    return this.of('build', actions);
+  }
+  /** Answer a build: staging head s<batch>, tree t<batch>. */
+  built(b: Build | number): QueueAction[] {
+    const id = typeof b === 'number' ? b : b.batch;
+    return this.send({ kind: 'built', batch: id, sha: `s${id}`, tree: `t${id}` });
+  }
+  pass(id: number): QueueAction[] {
+    return this.send({ kind: 'checks', batch: id, sha: `s${id}`, outcome: 'success' });
+  }
+  failCi(id: number): QueueAction[] {
+    return this.send({ kind: 'checks', batch: id, sha: `s${id}`, outcome: 'failure', check: 'ci/test', url: 'https://ci/1' });
+  }
+  nums(b: { pulls: { number: number }[] }): number[] {
+    return b.pulls.map((p) => p.number);
+  }
+}
+
+group('joining and order', () => {
+  test('the first batch is built on the base head with up to `batch` pull requests in join order', () => {
+    const q = new Q();
+    q.join(1, 2, 3, 4, 5);
+    const all = q.actions;
+    const builds = q.builds(all);
+    expect(builds).toHaveLength(1);
+    expect(builds[0]).toMatchObject({ batch: 1, ref: 'merge-gate/queue/main/1', onto: 'base0' });
+    expect(q.nums(builds[0]).length).toBeGreaterThanOrEqual(1);
+    expect(q.nums(builds[0])).toEqual([1, 2, 3, 4].slice(0, builds[0].pulls.length));
+  });
+
+  test('priority goes first: a priority pull request joining rebuilds the batches without it', () => {
+    const q = new Q({ ...SETTINGS, batch: 1 });
+    q.join(1, 2);
+    q.built(1);
+    const acts = q.send({ kind: 'join', pull: { number: 9, headSha: 'h9', priority: true } });
+    expect(q.of('delete', acts).map((a) => a.ref)).toContain('merge-gate/queue/main/1');
+    const b = q.builds(acts)[0];
+    expect(q.nums(b)).toEqual([9]);
+    expect(b.onto).toBe('base0');
+    expect(describe(q.state, 1)).toMatchObject({ kind: 'queued', position: 2, of: 3 });
+  });
+
+  test('joining again with the same head changes nothing; with a new head it goes to the back and its batch is rebuilt', () => {
+    const q = new Q({ ...SETTINGS, batch: 1 });
+    q.join(1, 2);
+    expect(q.send({ kind: 'join', pull: { number: 1, headSha: 'h1', priority: false } })).toEqual([]);
+    const acts = q.send({ kind: 'join', pull: { number: 1, headSha: 'h1b', priority: false } });
+    expect(q.of('delete', acts)).toHaveLength(1);
+    expect(q.nums(q.builds(acts)[0])).toEqual([2]);
+    expect(describe(q.state, 1)).toMatchObject({ kind: 'queued', position: 2 });
+  });
+});
+
+group('staging and speculation', () => {
+  test('each batch is built on the staging head of the one ahead, never more than `speculative` at once', () => {
+    const q = new Q({ ...SETTINGS, batch: 1, speculative: 2 });
+    q.join(1, 2, 3);
+    expect(q.builds(q.actions).map((b) => b.onto)).toEqual(['base0']);
+    const second = q.builds(q.built(1));
+    expect(second).toEqual([expect.objectContaining({ batch: 2, onto: 's1' })]);
+    expect(q.builds(q.built(2))).toEqual([]); // two under test: the third waits for a slot
+    expect(q.builds(q.pass(1))).toEqual([expect.objectContaining({ batch: 3, onto: 's2' })]);
+  });
+
+  test('a batch lands only when it passed, is first and holds no held pull request; landed → the next is first', () => {
+    const q = new Q({ ...SETTINGS, batch: 1 });
+    q.join(1, 2);
+    q.built(1);
+    q.built(2);
+    expect(q.of('land', q.pass(2))).toEqual([]); // batch 2 waits for batch 1
+    expect(describe(q.state, 2)).toMatchObject({ kind: 'testing', batch: 2, behind: [1], pending: [] });
+    q.send({ kind: 'hold', number: 1, reason: 'freeze "release"' });
+    expect(q.of('land', q.pass(1))).toEqual([]);
+    expect(describe(q.state, 1)).toMatchObject({ kind: 'landing', batch: 1, held: 'freeze "release"' });
+    const land = q.of('land', q.send({ kind: 'hold', number: 1, reason: null }));
+    expect(land).toEqual([{ kind: 'land', batch: 1, onto: 'base0', pulls: [{ number: 1, headSha: 'h1', priority: false }], stagingSha: 's1', stagingTree: 't1' }]);
+    expect(q.of('land', q.send({ kind: 'landed', batch: 1, after: 's1' }))).toEqual([expect.objectContaining({ batch: 2, onto: 's1', stagingSha: 's2' })]);
+    q.send({ kind: 'landed', batch: 2, after: 's2' });
+    expect(queueStats(q.state)).toMatchObject({ depth: 0, landed: 2, ciRuns: 2 });
+  });
+
+  test('squash: after a landing whose head is not the staging head, the batch behind lands on that head (the shell checked the tree)', () => {
+    const q = new Q({ ...SETTINGS, batch: 1 });
+    q.join(1, 2);
+    q.built(1);
+    q.built(2);
+    q.pass(2);
+    q.pass(1);
+    const next = q.of('land', q.send({ kind: 'landed', batch: 1, after: 'squashed1' }));
+    expect(next).toEqual([expect.objectContaining({ batch: 2, onto: 'squashed1', stagingSha: 's2' })]);
+  });
+
+  test('a batch smaller than its size at the end of the queue waits `waitMs` from its first pull request joining', () => {
+    const q = new Q({ ...SETTINGS, batch: 4, waitMs: 30_000 });
+    q.state.rate = { bad: 0, seen: 1000 }; // a clean history: the adaptive size is the full 4
+    const first = q.join(1);
+    expect(q.builds(first)).toEqual([]);
+    expect(q.of('wake', first)).toEqual([{ kind: 'wake', at: T0 + 30_000 }]);
+    q.now += 10_000;
+    expect(q.builds(q.join(2))).toEqual([]);
+    q.now = T0 + 30_000;
+    expect(q.nums(q.builds(q.send({ kind: 'tick' }))[0])).toEqual([1, 2]);
+  });
+
+  test('a full batch does not wait', () => {
+    const q = new Q({ ...SETTINGS, batch: 2, waitMs: 30_000 });
+    q.state.rate = { bad: 0, seen: 1000 };
+    expect(q.nums(q.builds(q.join(1, 2))[0])).toEqual([1, 2]);
+  });
+});
+
+group('failures', () => {
+  test('a failed batch is bisected: the first half on what it was built on, the second on top of the first', () => {
+    const q = new Q({ ...SETTINGS, batch: 4, speculative: 3, waitMs: 1000 });
+    q.state.rate = { bad: 0, seen: 1000 };
+    q.join(1, 2, 3, 4, 5);
+    expect(q.nums(q.builds(q.actions)[0])).toEqual([1, 2, 3, 4]);
+    q.built(1);
+    const acts = q.failCi(1);
+    expect(q.of('delete', acts).map((a) => a.ref)).toEqual(['merge-gate/queue/main/1']);
+    const [half] = q.builds(acts);
+    expect(q.nums(half)).toEqual([1, 2]);
+    expect(half.onto).toBe('base0');
+    const [second] = q.builds(q.built(half));
+    expect(q.nums(second)).toEqual([3, 4]);
+    expect(second.onto).toBe(`s${half.batch}`);
+    expect(q.of('dequeue', acts)).toEqual([]);
+    expect(queueStats(q.state).batches.failed).toBe(1);
+  });
+
+  test('a pull request failing alone is retried on the side (the chain goes on without it), then dequeued with the check, link and staging SHA', () => {
+    const q = new Q({ ...SETTINGS, batch: 1 });
+    q.join(1, 2);
+    q.built(1);
+    q.built(2);
+    let acts = q.failCi(1); // batch 2 was built on batch 1: rebuilt without #1
+    const builds = q.builds(acts);
+    expect(builds.map((b) => [q.nums(b), b.onto])).toEqual([[[1], 'base0'], [[2], 'base0']]);
+    expect(q.of('dequeue', acts)).toEqual([]);
+    const [retry, without] = builds;
+    q.built(retry);
+    q.built(without);
+    expect(q.of('land', q.pass(without.batch))).toEqual([]); // #1 is still ahead of it
+    acts = q.failCi(retry.batch);
+    expect(q.of('dequeue', acts)).toEqual([
+      { kind: 'dequeue', number: 1, headSha: 'h1', why: { kind: 'failed', check: 'ci/test', url: 'https://ci/1', stagingSha: `s${retry.batch}`, attempts: 2 } },
+    ]);
+    expect(q.of('land', acts)).toEqual([expect.objectContaining({ batch: without.batch, onto: 'base0' })]);
+  });
+
+  test('a retry that passes lands first; the chain built without it is rebuilt with it', () => {
+    const q = new Q({ ...SETTINGS, batch: 1 });
+    q.join(1, 2);
+    q.built(1);
+    const [retry, without] = q.builds(q.failCi(1));
+    q.built(retry);
+    q.built(without);
+    const acts = q.pass(retry.batch);
+    expect(q.of('delete', acts).map((a) => a.ref)).toEqual([`merge-gate/queue/main/${without.batch}`]);
+    expect(q.of('land', acts)).toEqual([expect.objectContaining({ batch: retry.batch, pulls: [expect.objectContaining({ number: 1 })] })]);
+    expect(q.builds(acts)).toEqual([expect.objectContaining({ onto: `s${retry.batch}`, pulls: [expect.objectContaining({ number: 2 })] })]);
+  });
+
+  test('checks for another SHA than the staging head are ignored', () => {
+    const q = new Q({ ...SETTINGS, batch: 1 });
+    q.join(1);
+    q.built(1);
+    const before = q.state;
+    expect(q.send({ kind: 'checks', batch: 1, sha: 'old', outcome: 'failure', check: 'ci/test', url: null })).toEqual([]);
+    expect(q.state).toEqual(before);
+  });
+
+  test('a batch whose checks have not concluded by `timeout` fails: tick → retried, then dequeued as timed out', () => {
+    const q = new Q({ ...SETTINGS, batch: 1, timeoutMs: 60_000 });
+    q.join(1);
+    expect(q.of('wake', q.built(1))).toEqual([{ kind: 'wake', at: T0 + 60_000 }]);
+    q.send({ kind: 'checks', batch: 1, sha: 's1', outcome: 'pending', pending: ['ci/test'] });
+    expect(describe(q.state, 1)).toMatchObject({ kind: 'testing', batch: 1, since: T0, pending: ['ci/test'] });
+    q.now += 59_999;
+    expect(q.builds(q.send({ kind: 'tick' }))).toEqual([]);
+    q.now += 1;
+    const [retry] = q.builds(q.send({ kind: 'tick' }));
+    q.built(retry);
+    q.now += 60_000;
+    expect(q.of('dequeue', q.send({ kind: 'tick' }))).toEqual([
+      { kind: 'dequeue', number: 1, headSha: 'h1', why: { kind: 'timeout', stagingSha: `s${retry.batch}`, attempts: 2, afterMs: 60_000 } },
+    ]);
+    expect(queueStats(q.state).batches.timedOut).toBe(2);
+  });
+
+  test('a conflict removes only the conflicting pull request, its check saying with what', () => {
+    const q = new Q({ ...SETTINGS, batch: 3, waitMs: 1000 });
+    q.state.rate = { bad: 0, seen: 1000 };
+    q.join(1, 2, 3);
+    expect(q.nums(q.builds(q.actions)[0])).toEqual([1, 2, 3]);
+    q.now += 1000; // the wait is over: what is left is batched at once
+    const acts = q.send({ kind: 'conflict', batch: 1, number: 2, with: '#1 (src/a.ts)' });
+    expect(q.of('dequeue', acts)).toEqual([{ kind: 'dequeue', number: 2, headSha: 'h2', why: { kind: 'conflict', with: '#1 (src/a.ts)' } }]);
+    expect(q.nums(q.builds(acts)[0])).toEqual([1, 3]);
+    expect(queueStats(q.state).batches.conflicted).toBe(1);
+  });
+
+  test('a build that failed is planned again after a pause', () => {
+    const q = new Q({ ...SETTINGS, batch: 1 });
+    q.join(1);
+    const acts = q.send({ kind: 'build-failed', batch: 1, message: 'HTTP 502' });
+    expect(q.builds(acts)).toEqual([]);
+    const wake = q.of('wake', acts)[0];
+    q.now = wake.at;
+    expect(q.builds(q.send({ kind: 'tick' }))).toEqual([expect.objectContaining({ batch: 2, onto: 'base0' })]);
+  });
+
+  test('an answer for a batch the core dropped deletes its staging branch', () => {
+    const q = new Q({ ...SETTINGS, batch: 1 });
+    q.join(1);
+    q.send({ kind: 'leave', number: 1, reason: 'closed' });
+    expect(q.built(1)).toEqual([{ kind: 'delete', ref: 'merge-gate/queue/main/1' }]);
+  });
+});
+
+group('the base and landing', () => {
+  test('a leave invalidates the batches holding it and those on top; the rest are batched again', () => {
+    const q = new Q({ ...SETTINGS, batch: 1 });
+    q.join(1, 2, 3);
+    q.built(1);
+    q.built(2);
+    const acts = q.send({ kind: 'leave', number: 1, reason: 'not-passing' });
+    expect(q.of('delete', acts).map((a) => a.ref).sort()).toEqual(['merge-gate/queue/main/1', 'merge-gate/queue/main/2', 'merge-gate/queue/main/3']);
+    expect(q.of('dequeue', acts)).toEqual([]);
+    expect(q.builds(acts)).toEqual([expect.objectContaining({ onto: 'base0', pulls: [expect.objectContaining({ number: 2 })] })]);
+  });
+
+  test('a push to the base by someone else rebuilds on the new head; the head it expects changes nothing', () => {
+    const q = new Q({ ...SETTINGS, batch: 1 });
+    q.join(1);
+    q.built(1);
+    expect(q.send({ kind: 'base-moved', sha: 'base0' })).toEqual([]);
+    const acts = q.send({ kind: 'base-moved', sha: 'pushed' });
+    expect(q.of('delete', acts)).toEqual([{ kind: 'delete', ref: 'merge-gate/queue/main/1' }]);
+    expect(q.builds(acts)).toEqual([expect.objectContaining({ batch: 2, onto: 'pushed' })]);
+  });
+
+  test('land-failed: base-moved or tree-mismatch rebuild on the head given; recheck waits for the hold; refused bisects', () => {
+    const q = new Q({ ...SETTINGS, batch: 2 });
+    q.state.rate = { bad: 0, seen: 1000 };
+    q.join(1, 2);
+    q.built(1);
+    q.pass(1);
+    let acts = q.send({ kind: 'land-failed', batch: 1, reason: 'tree-mismatch', message: 'x', merged: [], after: 'hand' });
+    expect(q.builds(acts)).toEqual([expect.objectContaining({ onto: 'hand' })]);
+    const id = q.builds(acts)[0].batch;
+    q.built(id);
+    q.pass(id);
+    q.send({ kind: 'hold', number: 2, reason: 'trunk unhealthy' });
+    acts = q.send({ kind: 'land-failed', batch: id, reason: 'recheck', message: 'held', merged: [], after: 'hand' });
+    expect(q.of('land', acts)).toEqual([]);
+    acts = q.send({ kind: 'hold', number: 2, reason: null });
+    expect(q.of('land', acts)).toEqual([expect.objectContaining({ batch: id })]);
+    acts = q.send({ kind: 'land-failed', batch: id, reason: 'refused', message: 'protected branch', merged: [], after: 'hand' });
+    expect(q.builds(acts).map((b) => q.nums(b))).toEqual([[1]]);
+  });
+
+  test('squash stopped part way: the merged ones count landed, the rest is rebuilt on the new head', () => {
+    const q = new Q({ ...SETTINGS, batch: 2 });
+    q.state.rate = { bad: 0, seen: 1000 };
+    q.join(1, 2);
+    q.built(1);
+    q.pass(1);
+    const acts = q.send({ kind: 'land-failed', batch: 1, reason: 'tree-mismatch', message: 'x', merged: [1], after: 'm1' });
+    expect(q.builds(acts)).toEqual([expect.objectContaining({ onto: 'm1', pulls: [expect.objectContaining({ number: 2 })] })]);
+    expect(describe(q.state, 1)).toEqual({ kind: 'absent' });
+    expect(queueStats(q.state).landed).toBe(1);
+  });
+
+  test('a base-moved to our own landing while it lands waits for the answer', () => {
+    const q = new Q({ ...SETTINGS, batch: 1 });
+    q.join(1, 2);
+    q.built(1);
+    q.built(2);
+    q.pass(1);
+    expect(q.send({ kind: 'base-moved', sha: 's1' }).filter((a) => a.kind !== 'notify')).toEqual([]);
+    expect(q.of('delete', q.send({ kind: 'landed', batch: 1, after: 's1' }))).toEqual([]);
+    expect(q.state.base).toBe('s1');
+  });
+
+  test('a push by someone else while a batch lands is applied after the land answer', () => {
+    const q = new Q({ ...SETTINGS, batch: 1 });
+    q.join(1, 2);
+    q.built(1);
+    q.built(2);
+    q.pass(1);
+    q.send({ kind: 'base-moved', sha: 'theirs' });
+    const acts = q.send({ kind: 'landed', batch: 1, after: 's1' });
+    expect(q.state.base).toBe('theirs');
+    expect(q.of('delete', acts)).toEqual([{ kind: 'delete', ref: 'merge-gate/queue/main/2' }]);
+  });
+});
+
+group('without staging', () => {
+  const DIRECT: QueueSettings = { ...SETTINGS, staging: false };
+  test('the first pull request not held lands on its own, one at a time; land-failed: it leaves', () => {
+    const q = new Q(DIRECT);
+    expect(q.of('land', q.join(1))).toEqual([{ kind: 'land', batch: 1, onto: 'base0', pulls: [{ number: 1, headSha: 'h1', priority: false }], stagingSha: null, stagingTree: null }]);
+    expect(q.of('land', q.join(2))).toEqual([]); // one at a time
+    q.send({ kind: 'hold', number: 2, reason: 'freeze' });
+    q.join(3);
+    const acts = q.send({ kind: 'landed', batch: 1, after: 'm1' });
+    expect(q.of('land', acts)).toEqual([expect.objectContaining({ onto: 'm1', pulls: [expect.objectContaining({ number: 3 })] })]);
+    expect(q.builds(acts)).toEqual([]);
+    const batch = q.of('land', acts)[0].batch;
+    expect(q.of('land', q.send({ kind: 'land-failed', batch, reason: 'recheck', message: 'x', merged: [], after: null }))).toEqual([]);
+    expect(describe(q.state, 3)).toEqual({ kind: 'absent' });
+    expect(q.of('dequeue', q.actions)).toEqual([]);
+    expect(q.of('land', q.send({ kind: 'hold', number: 2, reason: null }))).toEqual([expect.objectContaining({ onto: 'm1', pulls: [expect.objectContaining({ number: 2 })] })]);
+  });
+});
+
+group('the state', () => {
+  test('a round trip through JSON changes no decision; resume redoes what was under way', () => {
+    const q = new Q({ ...SETTINGS, batch: 1 });
+    q.join(1, 2, 3);
+    q.built(1);
+    q.pass(1);
+    const copy = JSON.parse(JSON.stringify(q.state)) as QueueState;
+    const event: QueueEvent = { kind: 'built', batch: 2, sha: 's2', tree: 't2' };
+    expect(decide(copy, event, q.settings, q.now)).toEqual(decide(q.state, event, q.settings, q.now));
+    expect(resume(q.state).map((a) => a.kind)).toEqual(['land', 'build']);
+  });
+
+  test('notify names the pull requests whose check changed', () => {
+    const q = new Q({ ...SETTINGS, batch: 1, speculative: 1 });
+    q.join(1, 2, 3);
+    const acts = q.send({ kind: 'leave', number: 1, reason: 'closed' });
+    expect(q.of('notify', acts)).toEqual([{ kind: 'notify', numbers: [2, 3] }]);
+    expect(describe(q.state, 3)).toEqual({ kind: 'queued', position: 2, of: 2, branch: 'main', held: null });
+    expect(describe(q.state, 2)).toEqual({ kind: 'building', batch: 2, with: [], since: T0 });
+  });
+
+  test('decide does not change the state it was given', () => {
+    const q = new Q();
+    q.join(1);
+    const frozen = JSON.stringify(q.state);
+    decide(q.state, { kind: 'join', pull: { number: 2, headSha: 'h2', priority: false } }, SETTINGS, T0);
+    expect(JSON.stringify(q.state)).toBe(frozen);
+  });
+});
