@@ -231,17 +231,15 @@ export class BatchLander {
       after,
       (r) => {
         const pulls = r.pulls.map((p) => ({ number: p.number, title: p.title, url: p.url, author: p.author, head_sha: p.headSha }));
-        // TODO(q-policy merge): `pull_requests` through trunkUpdated once it carries them.
-        const body = trunkUpdated({
+        return trunkUpdated({
           id: (this.deps.newId ?? randomUUID)(),
           repository: r.repository,
           branch: r.branch,
           before: r.before,
           after,
-          pull_request: pulls.at(-1)!,
+          pull_requests: [pulls[0], ...pulls.slice(1)],
           landed_at: landedAt,
         });
-        return { ...body, pull_requests: pulls };
       },
       this.now(),
     );

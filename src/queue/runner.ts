@@ -12,7 +12,7 @@ import type { PullRef } from '../github/pull-ref.js';
 import type { Log } from '../log.js';
 import type { Octokit } from '../octokit/types.js';
 import { decide, initialQueue, type QueueState } from './core.js';
-import type { QueueGitHub } from './github.js';
+import { ownStagingBranches, type QueueGitHub } from './github.js';
 import { queueKey, type BranchWhere, type QueueSetup, type QueueStore, type StoredAction, type StoredBranch } from './store.js';
 import { stagingPrefix, stagingRef, type QueueAction, type QueueEvent } from './types.js';
 
@@ -247,10 +247,8 @@ export class QueueRunner {
       try {
         const gh = await this.gh(where);
         const known = new Set(this.deps.store.stagingRefs(key));
-        const prefix = stagingPrefix(where.branch);
-        for (const ref of await gh.stagingBranches(prefix)) {
-          // Ours by name (`<prefix><batch number>`; the prefix also matches the staging branches of a base `main/x`).
-          if (known.has(ref) || !/^\d+$/.test(ref.slice(prefix.length))) continue;
+        for (const { ref } of ownStagingBranches(where.branch, await gh.stagingBranches(stagingPrefix(where.branch)))) {
+          if (known.has(ref)) continue;
           this.deps.log.info({ queue: key, ref }, 'merge-gate: deleting an orphaned staging branch');
           await gh.deleteBranch(ref);
         }

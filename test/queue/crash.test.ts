@@ -7,7 +7,8 @@
 import { afterEach, beforeEach, describe, expect, test } from '@jest/globals';
 import { FakeGitHub, type FakePull, type FakeRepo } from '../helpers/github-fake.js';
 import { approve, fileAdding, FULL_POLICY, setupRepo } from '../helpers/github-scenario.js';
-import { aimAt, example, pullPayload } from '../helpers/github-app.js';
+import { pullPayload } from '../helpers/github-app.js';
+import { statusWebhook } from '../helpers/github-fake-webhooks.js';
 import { Receiver, startLandingApp, type LandingApp } from '../helpers/landing.js';
 import { ManualClock } from '../helpers/github-timers.js';
 import { openDb, type Db } from '../../src/state/db.js';
@@ -100,11 +101,16 @@ const opened = (repo: FakeRepo, pull: FakePull) => {
   return p;
 };
 
+/** CI passes on `sha`, and GitHub tells the app. */
+async function green(app: LandingApp, repo: FakeRepo, sha: string): Promise<void> {
+  const hook = statusWebhook(fake, repo, fake.git.ciStatus(repo, sha, 'ci/test', 'SUCCESS'));
+  await app.receive(hook.name, hook.payload);
+}
+
 async function ci(app: LandingApp, repo: FakeRepo, batch: number): Promise<string> {
   const sha = repo.branches.get(stagingRef('main', batch));
   if (!sha) throw new Error(`no staging branch for batch ${batch}: ${[...repo.branches.keys()].join(', ')}`);
-  fake.git.ciStatus(repo, sha, 'ci/test', 'SUCCESS');
-  await app.receive('status', { ...aimAt(example('status'), fake, repo), sha, context: 'ci/test', state: 'success', branches: [] });
+  await green(app, repo, sha);
   await app.settle();
   return sha;
 }
@@ -152,8 +158,7 @@ describe('a crash, then a fresh app on the same database', () => {
     for (const pull of pulls) await first.receive('pull_request', opened(repo, pull));
     await first.settle();
     const stagingSha = repo.branches.get(stagingRef('main', 1))!;
-    fake.git.ciStatus(repo, stagingSha, 'ci/test', 'SUCCESS');
-    await first.receive('status', { ...aimAt(example('status'), fake, repo), sha: stagingSha, context: 'ci/test', state: 'success', branches: [] });
+    await green(first, repo, stagingSha);
     const second = await restart(first, db);
     await second.settle();
     expect(repo.branches.get('main')).toBe(stagingSha);
@@ -173,8 +178,7 @@ describe('a crash, then a fresh app on the same database', () => {
     for (const pull of pulls) await first.receive('pull_request', opened(repo, pull));
     await first.settle();
     const stagingSha = repo.branches.get(stagingRef('main', 1))!;
-    fake.git.ciStatus(repo, stagingSha, 'ci/test', 'SUCCESS');
-    await first.receive('status', { ...aimAt(example('status'), fake, repo), sha: stagingSha, context: 'ci/test', state: 'success', branches: [] });
+    await green(first, repo, stagingSha);
     const second = await restart(first, db);
     await second.settle();
     expect(fake.merges.map((m) => [m.number, m.status])).toEqual([

@@ -6,7 +6,8 @@
 import { afterEach, beforeEach, describe, expect, test } from '@jest/globals';
 import { FakeGitHub, type FakePull, type FakeRepo } from '../helpers/github-fake.js';
 import { approve, fileAdding, FULL_POLICY, setupRepo } from '../helpers/github-scenario.js';
-import { aimAt, example, pullPayload } from '../helpers/github-app.js';
+import { pullPayload } from '../helpers/github-app.js';
+import { statusWebhook } from '../helpers/github-fake-webhooks.js';
 import { Receiver, startLandingApp, type LandingApp } from '../helpers/landing.js';
 import { ManualClock } from '../helpers/github-timers.js';
 import { openDb, type Db } from '../../src/state/db.js';
@@ -53,18 +54,12 @@ const opened = (repo: FakeRepo, pull: FakePull) => {
   return p;
 };
 
-/** GitHub's `status` webhook for a status on `sha`. */
-function statusPayload(repo: FakeRepo, sha: string, context: string, state: string): Record<string, any> {
-  const p = aimAt(example('status'), fake, repo);
-  return { ...p, sha, context, state: state.toLowerCase(), branches: [] };
-}
-
 /** CI reports `state` for ci/test on the staging head of `batch`, and GitHub tells the app. */
 async function ci(app: LandingApp, repo: FakeRepo, batch: number, state: 'SUCCESS' | 'FAILURE'): Promise<string> {
   const sha = repo.branches.get(stagingRef('main', batch));
   if (!sha) throw new Error(`no staging branch for batch ${batch}: ${[...repo.branches.keys()].join(', ')}`);
-  fake.git.ciStatus(repo, sha, 'ci/test', state);
-  await app.receive('status', statusPayload(repo, sha, 'ci/test', state));
+  const hook = statusWebhook(fake, repo, fake.git.ciStatus(repo, sha, 'ci/test', state));
+  await app.receive(hook.name, hook.payload);
   await app.settle();
   return sha;
 }
