@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, test } from '@jest/globals';
 import { setupRepo } from '../helpers/github-scenario.js';
 import { queuePolicy, QueueScenario } from '../helpers/queue-app.js';
 import { openDb } from '../../src/state/db.js';
+import { appMetrics } from '../../src/metrics/app.js';
 import { stagingRef } from '../../src/queue/types.js';
 
 let q: QueueScenario;
@@ -45,6 +46,14 @@ describe('a batch landing', () => {
     expect(event).toMatchObject({ type: 'trunk-updated', repository: 'octo/app', branch: 'main', before, after: stagingSha, pull_request: { number: 4 } });
     expect(event.pull_requests.map((p: { number: number; head_sha: string }) => [p.number, p.head_sha])).toEqual(pulls.map((p) => [p.number, p.headSha]));
     expect(q.staging(repo)).toEqual([]); // the staging branch is deleted once landed
+    // /metrics: the queue's figures, from its state in the database.
+    const metrics = await appMetrics({ db: app.landing.db, clock: app.clock, gate: () => app.gate }).metrics();
+    expect(metrics).toContain('merge_gate_queue_depth{repository="octo/app",branch="main"} 0');
+    expect(metrics).toContain('merge_gate_queue_batches_total{outcome="passed"} 1');
+    expect(metrics).toContain('merge_gate_queue_ci_runs_total 1');
+    expect(metrics).toContain('merge_gate_queue_landed_total 3');
+    expect(metrics).toMatch(/merge_gate_queue_ci_runs_per_landing 0\.333/);
+    expect(metrics).toContain('merge_gate_queue_time_to_land_seconds_count 3');
   });
 });
 
