@@ -13,7 +13,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import type { PullRef } from '../github/pull-ref.js';
-import { landPolicy, recheckVerdict, shouldLand, trunkUpdated, classifyMergeError, type VerdictBasis } from '../land/decide.js';
+import { branchDeletion, landPolicy, recheckVerdict, shouldLand, trunkUpdated, classifyMergeError, type VerdictBasis } from '../land/decide.js';
 import type { LandingGitHub } from '../land/github.js';
 import { withLanding } from '../land/check.js';
 import { quoted } from '../escape.js';
@@ -80,7 +80,7 @@ export class BatchLander {
     const checked = await this.recheck(branch, action, octokit);
     if ('events' in checked) return checked.events;
     record = journal.intend(
-      { ...id, installationId: where.installationId, repository: where.repository, branch: where.branch, stagingTree: action.stagingTree, method: checked.method, before: action.onto, pulls: checked.pulls, targets: checked.targets },
+      { ...id, installationId: where.installationId, repository: where.repository, branch: where.branch, stagingTree: action.stagingTree, method: checked.method, before: action.onto, pulls: checked.pulls, targets: checked.targets, deleteBranch: checked.deleteBranch },
       this.now(),
     );
     if (record.state === 'landed') return [{ kind: 'landed', batch: action.batch, after: record.after! }];
@@ -114,7 +114,7 @@ export class BatchLander {
   }
 
   /** Every pull request's rules, right before: the pull requests as the event will name them, or the events that say why not. */
-  private async recheck(branch: StoredBranch, action: Land, octokit: Octokit): Promise<{ pulls: BatchPull[]; method: BatchLanding['method']; targets: string[] } | { events: QueueEvent[] }> {
+  private async recheck(branch: StoredBranch, action: Land, octokit: Octokit): Promise<{ pulls: BatchPull[]; method: BatchLanding['method']; targets: string[]; deleteBranch: boolean } | { events: QueueEvent[] }> {
     const { where } = branch;
     const [owner, repo] = where.repository.split('/');
     const now = this.deps.clock.now();
@@ -122,6 +122,7 @@ export class BatchLander {
     const pulls: BatchPull[] = [];
     let method: BatchLanding['method'] = branch.setup.method;
     let dispatch = false;
+    let deleteBranch = false;
     let baseMoved: string | null = null;
     for (const p of action.pulls) {
       const ref: PullRef = { installationId: where.installationId, owner, repo, number: p.number };
@@ -152,6 +153,7 @@ export class BatchLander {
         const land = landPolicy(read.policy);
         method = land.method;
         dispatch ||= land.dispatch;
+        deleteBranch = land.delete_branch;
       } else {
         const verdict = queueVerdict(evaluate(read.policy, is, now), shouldLand(landPolicy(read.policy), is).land);
         // Still passing, on facts its verdict did not see: held while it is evaluated again (which releases it).
@@ -166,7 +168,7 @@ export class BatchLander {
       return { events: [...events, { kind: 'land-failed', batch: action.batch, reason: 'recheck', message: 'a pull request no longer passes every rule', merged: [], after: null }] };
     }
     const targets = [...this.deps.urls, ...(dispatch ? [dispatchTarget(where.installationId, where.repository)] : [])];
-    return { pulls, method, targets };
+    return { pulls, method, targets, deleteBranch };
   }
 
   /** The calls that move the base (the landing is journalled). */
@@ -262,9 +264,32 @@ export class BatchLander {
         const note = { kind: 'landed' as const, sha: record.after, url: commitUrl(record.repository, record.after, p.url), branch: record.branch, method: record.method, batch: record.batch };
         await rewriteCheck(o, ref, p.headSha, this.deps, (run) => withLanding({ ...planOf(run), status: 'completed', conclusion: 'success' }, note));
       }
+      if (record.deleteBranch) await this.deleteHeads(record, o);
       this.deps.journal.tidied(record);
     } catch (err) {
       this.deps.log.warn({ queue: record.key, batch: record.batch, err: (err as Error).message }, 'merge-gate: landed a batch, but could not say so on every check; trying again later');
+    }
+  }
+
+  /** `land.delete_branch`: each head branch the lander's rules let go (branchDeletion: never a fork's, the default branch, another's base). */
+  private async deleteHeads(record: BatchLanding, octokit: Octokit): Promise<void> {
+    const [owner, repo] = record.repository.split('/');
+    const gh = this.deps.landing(octokit, owner, repo);
+    const open = await gh.openPulls();
+    for (const p of record.pulls) {
+      const pr = await gh.pull(p.number);
+      const decision = branchDeletion({
+        deleteBranch: true,
+        headRepo: pr.headRepo,
+        baseRepo: pr.baseRepo,
+        headRef: pr.headRef,
+        defaultBranch: pr.defaultBranch,
+        otherBases: open.filter((o) => o.number !== p.number).map((o) => o.baseRef),
+      });
+      if (!decision.delete) continue;
+      await gh.deleteBranch(pr.headRef).catch((err: Error & { status?: number }) => {
+        if (err.status !== 422 && err.status !== 404) throw err; // already gone
+      });
     }
   }
 
