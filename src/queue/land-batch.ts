@@ -1,8 +1,8 @@
 // Landing a batch that passed (SPEC §4a), the `land` action: under the
 // branch's order (the runner carries out one action at a time per branch),
-// every pull request of the batch is re-checked right before (the landing's
-// re-read, src/land/recheck.ts, and recheckVerdict at this instant — with the
-// base head the batch was built on); the landing journalled (journal.ts)
+// the base head is read (it must be the one the batch was built on) and every
+// pull request of the batch re-checked right before (the landing's re-read,
+// src/land/recheck.ts, and recheckVerdict at this instant); the landing journalled (journal.ts)
 // before any call that moves the base; then the base fast-forwarded to the
 // staging head (`merge`), or each pull request merged in order with its head
 // SHA pinned and the base's tree compared with the staging tree that passed
@@ -123,7 +123,11 @@ export class BatchLander {
     let method: BatchLanding['method'] = branch.setup.method;
     let dispatch = false;
     let deleteBranch = false;
-    let baseMoved: string | null = null;
+    // The base head itself (a pull request's base SHA may lag behind a landing just made): what the batch was built on?
+    const head = await this.deps.github(octokit, owner, repo, await this.deps.appId()).branchHead(where.branch);
+    if (head?.sha !== action.onto) {
+      return { events: [{ kind: 'land-failed', batch: action.batch, reason: 'base-moved', message: `${where.branch} moved`, merged: [], after: head?.sha ?? null }] };
+    }
     for (const p of action.pulls) {
       const ref: PullRef = { installationId: where.installationId, owner, repo, number: p.number };
       const basis = this.deps.basis(journalKey(where.repository, p.number));
@@ -135,9 +139,7 @@ export class BatchLander {
         fail({ kind: 'hold', number: p.number, reason: RECHECKING });
         continue;
       }
-      // The verdict's basis, with the base head the batch was built on: what the staging CI tested.
-      const seen: VerdictBasis = { policy: basis.policy, facts: { ...basis.facts, base: { ref: where.branch, sha: action.onto } } };
-      const read = await rereadForMerge(octokit, ref, seen, { policyPath: this.deps.policyPath, appId: await this.deps.appId(), checkName: this.deps.checkName });
+      const read = await rereadForMerge(octokit, ref, basis, { policyPath: this.deps.policyPath, appId: await this.deps.appId(), checkName: this.deps.checkName });
       if (read.kind === 'no-policy') {
         fail({ kind: 'leave', number: p.number, reason: 'removed' });
         continue;
@@ -147,8 +149,8 @@ export class BatchLander {
       else if (is.state !== 'open') fail({ kind: 'leave', number: p.number, reason: 'closed' });
       else if (is.head.sha !== p.headSha) fail({ kind: 'leave', number: p.number, reason: 'head-moved' });
       else if (is.base.ref !== where.branch) fail({ kind: 'leave', number: p.number, reason: 'base-changed' });
-      else if (is.base.sha !== action.onto) baseMoved = is.base.sha;
-      else if (recheckVerdict(seen, read, now).go) {
+      // The verdict's basis on the base as read now: the base head is checked above, and staging CI tested the batch on it.
+      else if (recheckVerdict({ policy: basis.policy, facts: { ...basis.facts, base: is.base } }, read, now).go) {
         pulls.push({ number: p.number, headSha: p.headSha, title: is.title, url: is.url, author: is.author.login });
         const land = landPolicy(read.policy);
         method = land.method;
@@ -159,9 +161,6 @@ export class BatchLander {
         // Still passing, on facts its verdict did not see: held while it is evaluated again (which releases it).
         fail(verdict.kind === 'leave' ? { kind: 'leave', number: p.number, reason: 'not-passing' } : { kind: 'hold', number: p.number, reason: verdict.kind === 'hold' ? verdict.reason : RECHECKING });
       }
-    }
-    if (baseMoved !== null) {
-      return { events: [...events, { kind: 'land-failed', batch: action.batch, reason: 'base-moved', message: `${where.branch} moved`, merged: [], after: null }] };
     }
     if (events.length > 0) {
       this.deps.log.info({ queue: branch.key, batch: action.batch, events }, 'merge-gate: a pull request of a batch that passed no longer passes every rule; not landing it');
