@@ -4,7 +4,7 @@
 import type { ApplicationFunction, Probot } from 'probot';
 import type { AppConfig } from './config.js';
 import { classifyError } from './errors.js';
-import { MergeGate, type DecoratePass, type OnPass, type RefineFacts } from './gate.js';
+import { MergeGate, type DecoratePass, type OnPass, type OnVerdict, type RefineFacts } from './gate.js';
 import type { PullRef } from './pull-ref.js';
 import { octokitFactory } from '../octokit/installation.js';
 import { Pacer, PACING_DEFAULTS } from '../octokit/pacer.js';
@@ -27,12 +27,27 @@ export const REVIEW_ACTIONS = ['pull_request_review.submitted', 'pull_request_re
 export interface AppHooks {
   /** Landing plugs in here (src/land); never called with DRY_RUN=true. */
   onPass?: OnPass;
+  /** The merge queue hears of every verdict here (src/queue); never called with DRY_RUN=true. */
+  onVerdict?: OnVerdict;
   decoratePass?: DecoratePass;
   refineFacts?: RefineFacts;
+  /** The merge queue's webhooks: what moves a queue without an evaluation (each returns at once; errors are its own). */
+  queue?: QueueWebhooks;
   /** Where what accepted events asked for is recorded until done, so a crash loses none (src/intake). */
   pending?: PendingJournal;
   /** Hands out the gate (and the Probot app, for landing's own requests) once loaded. */
   onGate?: (gate: MergeGate, app: Probot) => void;
+}
+
+export interface QueueWebhooks {
+  /** `sha` is the head of one of the queue's staging branches. */
+  isStaging(installationId: number, repository: string, sha: string): boolean;
+  /** A check or status on a staging head changed. */
+  stagingChecks(installationId: number, repository: string, sha: string): void;
+  /** A push to `branch` (a queue's base moved, by anyone). */
+  pushed(installationId: number, repository: string, branch: string): void;
+  /** A pull request leaves its base's queue at once (a new head, closed, its base changed). */
+  left(ref: PullRef, repository: string, base: string, reason: 'head-moved' | 'closed' | 'base-changed' | 'merged-elsewhere'): void;
 }
 
 interface RepoPayload {
@@ -65,6 +80,7 @@ export function mergeGateApp(config: AppConfig, hooks: AppHooks = {}): Applicati
       appOctokit: () => app.auth(),
       log: app.log,
       onPass: hooks.onPass,
+      onVerdict: hooks.onVerdict,
       decoratePass: hooks.decoratePass,
       refineFacts: hooks.refineFacts,
       pending: hooks.pending,
@@ -94,6 +110,7 @@ export function mergeGateApp(config: AppConfig, hooks: AppHooks = {}): Applicati
     const byHead = (payload: RepoPayload, sha: string, pulls: ReadonlyArray<{ number: number; base: { repo: { id: number } } }>) => {
       const repo = repoOf(payload);
       if (!repo) return;
+      if (hooks.queue?.isStaging(repo.installationId, payload.repository.full_name, sha)) return hooks.queue.stagingChecks(repo.installationId, payload.repository.full_name, sha);
       const own = pulls.filter((p) => p.base.repo.id === payload.repository.id);
       if (own.length > 0) for (const p of own) gate.requestEvaluation({ ...repo, number: p.number });
       else gate.requestHeadSha(repo.installationId, repo.owner, repo.repo, sha);
@@ -102,6 +119,10 @@ export function mergeGateApp(config: AppConfig, hooks: AppHooks = {}): Applicati
     app.on([...PULL_REQUEST_ACTIONS], async (context) => {
       const ref = pullRef(context.payload);
       if (!ref || context.payload.pull_request.state !== 'open') return;
+      const { payload } = context;
+      if (payload.action === 'synchronize') hooks.queue?.left(ref, payload.repository.full_name, payload.pull_request.base.ref, 'head-moved');
+      const baseWas = payload.action === 'edited' ? (payload.changes as { base?: { ref?: { from?: string } } }).base?.ref?.from : undefined;
+      if (baseWas && baseWas !== payload.pull_request.base.ref) hooks.queue?.left(ref, payload.repository.full_name, baseWas, 'base-changed');
       gate.noteHead(ref, context.payload.pull_request.head.sha);
       gate.requestEvaluation(ref);
       refuseIfUnrecorded();
@@ -110,6 +131,8 @@ export function mergeGateApp(config: AppConfig, hooks: AppHooks = {}): Applicati
     app.on('pull_request.closed', async (context) => {
       const ref = pullRef(context.payload);
       if (ref) gate.forget(ref);
+      const pull = context.payload.pull_request;
+      if (ref) hooks.queue?.left(ref, context.payload.repository.full_name, pull.base.ref, pull.merged ? 'merged-elsewhere' : 'closed');
       refuseIfUnrecorded();
     });
 
@@ -157,6 +180,7 @@ export function mergeGateApp(config: AppConfig, hooks: AppHooks = {}): Applicati
     app.on('push', async (context) => {
       const { payload } = context;
       const repo = repoOf(payload);
+      if (repo && payload.ref.startsWith('refs/heads/') && !payload.deleted) hooks.queue?.pushed(repo.installationId, payload.repository.full_name, payload.ref.slice('refs/heads/'.length));
       if (!repo || payload.ref !== `refs/heads/${payload.repository.default_branch}`) return;
       const touched =
         payload.commits.length >= 2048 || // GitHub lists at most 2,048 commits: assume the worst

@@ -56,6 +56,9 @@ export type OnPass = (pass: PassInfo) => Promise<void>;
 /** Landing's say in what the check of a passing verdict shows (pure; DRY_RUN included). */
 export type DecoratePass = (plan: CheckRunPlan, pass: { ref: PullRef; facts: PullRequestFacts; policy: Policy; dryRun: boolean }) => CheckRunPlan;
 
+/** Every verdict (pass or not; `policy` null when it has errors), unless DRY_RUN is set: where the merge queue (src/queue) hears of its pull requests. */
+export type OnVerdict = (info: { octokit: Octokit; ref: PullRef; facts: PullRequestFacts; policy: Policy | null; verdict: Verdict }) => Promise<void>;
+
 /** Landing's adjustment of the facts before the rules see them (approvals carried over merge-gate's own branch updates). */
 export type RefineFacts = (pass: { octokit: Octokit; ref: PullRef; facts: PullRequestFacts; policy: Policy }) => Promise<PullRequestFacts>;
 
@@ -67,6 +70,7 @@ export interface GateDeps {
   appOctokit(): Promise<Octokit>;
   log: Log;
   onPass?: OnPass;
+  onVerdict?: OnVerdict;
   decoratePass?: DecoratePass;
   refineFacts?: RefineFacts;
   /** Durable record of what accepted events asked for, until done (src/intake); none: memory only. */
@@ -315,6 +319,13 @@ export class MergeGate {
     const written = await this.write(octokit, ref, source, facts, shown, release);
     this.scheduler.schedule(key, verdict.nextChangeAt);
     if (read.kind === 'ok' && !config.dryRun) await this.reviewRequests.afterVerdict(octokit, ref, facts, read.policy, log);
+    if (!config.dryRun && this.deps.onVerdict) {
+      try {
+        await this.deps.onVerdict({ octokit, ref, facts, policy: read.kind === 'ok' ? read.policy : null, verdict });
+      } catch (error) {
+        throw new AfterVerdictError(error);
+      }
+    }
     if (verdict.outcome === 'pass' && read.kind === 'ok' && !config.dryRun && this.deps.onPass) {
       try {
         await this.deps.onPass({ octokit, ref, facts, policy: read.policy, verdict, check: { id: this.runs.on(key, facts.head.sha), plan, written: shown } });

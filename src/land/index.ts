@@ -15,6 +15,8 @@ import type { TrunkUpdated } from './decide.js';
 import { octokitLandingGitHub, type LandingGitHub } from './github.js';
 import { LandingJournal } from './journal.js';
 import { Lander, parseDispatchTarget, type LanderDeps } from './lander.js';
+import { createQueue, type Queue, type QueueOptions } from '../queue/index.js';
+import { queued } from '../queue/hooks.js';
 
 export interface LandingOptions {
   outbox: OutboxConfig;
@@ -34,6 +36,10 @@ export interface LandingOptions {
   deliveryTimeoutMs?: number;
   /** MERGE_SETTLE: how long after a merge call without a certain answer GitHub may still finish it. */
   settleMs?: number;
+  /** The merge queue's GitHub (tests may wrap it); octokit-backed by default. */
+  queueGithub?: QueueOptions['github'];
+  /** Backoff of a queue action that failed. */
+  queueRetry?: QueueOptions['retry'];
 }
 
 export interface Landing {
@@ -44,6 +50,8 @@ export interface Landing {
   sender: OutboxSender;
   /** Set once the app is loaded. */
   lander: Lander | null;
+  /** The merge queue (`land.queue`, src/queue): pull requests of a policy with it land through it. */
+  queue: Queue;
   /** Resolves when recovery after start is done. */
   started: Promise<void>;
   /** Resolves once no sweep is running (tests wait for it before letting time pass). */
@@ -131,8 +139,28 @@ export function createLanding(options: LandingOptions): Landing {
         throw err;
       }));
 
+  const queue = createQueue({
+    db,
+    outbox: store,
+    sender,
+    urls: options.outbox.urls,
+    clock: options.clock,
+    timers: options.timers,
+    checkName: options.checkName,
+    policyPath: options.policyPath,
+    github: options.queueGithub,
+    landing: (octokit, owner, repo) => github(octokit, owner, repo),
+    newId: options.newId,
+    retry: options.queueRetry,
+  });
+  /** A webhook's work for the queue, not awaited by the webhook (a crash loses nothing: the queue's start reads it all again). */
+  const later = (what: string, work: () => Promise<unknown>): void => {
+    work().catch((err: Error) => log.error({ err: err.message }, `merge-gate: the merge queue could not take ${what}`));
+  };
+
   const landing: Landing = {
     db,
+    queue,
     store,
     journal,
     sender,
@@ -146,8 +174,16 @@ export function createLanding(options: LandingOptions): Landing {
       }
     },
     hooks: {
-      onPass: (pass) => landing.lander!.onPass(pass),
-      decoratePass: (plan, pass) => (landing.lander ? landing.lander.decorate(plan, pass) : plan),
+      // A policy with land.queue lands through the queue (onVerdict); the others through the lander.
+      onPass: (pass) => (queued(pass.policy) ? Promise.resolve() : landing.lander!.onPass(pass)),
+      onVerdict: (info) => queue.hooks.onVerdict(info),
+      decoratePass: (plan, pass) => queue.hooks.decorate(plan, pass) ?? (landing.lander ? landing.lander.decorate(plan, pass) : plan),
+      queue: {
+        isStaging: (installationId, repository, sha) => queue.store.stagingBySha(installationId, repository, sha).length > 0,
+        stagingChecks: (installationId, repository, sha) => later('a check on a staging branch', () => queue.runner.stagingChecks(installationId, repository, sha)),
+        pushed: (installationId, repository, branch) => later('a push', () => queue.hooks.pushed(installationId, repository, branch)),
+        left: (ref, repository, base, reason) => later('a pull request leaving', () => queue.hooks.left(ref, repository, base, reason)),
+      },
       refineFacts: (pass) => (landing.lander ? landing.lander.refineFacts(pass) : Promise.resolve(pass.facts)),
       onGate: (gate, app) => {
         log = app.log;
@@ -170,12 +206,15 @@ export function createLanding(options: LandingOptions): Landing {
           appLogin: () => appSlug(app).then((slug) => `${slug}[bot]`),
           settleMs: options.settleMs,
         });
+        queue.attach({ octokit: (id) => gate.octokit(id), requestEvaluation: (ref) => gate.requestEvaluation(ref), appId: () => gate.appId() }, app.log);
         sender.start();
         void sweep(); // what a crash left: resolved now, and again later until it is
+        later('its start', () => queue.start());
       },
     },
     close() {
       sender.stop();
+      queue.stop();
       if (sweepTimer !== null) options.timers.clearTimeout(sweepTimer);
       if (!options.db) db.close();
     },

@@ -92,7 +92,8 @@ export function parseDispatchTarget(target: string): { installationId: number; o
   return m ? { installationId: Number(m[1]), owner: m[2], repo: m[3] } : null;
 }
 
-const commitUrl = (repository: string, sha: string, pullUrl: string) => `${new URL(pullUrl).origin}/${repository}/commit/${sha}`;
+/** A commit's page, on the GitHub the pull request's URL is on. */
+export const commitUrl = (repository: string, sha: string, pullUrl: string) => `${new URL(pullUrl).origin}/${repository}/commit/${sha}`;
 
 
 /** Landing notes remembered, at most (one per pull request; the oldest go first). */

@@ -4,11 +4,14 @@
 // queue. Nothing is counted twice, and a restart loses no figure that lives in
 // the database.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Counter, Gauge, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Clock } from '../clock.js';
 import type { MergeGate } from '../github/gate.js';
 import type { Db } from '../state/db.js';
 import { writeFailures, type UnrecordedWrite } from '../state/failures.js';
+import { queueStats } from '../queue/core.js';
+import { QueueStore } from '../queue/store.js';
+import type { QueueStats } from '../queue/types.js';
 
 export interface AppMetricsSources {
   db: Db;
@@ -91,7 +94,79 @@ export function appMetrics(sources: AppMetricsSources): Registry {
       this.set(sources.gate()?.stats.evaluations ?? 0);
     },
   });
+  queueMetrics(registry, db);
   return registry;
+}
+
+/** Batches by outcome, as the core counts them (QueueStats.batches). */
+const BATCH_OUTCOMES = ['passed', 'failed', 'timedOut', 'conflicted', 'invalidated'] as const;
+
+/**
+ * The merge queue's figures (SPEC §4a), from each queue's state in the database (the core keeps them):
+ * depth per repository and branch, batches by outcome, CI runs and landings (and their ratio), time to land.
+ */
+function queueMetrics(registry: Registry, db: Db): void {
+  const store = new QueueStore(db);
+  const all = (): Array<{ repository: string; branch: string; stats: QueueStats }> => store.branches().map((b) => ({ repository: b.where.repository, branch: b.where.branch, stats: queueStats(b.state) }));
+  new Gauge({
+    name: 'merge_gate_queue_depth',
+    help: 'Pull requests in the merge queue (in batches or waiting), per repository and base branch',
+    labelNames: ['repository', 'branch'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const q of all()) this.set({ repository: q.repository, branch: q.branch }, q.stats.depth);
+    },
+  });
+  new Counter({
+    name: 'merge_gate_queue_batches_total',
+    help: 'Batches of the merge queue by outcome (passed, failed, timedOut, conflicted, invalidated)',
+    labelNames: ['outcome'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      const queues = all();
+      for (const outcome of BATCH_OUTCOMES) this.inc({ outcome }, queues.reduce((n, q) => n + q.stats.batches[outcome], 0));
+    },
+  });
+  const sum = (pick: (s: QueueStats) => number) => all().reduce((n, q) => n + pick(q.stats), 0);
+  new Counter({
+    name: 'merge_gate_queue_ci_runs_total',
+    help: 'CI runs the merge queue started (a staging branch built and tested)',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(sum((s) => s.ciRuns));
+    },
+  });
+  new Counter({
+    name: 'merge_gate_queue_landed_total',
+    help: 'Pull requests the merge queue landed',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(sum((s) => s.landed));
+    },
+  });
+  new Gauge({
+    name: 'merge_gate_queue_ci_runs_per_landing',
+    help: 'CI runs per pull request landed by the merge queue (0: none landed yet)',
+    registers: [registry],
+    collect() {
+      const landed = sum((s) => s.landed);
+      this.set(landed === 0 ? 0 : sum((s) => s.ciRuns) / landed);
+    },
+  });
+  new Histogram({
+    name: 'merge_gate_queue_time_to_land_seconds',
+    help: "Time from joining the merge queue to landing, of each queue's last 1,000 landed pull requests",
+    buckets: [60, 300, 900, 1800, 3600, 7200, 14400, 28800, 86400],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const q of all()) for (const ms of q.stats.timesToLand) this.observe(ms / 1000);
+    },
+  });
 }
 
 /** A Probot handler answering `GET /metrics`; anything else goes on to the next handler. */

@@ -54,6 +54,61 @@ CREATE TABLE IF NOT EXISTS branch_updates (
   PRIMARY KEY (pull, from_head)
 );
 
+-- The merge queue (src/queue/store.ts): per base branch the core's state, and the actions it asked for that are
+-- not carried out yet, written in one transaction (an outbox of actions: a crash loses none).
+CREATE TABLE IF NOT EXISTS queue_branches (
+  key TEXT PRIMARY KEY,              -- installation:owner/repo:branch (repository lower case)
+  installation_id INTEGER NOT NULL,
+  repository TEXT NOT NULL,          -- owner/repo as GitHub spells it
+  branch TEXT NOT NULL,
+  state_json TEXT NOT NULL,          -- the core's QueueState
+  setup_json TEXT NOT NULL,          -- what the latest policy says (settings, method, required checks)
+  wake_at INTEGER,                   -- when the core asked for a tick (re-armed after a restart)
+  updated_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS queue_actions (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  key TEXT NOT NULL,
+  action_json TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS queue_actions_key ON queue_actions (key, id);
+CREATE TABLE IF NOT EXISTS queue_staging (
+  key TEXT NOT NULL,
+  ref TEXT NOT NULL,                 -- merge-gate/queue/<base>/<batch>
+  batch INTEGER NOT NULL,
+  sha TEXT,                          -- its head once built; null while building
+  PRIMARY KEY (key, ref)
+);
+CREATE INDEX IF NOT EXISTS queue_staging_sha ON queue_staging (sha);
+CREATE TABLE IF NOT EXISTS queue_dequeued (
+  pull TEXT PRIMARY KEY,             -- owner/repo#number, lower case
+  head_sha TEXT NOT NULL,            -- the head that left: it does not join again; a new head does
+  why_json TEXT NOT NULL,
+  at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS queue_landings (
+  key TEXT NOT NULL,
+  installation_id INTEGER NOT NULL,
+  repository TEXT NOT NULL,
+  branch TEXT NOT NULL,
+  batch INTEGER NOT NULL,
+  staging_sha TEXT NOT NULL,
+  staging_tree TEXT NOT NULL,
+  method TEXT NOT NULL,
+  before_sha TEXT NOT NULL,          -- the base head the batch was built on
+  pulls_json TEXT NOT NULL,          -- number, head SHA, title, url, author of each, in order
+  targets_json TEXT NOT NULL,        -- where its trunk-updated goes
+  delete_branch INTEGER NOT NULL DEFAULT 0, -- land.delete_branch: the head branches are deleted after it
+  state TEXT NOT NULL,               -- intent | landed | failed
+  merged_json TEXT NOT NULL DEFAULT '[]', -- squash/rebase: the pull requests merged so far
+  after_sha TEXT,
+  event_id TEXT,
+  tidied INTEGER NOT NULL DEFAULT 0, -- after landing: the checks say so, head branches dealt with
+  updated_at INTEGER NOT NULL,
+  PRIMARY KEY (key, batch, staging_sha)
+);
+
 CREATE TABLE IF NOT EXISTS pending_requests (
   key TEXT PRIMARY KEY,              -- the gate's queue key for the request
   kind TEXT NOT NULL,                -- pull | head | repository | installation | deployment

@@ -46,8 +46,9 @@ export async function startLandingApp(
       await app.drain(maxMs);
       await landing.sender.settled();
       await landing.swept();
-      // Quiet: nothing queued, nothing due in the outbox, no intent whose merge's fate is still being read.
-      if (app.gate.queue.size === 0 && !landing.store.pending().some((d) => d.nextAt <= clock.now().getTime()) && landing.journal.intents().length === 0) return;
+      await landing.queue.idle();
+      // Quiet: nothing queued, nothing due in the outbox, no intent whose merge's fate is still being read, the merge queue still.
+      if (app.gate.queue.size === 0 && !landing.queue.busy() && !landing.store.pending().some((d) => d.nextAt <= clock.now().getTime()) && landing.journal.intents().length === 0) return;
       await app.advance(1000);
     }
   };

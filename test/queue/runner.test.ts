@@ -1,0 +1,134 @@
+// The merge queue's shell (src/queue: store, runner, batch landing, the gate's
+// hooks) in one process against the fake GitHub over real HTTP
+// (test/helpers/queue-app.ts): batches landing, by fast-forward and by merges
+// with the tree check.
+import { afterEach, beforeEach, describe, expect, test } from '@jest/globals';
+import { setupRepo } from '../helpers/github-scenario.js';
+import { pullPayload } from '../helpers/github-app.js';
+import { queuePolicy, QueueScenario } from '../helpers/queue-app.js';
+import { openDb } from '../../src/state/db.js';
+import { appMetrics } from '../../src/metrics/app.js';
+import { stagingRef } from '../../src/queue/types.js';
+
+let q: QueueScenario;
+
+beforeEach(async () => {
+  q = await QueueScenario.start();
+});
+
+afterEach(async () => {
+  await q.close();
+  expect(q.fake.problems).toEqual([]);
+});
+
+describe('a batch landing', () => {
+  test('method merge: three pull requests tested together land with one fast-forward and one trunk-updated naming all three', async () => {
+    const repo = setupRepo(q.fake, queuePolicy('merge'));
+    const pulls = [2, 3, 4].map((n) => q.pull(repo, n));
+    const before = repo.branches.get('main')!;
+    const app = await q.app(openDb(':memory:'));
+    for (const pull of pulls) await app.receive('pull_request', q.opened(repo, pull));
+    await app.settle();
+    expect(q.staging(repo)).toEqual([stagingRef('main', 1)]);
+    expect(q.fake.git.stagingMerges.map((m) => m.head)).toEqual(pulls.map((p) => p.headSha));
+    for (const pull of pulls) expect(q.title(repo, pull)).toMatch(/^testing in batch 1/);
+
+    const stagingSha = await q.ci(app, repo, 1, 'SUCCESS');
+    expect(repo.branches.get('main')).toBe(stagingSha);
+    expect(q.fake.git.refUpdates.filter((u) => u.branch === 'main')).toEqual([{ repo: 'octo/app', branch: 'main', from: before, to: stagingSha, force: false }]);
+    expect(q.fake.merges).toEqual([]); // no merge call: the tested commit itself is the base now
+    for (const pull of pulls) {
+      expect(pull.state).toBe('MERGED');
+      expect(q.title(repo, pull)).toBe(`Landed as ${stagingSha.slice(0, 7)} in batch 1`);
+    }
+    await app.settle();
+    expect(q.receiver.received).toHaveLength(1);
+    const event = q.receiver.received[0].json;
+    expect(event).toMatchObject({ type: 'trunk-updated', repository: 'octo/app', branch: 'main', before, after: stagingSha, pull_request: { number: 4 } });
+    expect(event.pull_requests.map((p: { number: number; head_sha: string }) => [p.number, p.head_sha])).toEqual(pulls.map((p) => [p.number, p.headSha]));
+    expect(q.staging(repo)).toEqual([]); // the staging branch is deleted once landed
+    // /metrics: the queue's figures, from its state in the database.
+    const metrics = await appMetrics({ db: app.landing.db, clock: app.clock, gate: () => app.gate }).metrics();
+    expect(metrics).toContain('merge_gate_queue_depth{repository="octo/app",branch="main"} 0');
+    expect(metrics).toContain('merge_gate_queue_batches_total{outcome="passed"} 1');
+    expect(metrics).toContain('merge_gate_queue_ci_runs_total 1');
+    expect(metrics).toContain('merge_gate_queue_landed_total 3');
+    expect(metrics).toMatch(/merge_gate_queue_ci_runs_per_landing 0\.333/);
+    expect(metrics).toContain('merge_gate_queue_time_to_land_seconds_count 3');
+  });
+});
+
+describe('squash and rebase batches', () => {
+  test('squash: each pull request merged in order with its head SHA pinned, the tree checked against the staging tree, one trunk-updated', async () => {
+    const repo = setupRepo(q.fake, queuePolicy('squash'));
+    const pulls = [2, 3, 4].map((n) => q.pull(repo, n));
+    for (const pull of pulls) repo.branches.set(pull.headRef, pull.headSha);
+    const before = repo.branches.get('main')!;
+    const app = await q.app(openDb(':memory:'));
+    for (const pull of pulls) await app.receive('pull_request', q.opened(repo, pull));
+    await app.settle();
+    const stagingSha = await q.ci(app, repo, 1, 'SUCCESS');
+    await app.settle();
+    expect(q.fake.merges.map((m) => [m.number, m.sha, m.method, m.status])).toEqual(pulls.map((p) => [p.number, p.headSha, 'squash', 200]));
+    const after = repo.branches.get('main')!;
+    expect(after).not.toBe(stagingSha);
+    expect(q.fake.treeOid(repo, after)).toBe(q.fake.treeOid(repo, stagingSha));
+    expect(q.receiver.received.map((r) => [r.json.before, r.json.after, r.json.pull_requests.map((p: { number: number }) => p.number)])).toEqual([[before, after, [2, 3, 4]]]);
+    for (const pull of pulls) expect(q.title(repo, pull)).toBe(`Landed as ${after.slice(0, 7)} in batch 1`);
+    for (const pull of pulls) expect(repo.branches.has(pull.headRef)).toBe(false); // land.delete_branch (the default)
+  });
+
+  test('a push by hand between the merges of a batch: the tree check fails, nothing is announced, the log and the checks say so, and the batch behind is rebuilt on the new head', async () => {
+    const repo = setupRepo(q.fake, queuePolicy('squash', 'batch: 2\nspeculative: 2\nwait: 30s'));
+    const pulls = [2, 3, 4].map((n) => q.pull(repo, n));
+    const app = await q.app(openDb(':memory:'));
+    for (const pull of pulls) await app.receive('pull_request', q.opened(repo, pull));
+    await app.settle();
+    await app.advance(30_000); // #4's batch waits 30 s for more, then starts on top of batch 1
+    await app.settle();
+    expect(q.staging(repo).sort()).toEqual([stagingRef('main', 1), stagingRef('main', 2)]);
+    let pushed: { before: string; after: string } | null = null;
+    q.fake.mergeFault = (pull) => {
+      if (pull.number === 3 && !pushed) pushed = q.fake.git.pushByHand(repo, 'main', { 'NOTES.md': 'by hand' });
+      return 'none';
+    };
+    await q.ci(app, repo, 1, 'SUCCESS');
+    expect(pushed).not.toBeNull();
+    const mismatched = repo.branches.get('main')!;
+    expect(q.fake.merges.map((m) => m.number)).toEqual([2, 3]); // it stopped after the tree check: nothing merged twice
+    expect(q.receiver.received).toEqual([]); // an untested tree is never announced
+    expect(app.errors.map((e) => String((e as { msg?: string }).msg ?? e))).toEqual(expect.arrayContaining([expect.stringContaining("main's tree is not the staging tree that passed")]));
+    for (const pull of pulls.slice(0, 2)) expect(q.title(repo, pull)).toBe('merged, but main then differed from what the queue tested');
+    // #4 was tested on top of batch 1's staging head, which never became main: rebuilt on main as it is now.
+    const rebuilt = q.staging(repo);
+    expect(rebuilt).toHaveLength(1);
+    expect(q.fake.parents.get(repo.branches.get(rebuilt[0])!)?.[0]).toBe(mismatched);
+    const batch = Number(rebuilt[0].split('/').at(-1));
+    await q.ci(app, repo, batch, 'SUCCESS');
+    await app.settle();
+    expect(q.fake.merges.map((m) => m.number)).toEqual([2, 3, 4]);
+    expect(q.receiver.received.map((r) => [r.json.before, r.json.pull_requests.map((p: { number: number }) => p.number)])).toEqual([[mismatched, [4]]]);
+  });
+});
+
+describe('order', () => {
+  test('priority_label goes ahead, also when the label comes while the pull request waits in the queue', async () => {
+    const repo = setupRepo(q.fake, queuePolicy('merge', 'batch: 3\nspeculative: 1\nwait: 30s\npriority_label: urgent'));
+    const [a, b, c] = [2, 3, 4].map((n) => q.pull(repo, n));
+    const app = await q.app(openDb(':memory:'));
+    for (const pull of [a, b]) await app.receive('pull_request', q.opened(repo, pull));
+    await app.settle();
+    expect(q.staging(repo)).toEqual([]); // a batch of two waits for a third
+    expect(q.title(repo, b)).toBe('queued: 2nd of 2 for main');
+    b.labels = ['Urgent'];
+    await app.receive('pull_request', pullPayload('pull_request', 'labeled', q.fake, repo, b));
+    await app.settle();
+    expect(q.title(repo, b)).toBe('queued: 1st of 2 for main');
+    await app.receive('pull_request', q.opened(repo, c));
+    await app.settle();
+    expect(q.fake.git.stagingMerges.map((m) => m.head)).toEqual([b, a, c].map((p) => p.headSha));
+    await q.ci(app, repo, 1, 'SUCCESS');
+    expect([a, b, c].map((p) => p.state)).toEqual(['MERGED', 'MERGED', 'MERGED']);
+    expect(q.announced()).toEqual([[3, 2, 4]]);
+  });
+});
