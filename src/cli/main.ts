@@ -4,6 +4,7 @@ import { policyJsonSchema } from '../policy/schema.js';
 import { USAGE, type Io } from './io.js';
 import { validateCommand } from './validate.js';
 import { checkCommand } from './check.js';
+import { replayCommand } from './replay.js';
 import { deployTriggerCommand } from '../deploy/cli.js';
 
 /** The version in package.json, read next to the code (src/ or lib/). */
@@ -38,6 +39,8 @@ export async function main(argv: string[], io: Io): Promise<number> {
       return 0;
     case 'check':
       return checkCommand(rest, io);
+    case 'replay':
+      return replayCommand(rest, io);
     case 'deploy-trigger':
       return deployTriggerCommand(rest, io);
     default:
