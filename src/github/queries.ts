@@ -2,12 +2,12 @@
 // GitHub's published schema (@octokit/graphql-schema).
 
 /** A file's text at a commit (null object: the file does not exist). */
-const BLOB = /* GraphQL */ `
+export const BLOB = /* GraphQL */ `
 fragment MergeGateBlob on TreeEntry {
   object { __typename ... on Blob { text isBinary isTruncated } }
 }`;
 
-const CONTEXT = /* GraphQL */ `
+export const CONTEXT = /* GraphQL */ `
 fragment MergeGateCheckContext on StatusCheckRollupContext {
   __typename
   ... on CheckRun { name status conclusion startedAt completedAt checkSuite { app { databaseId } } }
@@ -31,7 +31,7 @@ fragment MergeGateHeadCommit on Commit {
   }
 }`;
 
-const REVIEW = /* GraphQL */ `
+export const REVIEW = /* GraphQL */ `
 fragment MergeGateReview on PullRequestReview {
   author { __typename login }
   state
@@ -39,7 +39,7 @@ fragment MergeGateReview on PullRequestReview {
   commit { oid }
 }`;
 
-const FILE = /* GraphQL */ `
+export const FILE = /* GraphQL */ `
 fragment MergeGateFile on PullRequestChangedFile { path additions deletions changeType }`;
 
 /** A deployment and its latest status (the `trunk` rule). */

@@ -27,8 +27,10 @@ export interface ReplayChange {
 export interface ReplaySource {
   /** Rules whose facts this source cannot recover: reported `unknown`. */
   readonly unknown: readonly ReplayRule[];
-  /** The changes, newest first, each with the facts as they stood when it landed. */
-  changes(): AsyncIterable<{ change: ReplayChange; facts: FactsSource }>;
+  /** Labels are facts of this source (else the report says whether a mechanical label could have let an oversized change through). */
+  readonly labelsKnown?: boolean;
+  /** The changes, newest first, each with the facts as they stood when it landed, and the rules its own facts cannot decide. */
+  changes(): AsyncIterable<{ change: ReplayChange; facts: FactsSource; unknown?: readonly ReplayRule[] }>;
   /** Releases processes or connections. */
   close(): void;
 }
