@@ -20,6 +20,9 @@ Usage:
       Exit 0 pass, 1 fail, 3 wait, 2 usage, policy or repository error.
   merge-gate validate [FILE]
       Check a policy file (default .github/merge-gate.yml). Exit 0 valid, 2 errors.
+  merge-gate simulate OWNER/REPO#N [--policy FILE] [--json]
+      Evaluate a live pull request on GitHub against a local policy file; writes
+      nothing. Exit 0 pass, 1 fail, 3 wait, 2 usage, policy or GitHub error.
   merge-gate schema
       Print the JSON Schema of the policy file.
   merge-gate deploy-trigger [--config deploy.yml] | validate FILE | retry SHA

@@ -10,6 +10,8 @@ import { isGated } from '../rules/index.js';
 import { GitError } from '../facts/git.js';
 import { localReplaySource } from '../replay/local.js';
 import { runReplay } from '../replay/run.js';
+import type { ChangeResult } from '../replay/types.js';
+import { replayGitHubCommand } from './replay-github.js';
 import { replayJson } from '../replay/summary.js';
 import { renderReplayMarkdown, renderReplayText, type ReplayHeading } from '../replay/render.js';
 import { renderReplayHtml } from '../replay/html.js';
@@ -32,6 +34,15 @@ cannot be read from git: those rules are reported unknown.
   --markdown      the report as markdown, for an issue or a comment
   --html FILE     also write a self-contained HTML report with a timeline
 
+  --github OWNER/REPO   replay the repository's merged pull requests on GitHub
+                  instead, each as of its merge: reviews, labels, checks and
+                  deployments as they stood then (token: GITHUB_TOKEN; API:
+                  GITHUB_API_URL, default https://api.github.com; --branch: the
+                  base branch, default the repository's default branch; --policy:
+                  a local file, default the policy on the default branch)
+  --state DIR     where --github keeps what it read, so an interrupted replay
+                  resumes (default $XDG_CACHE_HOME/merge-gate or ~/.cache/merge-gate)
+
 Exit 0 when the replay ran; 2 on a usage, policy or repository error.
 `;
 
@@ -50,6 +61,8 @@ export async function replayCommand(args: string[], io: Io): Promise<number> {
         json: { type: 'boolean', default: false },
         markdown: { type: 'boolean', default: false },
         html: { type: 'string' },
+        github: { type: 'string' },
+        state: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
       allowPositionals: false,
@@ -71,6 +84,9 @@ export async function replayCommand(args: string[], io: Io): Promise<number> {
   if (Number.isNaN(last)) return io.usage(`--last expects a whole number from 1 to ${MAX_LAST}, got ${JSON.stringify(v.last)}`);
   const since = v.since === undefined ? null : DateTime.fromISO(v.since, { zone: 'utc', setZone: true });
   if (since && !since.isValid) return io.usage(`--since expects an ISO 8601 date or instant such as 2026-01-31 or 2026-01-31T09:00:00+01:00, got ${JSON.stringify(v.since)}`);
+
+  if (v.github !== undefined) return replayGitHubCommand({ ...v, repository: v.github, last, since }, io, (results, heading) => report(results, heading, v, io));
+  if (v.state !== undefined) return io.usage('--state goes with --github');
 
   try {
     const cwd = io.cwd;
@@ -99,19 +115,26 @@ export async function replayCommand(args: string[], io: Io): Promise<number> {
     });
     const unknown = replay.unknown.filter((r) => results.some((c) => c.rules[r] === 'unknown'));
     const heading: ReplayHeading = { what: `${branch} (first-parent history)`, policy: policyNote, unknown };
-    if (v.html !== undefined) {
-      const file = resolve(cwd, v.html);
-      writeFileSync(file, renderReplayHtml(results, heading));
-      io.err(`replay: HTML report written to ${v.html}`);
-    }
-    if (v.json) io.out(JSON.stringify(replayJson(results), null, 2));
-    else if (v.markdown) io.out(renderReplayMarkdown(results, heading));
-    else io.out(renderReplayText(results, heading));
-    return 0;
+    return report(results, heading, v, io);
   } catch (err) {
     if (err instanceof GitError) return fail(err.message.split('\n')[0]);
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code && v.html !== undefined) return fail(`cannot write ${v.html}: ${code}`);
     throw err;
   }
+}
+
+/** Prints the report in the format asked for (and writes the HTML file); every replay source ends here. */
+function report(results: ChangeResult[], heading: ReplayHeading, v: { json?: boolean; markdown?: boolean; html?: string }, io: Io): number {
+  if (v.html !== undefined) {
+    try {
+      writeFileSync(resolve(io.cwd, v.html), renderReplayHtml(results, heading));
+    } catch (err) {
+      io.err(`merge-gate: cannot write ${v.html}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      return 2;
+    }
+    io.err(`replay: HTML report written to ${v.html}`);
+  }
+  if (v.json) io.out(JSON.stringify(replayJson(results), null, 2));
+  else if (v.markdown) io.out(renderReplayMarkdown(results, heading));
+  else io.out(renderReplayText(results, heading));
+  return 0;
 }
