@@ -5,6 +5,7 @@ import { USAGE, type Io } from './io.js';
 import { validateCommand } from './validate.js';
 import { checkCommand } from './check.js';
 import { replayCommand } from './replay.js';
+import { testCommand } from './test.js';
 import { deployTriggerCommand } from '../deploy/cli.js';
 
 /** The version in package.json, read next to the code (src/ or lib/). */
@@ -41,6 +42,8 @@ export async function main(argv: string[], io: Io): Promise<number> {
       return checkCommand(rest, io);
     case 'replay':
       return replayCommand(rest, io);
+    case 'test':
+      return testCommand(rest, io);
     case 'deploy-trigger':
       return deployTriggerCommand(rest, io);
     default:
