@@ -16,12 +16,15 @@ export const DEFAULT_TEST_PATH = '.github/merge-gate.test.yml';
 
 const CHECK_STATES = ['success', 'failure', 'pending', 'neutral', 'skipped', 'cancelled', 'timed_out', 'action_required', 'stale', 'error'] as const satisfies readonly CheckState[];
 const OUTCOMES = ['pass', 'fail', 'wait', 'skip'] as const;
+const outcome = () => z.enum(OUTCOMES, { error: expected(`one of ${OUTCOMES.join(', ')}`) });
 const expected = (what: string) => (iss: { input?: unknown }) => `expected ${what}, got ${describeInput(iss.input)}`;
 const text = () => z.string({ error: expected('a string') }).min(1, { error: 'must not be empty' });
 const logins = () => z.array(text(), { error: expected('a list of logins') });
 /** `"+10 -2"`, `"+10"`, `"-3"` or a number of added lines. */
 const LINES = /^\s*(?:\+(\d+))?\s*(?:-(\d+))?\s*$/;
-const lineCounts = z.union([z.int().min(0), z.string().regex(LINES).refine((s) => /\d/.test(s))], { error: expected('line counts such as "+10 -2", or a number of added lines') });
+const lineCounts = z.custom<number | string>((v) => (Number.isInteger(v) && (v as number) >= 0) || (typeof v === 'string' && LINES.test(v) && /\d/.test(v)), {
+  error: expected('line counts such as "+10 -2", or a number of added lines'),
+});
 const instant = () =>
   z.string({ error: expected('an ISO 8601 instant such as 2026-12-24T10:00:00Z') }).refine((s) => DateTime.fromISO(s, { zone: 'utc', setZone: true }).isValid, {
     error: expected('an ISO 8601 instant such as 2026-12-24T10:00:00Z'),
@@ -43,8 +46,8 @@ const CaseSchema = z.strictObject({
   registry: z.strictObject({ base: z.string().nullable().default(null), head: z.string().nullable().default(null) }).optional(),
   gitattributes: z.string().optional(),
   codeowners: z.string().optional(),
-  expect: z.enum(OUTCOMES, { error: expected(`one of ${OUTCOMES.join(', ')}`) }),
-  rules: z.partialRecord(z.enum(RULE_NAMES.filter((r) => r !== 'policy') as [string, ...string[]]), z.enum(OUTCOMES, { error: expected(`one of ${OUTCOMES.join(', ')}`) })).default({}),
+  expect: outcome(),
+  rules: z.strictObject(Object.fromEntries(RULE_NAMES.filter((r) => r !== 'policy').map((r) => [r, outcome().optional()])) as Record<string, z.ZodOptional<ReturnType<typeof outcome>>>).default({}),
 });
 
 const TestFileSchema = z.strictObject({
