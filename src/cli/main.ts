@@ -6,6 +6,7 @@ import { validateCommand } from './validate.js';
 import { checkCommand } from './check.js';
 import { replayCommand } from './replay.js';
 import { simulateCommand } from './simulate.js';
+import { testCommand } from './test.js';
 import { deployTriggerCommand } from '../deploy/cli.js';
 
 /** The version in package.json, read next to the code (src/ or lib/). */
@@ -44,6 +45,8 @@ export async function main(argv: string[], io: Io): Promise<number> {
       return replayCommand(rest, io);
     case 'simulate':
       return simulateCommand(rest, io);
+    case 'test':
+      return testCommand(rest, io);
     case 'deploy-trigger':
       return deployTriggerCommand(rest, io);
     default:

@@ -10,6 +10,8 @@ import type { Outcome } from '../rules/types.js';
 import { REPLAY_RULES, type ChangeResult, type ReplayCell, type ReplayChange, type ReplayOutcome, type ReplayRule } from './types.js';
 
 const HOUR = 3_600_000;
+/** Flag violations listed per change. */
+const LISTED_VIOLATIONS = 3;
 
 /** Facts that claim the mechanical label, so the size rule verifies the change; null when the policy has no such label or it is already claimed. */
 export function withMechanicalLabel(policy: Policy, facts: PullRequestFacts): PullRequestFacts | null {
@@ -38,7 +40,14 @@ export function judgeChange(
     const r = verdict.results.find((x) => x.rule === rule);
     const outcome: Outcome = r?.outcome ?? 'skip';
     rules[rule] = outcome !== 'skip' && unknown.includes(rule) ? 'unknown' : outcome;
-    if (r && (rules[rule] === 'fail' || rules[rule] === 'wait')) reasons.push(`${rule}: ${r.reason}`);
+    if (r && (rules[rule] === 'fail' || rules[rule] === 'wait')) {
+      reasons.push(`${rule}: ${r.reason}`);
+      // The flags rule's reason is a count; its violations (file, line, flag) are what a reader needs.
+      if (rule === 'flags') {
+        for (const d of r.details.slice(0, LISTED_VIOLATIONS)) reasons.push(`flags: ${d.path ? `${d.path}${d.line ? `:${d.line}` : ''}: ` : ''}${d.message}`);
+        if (r.details.length > LISTED_VIOLATIONS) reasons.push(`flags: and ${r.details.length - LISTED_VIOLATIONS} more`);
+      }
+    }
   }
   if (rules.size === 'fail' && labelled && sizeRule({ policy, facts: labelled, now: at }).outcome === 'pass') {
     reasons.push(`size: verifiably mechanical (renames, whitespace): the "${policy.size!.mechanical!.label}" label could have let it through`);
