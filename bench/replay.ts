@@ -1,7 +1,8 @@
 // Local replay's speed: `replay.local.changes_per_s` over 1,000 changes of a
 // real repository's first-parent history (target ≥ 50). The repository:
 // MERGE_GATE_BENCH_REPO, else this machine's mirror of expressjs/express, else
-// 1,000 generated commits with varied diffs (the table says which).
+// (or with MERGE_GATE_BENCH_REPO=generated) 1,000 generated commits with
+// varied diffs. The table says which.
 // Run alone: npx tsx bench/replay.ts
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -40,7 +41,8 @@ function generatedRepo(dir: string): void {
 const dir = mkdtempSync(join(tmpdir(), 'merge-gate-bench-replay-'));
 let source: string;
 try {
-  const real = process.env.MERGE_GATE_BENCH_REPO ?? (existsSync(MIRROR) ? MIRROR : null);
+  const wanted = process.env.MERGE_GATE_BENCH_REPO;
+  const real = wanted === 'generated' ? null : (wanted ?? (existsSync(MIRROR) ? MIRROR : null));
   if (real) {
     execFileSync('git', ['clone', '-q', '--no-checkout', real, dir]);
     source = real === MIRROR ? 'expressjs/express (first-parent history of master)' : real;

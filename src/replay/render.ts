@@ -63,7 +63,7 @@ export function renderReplayMarkdown(results: readonly ChangeResult[], heading: 
   if (blocked.length) {
     out.push('', `### Would not have passed (${blocked.length})`, '');
     for (const c of blocked) {
-      const ref = c.url ? `[${escapeMarkdown(short(c))}](${encodeURI(c.url)})` : markdownCode(short(c));
+      const ref = c.url && /^https?:\/\//.test(c.url) ? `[${escapeMarkdown(short(c))}](${encodeURI(c.url).replace(/[()]/g, (p) => `%${p.charCodeAt(0).toString(16)}`)})` : markdownCode(short(c));
       out.push(`- ${ref} **${c.result}** ${escapeMarkdown(c.title)}${c.reasons.map((r) => `\n  - ${escapeMarkdown(r)}`).join('')}`);
     }
   }
