@@ -10,7 +10,9 @@ const exists = (cwd: string, ref: string) => git(cwd, ['rev-parse', '--verify', 
 
 /** `check` compares HEAD with a base: outside a git repository that is all there is to say. */
 export async function requireRepository(cwd: string, command: 'check' | 'replay' = 'check'): Promise<void> {
-  const inside = await git(cwd, ['rev-parse', '--is-inside-work-tree']).then((out) => out.trim() === 'true', () => false);
+  // A replay reads history only: a bare repository (a mirror) will do.
+  const probe = command === 'check' ? ['rev-parse', '--is-inside-work-tree'] : ['rev-parse', '--is-inside-work-tree', '--is-bare-repository'];
+  const inside = await git(cwd, probe).then((out) => out.split('\n').includes('true'), () => false);
   const why = command === 'check' ? 'it compares HEAD with --base' : 'it reads the branch\'s history';
   if (!inside) throw new GitError(`${cwd} is not a git repository: run merge-gate ${command} inside a clone of the repository (${why})`);
 }

@@ -19,7 +19,9 @@ export const hours = (h: number): string => `${h.toFixed(h < 10 ? 1 : 0)} hours`
 /** The summary's sentences, shared by every format (plain text: escape for the medium). */
 export function summaryLines(results: readonly ChangeResult[], heading: ReplayHeading): string[] {
   const s = summarize(results);
-  const span = results.length ? `, ${results[results.length - 1].at} to ${results[0].at}` : '';
+  // Committer dates need not grow along a first-parent history: the span is the earliest to the latest.
+  const ats = results.map((c) => c.at).sort();
+  const span = ats.length ? `, ${ats[0]} to ${ats[ats.length - 1]}` : '';
   const lines = [
     `${plural(s.total, 'change')} of ${heading.what}${span}; policy: ${heading.policy}`,
     `would have passed ${s.pass}, failed ${s.fail}, waited ${s.wait}, unknown ${s.unknown}`,
@@ -61,7 +63,7 @@ export function renderReplayMarkdown(results: readonly ChangeResult[], heading: 
   if (blocked.length) {
     out.push('', `### Would not have passed (${blocked.length})`, '');
     for (const c of blocked) {
-      const ref = c.url ? `[${escapeMarkdown(short(c))}](${encodeURI(c.url)})` : markdownCode(short(c));
+      const ref = c.url && /^https?:\/\//.test(c.url) ? `[${escapeMarkdown(short(c))}](${encodeURI(c.url).replace(/[()]/g, (p) => `%${p.charCodeAt(0).toString(16)}`)})` : markdownCode(short(c));
       out.push(`- ${ref} **${c.result}** ${escapeMarkdown(c.title)}${c.reasons.map((r) => `\n  - ${escapeMarkdown(r)}`).join('')}`);
     }
   }

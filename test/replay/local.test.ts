@@ -1,6 +1,6 @@
 // `merge-gate replay` in local mode, as a user runs it: a real git repository in
 // a temp folder, the real CLI in a child process, history made at known instants.
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeRepo, linesOf, type TempRepo } from '../helpers/git-repo.js';
 import { runCli, type CliRun } from '../helpers/cli.js';
@@ -151,6 +151,18 @@ describe('merge-gate replay (local)', () => {
     expect(md.stdout).not.toContain('\u001b');
     expect(md.stdout).toContain('big change \\\\u001b\\[2J\\<b\\>x\\</b\\> \\*y\\*');
     expect(replay('--json').stdout).not.toContain('\u001b');
+  });
+
+  test('a bare repository (a mirror) replays too', () => {
+    const bare = `${repo.dir}-bare.git`;
+    repo.git('clone', '-q', '--bare', repo.dir, bare);
+    try {
+      const run = runCli(['replay', '--json', '--last', '2'], bare);
+      expect(run.code).toBe(0);
+      expect(JSON.parse(run.stdout).changes.map((c: { sha: string }) => c.sha)).toEqual([sha.last, sha.flagOn]);
+    } finally {
+      rmSync(bare, { recursive: true, force: true });
+    }
   });
 
   test('usage, policy and repository errors exit 2 with one line', () => {
