@@ -27,7 +27,20 @@ function readDiff(path: string): string {
   return text;
 }
 
+export const TEST_USAGE = `Usage: merge-gate test [FILE]...
+
+Runs policy test cases (default ${DEFAULT_TEST_PATH}) against the policy the
+file names (policy: PATH, relative to it), else .github/merge-gate.yml.
+The format: docs/policy.md, "Testing the policy".
+
+Exit 0 when every case holds, 1 when some differ, 2 on a file or policy error.
+`;
+
 export function testCommand(args: string[], io: Io): number {
+  if (args.length === 1 && (args[0] === '--help' || args[0] === '-h')) {
+    io.out(TEST_USAGE);
+    return 0;
+  }
   if (args.some((a) => a.startsWith('-'))) return io.usage(`test takes test files, no options (got ${JSON.stringify(args.find((a) => a.startsWith('-')))})`);
   const files = args.length ? args : [DEFAULT_TEST_PATH];
   let passed = 0;

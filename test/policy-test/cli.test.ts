@@ -140,6 +140,7 @@ describe('merge-gate test', () => {
     const policy = runCli(['test', 'bad-policy.yml'], dir);
     expect(policy.code).toBe(2);
     expect(policy.stderr).toContain('broken.yml:3:14 size.max_lines: expected a positive integer');
+    expect(runCli(['test', '--verbose'], dir).code).toBe(2);
     const missing = runCli(['test', 'nope.yml'], dir);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain('cannot read nope.yml: no such file');

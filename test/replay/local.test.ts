@@ -1,6 +1,6 @@
 // `merge-gate replay` in local mode, as a user runs it: a real git repository in
 // a temp folder, the real CLI in a child process, history made at known instants.
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeRepo, linesOf, type TempRepo } from '../helpers/git-repo.js';
 import { runCli, type CliRun } from '../helpers/cli.js';
@@ -172,6 +172,15 @@ describe('merge-gate replay (local)', () => {
     const missing = replay('--branch', 'nope');
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain('--branch nope: no such branch');
+    // A policy with errors: each with its line and column; a policy that does not gate the branch: said so.
+    writeFileSync(join(repo.dir, 'broken.yml'), 'version: 1\nsize:\n  max_lines: lots\n');
+    const broken = replay('--policy', 'broken.yml');
+    expect(broken.code).toBe(2);
+    expect(broken.stderr).toContain('broken.yml:3:14 size.max_lines: expected a positive integer');
+    writeFileSync(join(repo.dir, 'release-only.yml'), 'version: 1\nbranches: ["release/*"]\n');
+    const ungated = replay('--policy', 'release-only.yml');
+    expect(ungated.code).toBe(2);
+    expect(ungated.stderr).toContain('the policy does not gate main (branches: release/*)');
     const notRepo = runCli(['replay'], '/');
     expect(notRepo.code).toBe(2);
     expect(notRepo.stderr).toContain('is not a git repository: run merge-gate replay');
