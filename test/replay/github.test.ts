@@ -159,6 +159,12 @@ describe('replay --github: each pull request as of its merge', () => {
     fake.resetRequests();
     expect(json(await cli(['replay', '--github', 'octo/app', '--last', '120', '--json'])).summary.total).toBe(120);
     expect(factsRequests(fake.requests)).toHaveLength(0);
+
+    // The last 10: one listing page is enough (nothing unseen was updated, so merged, later), newest merge first.
+    fake.resetRequests();
+    const last10 = json(await cli(['replay', '--github', 'octo/app', '--last', '10', '--json']));
+    expect(last10.changes.map((c: { pull_request: number }) => c.pull_request)).toEqual([120, 119, 118, 117, 116, 115, 114, 113, 112, 111]);
+    expect(fake.requests.filter((r) => r.operation === 'MergeGateReplayList')).toHaveLength(1);
   });
 
   test('a low rate limit: it waits for the reset, says so, and goes on', async () => {
@@ -186,6 +192,13 @@ describe('replay --github: each pull request as of its merge', () => {
     const missing = await cli(['replay', '--github', 'octo/nope']);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/octo\/nope was not found/);
+    // GitHub failing part way: exit 2, one line saying how to go on.
+    merged({ number: 1, mergedAt: '2026-11-10T12:00:00Z' });
+    fake.fail({ match: /^MergeGateReplayPulls$/, status: 502 });
+    const broken = await cli(['replay', '--github', 'octo/app']);
+    expect(broken.code).toBe(2);
+    expect(broken.stderr).toMatch(/GitHub answered 502: .*run the same command again to resume/);
+    expect((await cli(['replay', '--github', 'octo/app', '--json'])).code).toBe(0);
   });
 });
 
