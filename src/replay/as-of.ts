@@ -64,14 +64,22 @@ export function checksAt(contexts: readonly ContextNode[], at: string): { checks
 }
 
 export interface DeploymentHistoryNode extends DeploymentNode {
-  statuses: { nodes: Array<NonNullable<DeploymentNode['latestStatus']>> };
+  /** `pageInfo.hasNextPage`: more statuses than were read (the state then is not known for sure). */
+  statuses: { pageInfo?: { hasNextPage: boolean }; nodes: Array<NonNullable<DeploymentNode['latestStatus']>> };
+}
+
+/** The newest deployment created by `at` (null: none yet). */
+export function newestDeploymentAt(history: readonly DeploymentHistoryNode[], at: string): DeploymentHistoryNode | null {
+  const t = ms(at);
+  let newest: DeploymentHistoryNode | null = null;
+  for (const d of history) if (notAfter(d.createdAt, t) && (!newest || ms(d.createdAt) > ms(newest.createdAt))) newest = d;
+  return newest;
 }
 
 /** The newest deployment created by `at`, with its latest status posted by then (null: none yet). */
 export function deploymentAt(history: readonly DeploymentHistoryNode[], environment: string, at: string): DeploymentFacts | null {
   const t = ms(at);
-  let newest: DeploymentHistoryNode | null = null;
-  for (const d of history) if (notAfter(d.createdAt, t) && (!newest || ms(d.createdAt) > ms(newest.createdAt))) newest = d;
+  const newest = newestDeploymentAt(history, at);
   if (!newest) return null;
   const statuses = newest.statuses.nodes.filter((s) => notAfter(s.createdAt, t)).sort((a, b) => ms(a.createdAt) - ms(b.createdAt));
   return deploymentFacts({ ...newest, latestStatus: statuses.at(-1) ?? null }, environment);

@@ -87,7 +87,7 @@ query MergeGateReplayDeployments($owner: String!, $repo: String!, $environment: 
   repository(owner: $owner, name: $repo) {
     deployments(environments: [$environment], orderBy: { field: CREATED_AT, direction: DESC }, first: 100, after: $after) {
       pageInfo { hasNextPage endCursor }
-      nodes { ...MergeGateDeployment statuses(first: 100) { nodes { state description createdAt logUrl environmentUrl } } }
+      nodes { ...MergeGateDeployment statuses(first: 100) { pageInfo { hasNextPage } nodes { state description createdAt logUrl environmentUrl } } }
     }
   }
 }

@@ -11,7 +11,7 @@ import { MORE_QUERY } from '../github/queries.js';
 import { actor, fileFacts, reviewFacts, take, type BlobEntry, type Connection, type ContextNode, type FileNode, type PageInfo, type ReviewNode } from '../github/nodes.js';
 import type { Octokit } from '../octokit/types.js';
 import type { Policy } from '../policy/schema.js';
-import { checksAt, deploymentAt, labelsAt, reviewsAt, type DeploymentHistoryNode, type LabelEvent } from './as-of.js';
+import { checksAt, deploymentAt, labelsAt, newestDeploymentAt, reviewsAt, type DeploymentHistoryNode, type LabelEvent } from './as-of.js';
 import type { ReplayCache } from './cache.js';
 import { DEPLOYMENT_HISTORY_QUERY, MERGED_LIST_QUERY, PULLS_PER_REQUEST, pullsQuery, TIMELINE_MORE_QUERY } from './github-queries.js';
 import type { ReplayChange, ReplayRule, ReplaySource } from './types.js';
@@ -296,9 +296,11 @@ export function githubReplaySource(options: GitHubReplayOptions): ReplaySource {
   });
 
   /** Rules this pull request's facts cannot decide. */
-  const unknownOf = (pull: GatheredPull): ReplayRule[] => {
+  const unknownOf = async (pull: GatheredPull): Promise<ReplayRule[]> => {
     const unknown = [...pull.unknown];
     if (needs.checks && checksAt(pull.contexts ?? [], pull.mergedAt).unreadable.some((name) => requiredChecks.has(name))) unknown.push('checks');
+    // A deployment with more than 100 statuses: which one stood then is not known for sure.
+    if (needs.trunk && newestDeploymentAt(await deploymentHistory(needs.trunk.environment), pull.mergedAt)?.statuses.pageInfo?.hasNextPage) unknown.push('trunk');
     return unknown;
   };
 
@@ -323,7 +325,7 @@ export function githubReplaySource(options: GitHubReplayOptions): ReplaySource {
           continue;
         }
         const change: ReplayChange = { sha: pull.mergeSha, pullRequest: pull.number, url: pull.url, title: pull.title, at: new Date(pull.mergedAt).toISOString().replace('.000Z', 'Z') };
-        yield { change, facts: factsOf(pull), unknown: unknownOf(pull) };
+        yield { change, facts: factsOf(pull), unknown: await unknownOf(pull) };
       }
     },
     close: () => {},
