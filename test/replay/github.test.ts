@@ -129,6 +129,19 @@ describe('replay --github: each pull request as of its merge', () => {
     expect(text.stdout).toMatch(/#2 +fail .*approved after the merge\n +reviews: 0 \/ 1 approval/);
   });
 
+  test('connections past 100 items are paged for that pull request: the 103rd label event and the 101st review count', async () => {
+    const mergedAt = '2026-11-14T12:00:00Z'; // Saturday: frozen unless it carried hotfix
+    const labelEvents = Array.from({ length: 102 }, (_, i) => ({ name: 'noise', added: i % 2 === 0, at: new Date(Date.parse('2026-11-14T08:00:00Z') + i * 1000).toISOString() }));
+    labelEvents.push({ name: 'hotfix', added: true, at: '2026-11-14T11:00:00Z' });
+    const pull = merged({ number: 1, mergedAt, labelEvents, files: Array.from({ length: 130 }, (_, i) => ({ path: `f${i}.ts`, additions: 1, deletions: 0, status: 'added' as const })) });
+    const comment = (i: number) => ({ login: `c${i}`, state: 'COMMENTED' as const, submittedAt: '2026-11-14T09:00:00Z', commit: pull.headSha });
+    pull.reviews = [...Array.from({ length: 100 }, (_, i) => comment(i)), { login: 'bob', state: 'APPROVED', submittedAt: '2026-11-14T10:00:00Z', commit: pull.headSha }];
+    const run = await cli(['replay', '--github', 'octo/app', '--json']);
+    const [change] = json(run).changes;
+    expect(change.rules).toMatchObject({ reviews: 'pass', freeze: 'pass', checks: 'pass' });
+    expect(fake.requests.map((r) => r.operation)).toEqual(['MergeGateReplayList', 'MergeGateReplayPulls', 'MergeGateReplayTimeline', 'MergeGateMore', 'MergeGateReplayDeployments']);
+  });
+
   test('an interrupted replay resumes: the second run asks only for what the first did not read', async () => {
     for (let n = 1; n <= 120; n++) merged({ number: n, mergedAt: new Date(Date.parse('2026-11-02T09:00:00Z') + n * 60_000).toISOString() });
     let killed = false;
