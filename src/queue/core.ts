@@ -171,6 +171,7 @@ function apply(s: QueueState, e: QueueEvent, settings: QueueSettings, now: numbe
         b.state = 'passed';
         b.since = now;
       } else if (e.reason === 'refused' && e.merged.length === 0) {
+        demote(s, b);
         fail(s, b, settings, { kind: 'failed', check: `merge refused: ${e.message}`, url: null, stagingSha: b.sha ?? '', attempts: 0 }, actions);
       } else {
         removeBatch(s, b, actions);
@@ -236,6 +237,26 @@ function failed(s: QueueState, b: Batch, why: DequeueWhy): void {
   if (why.kind === 'timeout') s.stats.batches.timedOut++;
   else s.stats.batches.failed++;
   Object.assign(b, { state: 'failed', failure: why, pending: [] });
+  demote(s, b);
+}
+
+/**
+ * What failed loses its place: the failed batch's pull requests move behind every pull request of their class (priority or not)
+ * then in another batch (being built, under test, failed, passed or landing), keeping their own order. The others keep theirs.
+ */
+function demote(s: QueueState, b: Batch): void {
+  const failedOnes = new Set(b.pulls.map((p) => p.number));
+  const inBatches = new Set(s.batches.filter((x) => x !== b).flatMap((x) => x.pulls.map((p) => p.number)));
+  for (const priority of [true, false]) {
+    const last = s.pulls.findLastIndex((p) => p.priority === priority && inBatches.has(p.number) && !failedOnes.has(p.number));
+    const moved = s.pulls.filter((p, i) => failedOnes.has(p.number) && p.priority === priority && i < last);
+    if (moved.length === 0) continue;
+    const rest = s.pulls.filter((p) => !moved.includes(p));
+    const at = rest.indexOf(s.pulls[last]) + 1;
+    s.pulls = [...rest.slice(0, at), ...moved, ...rest.slice(at)];
+  }
+  s.pulls.forEach((p, i) => (p.seq = i + 1));
+  s.nextSeq = s.pulls.length + 1;
 }
 
 /**
