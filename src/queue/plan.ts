@@ -8,10 +8,10 @@
 // and from the base head each unit is a batch built on what the units before it
 // leave if they pass. Each unit has a chance to pass (passChance: from the
 // failure rate the queue observes, a flake rate FLAKE, and for a bisection half
-// what its failed batch tells). A batch under test also opens the world where
-// it fails: a batch of several is bisected (its halves on what it stood on), a
-// suspect on its last try is dropped (the batches behind are built without it).
-// A failure that only leads to a retry opens no world: the retry comes first.
+// what its failed batch tells). A batch under test (or a suspect's retry) also
+// opens the world where it fails: what failed moves behind the batches under
+// test (core.ts' order), so the units behind it are built on what it stood on
+// — that world is where hedges come from.
 // Batches are kept or built in order of how likely they are to be needed, while
 // CI slots (`speculative`) last; a slot is kept for the successor of a batch
 // being built, which cannot be built before it. Every batch the search did not
