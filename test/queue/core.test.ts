@@ -219,6 +219,17 @@ group('failures', () => {
     expect(queueStats(r.state).batches.failed).toBe(1);
   });
 
+  test('a failed priority pull request goes behind the priority ones under test, still ahead of the rest', () => {
+    const q = new Q({ ...SETTINGS, batch: 1 });
+    for (const n of [1, 2]) q.send({ kind: 'join', pull: { number: n, headSha: `h${n}`, priority: true } });
+    q.join(3);
+    q.built(1);
+    q.built(2);
+    q.built(3);
+    q.failCi(1);
+    expect(q.state.pulls.map((p) => p.number)).toEqual([2, 1, 3]);
+  });
+
   test('checks for another SHA than the staging head are ignored', () => {
     const q = new Q({ ...SETTINGS, batch: 1 });
     q.join(1);
