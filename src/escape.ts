@@ -37,3 +37,8 @@ export function markdownCode(text: string): string {
 export function quoted(text: string): string {
   return markdownCode(text.replace(/\s+/g, ' ').trim().slice(0, 500));
 }
+
+/** Text for HTML, in an element or a quoted attribute. */
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+}

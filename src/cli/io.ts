@@ -21,6 +21,17 @@ Usage:
       Exit 0 pass, 1 fail, 3 wait, 2 usage, policy or repository error.
   merge-gate validate [FILE]
       Check a policy file (default .github/merge-gate.yml). Exit 0 valid, 2 errors.
+  merge-gate replay [--last N] [--since DATE] [--branch NAME] [--policy FILE]
+                    [--json | --markdown] [--html FILE]
+      What the policy would have done to the branch's last N changes (local
+      git history, or --github OWNER/REPO: its merged pull requests).
+      \`replay --help\` for more. Exit 0; 2 on an error.
+  merge-gate test [FILE]...
+      Run policy test cases (default .github/merge-gate.test.yml).
+      Exit 0 all hold, 1 some differ, 2 file or policy errors.
+  merge-gate simulate OWNER/REPO#N [--policy FILE] [--json]
+      Evaluate a live pull request on GitHub against a local policy file; writes
+      nothing. Exit 0 pass, 1 fail, 3 wait, 2 usage, policy or GitHub error.
   merge-gate schema
       Print the JSON Schema of the policy file.
   merge-gate deploy-trigger [--config deploy.yml] | validate FILE | retry SHA

@@ -4,6 +4,9 @@ import { policyJsonSchema } from '../policy/schema.js';
 import { USAGE, type Io } from './io.js';
 import { validateCommand } from './validate.js';
 import { checkCommand } from './check.js';
+import { replayCommand } from './replay.js';
+import { simulateCommand } from './simulate.js';
+import { testCommand } from './test.js';
 import { deployTriggerCommand } from '../deploy/cli.js';
 
 /** The version in package.json, read next to the code (src/ or lib/). */
@@ -38,6 +41,12 @@ export async function main(argv: string[], io: Io): Promise<number> {
       return 0;
     case 'check':
       return checkCommand(rest, io);
+    case 'replay':
+      return replayCommand(rest, io);
+    case 'simulate':
+      return simulateCommand(rest, io);
+    case 'test':
+      return testCommand(rest, io);
     case 'deploy-trigger':
       return deployTriggerCommand(rest, io);
     default:

@@ -9,9 +9,12 @@ import { POLICY_MAX_BYTES, tooLargeMessage } from '../policy/load.js';
 const exists = (cwd: string, ref: string) => git(cwd, ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`]).then(() => true, () => false);
 
 /** `check` compares HEAD with a base: outside a git repository that is all there is to say. */
-export async function requireRepository(cwd: string): Promise<void> {
-  const inside = await git(cwd, ['rev-parse', '--is-inside-work-tree']).then((out) => out.trim() === 'true', () => false);
-  if (!inside) throw new GitError(`${cwd} is not a git repository: run merge-gate check inside a clone of the repository (it compares HEAD with --base)`);
+export async function requireRepository(cwd: string, command: 'check' | 'replay' = 'check'): Promise<void> {
+  // A replay reads history only: a bare repository (a mirror) will do.
+  const probe = command === 'check' ? ['rev-parse', '--is-inside-work-tree'] : ['rev-parse', '--is-inside-work-tree', '--is-bare-repository'];
+  const inside = await git(cwd, probe).then((out) => out.split('\n').includes('true'), () => false);
+  const why = command === 'check' ? 'it compares HEAD with --base' : 'it reads the branch\'s history';
+  if (!inside) throw new GitError(`${cwd} is not a git repository: run merge-gate ${command} inside a clone of the repository (${why})`);
 }
 
 /** `--base REF` must name a commit; said first, before anything else can fail. */

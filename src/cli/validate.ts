@@ -6,7 +6,7 @@ import type { Io } from './io.js';
 import { policyFile } from './repo.js';
 
 /** `.github/merge-gate.yml` in `cwd` or the nearest folder above it, up to the repository's root. */
-function findPolicy(cwd: string): string {
+export function findPolicy(cwd: string): string {
   for (let dir = cwd; ; dir = dirname(dir)) {
     const candidate = join(dir, DEFAULT_POLICY_PATH);
     if (existsSync(candidate)) return relative(cwd, candidate) || candidate;

@@ -2,6 +2,7 @@
 // function of the state snapshot (the same value `/api/state` serves); every
 // datum is escaped — pull request titles, commit subjects, reports and log
 // lines are their authors' text, never markup.
+import { escapeHtml } from '../escape.js';
 import { isRuledOut, type RevisionState } from './core.js';
 
 export interface ProbeSnapshot {
@@ -60,9 +61,7 @@ export interface StateSnapshot {
 /** Seconds between refreshes of the page. */
 export const REFRESH_SECONDS = 2;
 
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
-}
+export { escapeHtml };
 
 const short = (sha: string | null) => (sha ? sha.slice(0, 12) : '—');
 

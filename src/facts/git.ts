@@ -59,7 +59,7 @@ export async function blobAt(cwd: string, rev: string, path: string): Promise<{ 
 }
 
 /** The same file list for every diff, whatever the user's git config says (diff.relative, diff.external, diff.renames). */
-const DIFF_OPTIONS = ['--find-renames', '--no-ext-diff', '--no-relative', '--no-textconv'];
+export const DIFF_OPTIONS = ['--find-renames', '--no-ext-diff', '--no-relative', '--no-textconv'];
 
 const STATUS: Record<string, FileStatus> = { A: 'added', M: 'modified', D: 'removed', R: 'renamed', C: 'copied', T: 'modified' };
 

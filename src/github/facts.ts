@@ -25,10 +25,7 @@ import type {
   FactNeeds,
   FactsSource,
   FileDiff,
-  FileStatus,
   PullRequestFacts,
-  Review,
-  ReviewState,
   TeamMembership,
 } from '../facts/types.js';
 import { parseUnifiedDiff } from '../facts/diff.js';
@@ -38,12 +35,12 @@ import { FACTS_QUERY, HEAD_COMMIT_QUERY, MORE_QUERY } from './queries.js';
 import { FactsCache } from './facts-cache.js';
 import {
   actor,
-  CHANGE_TYPES,
   contextResults,
   deploymentFacts,
+  fileFacts,
   newestRun,
   restChangedFile,
-  REVIEW_STATES,
+  reviewFacts,
   take,
   type BlobEntry,
   type Connection,
@@ -78,6 +75,8 @@ export interface PullRequestSourceOptions {
   cache?: FactsCache;
   /** Where team members (`reviews.owners`) are kept, and for which installation; absent: read every time. */
   teamsCache?: { store: TeamsCache; installationId: number };
+  /** Read the diff of a merged or closed pull request too (a replay judges merged ones). */
+  anyState?: boolean;
 }
 
 /** Undo a file's hunks on its head text: the text at the merge base. Throws StaleReadError when they do not fit. */
@@ -234,16 +233,13 @@ export class GitHubPullRequestSource implements FactsSource {
       state: pull.state === 'OPEN' ? 'open' : pull.state === 'MERGED' ? 'merged' : 'closed',
     };
     if (reviews && needs.reviews) {
-      facts.reviews = reviews
-        .filter((r) => r.submittedAt !== null && REVIEW_STATES.has(r.state as ReviewState))
-        .map((r): Review => ({ author: actor(r.author), state: r.state as ReviewState, commitSha: r.commit?.oid ?? null, submittedAt: r.submittedAt! }))
-        .sort((a, b) => a.submittedAt.localeCompare(b.submittedAt));
+      facts.reviews = reviewFacts(reviews);
     }
     if (files && wantFiles) {
       let changed: ChangedFile[];
       if (filesFrom === 'cache') changed = cachedFiles!;
       else if (filesFrom === 'listing') changed = (await this.listFiles(pull.number)).map(restChangedFile);
-      else changed = files.map((f): ChangedFile => ({ path: f.path, status: CHANGE_TYPES[f.changeType] ?? 'modified', additions: f.additions, deletions: f.deletions }));
+      else changed = fileFacts(files);
       if (changed.length > 100) this.options.cache?.update(cacheKey, { files: changed });
       if (needs.files || needs.owners) facts.files = changed;
       this.changedFiles = changed;
@@ -387,7 +383,7 @@ export class GitHubPullRequestSource implements FactsSource {
   }
 
   async diff(facts: PullRequestFacts): Promise<FileDiff[]> {
-    if (facts.state !== 'open') return []; // nothing is decided for a closed pull request
+    if (facts.state !== 'open' && !this.options.anyState) return []; // nothing is decided for a closed pull request
     this.diffPromise ??= this.fetchDiff(facts);
     return this.diffPromise;
   }

@@ -1,7 +1,7 @@
 // GitHub's answers as merge-gate's queries (queries.ts) shape them, and their
 // translation into the facts the rules read: the reader (facts.ts) pages and
 // decides what to ask; this file knows what the answers look like.
-import type { Actor, ChangedFile, CheckResult, CheckState, DeploymentFacts, DeploymentState, FileStatus, ReviewState } from '../facts/types.js';
+import type { Actor, ChangedFile, CheckResult, CheckState, DeploymentFacts, DeploymentState, FileStatus, Review, ReviewState } from '../facts/types.js';
 import { DEPLOYMENT_STATES } from '../rules/trunk.js';
 import { StaleReadError } from './errors.js';
 
@@ -139,6 +139,18 @@ export const CHANGE_TYPES: Record<string, FileStatus> = {
   MODIFIED: 'modified',
   CHANGED: 'modified',
 };
+
+/** Reviews with an opinion, oldest first. */
+export function reviewFacts(nodes: readonly ReviewNode[]): Review[] {
+  return nodes
+    .filter((r) => r.submittedAt !== null && REVIEW_STATES.has(r.state as ReviewState))
+    .map((r): Review => ({ author: actor(r.author), state: r.state as ReviewState, commitSha: r.commit?.oid ?? null, submittedAt: r.submittedAt! }))
+    .sort((a, b) => a.submittedAt.localeCompare(b.submittedAt));
+}
+
+export function fileFacts(nodes: readonly FileNode[]): ChangedFile[] {
+  return nodes.map((f): ChangedFile => ({ path: f.path, status: CHANGE_TYPES[f.changeType] ?? 'modified', additions: f.additions, deletions: f.deletions }));
+}
 
 export function actor(node: { __typename: string; login: string } | null): Actor {
   if (!node) return { login: 'ghost', bot: false };

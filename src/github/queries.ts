@@ -3,7 +3,7 @@
 import { CODEOWNERS_PATHS } from '../facts/git.js';
 
 /** A file's text at a commit (null object: the file does not exist). */
-const BLOB = /* GraphQL */ `
+export const BLOB = /* GraphQL */ `
 fragment MergeGateBlob on TreeEntry {
   object { __typename ... on Blob { text isBinary isTruncated } }
 }`;
@@ -33,7 +33,7 @@ fragment MergeGateHeadCommit on Commit {
   }
 }`;
 
-const REVIEW = /* GraphQL */ `
+export const REVIEW = /* GraphQL */ `
 fragment MergeGateReview on PullRequestReview {
   author { __typename login }
   state
@@ -41,7 +41,7 @@ fragment MergeGateReview on PullRequestReview {
   commit { oid }
 }`;
 
-const FILE = /* GraphQL */ `
+export const FILE = /* GraphQL */ `
 fragment MergeGateFile on PullRequestChangedFile { path additions deletions changeType }`;
 
 /** A deployment and its latest status (the `trunk` rule). */

@@ -4,8 +4,18 @@
 // bench's simulator (bench/queue.ts) drive this same code. Where the SPEC is
 // silent, this decides:
 //
-// - Order: `priority` first, then join order. A priority pull request joining
-//   goes ahead of batches already built of pull requests without it: those are
+// - Order: `priority` first, then the order they joined (passed), except that
+//   what fails loses its place (SPEC §4a "batches behind a failed one are
+//   rebuilt without what failed"): when a batch fails (a failed check, a
+//   timeout, GitHub refusing its landing), its pull requests move behind every
+//   pull request of their class (priority or not) then in another batch —
+//   being built, under test, failed, passed or landing — keeping their own
+//   order; the others keep theirs (demote()). So the batches behind a failed
+//   one are rebuilt without it, on what it was built on, and go on landing;
+//   its bisection halves or its retry are tested behind them (on top of the
+//   chain as it then stands, or hedged by plan.ts) and land when they pass,
+//   after whatever landed meanwhile. A priority pull request joining goes
+//   ahead of batches already built of pull requests without it: those are
 //   rebuilt (what lands is always in queue order).
 // - At most `speculative` batches with CI running or being built. Which
 //   batches exist is plan.ts' search: a chain from the base head, each batch on
@@ -21,14 +31,15 @@
 //   the core knows it, it holds exactly the first pull requests of the queue
 //   (so nothing ahead of it is pending) and none of them is held.
 // - Failure of a batch of more than one (a failed check, a timeout, GitHub
-//   refusing its landing): bisection — its first half (⌈n/2⌉) is rebuilt on
-//   what the batch was built on, its second half on top of the first; each
-//   half only ever batched with itself, so a half that fails splits again.
-//   Failure of a batch of one: it is tested again (a suspect) up to `retries`
-//   times, then leaves with `dequeue` (failed / timeout). Batches on top of a
-//   failed one are rebuilt without it. A batch that fails while a batch it is
-//   built on is still under test blames no one yet: the failure counts once
-//   those below it passed (if one of them fails, it is dropped with it).
+//   refusing its landing): bisection — its first half (⌈n/2⌉) and its second
+//   half, each only ever batched with itself (so a half that fails splits
+//   again), queued where the failure moved them. Failure of a batch of one:
+//   it is tested again (a suspect) up to `retries` times, then leaves with
+//   `dequeue` (failed / timeout). Batches on top of a failed one are rebuilt
+//   without it. A batch that fails while a batch it is built on is still under
+//   test loses its place at once but blames no one yet: the failure counts
+//   (bisection, a retry) once those below it passed; if one of them fails, it
+//   is dropped with it and its pull requests are simply batched again.
 // - `checks` for anything but the batch's current staging head: ignored.
 // - `landed`: the base is `after`; batches built on the landed staging head
 //   count as built on `after` (the same commit for a fast-forward; for
@@ -171,6 +182,7 @@ function apply(s: QueueState, e: QueueEvent, settings: QueueSettings, now: numbe
         b.state = 'passed';
         b.since = now;
       } else if (e.reason === 'refused' && e.merged.length === 0) {
+        demote(s, b);
         fail(s, b, settings, { kind: 'failed', check: `merge refused: ${e.message}`, url: null, stagingSha: b.sha ?? '', attempts: 0 }, actions);
       } else {
         removeBatch(s, b, actions);
@@ -236,6 +248,26 @@ function failed(s: QueueState, b: Batch, why: DequeueWhy): void {
   if (why.kind === 'timeout') s.stats.batches.timedOut++;
   else s.stats.batches.failed++;
   Object.assign(b, { state: 'failed', failure: why, pending: [] });
+  demote(s, b);
+}
+
+/**
+ * What failed loses its place: the failed batch's pull requests move behind every pull request of their class (priority or not)
+ * then in another batch (being built, under test, failed, passed or landing), keeping their own order. The others keep theirs.
+ */
+function demote(s: QueueState, b: Batch): void {
+  const failedOnes = new Set(b.pulls.map((p) => p.number));
+  const inBatches = new Set(s.batches.filter((x) => x !== b).flatMap((x) => x.pulls.map((p) => p.number)));
+  for (const priority of [true, false]) {
+    const last = s.pulls.findLastIndex((p) => p.priority === priority && inBatches.has(p.number) && !failedOnes.has(p.number));
+    const moved = s.pulls.filter((p, i) => failedOnes.has(p.number) && p.priority === priority && i < last);
+    if (moved.length === 0) continue;
+    const rest = s.pulls.filter((p) => !moved.includes(p));
+    const at = rest.indexOf(s.pulls[last]) + 1;
+    s.pulls = [...rest.slice(0, at), ...moved, ...rest.slice(at)];
+  }
+  s.pulls.forEach((p, i) => (p.seq = i + 1));
+  s.nextSeq = s.pulls.length + 1;
 }
 
 /**

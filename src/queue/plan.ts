@@ -8,10 +8,10 @@
 // and from the base head each unit is a batch built on what the units before it
 // leave if they pass. Each unit has a chance to pass (passChance: from the
 // failure rate the queue observes, a flake rate FLAKE, and for a bisection half
-// what its failed batch tells). A batch under test also opens the world where
-// it fails: a batch of several is bisected (its halves on what it stood on), a
-// suspect on its last try is dropped (the batches behind are built without it).
-// A failure that only leads to a retry opens no world: the retry comes first.
+// what its failed batch tells). A batch under test (or a suspect's retry) also
+// opens the world where it fails: what failed moves behind the batches under
+// test (core.ts' order), so the units behind it are built on what it stood on
+// — that world is where hedges come from.
 // Batches are kept or built in order of how likely they are to be needed, while
 // CI slots (`speculative`) last; a slot is kept for the successor of a batch
 // being built, which cannot be built before it. Every batch the search did not
@@ -104,14 +104,23 @@ function passChance(first: Unit, rest: Unit[], r: number, retries: number): numb
   return (clean(r, first.pulls.length) * Math.max(failing(r, others), FLAKE)) / failing(r, others + first.pulls.length);
 }
 
-/** The units after `first` fails: a batch of several is bisected; a single that would leave is skipped; one retried has no plan yet. */
-function afterFailure(first: Unit, rest: Unit[], retries: number, imagined: number): Unit[] | null {
-  if (first.pulls.length > 1) {
-    const half = Math.ceil(first.pulls.length / 2);
-    const explained = rest.map((u) => (u.lineage !== null && u.lineage === first.lineage ? { ...u, lineage: null } : u));
-    return [{ pulls: first.pulls.slice(0, half), lineage: imagined }, { pulls: first.pulls.slice(half), lineage: imagined }, ...explained];
+/**
+ * The units after `first` fails: the rest go on without it (what failed goes behind the batches under test, beyond this search's
+ * horizon). When the failure tells something about its lineage's other half (it holds the bad one), that half is no longer suspected.
+ */
+function afterFailure(first: Unit, rest: Unit[]): Unit[] {
+  return rest.map((u) => (u.lineage !== null && u.lineage === first.lineage ? { ...u, lineage: null } : u));
+}
+
+/** A failed batch waiting for the batches below it (all still there) to pass before its failure is blamed on it (core.ts). */
+function awaitingBlame(s: QueueState, b: Batch): boolean {
+  if (b.state !== 'failed') return false;
+  for (let p = b.parent; p !== null; ) {
+    const below = s.batches.find((x) => x.id === p);
+    if (!below) return false;
+    p = below.parent;
   }
-  return first.pulls[0].fails >= retries ? rest : null;
+  return b.parent !== null || b.onto === s.base;
 }
 
 function walk(s: QueueState, settings: QueueSettings, now: number, size: number, r: number, actions: QueueAction[], deadlines: number[]): void {
@@ -121,7 +130,6 @@ function walk(s: QueueState, settings: QueueSettings, now: number, size: number,
   const matches = (b: Batch, parent: Batch | null, unit: Unit) =>
     (parent === null ? b.parent === null && b.onto === s.base : b.parent === parent.id) && samePulls(b.pulls, unit.pulls.map(pullOf));
   const open: Position[] = [{ parent: null, units: units(s, size), need: 1 }];
-  let imagined = -1;
   for (let steps = 0; open.length > 0 && steps < MAX_STEPS; steps++) {
     open.sort((a, b) => b.need - a.need);
     const at = open.shift()!;
@@ -132,7 +140,7 @@ function walk(s: QueueState, settings: QueueSettings, now: number, size: number,
     const known = b?.state === 'passed' || b?.state === 'landing';
     const p = known ? 1 : b?.state === 'failed' ? 0 : passChance(first, rest, r, settings.retries);
     // What follows a failure is planned for a batch under test and for a suspect's retry (other batches not built yet are simply built).
-    const failed = known || (!b && !first.pulls[0].suspect) ? null : afterFailure(first, rest, settings.retries, imagined--);
+    const failed = known || (!b && !first.pulls[0].suspect) ? null : afterFailure(first, rest);
     if (failed && failed.length > 0) open.push({ parent: at.parent, units: failed, need: at.need * (1 - p) });
     if (b) {
       kept.set(b.id, at.need);
@@ -151,7 +159,7 @@ function walk(s: QueueState, settings: QueueSettings, now: number, size: number,
   }
 
   for (const b of [...s.batches]) {
-    if (kept.has(b.id) || b.state === 'landing') continue;
+    if (kept.has(b.id) || b.state === 'landing' || awaitingBlame(s, b)) continue;
     removeBatch(s, b, actions);
     s.stats.batches.invalidated++;
   }

@@ -11,7 +11,7 @@ export interface QueueEntry extends QueuedPull {
   held: string | null;
   /** Runs it failed alone. */
   fails: number;
-  /** It failed alone and waits for its retry: the chain behind it is built without it. */
+  /** It failed alone and waits for its retry (behind the batches then under test; the search hedges what would follow it). */
   suspect: boolean;
   /** Bisection: at most this many in its batch, all of group `group` (null: the adaptive size). */
   cap: number | null;

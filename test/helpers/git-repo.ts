@@ -8,7 +8,10 @@ export interface TempRepo {
   dir: string;
   git(...args: string[]): string;
   write(files: Record<string, string>): void;
-  commit(message: string, files?: Record<string, string>): string;
+  /** `at` (ISO 8601): the author and committer date, for history that happened at a given time. */
+  commit(message: string, files?: Record<string, string>, at?: string): string;
+  /** git with the author and committer date set to `at`. */
+  gitAt(at: string, ...args: string[]): string;
   remove(): void;
 }
 
@@ -29,10 +32,13 @@ export function makeRepo(): TempRepo {
         writeFileSync(join(dir, path), text);
       }
     },
-    commit(message, files = {}) {
+    gitAt: (at, ...args) => execFileSync('git', args, { cwd: dir, env: { ...env, GIT_AUTHOR_DATE: at, GIT_COMMITTER_DATE: at }, encoding: 'utf8' }),
+    commit(message, files = {}, at) {
       repo.write(files);
       repo.git('add', '-A');
-      repo.git('commit', '-q', '--allow-empty', '-m', message);
+      const args = ['commit', '-q', '--allow-empty', '-m', message];
+      if (at) repo.gitAt(at, ...args);
+      else repo.git(...args);
       return repo.git('rev-parse', 'HEAD').trim();
     },
     remove: () => rmSync(dir, { recursive: true, force: true }),

@@ -15,6 +15,7 @@ import { schema as published, validate as validateQuery } from '@octokit/graphql
 import { operationOf, restRequestProblems } from './github-openapi.js';
 import { FakeGraphQLError, FakeOrgs } from './github-fake-orgs.js';
 import { FakeGit } from './github-fake-git.js';
+import { deploymentStatuses, timelineItems, updatedAt, type FakeLabelEvent } from './github-fake-history.js';
 
 export interface FakeFile {
   path: string;
@@ -60,6 +61,10 @@ export interface FakePull {
   mergeCommit?: string;
   mergedBy?: { login: string; bot: boolean };
   mergedAt?: string;
+  /** Label events, for the timeline (a replay reads what it carried when it merged); labels added without one have none. */
+  labelEvents?: FakeLabelEvent[];
+  /** GraphQL `updatedAt` (default: mergedAt, else a fixed instant). */
+  updatedAt?: string;
   // ------------------------------------------------------------ landing
   /** What REST `mergeable` answers, one read at a time (null: still computing); then `mergeable`. */
   mergeableSeq?: Array<boolean | null>;
@@ -258,6 +263,8 @@ export class FakeGitHub {
   private scopes: nock.Scope[] = [];
   /** GraphQL points left, as `rateLimit` reports them. */
   rateRemaining = 5000;
+  /** Headers added to every answer of the listening server (a test's rate-limit figures). */
+  responseHeaders: (() => Record<string, string>) | null = null;
   /** The fake's notion of now (token expiry, rate-limit reset); tests point it at their clock. */
   now: () => number = () => Date.now();
   /** Commits, trees and refs for the merge queue (github-fake-git.ts). */
@@ -489,7 +496,7 @@ export class FakeGitHub {
         if (fault?.kind === 'reset') return void req.socket.destroy(); // done, and the answer lost
         if (fault?.kind === 'late') await new Promise((resolve) => setTimeout(resolve, fault.ms));
         const text = typeof data === 'string' ? data : JSON.stringify(data);
-        res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers, 'content-length': String(Buffer.byteLength(text)) });
+        res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...fake!.responseHeaders?.(), ...headers, 'content-length': String(Buffer.byteLength(text)) });
         res.end(text);
       });
     });
@@ -1008,7 +1015,7 @@ export class FakeGitHub {
     return {
       nameWithOwner: `${repo.owner}/${repo.name}`,
       url: `https://github.com/${repo.owner}/${repo.name}`,
-      defaultBranchRef: { name: repo.defaultBranch },
+      defaultBranchRef: { name: repo.defaultBranch, target: () => this.commitNode(repo, repo.branches.get(repo.defaultBranch)!) },
       pullRequest: ({ number }: { number: number }) => {
         const pull = repo.pulls.get(number);
         return pull ? this.pullNode(repo, pull) : null;
@@ -1016,7 +1023,7 @@ export class FakeGitHub {
       pullRequests: (args: { states?: string[]; labels?: string[]; orderBy?: { field: string; direction: string }; first?: number; after?: string }) => {
         let pulls = [...repo.pulls.values()].filter((p) => (!args.states || args.states.includes(p.state)) && (!args.labels || args.labels.some((l) => p.labels.includes(l))));
         // Created in the order of their numbers.
-        pulls = pulls.sort((a, b) => a.number - b.number);
+        pulls = pulls.sort((a, b) => (args.orderBy?.field === 'UPDATED_AT' ? updatedAt(a).localeCompare(updatedAt(b)) : 0) || a.number - b.number);
         if (args.orderBy?.direction === 'DESC') pulls.reverse();
         return connection(
           pulls.map((p) => this.pullNode(repo, p)),
@@ -1048,6 +1055,7 @@ export class FakeGitHub {
       createdAt: d.createdAt,
       environment: d.environment,
       commit: repo.trees.has(d.sha) ? this.commitNode(repo, d.sha) : null,
+      statuses: (args: { first?: number; after?: string }) => connection(deploymentStatuses(d), args),
       latestStatus: latest
         ? { state: latest.state, description: latest.description, createdAt: latest.createdAt, logUrl: latest.logUrl ?? null, environmentUrl: latest.environmentUrl ?? null }
         : null,
@@ -1062,6 +1070,8 @@ export class FakeGitHub {
       viewerDidAuthor: Boolean(pull.byApp),
       merged: pull.state === 'MERGED',
       mergedAt: pull.mergedAt ?? null,
+      updatedAt: updatedAt(pull),
+      timelineItems: (args: { itemTypes?: string[]; first?: number; after?: string }) => connection(timelineItems(pull, args.itemTypes), args),
       mergeCommit: pull.mergeCommit ? this.commitNode(repo, pull.mergeCommit) : null,
       mergedBy: pull.mergedBy ? actor(pull.mergedBy.login, pull.mergedBy.bot) : null,
       number: pull.number,

@@ -33,8 +33,14 @@ export class QueueModel {
   readonly left = new Set<number>();
   /** Held by their own rules (a hold sent and not released). */
   readonly held = new Set<number>();
-  /** Queued as the shell knows it: number → its queue key (priority first, then join order). */
+  /**
+   * Queued as the shell knows it: number → its queue key. The order the core must keep: priority first, then `seq` — join order,
+   * except that when a batch fails (its checks fail or time out, or GitHub refuses it), its pull requests move behind every pull
+   * request then in another batch the core asked for (built or being built, not deleted, not landed), keeping their own order.
+   */
   readonly queued = new Map<number, { priority: boolean; seq: number; head: string }>();
+  /** Batches the core asked to build, not deleted nor landed: id → its pull requests, and when CI started (its `built`) if it did. */
+  private readonly live = new Map<number, { pulls: QueuedPull[]; sha: string | null; ciStartedAt: number | null }>();
   readonly log: string[] = [];
   private seq = 0;
   private commitSeq = 0;
@@ -98,10 +104,13 @@ export class QueueModel {
       this.left.add(event.number);
       this.held.delete(event.number);
     }
+    this.failures(event, now);
     const { state, actions } = decide(this.state, event, this.settings, now);
     this.state = state;
     this.log.push(`${now} ${JSON.stringify(event)} → ${JSON.stringify(actions)}`);
     for (const a of actions) {
+      if (a.kind === 'build') this.live.set(a.batch, { pulls: a.pulls, sha: null, ciStartedAt: null });
+      if (a.kind === 'delete') this.live.delete(Number(a.ref.split('/').at(-1)));
       if (a.kind === 'dequeue') this.onDequeue(a.number, a.why.kind);
       if (a.kind === 'land') {
         this.checkOrder(a.pulls);
@@ -109,6 +118,36 @@ export class QueueModel {
       }
     }
     return actions;
+  }
+
+  /** The batches this event fails, found from the outside (a failed check on a live batch's staging head, a timeout, a refusal): their pull requests move back. */
+  private failures(event: QueueEvent, now: number): void {
+    const failedBatches: number[] = [];
+    const b = 'batch' in event ? this.live.get(event.batch) : undefined;
+    if (event.kind === 'built' && b?.sha === null) Object.assign(b, { sha: event.sha, ciStartedAt: now });
+    if (event.kind === 'checks' && event.outcome !== 'pending' && b?.sha === event.sha && b.ciStartedAt !== null) {
+      if (event.outcome === 'failure') failedBatches.push(event.batch);
+      b.ciStartedAt = null;
+    }
+    if (event.kind === 'tick') {
+      for (const [id, x] of this.live) if (x.ciStartedAt !== null && now >= x.ciStartedAt + this.settings.timeoutMs) failedBatches.push(id);
+    }
+    if (event.kind === 'land-failed' && event.reason === 'refused' && event.merged.length === 0 && b) failedBatches.push(event.batch);
+    if (event.kind === 'landed') this.live.delete(event.batch);
+    for (const id of failedBatches) {
+      const failedOnes = new Set(this.live.get(id)!.pulls.map((p) => p.number));
+      this.live.get(id)!.ciStartedAt = null;
+      const others = [...this.live].filter(([x]) => x !== id).flatMap(([, o]) => o.pulls.map((p) => p.number)).filter((n) => !failedOnes.has(n));
+      for (const priority of [true, false]) {
+        const behind = Math.max(-1, ...others.map((n) => this.queued.get(n)).filter((q) => q?.priority === priority).map((q) => q!.seq));
+        const moved = [...this.queued.entries()].filter(([n, q]) => failedOnes.has(n) && q.priority === priority && q.seq < behind).map(([, q]) => q);
+        // Make room right behind `behind`, then put them there in their own order.
+        moved.sort((x, y) => x.seq - y.seq);
+        for (const q of this.queued.values()) if (q.seq > behind) q.seq += moved.length;
+        moved.forEach((q, i) => (q.seq = behind + 1 + i));
+        this.seq += moved.length;
+      }
+    }
   }
 
   /** When the core decides to land: its pull requests are queued with those heads, not held, none landed or bad, and nothing queued is ahead of them. */

@@ -163,49 +163,51 @@ group('failures', () => {
     expect(queueStats(q.state).batches.failed).toBe(1);
   });
 
-  test('a pull request failing alone is retried on the side (the chain goes on without it), then dequeued with the check, link and staging SHA', () => {
+  test('a pull request failing alone loses its place: the chain behind is rebuilt without it and lands; its retry comes behind, then it is dequeued with the check, link and staging SHA', () => {
     const q = new Q({ ...SETTINGS, batch: 1 });
     q.join(1, 2);
     q.built(1);
     q.built(2);
-    let acts = q.failCi(1); // batch 2 was built on batch 1: rebuilt without #1
-    const builds = q.builds(acts);
-    expect(builds.map((b) => [q.nums(b), b.onto])).toEqual([[[1], 'base0'], [[2], 'base0']]);
+    let acts = q.failCi(1); // batch 2 was built on batch 1: rebuilt without #1, on the base
+    expect(q.builds(acts).map((b) => [q.nums(b), b.onto])).toEqual([[[2], 'base0']]);
     expect(q.of('dequeue', acts)).toEqual([]);
-    const [retry, without] = builds;
+    expect(q.state.pulls.map((p) => [p.number, p.fails])).toEqual([[2, 0], [1, 1]]);
+    const [without] = q.builds(acts);
+    const [retry] = q.builds(q.built(without)); // the retry, on top of the chain as it stands
+    expect([q.nums(retry), retry.onto]).toEqual([[1], `s${without.batch}`]);
     q.built(retry);
-    q.built(without);
-    expect(q.of('land', q.pass(without.batch))).toEqual([]); // #1 is still ahead of it
+    expect(q.of('land', q.pass(without.batch))).toEqual([expect.objectContaining({ batch: without.batch, onto: 'base0' })]);
+    q.send({ kind: 'landed', batch: without.batch, after: `s${without.batch}` });
     acts = q.failCi(retry.batch);
     expect(q.of('dequeue', acts)).toEqual([
       { kind: 'dequeue', number: 1, headSha: 'h1', why: { kind: 'failed', check: 'ci/test', url: 'https://ci/1', stagingSha: `s${retry.batch}`, attempts: 2 } },
     ]);
-    expect(q.of('land', acts)).toEqual([expect.objectContaining({ batch: without.batch, onto: 'base0' })]);
   });
 
-  test('a retry that passes lands first; the chain built without it is dropped for the one built on it', () => {
+  test('a retry that passes lands after what overtook it, on top of it', () => {
     const q = new Q({ ...SETTINGS, batch: 1 });
     q.join(1, 2);
     q.built(1);
-    const [retry, without] = q.builds(q.failCi(1));
+    const [without] = q.builds(q.failCi(1));
+    expect(q.nums(without)).toEqual([2]);
+    const [retry] = q.builds(q.built(without));
     q.built(retry);
-    q.built(without);
-    const acts = q.pass(retry.batch);
-    expect(q.of('delete', acts).map((a) => a.ref)).toEqual([`merge-gate/queue/main/${without.batch}`]);
-    expect(q.of('land', acts)).toEqual([expect.objectContaining({ batch: retry.batch, pulls: [expect.objectContaining({ number: 1 })] })]);
-    // #2 on top of the retry: built as a hedge while the retry ran (a spare slot), or now.
-    expect(q.state.batches.filter((b) => b.pulls[0].number === 2).map((b) => b.onto)).toEqual([`s${retry.batch}`]);
+    expect(q.of('land', q.pass(retry.batch))).toEqual([]); // #2 is ahead of it now
+    expect(q.of('land', q.pass(without.batch))).toEqual([expect.objectContaining({ batch: without.batch })]);
+    const acts = q.send({ kind: 'landed', batch: without.batch, after: `s${without.batch}` });
+    expect(q.of('land', acts)).toEqual([expect.objectContaining({ batch: retry.batch, onto: `s${without.batch}`, pulls: [expect.objectContaining({ number: 1 })] })]);
   });
 
-  test('a batch failing on top of one still under test is blamed only once that one passed', () => {
+  test('a failed batch loses its place at once, but is blamed only once the batches below it passed', () => {
     const q = new Q({ ...SETTINGS, batch: 1 });
     q.join(1, 2, 3);
     q.built(1);
     q.built(2);
-    q.failCi(2); // #1 may be what failed it
-    expect(q.state.pulls.find((p) => p.number === 2)).toMatchObject({ fails: 0, suspect: false });
-    q.failCi(1);
-    expect(q.state.pulls.map((p) => [p.number, p.fails])).toEqual([[1, 1], [2, 0], [3, 0]]);
+    q.built(3);
+    q.failCi(2); // #1 may be what failed it; #2 goes behind #3, under test on top of it
+    expect(q.state.pulls.map((p) => [p.number, p.fails, p.suspect])).toEqual([[1, 0, false], [3, 0, false], [2, 0, false]]);
+    q.failCi(1); // it was #1: #2 is not blamed
+    expect(q.state.pulls.map((p) => [p.number, p.fails])).toEqual([[3, 0], [2, 0], [1, 1]]);
 
     const r = new Q({ ...SETTINGS, batch: 1 });
     r.join(1, 2);
@@ -215,6 +217,17 @@ group('failures', () => {
     r.pass(1); // now it is #2's own failure
     expect(r.state.pulls.find((p) => p.number === 2)).toMatchObject({ fails: 1, suspect: true });
     expect(queueStats(r.state).batches.failed).toBe(1);
+  });
+
+  test('a failed priority pull request goes behind the priority ones under test, still ahead of the rest', () => {
+    const q = new Q({ ...SETTINGS, batch: 1 });
+    for (const n of [1, 2]) q.send({ kind: 'join', pull: { number: n, headSha: `h${n}`, priority: true } });
+    q.join(3);
+    q.built(1);
+    q.built(2);
+    q.built(3);
+    q.failCi(1);
+    expect(q.state.pulls.map((p) => p.number)).toEqual([2, 1, 3]);
   });
 
   test('checks for another SHA than the staging head are ignored', () => {
