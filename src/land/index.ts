@@ -16,6 +16,8 @@ import { octokitLandingGitHub, type LandingGitHub } from './github.js';
 import { LandingJournal } from './journal.js';
 import { Lander, parseDispatchTarget, type LanderDeps } from './lander.js';
 import { createQueue, type Queue, type QueueOptions } from '../queue/index.js';
+import { DirectLandings } from './direct.js';
+import type { PullRef } from '../github/pull-ref.js';
 import { queued } from '../queue/hooks.js';
 
 export interface LandingOptions {
@@ -139,6 +141,9 @@ export function createLanding(options: LandingOptions): Landing {
         throw err;
       }));
 
+  // Landing without land.queue: through the queue's core (direct.ts), carried out by the lander once loaded.
+  let evaluate: ((ref: PullRef) => void) | null = null;
+  let direct: DirectLandings | null = null;
   const queue = createQueue({
     db,
     outbox: store,
@@ -152,6 +157,14 @@ export function createLanding(options: LandingOptions): Landing {
     landing: (octokit, owner, repo) => github(octokit, owner, repo),
     newId: options.newId,
     retry: options.queueRetry,
+    direct: (branch, action) => direct!.land(branch, action),
+  });
+  direct = new DirectLandings({
+    runner: queue.runner,
+    store: queue.store,
+    journal,
+    land: (pass) => landing.lander!.landNow(pass),
+    requestEvaluation: (ref) => evaluate?.(ref),
   });
   /** A webhook's work for the queue, not awaited by the webhook (a crash loses nothing: the queue's start reads it all again). */
   const later = (what: string, work: () => Promise<unknown>): void => {
@@ -174,8 +187,8 @@ export function createLanding(options: LandingOptions): Landing {
       }
     },
     hooks: {
-      // A policy with land.queue lands through the queue (onVerdict); the others through the lander.
-      onPass: (pass) => (queued(pass.policy) ? Promise.resolve() : landing.lander!.onPass(pass)),
+      // A policy with land.queue lands through the queue (onVerdict); the others through its core too, a batch of one (direct.ts).
+      onPass: (pass) => (queued(pass.policy) ? Promise.resolve() : direct!.onPass(pass)),
       onVerdict: (info) => queue.hooks.onVerdict(info),
       decoratePass: (plan, pass) => queue.hooks.decorate(plan, pass) ?? (landing.lander ? landing.lander.decorate(plan, pass) : plan),
       queue: {
@@ -188,6 +201,7 @@ export function createLanding(options: LandingOptions): Landing {
       onGate: (gate, app) => {
         log = app.log;
         installationOctokit = (id) => gate.octokit(id); // paced with the gate's own requests
+        evaluate = (ref) => gate.requestEvaluation(ref);
         landing.lander = new Lander({
           journal,
           sender,

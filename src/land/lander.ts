@@ -1,5 +1,6 @@
-// The lander (SPEC §4): the shell that acts on landing's decisions. One
-// landing at a time per repository and base branch; the evaluated head SHA
+// The lander (SPEC §4): the shell that acts on landing's decisions. Which
+// pull request lands next is the merge queue's core's word (src/land/direct.ts:
+// one landing at a time per repository and base branch); the evaluated head SHA
 // pinned; the intent journalled before the merge call and the landing (with
 // its trunk-updated deliveries) in one transaction after it; a merge call
 // without a certain answer keeps its intent unresolved, and the branch locked,
@@ -101,9 +102,9 @@ const NOTES_LIMIT = 10_000;
 
 export class Lander {
   readonly stats = { merges: 0, landed: 0 };
-  /** Branches with a landing under way: `installation:owner/repo:branch`. */
+  /** Branches with a landing or a resolution under way (the sweep's exclusion): `installation:owner/repo:branch`. */
   private readonly busy = new Set<string>();
-  /** Pull requests that passed while their branch was busy: re-evaluated when it is free. */
+  /** Pull requests whose turn came while the sweep held their branch or a merge's fate was unknown: re-evaluated when it is free. */
   private readonly waiting = new Map<string, Map<string, PullRef>>();
   /** The last landing note of each pull request, by head: what its check says until something changes. */
   private readonly notes = new Map<string, { head: string; note: LandingNote }>();
@@ -185,15 +186,17 @@ export class Lander {
     return carryApprovals(facts, carriedHeads(this.deps.journal.updates(pull), head));
   };
 
-  /** The gate's OnPass. */
-  readonly onPass = async (pass: PassInfo): Promise<void> => {
-    const { ref, facts, policy } = pass;
-    if (!shouldLand(landPolicy(policy), facts).land) return;
+  /**
+   * Land a pass now: the merge queue's core decided it is this pull request's turn (src/land/direct.ts; the core
+   * serialises the branch's landings). The lock still keeps it apart from the sweep and the retidy.
+   */
+  readonly landNow = async (pass: PassInfo): Promise<void> => {
+    const { ref, facts } = pass;
     const record = this.deps.journal.get(journalKey(facts.repository, facts.number));
-    if (record?.state === 'landed') return; // a redelivered or duplicated webhook after the landing: nothing to do
+    if (record?.state === 'landed') return;
     const where = { repository: facts.repository, branch: facts.base.ref };
     const branch = Lander.branchKey(ref.installationId, facts.repository, facts.base.ref);
-    // One landing at a time: evaluated again (against the moved base) once the branch is free.
+    // The sweep holds the branch: evaluated again (and joins again) once it is free.
     if (!this.lock(branch)) return this.wait(branch, ref);
     try {
       // A merge call whose fate is unknown (this pull request's or another's of the branch) is resolved first;

@@ -92,7 +92,12 @@ export class QueueHooks {
     if (gone && gone.headSha !== facts.head.sha) store.clearDequeued(pull); // a new head may join again
     const inQueue = this.status(where, facts.number).kind !== 'absent';
     if (!queued(policy)) {
-      if (inQueue) await runner.apply(where, { kind: 'leave', number: facts.number, reason: policy ? 'removed' : 'not-passing' });
+      // Without land.queue a pass joins through landing's onPass (src/land/direct.ts); anything else leaves, unless it is landing.
+      const direct = store.branch(queueKey(where))?.setup.settings.staging === false;
+      const passes = policy !== null && queueVerdict(verdict, shouldLand(landPolicy(policy), facts).land).kind === 'join';
+      if (inQueue && !(direct && passes) && !this.landing(where, facts.number)) {
+        await runner.apply(where, { kind: 'leave', number: facts.number, reason: policy ? 'removed' : 'not-passing' });
+      }
       return;
     }
     const next = queueVerdict(verdict, shouldLand(landPolicy(policy), facts).land);
@@ -126,7 +131,8 @@ export class QueueHooks {
    */
   async pushed(installationId: number, repository: string, branch: string): Promise<void> {
     const where = { installationId, repository, branch };
-    if (!this.deps.store.branch(queueKey(where))) return;
+    // Without land.queue the core never builds on the base: each landing re-reads it for itself.
+    if (!this.deps.store.branch(queueKey(where))?.setup.settings.staging) return;
     await this.deps.runner.baseRead(where);
   }
 

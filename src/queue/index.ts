@@ -13,7 +13,7 @@ import { octokitQueueGitHub, type QueueGitHub } from './github.js';
 import { QueueHooks } from './hooks.js';
 import { BatchJournal } from './journal.js';
 import { BatchLander } from './land-batch.js';
-import { QueueRunner } from './runner.js';
+import { QueueRunner, type RunnerDeps } from './runner.js';
 import { QueueStore } from './store.js';
 
 export interface QueueOptions {
@@ -29,6 +29,8 @@ export interface QueueOptions {
   landing?: (octokit: Octokit, owner: string, repo: string) => LandingGitHub;
   newId?: () => string;
   retry?: { firstMs: number; maxMs: number };
+  /** Carries out a `land` without staging (landing without land.queue: src/land/direct.ts). */
+  direct?: RunnerDeps['land'];
 }
 
 /** What the queue uses of the gate. */
@@ -94,7 +96,7 @@ export function createQueue(options: QueueOptions): Queue {
     appId: () => attached().appId(),
     installationOctokit,
     requestEvaluation,
-    land: (branch, action, octokit) => lander.land(branch, action, octokit),
+    land: (branch, action, octokit) => (action.stagingSha === null && options.direct ? options.direct(branch, action, octokit) : lander.land(branch, action, octokit)),
     clock: options.clock,
     timers: options.timers,
     log: logProxy,

@@ -83,7 +83,7 @@ export class QueueRunner {
    * Apply an event to a branch's queue. `setup`: the latest policy's word (a join brings it; a queue is created only
    * by a join, at the base head read now). `done`: the action whose answer this is (removed in the same transaction).
    */
-  apply(where: BranchWhere, event: QueueEvent, options: { setup?: QueueSetup; done?: number } = {}): Promise<void> {
+  apply(where: BranchWhere, event: QueueEvent, options: { setup?: QueueSetup; done?: number; baseSha?: string } = {}): Promise<void> {
     const key = queueKey(where);
     return this.serial(key, async () => {
       const stored = this.deps.store.branch(key);
@@ -92,7 +92,8 @@ export class QueueRunner {
         if (options.done !== undefined) this.deps.store.done(options.done);
         return;
       }
-      const state: QueueState = stored?.state ?? initialQueue(where.branch, await this.baseHead(where));
+      // A landing without land.queue brings the base head its verdict read (`baseSha`): no read of its own.
+      const state: QueueState = stored?.state ?? initialQueue(where.branch, options.baseSha ?? (await this.baseHead(where)));
       const decision = decide(state, event, setup.settings, this.now());
       this.deps.store.save(stored?.where ?? where, decision.state, setup, decision.actions, options.done ?? null, this.now());
       if (decision.actions.length > 0) this.kick(key);
@@ -177,6 +178,8 @@ export class QueueRunner {
         this.wake(where, action.at);
         return this.deps.store.done(id);
       case 'notify':
+        // Without land.queue the check shows the landing's own notes, not the queue's word: nothing to write again.
+        if (!branch.setup.settings.staging) return this.deps.store.done(id);
         for (const number of action.numbers) this.deps.requestEvaluation(pull(number));
         return this.deps.store.done(id);
       case 'dequeue':
@@ -195,9 +198,9 @@ export class QueueRunner {
         for (const [i, event] of events.entries()) await this.apply(where, event, i === events.length - 1 ? { done: id } : {});
         const last = events.at(-1)!;
         // Landed: its staging branch is not needed any more (the core asks for no `delete` of a landed batch).
-        if (last.kind === 'landed') await this.deleteStaging(branch, stagingRef(where.branch, action.batch));
+        if (last.kind === 'landed' && action.stagingSha !== null) await this.deleteStaging(branch, stagingRef(where.branch, action.batch));
         // The base is not where the batch was built: where it is now (pushes during the landing were not read).
-        if (last.kind === 'land-failed' && last.reason !== 'recheck') await this.baseRead(where);
+        if (last.kind === 'land-failed' && last.reason !== 'recheck' && action.stagingSha !== null) await this.baseRead(where);
         return;
       }
     }
