@@ -31,7 +31,6 @@ export type LandingNote =
   | { kind: 'draft' }
   | { kind: 'dry-run'; would: string };
 
-
 const short = (sha: string) => sha.slice(0, 7);
 
 /** Title and first lines for a note. */

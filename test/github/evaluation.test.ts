@@ -385,6 +385,22 @@ describe('policy', () => {
     expect(fake.apiRequests().filter((r) => r.operation === 'GET /repos/{owner}/{repo}/contents/{path}')).toHaveLength(1);
   });
 
+  test.each([
+    ['without checks.required', 'version: 1\nland:\n  queue:\n    batch: 4\n', 3, '.github/merge-gate.yml:3:3 land.queue: needs checks.required: '],
+    ['with up_to_date: true', 'version: 1\nchecks:\n  required: [ci/test]\nland:\n  up_to_date: true\n  queue: {}\n', 6, '.github/merge-gate.yml:6:3 land.queue: cannot be used with land.up_to_date: true'],
+  ])('land.queue %s fails closed: the check fails at the queue key and nothing lands', async (_name, policy, line, error) => {
+    const repo = setupRepo(fake, policy);
+    const pull = typicalPull(fake, repo);
+    app = await startTestApp(fake);
+    await app.receive('pull_request', opened(repo));
+    await app.drain();
+    const [run] = fake.ourRuns(repo, pull.headSha);
+    expect(run).toMatchObject({ status: 'completed', conclusion: 'failure' });
+    expect(run.text).toContain(error);
+    expect(run.annotations).toEqual([expect.objectContaining({ path: '.github/merge-gate.yml', start_line: line, start_column: 3, annotation_level: 'failure' })]);
+    expect(fake.merges).toEqual([]);
+  });
+
   test('unparseable YAML is a policy error with its line, not a crash', async () => {
     const repo = setupRepo(fake, 'version: 1\nsize:\n  max_lines: [1, 2\n');
     typicalPull(fake, repo);
