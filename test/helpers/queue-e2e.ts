@@ -1,0 +1,230 @@
+// The merge queue end to end (test/queue/e2e-*.test.ts): the app in its own
+// process (app-process.ts, configured as `npm start` is, real timers, a state
+// file on disk), the fake GitHub over HTTP on 127.0.0.1, a real receiver of
+// trunk-updated, and the test playing GitHub's webhook delivery and a CI:
+//   - every branch change the fake makes (staging branches, the base
+//     fast-forwarded, a push by hand) is delivered as a `push`, as GitHub does;
+//   - the CI runs on a staging head once the app says the batch is under test
+//     (its pull requests' checks read `testing in batch N`), and reports
+//     `ci/test` with `ci` (the test's choice per run) as a commit status, with
+//     its `status` webhook.
+// `scenario` runs one test in a fresh world and, when it fails, prints the
+// app's log (every process it started) under the error.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from '@jest/globals';
+import nock from 'nock';
+import { FakeGitHub, type FakePull, type FakeRepo } from './github-fake.js';
+import { pullPayload } from './github-app.js';
+import { sendWebhook, startAppChild, type AppChild } from './app-child.js';
+import { pushWebhook, statusWebhook } from './github-fake-webhooks.js';
+import { approve, fileAdding, FULL_POLICY, setupRepo } from './github-scenario.js';
+import { Receiver, TRUNK_SECRET } from './landing.js';
+import { waitFor } from './deploy.js';
+
+/** FULL_POLICY with `land.queue` (`queue`: its YAML lines) and `method`. */
+export function queuePolicy(queue: string, method = 'merge', more = ''): string {
+  return `${FULL_POLICY}${more}land:\n  method: ${method}\n  queue:\n${queue.replace(/^/gm, '    ')}\n`;
+}
+
+/** One run of the test's CI on a staging head. */
+export interface CiRun {
+  batch: number;
+  sha: string;
+  /** Pull requests whose head the staging head contains (open ones). */
+  pulls: number[];
+  /** What the CI reported (null: it keeps running, nothing reported). */
+  state: 'SUCCESS' | 'FAILURE' | null;
+  url: string;
+}
+
+const STAGING = /^merge-gate\/queue\/main\/(\d+)$/;
+
+export class QueueWorld {
+  readonly fake: FakeGitHub;
+  readonly repo: FakeRepo;
+  readonly receiver: Receiver;
+  /** Every app process started, in order; `app` the live one. */
+  readonly apps: AppChild[] = [];
+  app: AppChild | null = null;
+  /** The CI's result for a run (default: success). */
+  ci: (run: Omit<CiRun, 'state'>) => CiRun['state'] = () => 'SUCCESS';
+  readonly runs: CiRun[] = [];
+  /** Webhooks the app refused (HTTP ≥ 300) while it was up. */
+  readonly refused: string[] = [];
+  private readonly dir: string;
+  private readonly closeFake: () => Promise<void>;
+  private byHand = false;
+  private robot: NodeJS.Timeout | null = null;
+  private readonly tested = new Set<string>();
+
+  private constructor(fake: FakeGitHub, closeFake: () => Promise<void>, receiver: Receiver, policy: string) {
+    this.fake = fake;
+    this.closeFake = closeFake;
+    this.receiver = receiver;
+    this.repo = setupRepo(fake, policy);
+    this.dir = mkdtempSync(join(tmpdir(), 'merge-gate-queue-e2e-'));
+    fake.git.onRefChange = (repo, branch, move) => {
+      const hook = pushWebhook(fake, repo, branch, move, this.byHand ? 'octocat' : `${fake.appSlug}[bot]`);
+      void this.send(hook.name, hook.payload);
+    };
+    this.robot = setInterval(() => this.runCi(), 50);
+  }
+
+  static async create(policy: string): Promise<QueueWorld> {
+    nock.enableNetConnect('127.0.0.1');
+    const { fake, close } = await FakeGitHub.listening({ prefix: '/api/v3' });
+    const receiver = await new Receiver().start();
+    return new QueueWorld(fake, close, receiver, policy);
+  }
+
+  /** Starts the app (again: on the same state file). */
+  async start(env: Record<string, string> = {}): Promise<AppChild> {
+    const app = await startAppChild(this.fake, {
+      LOG_LEVEL: 'info',
+      MERGE_GATE_COALESCE_MS: '50',
+      MERGE_GATE_COALESCE_MAX_MS: '200',
+      MERGE_GATE_WRITE_SPACING_MS: '5',
+      MERGE_GATE_SCHEDULE_ON_START: 'true',
+      TRUNK_WEBHOOK_URL: this.receiver.url,
+      TRUNK_WEBHOOK_SECRET: TRUNK_SECRET,
+      OUTBOX_PATH: join(this.dir, 'state.sqlite'),
+      OUTBOX_RETRY_BASE_MS: '200',
+      ...env,
+    });
+    this.apps.push(app);
+    this.app = app;
+    return app;
+  }
+
+  /** SIGKILL the app and wait for it to be gone. */
+  async kill(): Promise<void> {
+    const app = this.app;
+    this.app = null;
+    if (!app || app.child.exitCode !== null || app.child.signalCode !== null) return;
+    const exited = new Promise((resolve) => app.child.once('exit', resolve));
+    app.child.kill('SIGKILL');
+    await exited;
+  }
+
+  /** Delivers a webhook to the live app; while none is up it is lost (GitHub gives up too). */
+  async send(name: string, payload: object): Promise<void> {
+    const app = this.app;
+    if (!app) return;
+    try {
+      const res = await sendWebhook(app.url, name, payload);
+      if (res.status >= 300 && this.app === app) this.refused.push(`${name}: HTTP ${res.status}`);
+    } catch (err) {
+      if (this.app === app && app.child.exitCode === null && app.child.signalCode === null) this.refused.push(`${name}: ${(err as Error).message}`);
+    }
+  }
+
+  /** A pull request that passes FULL_POLICY (approved, ci/test green on its head), adding files of its own. */
+  pull(number: number, files: Record<string, string> = { [`lib/f${number}.ts`]: `export const v${number} = ${number};` }, labels: string[] = []): FakePull {
+    const pull = this.fake.addPull(this.repo, { number, labels, files: Object.entries(files).map(([path, text]) => fileAdding(path, [text])) }, files);
+    approve(pull);
+    this.fake.git.ciStatus(this.repo, pull.headSha, 'ci/test', 'SUCCESS');
+    return pull;
+  }
+
+  /** GitHub tells the app the pull request was opened. */
+  async open(...pulls: FakePull[]): Promise<void> {
+    for (const pull of pulls) await this.send('pull_request', pullPayload('pull_request', 'opened', this.fake, this.repo, pull));
+  }
+
+  /** A push to `branch` by someone other than the app. */
+  pushByHand(files: Record<string, string | null>, branch = 'main'): { before: string; after: string } {
+    this.byHand = true;
+    try {
+      return this.fake.git.pushByHand(this.repo, branch, files);
+    } finally {
+      this.byHand = false;
+    }
+  }
+
+  /** The latest `merge-gate` check run on the pull request's head. */
+  check(pull: FakePull) {
+    return this.fake.ourRuns(this.repo, pull.headSha).at(-1);
+  }
+
+  title(pull: FakePull): string {
+    return this.check(pull)?.title ?? '';
+  }
+
+  staging(): string[] {
+    return [...this.repo.branches.keys()].filter((b) => b.startsWith('merge-gate/queue/')).sort();
+  }
+
+  /** Fast-forwards of main, in order. */
+  mainMoves() {
+    return this.fake.git.refUpdates.filter((u) => u.branch === 'main');
+  }
+
+  /** The trunk-updated events received: [before, after, numbers]. */
+  announced(): Array<[string, string, number[]]> {
+    return this.receiver.received.map((r) => [r.json.before, r.json.after, r.json.pull_requests.map((p: { number: number }) => p.number)]);
+  }
+
+  waitFor<T>(what: string, probe: () => T, timeoutMs = 20_000): Promise<NonNullable<T>> {
+    return waitFor(what, probe, timeoutMs);
+  }
+
+  /** What every app process wrote, the last part of it. */
+  log(max = 30_000): string {
+    const all = this.apps.map((a, i) => `--- app process ${i + 1} (pid ${a.child.pid}) ---\n${a.log()}`).join('\n');
+    return all.length > max ? `…${all.slice(-max)}` : all;
+  }
+
+  /** The CI: a run on each staging head whose batch the app reports under test. */
+  private runCi(): void {
+    for (const [branch, sha] of this.repo.branches) {
+      const m = STAGING.exec(branch);
+      if (!m || this.tested.has(sha)) continue;
+      const batch = Number(m[1]);
+      const underTest = [...this.repo.pulls.values()].some((p) => p.state === 'OPEN' && new RegExp(`^testing in batch ${batch}\\b`).test(this.title(p)));
+      if (!underTest) continue;
+      this.tested.add(sha);
+      const reachable = this.fake.ancestors(sha);
+      const pulls = [...this.repo.pulls.values()].filter((p) => p.state === 'OPEN' && reachable.has(p.headSha)).map((p) => p.number).sort((a, b) => a - b);
+      const url = `https://ci.example.com/runs/${this.runs.length + 1}`;
+      const run: CiRun = { batch, sha, pulls, url, state: this.ci({ batch, sha, pulls, url }) };
+      this.runs.push(run);
+      if (run.state === null) continue;
+      const hook = statusWebhook(this.fake, this.repo, this.fake.git.ciStatus(this.repo, sha, 'ci/test', run.state, url));
+      void this.send(hook.name, hook.payload);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.robot) clearInterval(this.robot);
+    this.robot = null;
+    await this.kill();
+    await this.receiver.close();
+    await this.closeFake();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** One scenario in a fresh world (the app started unless `start: false`); on failure the app's log follows the error. */
+export function scenario(name: string, policy: string, body: (w: QueueWorld) => Promise<void>, timeoutMs = 45_000, options: { start?: boolean } = {}): void {
+  test(
+    name,
+    async () => {
+      const w = await QueueWorld.create(policy);
+      try {
+        if (options.start !== false) await w.start();
+        await body(w);
+        if (w.fake.problems.length > 0) throw new Error(`the fake GitHub had problems:\n${w.fake.problems.join('\n')}`);
+        if (w.refused.length > 0) throw new Error(`the app refused webhooks:\n${w.refused.join('\n')}`);
+      } catch (err) {
+        const e = err instanceof Error ? err : new Error(String(err));
+        e.message += `\n\nCI runs: ${JSON.stringify(w.runs)}\nstaging branches: ${w.staging().join(', ')}\n\nthe app's log:\n${w.log()}`;
+        throw e;
+      } finally {
+        await w.close();
+      }
+    },
+    timeoutMs,
+  );
+}
