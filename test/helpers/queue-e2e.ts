@@ -8,18 +8,20 @@
 //     (its pull requests' checks read `testing in batch N`), and reports
 //     `ci/test` with `ci` (the test's choice per run) as a commit status, with
 //     its `status` webhook.
-// `scenario` runs one test in a fresh world and, when it fails, prints the
-// app's log (every process it started) under the error.
+// Starting the app costs seconds (tsx compiles it), so a test file shares one
+// app process (`queueWorld`) and each scenario gets a repository of its own
+// (`Scene`); `scenario` runs one test and, when it fails, prints the app's log
+// (every process the file started) under the error.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test } from '@jest/globals';
+import { afterAll, beforeAll, test } from '@jest/globals';
 import nock from 'nock';
 import { FakeGitHub, type FakePull, type FakeRepo } from './github-fake.js';
 import { pullPayload } from './github-app.js';
 import { sendWebhook, startAppChild, type AppChild } from './app-child.js';
 import { pushWebhook, statusWebhook } from './github-fake-webhooks.js';
-import { approve, fileAdding, FULL_POLICY, setupRepo } from './github-scenario.js';
+import { approve, fileAdding, FULL_POLICY, OWNER, REGISTRY } from './github-scenario.js';
 import { Receiver, TRUNK_SECRET } from './landing.js';
 import { waitFor } from './deploy.js';
 
@@ -41,42 +43,33 @@ export interface CiRun {
 
 const STAGING = /^merge-gate\/queue\/main\/(\d+)$/;
 
+/** The fake GitHub, the receiver, the app process (started, killed, started again on the same state file) and the CI. */
 export class QueueWorld {
-  readonly fake: FakeGitHub;
-  readonly repo: FakeRepo;
-  readonly receiver: Receiver;
   /** Every app process started, in order; `app` the live one. */
   readonly apps: AppChild[] = [];
   app: AppChild | null = null;
-  /** The CI's result for a run (default: success). */
-  ci: (run: Omit<CiRun, 'state'>) => CiRun['state'] = () => 'SUCCESS';
-  readonly runs: CiRun[] = [];
-  /** Webhooks the app refused (HTTP ≥ 300) while it was up. */
+  readonly scenes: Scene[] = [];
+  /** Webhooks the app refused (HTTP ≥ 300, or the connection failed) while it was up. */
   readonly refused: string[] = [];
-  private readonly dir: string;
-  private readonly closeFake: () => Promise<void>;
+  private readonly dir = mkdtempSync(join(tmpdir(), 'merge-gate-queue-e2e-'));
   private byHand = false;
   private robot: NodeJS.Timeout | null = null;
-  private readonly tested = new Set<string>();
 
-  private constructor(fake: FakeGitHub, closeFake: () => Promise<void>, receiver: Receiver, policy: string) {
-    this.fake = fake;
-    this.closeFake = closeFake;
-    this.receiver = receiver;
-    this.repo = setupRepo(fake, policy);
-    this.dir = mkdtempSync(join(tmpdir(), 'merge-gate-queue-e2e-'));
+  private constructor(readonly fake: FakeGitHub, private readonly closeFake: () => Promise<void>, readonly receiver: Receiver) {
     fake.git.onRefChange = (repo, branch, move) => {
       const hook = pushWebhook(fake, repo, branch, move, this.byHand ? 'octocat' : `${fake.appSlug}[bot]`);
       void this.send(hook.name, hook.payload);
     };
-    this.robot = setInterval(() => this.runCi(), 50);
+    this.robot = setInterval(() => {
+      for (const scene of this.scenes) scene.runCi();
+    }, 50);
   }
 
-  static async create(policy: string): Promise<QueueWorld> {
+  static async create(): Promise<QueueWorld> {
     nock.enableNetConnect('127.0.0.1');
     const { fake, close } = await FakeGitHub.listening({ prefix: '/api/v3' });
     const receiver = await new Receiver().start();
-    return new QueueWorld(fake, close, receiver, policy);
+    return new QueueWorld(fake, close, receiver);
   }
 
   /** Starts the app (again: on the same state file). */
@@ -120,6 +113,56 @@ export class QueueWorld {
     }
   }
 
+  /** `fake.git.pushByHand`, its push webhook sent by someone other than the app. */
+  pushByHand(repo: FakeRepo, branch: string, files: Record<string, string | null>): { before: string; after: string } {
+    this.byHand = true;
+    try {
+      return this.fake.git.pushByHand(repo, branch, files);
+    } finally {
+      this.byHand = false;
+    }
+  }
+
+  /** A repository of its own with `policy`. */
+  scene(name: string, policy: string): Scene {
+    const repo = this.fake.addRepo(OWNER, name, { files: { 'flags.yml': REGISTRY, '.github/merge-gate.yml': policy } });
+    const scene = new Scene(this, repo);
+    this.scenes.push(scene);
+    return scene;
+  }
+
+  /** What every app process wrote, the last part of it. */
+  log(max = 40_000): string {
+    const all = this.apps.map((a, i) => `--- app process ${i + 1} (pid ${a.child.pid}) ---\n${a.log()}`).join('\n');
+    return all.length > max ? `…${all.slice(-max)}` : all;
+  }
+
+  async close(): Promise<void> {
+    if (this.robot) clearInterval(this.robot);
+    this.robot = null;
+    await this.kill();
+    await this.receiver.close();
+    await this.closeFake();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** One scenario's repository, its pull requests and its CI. */
+export class Scene {
+  /** The CI's result for a run (default: success). */
+  ci: (run: Omit<CiRun, 'state'>) => CiRun['state'] = () => 'SUCCESS';
+  readonly runs: CiRun[] = [];
+  readonly full: string;
+  private readonly tested = new Set<string>();
+
+  constructor(readonly world: QueueWorld, readonly repo: FakeRepo) {
+    this.full = `${repo.owner}/${repo.name}`;
+  }
+
+  get fake(): FakeGitHub {
+    return this.world.fake;
+  }
+
   /** A pull request that passes FULL_POLICY (approved, ci/test green on its head), adding files of its own. */
   pull(number: number, files: Record<string, string> = { [`lib/f${number}.ts`]: `export const v${number} = ${number};` }, labels: string[] = []): FakePull {
     const pull = this.fake.addPull(this.repo, { number, labels, files: Object.entries(files).map(([path, text]) => fileAdding(path, [text])) }, files);
@@ -130,17 +173,42 @@ export class QueueWorld {
 
   /** GitHub tells the app the pull request was opened. */
   async open(...pulls: FakePull[]): Promise<void> {
-    for (const pull of pulls) await this.send('pull_request', pullPayload('pull_request', 'opened', this.fake, this.repo, pull));
+    for (const pull of pulls) await this.world.send('pull_request', pullPayload('pull_request', 'opened', this.fake, this.repo, pull));
   }
 
-  /** A push to `branch` by someone other than the app. */
+  /** CI reports `state` for ci/test on `sha` (e.g. a late result for a staging head gone since), and GitHub tells the app. */
+  async report(sha: string, state: 'SUCCESS' | 'FAILURE'): Promise<void> {
+    const hook = statusWebhook(this.fake, this.repo, this.fake.git.ciStatus(this.repo, sha, 'ci/test', state));
+    await this.world.send(hook.name, hook.payload);
+  }
+
+  /** The pull request's approvals dismissed; `tell`: GitHub's `pull_request_review.dismissed` is delivered (else it is lost). */
+  async dismiss(pull: FakePull, tell = true): Promise<void> {
+    for (const review of pull.reviews) if (review.state === 'APPROVED') review.state = 'DISMISSED';
+    if (tell) await this.world.send('pull_request_review', pullPayload('pull_request_review', 'dismissed', this.fake, this.repo, pull));
+  }
+
+  /** Whether main contains the pull request's head. */
+  onMain(pull: FakePull): boolean {
+    return this.fake.ancestors(this.repo.branches.get('main')!).has(pull.headSha);
+  }
+
   pushByHand(files: Record<string, string | null>, branch = 'main'): { before: string; after: string } {
-    this.byHand = true;
-    try {
-      return this.fake.git.pushByHand(this.repo, branch, files);
-    } finally {
-      this.byHand = false;
+    return this.world.pushByHand(this.repo, branch, files);
+  }
+
+  /** Opens each pull request in turn, each once its check says it is in the queue: they join in this order. */
+  async queue(...pulls: FakePull[]): Promise<void> {
+    for (const pull of pulls) {
+      await this.open(pull);
+      await this.waitFor(`#${pull.number} in the queue`, () => /^(queued|building|testing|landing|Landed)/.test(this.title(pull)));
     }
+  }
+
+  /** What the check says below its title (summary and text). */
+  said(pull: FakePull): string {
+    const run = this.check(pull);
+    return `${run?.summary ?? ''}\n${run?.text ?? ''}`;
   }
 
   /** The latest `merge-gate` check run on the pull request's head. */
@@ -156,28 +224,29 @@ export class QueueWorld {
     return [...this.repo.branches.keys()].filter((b) => b.startsWith('merge-gate/queue/')).sort();
   }
 
-  /** Fast-forwards of main, in order. */
+  /** Moves of main over the refs API (fast-forwards), in order. */
   mainMoves() {
-    return this.fake.git.refUpdates.filter((u) => u.branch === 'main');
+    return this.fake.git.refUpdates.filter((u) => u.repo === this.full && u.branch === 'main');
   }
 
-  /** The trunk-updated events received: [before, after, numbers]. */
+  /** Merge calls (squash, rebase, merge) on this repository. */
+  merges() {
+    return this.fake.merges.filter((m) => m.repo === this.full);
+  }
+
+  /** The trunk-updated events received about this repository: [before, after, numbers]. */
   announced(): Array<[string, string, number[]]> {
-    return this.receiver.received.map((r) => [r.json.before, r.json.after, r.json.pull_requests.map((p: { number: number }) => p.number)]);
+    return this.world.receiver.received
+      .filter((r) => r.json.repository === this.full)
+      .map((r) => [r.json.before, r.json.after, r.json.pull_requests.map((p: { number: number }) => p.number)]);
   }
 
   waitFor<T>(what: string, probe: () => T, timeoutMs = 20_000): Promise<NonNullable<T>> {
     return waitFor(what, probe, timeoutMs);
   }
 
-  /** What every app process wrote, the last part of it. */
-  log(max = 30_000): string {
-    const all = this.apps.map((a, i) => `--- app process ${i + 1} (pid ${a.child.pid}) ---\n${a.log()}`).join('\n');
-    return all.length > max ? `…${all.slice(-max)}` : all;
-  }
-
   /** The CI: a run on each staging head whose batch the app reports under test. */
-  private runCi(): void {
+  runCi(): void {
     for (const [branch, sha] of this.repo.branches) {
       const m = STAGING.exec(branch);
       if (!m || this.tested.has(sha)) continue;
@@ -187,44 +256,56 @@ export class QueueWorld {
       this.tested.add(sha);
       const reachable = this.fake.ancestors(sha);
       const pulls = [...this.repo.pulls.values()].filter((p) => p.state === 'OPEN' && reachable.has(p.headSha)).map((p) => p.number).sort((a, b) => a - b);
-      const url = `https://ci.example.com/runs/${this.runs.length + 1}`;
+      const url = `https://ci.example.com/${this.repo.name}/runs/${this.runs.length + 1}`;
       const run: CiRun = { batch, sha, pulls, url, state: this.ci({ batch, sha, pulls, url }) };
       this.runs.push(run);
       if (run.state === null) continue;
       const hook = statusWebhook(this.fake, this.repo, this.fake.git.ciStatus(this.repo, sha, 'ci/test', run.state, url));
-      void this.send(hook.name, hook.payload);
+      void this.world.send(hook.name, hook.payload);
     }
-  }
-
-  async close(): Promise<void> {
-    if (this.robot) clearInterval(this.robot);
-    this.robot = null;
-    await this.kill();
-    await this.receiver.close();
-    await this.closeFake();
-    rmSync(this.dir, { recursive: true, force: true });
   }
 }
 
-/** One scenario in a fresh world (the app started unless `start: false`); on failure the app's log follows the error. */
-export function scenario(name: string, policy: string, body: (w: QueueWorld) => Promise<void>, timeoutMs = 45_000, options: { start?: boolean } = {}): void {
-  test(
-    name,
-    async () => {
-      const w = await QueueWorld.create(policy);
-      try {
-        if (options.start !== false) await w.start();
-        await body(w);
-        if (w.fake.problems.length > 0) throw new Error(`the fake GitHub had problems:\n${w.fake.problems.join('\n')}`);
-        if (w.refused.length > 0) throw new Error(`the app refused webhooks:\n${w.refused.join('\n')}`);
-      } catch (err) {
-        const e = err instanceof Error ? err : new Error(String(err));
-        e.message += `\n\nCI runs: ${JSON.stringify(w.runs)}\nstaging branches: ${w.staging().join(', ')}\n\nthe app's log:\n${w.log()}`;
-        throw e;
-      } finally {
-        await w.close();
-      }
+/**
+ * The file's world: created (and the app started) before its tests, closed after them. `scenario` runs one test in
+ * a repository of its own; on failure the error carries the scene's CI runs and staging branches and the app's log.
+ */
+export function queueWorld(options: { start?: boolean } = {}) {
+  let world: QueueWorld | null = null;
+  beforeAll(async () => {
+    world = await QueueWorld.create();
+    if (options.start !== false) await world.start();
+  }, 60_000);
+  afterAll(async () => {
+    await world?.close();
+  });
+  let seq = 0;
+  return {
+    get world(): QueueWorld {
+      if (!world) throw new Error('the queue world is not created yet');
+      return world;
     },
-    timeoutMs,
-  );
+    scenario(name: string, policy: string, body: (s: Scene) => Promise<void>, timeoutMs = 45_000): void {
+      const repoName = `app${++seq}`;
+      test(
+        name,
+        async () => {
+          const w = world!;
+          const s = w.scene(repoName, policy);
+          const problems = w.fake.problems.length;
+          const refused = w.refused.length;
+          try {
+            await body(s);
+            if (w.fake.problems.length > problems) throw new Error(`the fake GitHub had problems:\n${w.fake.problems.slice(problems).join('\n')}`);
+            if (w.refused.length > refused) throw new Error(`the app refused webhooks:\n${w.refused.slice(refused).join('\n')}`);
+          } catch (err) {
+            const e = err instanceof Error ? err : new Error(String(err));
+            e.message += `\n\nrepository ${s.full}; CI runs: ${JSON.stringify(s.runs, null, 1)}\nstaging branches: ${s.staging().join(', ')}\n\nthe app's log:\n${w.log()}`;
+            throw e;
+          }
+        },
+        timeoutMs,
+      );
+    },
+  };
 }
