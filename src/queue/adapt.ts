@@ -6,13 +6,15 @@
 // its retries counts 1 — each older observation weighing DECAY times the next,
 // so the last ~50 outcomes count, with a prior of PRIOR_BAD bad in PRIOR_N.
 //
-// The size: with r the rate, a batch of k passes with p = (1 − r)^k. The chain
-// of `speculative` = S batches lands, per round of CI, the batches ahead of the
-// first failure: k·(p + p² + … + p^S) pull requests. A failed batch costs its
-// runs and the chain behind it; its bisection costs about log2(k) more runs.
-// We choose the k ≤ settings.batch maximising landings per run:
-//     k·Σ_{j=1..S} p^j  /  (S + (1 − p)·log2(k))
-// (ties to the smaller k). At r = 10% that is 1, at 2% it is 6–8.
+// The size: with r the rate, a batch of k passes with P = (1 − r)^k. When it
+// fails, the `speculative` − 1 = S − 1 batches behind it are thrown away (about
+// half run, on average) and its bisection fails about 1 + log2(k) times before
+// the bad pull request is alone, each time again throwing away what is behind.
+// Landings per CI run:
+//     L(k) = k·P / (1 + (1 − P)·(S − 1)·(1 + log2 k) / 2)
+// We choose the k ≤ settings.batch that maximises L (ties to the smaller k):
+// with S = 5, 1 at r ≥ ~15%, 2 at 10%, 8 at 2%. The simulator (bench/queue.ts)
+// measured the sizes this picks as the best fixed sizes for those loads.
 
 export interface FailureRate {
   /** Decayed count of pull requests found bad. */
@@ -23,7 +25,7 @@ export interface FailureRate {
 
 const DECAY = 0.98;
 const PRIOR_BAD = 1;
-const PRIOR_N = 10;
+const PRIOR_N = 50;
 
 export function initialRate(): FailureRate {
   return { bad: 0, seen: 0 };
@@ -37,12 +39,10 @@ export function failureRate(rate: FailureRate): number {
   return (rate.bad + PRIOR_BAD) / (rate.seen + PRIOR_N);
 }
 
-/** Landings per CI run of a chain of `slots` batches of `k` when each pull request is bad with probability `r` (the formula above). */
+/** Landings per CI run of batches of `k` when each pull request is bad with probability `r` and `slots` batches are tested at once (the formula above). */
 export function landingsPerRun(k: number, r: number, slots: number): number {
   const p = (1 - r) ** k;
-  let sum = 0;
-  for (let j = 1, pj = p; j <= slots; j++, pj *= p) sum += pj;
-  return (k * sum) / (slots + (1 - p) * Math.log2(k));
+  return (k * p) / (1 + ((1 - p) * (slots - 1) * (1 + Math.log2(k))) / 2);
 }
 
 export function chooseBatchSize(rate: FailureRate, maxBatch: number, slots: number): number {

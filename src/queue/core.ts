@@ -7,10 +7,12 @@
 // - Order: `priority` first, then join order. A priority pull request joining
 //   goes ahead of batches already built of pull requests without it: those are
 //   rebuilt (what lands is always in queue order).
-// - A batch is at most `speculative` batches with CI running or being built.
-//   Which batches exist is plan.ts' walk: a chain from the base head, each
-//   batch on the staging head of the one ahead of it; a suspect (failed alone,
-//   retry pending) is retried on the side and the chain goes on without it.
+// - At most `speculative` batches with CI running or being built. Which
+//   batches exist is plan.ts' search: a chain from the base head, each batch on
+//   the staging head of the one ahead of it, and where a batch under test is
+//   likely to fail, the batches that would follow its failure too (a suspect —
+//   failed alone, retry pending — on its last try: the chain goes on without
+//   it; a batch of several: its bisection halves).
 // - Batch size: adapt.ts (a decayed failure rate → the size that maximises
 //   landings per CI run), capped by bisection. A batch smaller than that size
 //   at the end of the queue waits `waitMs` from its FIRST pull request's
@@ -24,7 +26,9 @@
 //   half only ever batched with itself, so a half that fails splits again.
 //   Failure of a batch of one: it is tested again (a suspect) up to `retries`
 //   times, then leaves with `dequeue` (failed / timeout). Batches on top of a
-//   failed one are rebuilt without it.
+//   failed one are rebuilt without it. A batch that fails while a batch it is
+//   built on is still under test blames no one yet: the failure counts once
+//   those below it passed (if one of them fails, it is dropped with it).
 // - `checks` for anything but the batch's current staging head: ignored.
 // - `landed`: the base is `after`; batches built on the landed staging head
 //   count as built on `after` (the same commit for a fast-forward; for
@@ -39,10 +43,15 @@
 // - `staging: false`: batches of one, no build, no CI; the first queued pull
 //   request not held lands; `land-failed` → it leaves (no `dequeue`: the shell
 //   re-evaluates it and a pass joins it again).
-import { chooseBatchSize, observe } from './adapt.js';
+// - After a restart, resume(state) lists what was under way (builds, the
+//   landing): the shell does them again. A build again resets its staging
+//   branch (a result for the old head is then stale); a landing again must find
+//   it already done (base at the staging head, or its pull requests merged)
+//   and answer `landed`, so nothing lands twice.
+import { chooseBatchSize, failureRate, observe } from './adapt.js';
 import { describe } from './describe.js';
 import { plan, removeBatch, BUILD_RETRY_MS } from './plan.js';
-import { batchById, entry, newState, queueOrder, type Batch, type QueueEntry, type QueueState } from './state.js';
+import { ancestors, batchById, entry, newState, queueOrder, type Batch, type QueueEntry, type QueueState } from './state.js';
 import { stagingRef, type DequeueWhy, type QueuedPull, type QueueAction, type QueueEvent, type QueueSettings } from './types.js';
 
 export type { QueueState } from './state.js';
@@ -60,8 +69,9 @@ export function decide(state: QueueState, event: QueueEvent, settings: QueueSett
   const before = new Map(state.pulls.map((p) => [p.number, JSON.stringify(describe(state, p.number))]));
   const actions: QueueAction[] = [];
   apply(s, event, settings, now, actions);
+  settleFailures(s, settings, actions);
   const size = settings.staging ? chooseBatchSize(s.rate, settings.batch, settings.speculative) : 1;
-  const planned = plan(s, settings, now, size);
+  const planned = plan(s, settings, now, size, failureRate(s.rate));
   actions.push(...planned.actions);
   const changed = s.pulls.filter((p) => before.get(p.number) !== JSON.stringify(describe(s, p.number))).map((p) => p.number);
   if (changed.length > 0) actions.push({ kind: 'notify', numbers: changed });
@@ -89,7 +99,7 @@ function apply(s: QueueState, e: QueueEvent, settings: QueueSettings, now: numbe
       if (old && old.headSha === e.pull.headSha) return;
       if (old) s.pulls = s.pulls.filter((p) => p !== old);
       const fresh: QueueEntry = {
-        ...e.pull, joinedAt: now, seq: s.nextSeq++, held: null, fails: 0, suspect: false, cap: null, group: null,
+        ...e.pull, joinedAt: now, seq: s.nextSeq++, held: null, fails: 0, suspect: false, cap: null, group: null, lineage: null,
       };
       s.pulls = [...s.pulls, fresh].sort(queueOrder);
       return;
@@ -139,7 +149,7 @@ function apply(s: QueueState, e: QueueEvent, settings: QueueSettings, now: numbe
           const q = entry(s, p.number);
           if (q) q.suspect = false;
         }
-      } else fail(s, b, settings, { kind: 'failed', check: e.check, url: e.url, stagingSha: e.sha, attempts: 0 }, actions);
+      } else failed(s, b, { kind: 'failed', check: e.check, url: e.url, stagingSha: e.sha, attempts: 0 });
       return;
     }
     case 'landed': {
@@ -187,7 +197,7 @@ function apply(s: QueueState, e: QueueEvent, settings: QueueSettings, now: numbe
         // Batches on top of one that just timed out are dropped by the walk, not failed.
         if (!batchById(s, b.id) || (b.parent !== null && !batchById(s, b.parent))) continue;
         if (b.state === 'testing' && b.ciStartedAt !== null && now >= b.ciStartedAt + settings.timeoutMs) {
-          fail(s, b, settings, { kind: 'timeout', stagingSha: b.sha ?? '', attempts: 0, afterMs: now - b.ciStartedAt }, actions);
+          failed(s, b, { kind: 'timeout', stagingSha: b.sha ?? '', attempts: 0, afterMs: now - b.ciStartedAt });
         }
       }
       return;
@@ -221,16 +231,40 @@ function landedPull(s: QueueState, pull: QueuedPull, now: number): void {
   s.rate = observe(s.rate, false);
 }
 
-/** A batch failed (a check, a timeout, a refused landing): bisect it, or retry / dequeue its one pull request. */
-function fail(s: QueueState, b: Batch, settings: QueueSettings, why: DequeueWhy, actions: QueueAction[]): void {
+/** A batch's checks failed or timed out: it is held as `failed` until every batch it is built on has passed (settleFailures). */
+function failed(s: QueueState, b: Batch, why: DequeueWhy): void {
   if (why.kind === 'timeout') s.stats.batches.timedOut++;
   else s.stats.batches.failed++;
+  Object.assign(b, { state: 'failed', failure: why, pending: [] });
+}
+
+/**
+ * A failed batch whose batches below have all passed (or that stands on the base) failed on its own account: bisect it, or retry /
+ * dequeue its one pull request. One standing on a batch that fails too is dropped by the walk with it, blaming no one.
+ */
+function settleFailures(s: QueueState, settings: QueueSettings, actions: QueueAction[]): void {
+  for (let b = ownFailure(s); b; b = ownFailure(s)) fail(s, b, settings, b.failure!, actions, false);
+}
+
+function ownFailure(s: QueueState): Batch | undefined {
+  return s.batches.find((b) => {
+    if (b.state !== 'failed') return false;
+    const below = ancestors(s, b);
+    const bottom = below.at(-1) ?? b;
+    return bottom.parent === null && below.every((a) => a.state === 'passed' || a.state === 'landing');
+  });
+}
+
+/** A batch failed (a check, a timeout, a refused landing): bisect it, or retry / dequeue its one pull request. */
+function fail(s: QueueState, b: Batch, settings: QueueSettings, why: DequeueWhy, actions: QueueAction[], count = true): void {
+  if (count && why.kind === 'timeout') s.stats.batches.timedOut++;
+  else if (count) s.stats.batches.failed++;
   removeBatch(s, b, actions);
   const members = b.pulls.map((p) => entry(s, p.number)).filter((p): p is QueueEntry => p !== undefined);
   if (members.length > 1) {
     const half = Math.ceil(members.length / 2);
     const [g1, g2] = [s.nextGroup++, s.nextGroup++];
-    members.forEach((p, i) => Object.assign(p, i < half ? { group: g1, cap: half } : { group: g2, cap: members.length - half }));
+    members.forEach((p, i) => Object.assign(p, i < half ? { group: g1, cap: half } : { group: g2, cap: members.length - half }, { lineage: g1 }));
     return;
   }
   const p = members[0];

@@ -5,7 +5,7 @@ import type { PullStatus, QueueStats } from './types.js';
 
 /**
  * A pull request in a batch: `building` while its staging branch is built; `testing` while its checks run, and also once they passed
- * while batches ahead of it have yet to land (`behind`: those batches' numbers, nearest first); `landing` once it passed and is first
+ * (or failed: the failure may be theirs) while batches ahead of it have yet to land (`behind`: those batches' numbers, nearest first); `landing` once it passed and is first
  * (`held` when a hold keeps it from landing). Not in a batch: `queued`, its position counting every queued pull request.
  */
 export function describe(s: QueueState, n: number): PullStatus {
@@ -19,7 +19,7 @@ export function describe(s: QueueState, n: number): PullStatus {
   const held = b.pulls.map((p) => entry(s, p.number)?.held ?? null).find((h) => h !== null) ?? null;
   if (b.state === 'building') return { kind: 'building', batch: b.id, with: withOthers, since: b.since };
   const behind = ancestors(s, b).map((a) => a.id);
-  if (b.state === 'testing' || (b.state === 'passed' && behind.length > 0)) {
+  if (b.state === 'testing' || b.state === 'failed' || (b.state === 'passed' && behind.length > 0)) {
     return { kind: 'testing', batch: b.id, with: withOthers, since: b.ciStartedAt ?? b.since, pending: b.state === 'testing' ? b.pending : [], behind, held };
   }
   return { kind: 'landing', batch: b.id, with: withOthers, since: b.since, held };

@@ -2,29 +2,28 @@
 // next. Called by decide() after every event, on a draft of the state it may
 // change. Pure.
 //
-// The plan is a walk down the queue from the base head. At each position it
-// keeps the existing batch that holds exactly the next pull requests in queue
-// order and is built on what the walk stands on (the base head, or the batch
-// kept just before); the walk goes on from that batch. A suspect (a pull
-// request that failed alone and waits for its retry) gets a batch of one built
-// on what the walk stands on, and the walk goes on WITHOUT it: the chain behind
-// a pull request that is probably bad does not include it, so when its retry
-// fails too the chain's results stand (and when it passes, it lands first and
-// the chain behind is rebuilt with it). Where no batch fits, the walk creates
-// one (the adaptive size, or the bisection half's size) if a CI slot is free,
-// and stops: nothing can be built on a batch before it is built. Every batch
-// the walk did not keep is invalidated (its staging branch deleted), except the
-// one landing, whose answer is awaited.
+// The plan is a search over the worlds that may come (as Uber's SubmitQueue
+// does): the queue is cut into units (the adaptive size; a bisection half; a
+// suspect — a pull request that failed alone and waits for its retry — alone),
+// and from the base head each unit is a batch built on what the units before it
+// leave if they pass. Each unit has a chance to pass (passChance: from the
+// failure rate the queue observes, a flake rate FLAKE, and for a bisection half
+// what its failed batch tells). A batch under test also opens the world where
+// it fails: a batch of several is bisected (its halves on what it stood on), a
+// suspect on its last try is dropped (the batches behind are built without it).
+// A failure that only leads to a retry opens no world: the retry comes first.
+// Batches are kept or built in order of how likely they are to be needed, while
+// CI slots (`speculative`) last; a slot is kept for the successor of a batch
+// being built, which cannot be built before it. Every batch the search did not
+// keep is invalidated (its staging branch deleted), except the one landing,
+// whose answer is awaited. Landing is not a guess: only a batch that passed,
+// stands on the base head as the core knows it and holds exactly the first
+// pull requests of the queue lands.
 import { entry, pullOf, samePulls, type Batch, type QueueEntry, type QueueState } from './state.js';
 import { stagingRef, type QueueAction, type QueueSettings } from './types.js';
 
 /** After a failed build, builds wait this long (an API error is often brief; this keeps a lasting one from looping). */
 export const BUILD_RETRY_MS = 60_000;
-
-interface Gap {
-  parent: Batch | null;
-  pulls: QueueEntry[];
-}
 
 /** Whether batch `b` holds exactly the pull requests at positions i.. of the queue, none of them a suspect. */
 function matchesAt(b: Batch, q: readonly QueueEntry[], i: number): boolean {
@@ -46,11 +45,11 @@ export interface PlanResult {
   deadline: number | null;
 }
 
-export function plan(s: QueueState, settings: QueueSettings, now: number, size: number): PlanResult {
+export function plan(s: QueueState, settings: QueueSettings, now: number, size: number, r: number): PlanResult {
   const actions: QueueAction[] = [];
   const deadlines: number[] = [];
   if (s.buildPausedUntil !== null && now >= s.buildPausedUntil) s.buildPausedUntil = null;
-  if (settings.staging) walk(s, settings, now, size, actions, deadlines);
+  if (settings.staging) walk(s, settings, now, size, r, actions, deadlines);
   else direct(s, now, actions);
   land(s, settings, now, actions);
   if (s.buildPausedUntil !== null) deadlines.push(s.buildPausedUntil);
@@ -58,35 +57,97 @@ export function plan(s: QueueState, settings: QueueSettings, now: number, size: 
   return { actions, deadline: deadlines.length > 0 ? Math.min(...deadlines) : null };
 }
 
-function walk(s: QueueState, settings: QueueSettings, now: number, size: number, actions: QueueAction[], deadlines: number[]): void {
+/** A run of queued pull requests tested together, as the search plans it. */
+interface Unit {
+  pulls: QueueEntry[];
+  /** The failed batch whose bisection it belongs to (null: none; negative: a split the search only imagines). */
+  lineage: number | null;
+}
+
+/** A place in the search: the next units to land, in order, on top of `parent` (null: the base head), and how likely that world is. */
+interface Position {
+  parent: Batch | null;
+  units: Unit[];
+  need: number;
+}
+
+/** Below this likelihood a batch is not worth a CI run. */
+const MIN_NEED = 0.05;
+/** How many places the search looks at, at most (it stops sooner once likelihoods fall below MIN_NEED). */
+const MAX_STEPS = 400;
+/** The flake rate the search assumes: a run failing with no bad pull request in it. */
+export const FLAKE = 0.02;
+
+/** The queue cut into units: a suspect alone; an existing batch's exact run of pull requests; else the adaptive size / bisection cap. */
+function units(s: QueueState, size: number): Unit[] {
   const q = s.pulls;
-  const kept = new Set<number>();
-  const gaps: Gap[] = [];
-  const on = (b: Batch, parent: Batch | null) =>
-    !kept.has(b.id) && (parent === null ? b.parent === null && b.onto === s.base : b.parent === parent.id);
-  let parent: Batch | null = null;
+  const out: Unit[] = [];
   for (let i = 0; i < q.length; ) {
-    const e = q[i];
-    const ready = parent === null || parent.sha !== null;
-    if (e.suspect) {
-      const retry = s.batches.find((b) => on(b, parent) && samePulls(b.pulls, [pullOf(e)]));
-      if (retry) kept.add(retry.id);
-      else if (ready) gaps.push({ parent, pulls: [e] });
-      i++;
-      continue;
+    const existing = q[i].suspect ? undefined : s.batches.find((b) => matchesAt(b, q, i));
+    const n = q[i].suspect ? 1 : existing ? existing.pulls.length : sizeAt(q, i, size).n;
+    out.push({ pulls: q.slice(i, i + n), lineage: q[i].lineage ?? null });
+    i += n;
+  }
+  return out;
+}
+
+const clean = (r: number, n: number) => (1 - r) ** n * (1 - FLAKE);
+const failing = (r: number, n: number) => 1 - clean(r, n);
+
+/** How likely the first unit of `units` is to pass, given what failed before (its lineage: a failed batch of which `units` still holds `rem`). */
+function passChance(first: Unit, rest: Unit[], r: number, retries: number): number {
+  const p = first.pulls[0];
+  if (p.suspect) return (FLAKE * (1 - r)) / (r + (1 - r) * FLAKE); // it failed alone: passing now means it was a flake
+  if (first.lineage === null) return clean(r, first.pulls.length);
+  const others = rest.filter((u) => u.lineage === first.lineage).reduce((n, u) => n + u.pulls.length, 0);
+  // The lineage failed: something in it is bad, or it was a flake. This unit passes if it is clean and the failure lies in the others.
+  return (clean(r, first.pulls.length) * Math.max(failing(r, others), FLAKE)) / failing(r, others + first.pulls.length);
+}
+
+/** The units after `first` fails: a batch of several is bisected; a single that would leave is skipped; one retried has no plan yet. */
+function afterFailure(first: Unit, rest: Unit[], retries: number, imagined: number): Unit[] | null {
+  if (first.pulls.length > 1) {
+    const half = Math.ceil(first.pulls.length / 2);
+    const explained = rest.map((u) => (u.lineage !== null && u.lineage === first.lineage ? { ...u, lineage: null } : u));
+    return [{ pulls: first.pulls.slice(0, half), lineage: imagined }, { pulls: first.pulls.slice(half), lineage: imagined }, ...explained];
+  }
+  return first.pulls[0].fails >= retries ? rest : null;
+}
+
+function walk(s: QueueState, settings: QueueSettings, now: number, size: number, r: number, actions: QueueAction[], deadlines: number[]): void {
+  const kept = new Map<number, number>(); // batch id → its need
+  /** New batches in order of need; `unit: null` keeps a slot for the successor of a batch being built. */
+  const wanted: { parent: Batch | null; unit: Unit | null; need: number }[] = [];
+  const matches = (b: Batch, parent: Batch | null, unit: Unit) =>
+    (parent === null ? b.parent === null && b.onto === s.base : b.parent === parent.id) && samePulls(b.pulls, unit.pulls.map(pullOf));
+  const open: Position[] = [{ parent: null, units: units(s, size), need: 1 }];
+  let imagined = -1;
+  for (let steps = 0; open.length > 0 && steps < MAX_STEPS; steps++) {
+    open.sort((a, b) => b.need - a.need);
+    const at = open.shift()!;
+    if (at.need < MIN_NEED) break;
+    const [first, ...rest] = at.units;
+    if (!first) continue;
+    const b = s.batches.find((x) => !kept.has(x.id) && matches(x, at.parent, first));
+    const known = b?.state === 'passed' || b?.state === 'landing';
+    const p = known ? 1 : b?.state === 'failed' ? 0 : passChance(first, rest, r, settings.retries);
+    // What follows a failure is planned for a batch under test and for a suspect's retry (other batches not built yet are simply built).
+    const failed = known || (!b && !first.pulls[0].suspect) ? null : afterFailure(first, rest, settings.retries, imagined--);
+    if (failed && failed.length > 0) open.push({ parent: at.parent, units: failed, need: at.need * (1 - p) });
+    if (b) {
+      kept.set(b.id, at.need);
+      if (b.sha !== null && rest.length > 0 && p > 0) open.push({ parent: b, units: rest, need: at.need * p });
+      else if (rest.length > 0 && p > 0) wanted.push({ parent: null, unit: null, need: at.need * p }); // the slot its successor will want once it is built
+    } else if (at.parent === null || at.parent.sha !== null) {
+      const { open: growing } = sizeAt(first.pulls, 0, size);
+      const last = rest.length === 0 && first.lineage === null && !first.pulls[0].suspect;
+      const ends = first.pulls[0].joinedAt + settings.waitMs;
+      if (last && growing && settings.waitMs > 0 && now < ends) deadlines.push(ends);
+      else {
+        wanted.push({ parent: at.parent, unit: first, need: at.need });
+        if (rest.length > 0) wanted.push({ parent: null, unit: null, need: at.need * p });
+      }
     }
-    const next = s.batches.find((b) => on(b, parent) && matchesAt(b, q, i));
-    if (next) {
-      kept.add(next.id);
-      parent = next;
-      i += next.pulls.length;
-      continue;
-    }
-    if (!ready) break;
-    const { n, open } = sizeAt(q, i, size);
-    if (open && settings.waitMs > 0 && now < e.joinedAt + settings.waitMs) deadlines.push(e.joinedAt + settings.waitMs);
-    else gaps.push({ parent, pulls: q.slice(i, i + n) });
-    break;
   }
 
   for (const b of [...s.batches]) {
@@ -94,20 +155,30 @@ function walk(s: QueueState, settings: QueueSettings, now: number, size: number,
     removeBatch(s, b, actions);
     s.stats.batches.invalidated++;
   }
-
-  let running = s.batches.filter((b) => b.state === 'building' || b.state === 'testing').length;
   if (s.baseUnknown || s.buildPausedUntil !== null) return;
-  for (const gap of gaps) {
-    if (running >= settings.speculative) break;
+  const running = s.batches.filter((b) => b.state === 'building' || b.state === 'testing');
+  let free = settings.speculative - running.length;
+  const planned = new Set(s.batches.map((b) => key(b.parent, b.pulls)));
+  for (const w of wanted.sort((a, b) => b.need - a.need)) {
+    if (free <= 0) break;
+    if (w.unit === null) {
+      free--;
+      continue;
+    }
+    if (w.parent !== null && !s.batches.includes(w.parent)) continue;
+    if (planned.has(key(w.parent?.id ?? null, w.unit.pulls))) continue; // reached by two paths: one batch serves both
+    planned.add(key(w.parent?.id ?? null, w.unit.pulls));
     const b: Batch = {
-      id: s.nextBatch++, pulls: gap.pulls.map(pullOf), parent: gap.parent?.id ?? null, onto: gap.parent?.sha ?? s.base,
+      id: s.nextBatch++, pulls: w.unit.pulls.map(pullOf), parent: w.parent?.id ?? null, onto: w.parent?.sha ?? s.base,
       state: 'building', sha: null, tree: null, since: now, ciStartedAt: null, pending: [],
     };
     s.batches.push(b);
     actions.push({ kind: 'build', batch: b.id, ref: stagingRef(s.branch, b.id), onto: b.onto, pulls: b.pulls });
-    running++;
+    free--;
   }
 }
+
+const key = (parent: number | null, pulls: readonly { number: number }[]) => `${parent ?? 'base'}:${pulls.map((p) => p.number).join(',')}`;
 
 /** Without staging: the first queued pull request that is not held lands on its own, one at a time. */
 function direct(s: QueueState, now: number, actions: QueueAction[]): void {

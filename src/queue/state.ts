@@ -1,7 +1,7 @@
 // The merge queue's state (plain JSON: store.ts keeps JSON.stringify of it) and
 // the small queries over it that core.ts, plan.ts and describe.ts share.
 import { initialRate, type FailureRate } from './adapt.js';
-import type { QueuedPull, QueueStats } from './types.js';
+import type { DequeueWhy, QueuedPull, QueueStats } from './types.js';
 
 export interface QueueEntry extends QueuedPull {
   joinedAt: number;
@@ -16,9 +16,12 @@ export interface QueueEntry extends QueuedPull {
   /** Bisection: at most this many in its batch, all of group `group` (null: the adaptive size). */
   cap: number | null;
   group: number | null;
+  /** Bisection: the failed batch it came from (both halves share it); null: none. */
+  lineage?: number | null;
 }
 
-export type BatchState = 'building' | 'testing' | 'passed' | 'landing';
+/** `failed`: its checks failed while a batch it is built on had not passed yet — the failure may be theirs; it counts once they pass. */
+export type BatchState = 'building' | 'testing' | 'passed' | 'failed' | 'landing';
 
 export interface Batch {
   id: number;
@@ -34,6 +37,8 @@ export interface Batch {
   since: number;
   ciStartedAt: number | null;
   pending: string[];
+  /** Why it failed (state `failed`). */
+  failure?: DequeueWhy | null;
 }
 
 export interface QueueState {

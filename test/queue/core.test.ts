@@ -183,7 +183,7 @@ group('failures', () => {
     expect(q.of('land', acts)).toEqual([expect.objectContaining({ batch: without.batch, onto: 'base0' })]);
   });
 
-  test('a retry that passes lands first; the chain built without it is rebuilt with it', () => {
+  test('a retry that passes lands first; the chain built without it is dropped for the one built on it', () => {
     const q = new Q({ ...SETTINGS, batch: 1 });
     q.join(1, 2);
     q.built(1);
@@ -193,7 +193,28 @@ group('failures', () => {
     const acts = q.pass(retry.batch);
     expect(q.of('delete', acts).map((a) => a.ref)).toEqual([`merge-gate/queue/main/${without.batch}`]);
     expect(q.of('land', acts)).toEqual([expect.objectContaining({ batch: retry.batch, pulls: [expect.objectContaining({ number: 1 })] })]);
-    expect(q.builds(acts)).toEqual([expect.objectContaining({ onto: `s${retry.batch}`, pulls: [expect.objectContaining({ number: 2 })] })]);
+    // #2 on top of the retry: built as a hedge while the retry ran (a spare slot), or now.
+    expect(q.state.batches.filter((b) => b.pulls[0].number === 2).map((b) => b.onto)).toEqual([`s${retry.batch}`]);
+  });
+
+  test('a batch failing on top of one still under test is blamed only once that one passed', () => {
+    const q = new Q({ ...SETTINGS, batch: 1 });
+    q.join(1, 2, 3);
+    q.built(1);
+    q.built(2);
+    q.failCi(2); // #1 may be what failed it
+    expect(q.state.pulls.find((p) => p.number === 2)).toMatchObject({ fails: 0, suspect: false });
+    q.failCi(1);
+    expect(q.state.pulls.map((p) => [p.number, p.fails])).toEqual([[1, 1], [2, 0], [3, 0]]);
+
+    const r = new Q({ ...SETTINGS, batch: 1 });
+    r.join(1, 2);
+    r.built(1);
+    r.built(2);
+    r.failCi(2);
+    r.pass(1); // now it is #2's own failure
+    expect(r.state.pulls.find((p) => p.number === 2)).toMatchObject({ fails: 1, suspect: true });
+    expect(queueStats(r.state).batches.failed).toBe(1);
   });
 
   test('checks for another SHA than the staging head are ignored', () => {
