@@ -266,6 +266,22 @@ export class Scene {
   }
 }
 
+/** Runs `body` on the scene; a failure's message gets its CI runs and staging branches, and the app's log; new fake problems or refused webhooks fail it. */
+async function explained(s: Scene, body: (s: Scene) => Promise<void>): Promise<void> {
+  const w = s.world;
+  const problems = w.fake.problems.length;
+  const refused = w.refused.length;
+  try {
+    await body(s);
+    if (w.fake.problems.length > problems) throw new Error(`the fake GitHub had problems:\n${w.fake.problems.slice(problems).join('\n')}`);
+    if (w.refused.length > refused) throw new Error(`the app refused webhooks:\n${w.refused.slice(refused).join('\n')}`);
+  } catch (err) {
+    const e = err instanceof Error ? err : new Error(String(err));
+    e.message += `\n\nrepository ${s.full}; CI runs: ${JSON.stringify(s.runs, null, 1)}\nstaging branches: ${s.staging().join(', ')}\n\nthe app's log:\n${w.log()}`;
+    throw e;
+  }
+}
+
 /**
  * The file's world: created (and the app started) before its tests, closed after them. `scenario` runs one test in
  * a repository of its own; on failure the error carries the scene's CI runs and staging branches and the app's log.
@@ -287,25 +303,7 @@ export function queueWorld(options: { start?: boolean } = {}) {
     },
     scenario(name: string, policy: string, body: (s: Scene) => Promise<void>, timeoutMs = 45_000): void {
       const repoName = `app${++seq}`;
-      test(
-        name,
-        async () => {
-          const w = world!;
-          const s = w.scene(repoName, policy);
-          const problems = w.fake.problems.length;
-          const refused = w.refused.length;
-          try {
-            await body(s);
-            if (w.fake.problems.length > problems) throw new Error(`the fake GitHub had problems:\n${w.fake.problems.slice(problems).join('\n')}`);
-            if (w.refused.length > refused) throw new Error(`the app refused webhooks:\n${w.refused.slice(refused).join('\n')}`);
-          } catch (err) {
-            const e = err instanceof Error ? err : new Error(String(err));
-            e.message += `\n\nrepository ${s.full}; CI runs: ${JSON.stringify(s.runs, null, 1)}\nstaging branches: ${s.staging().join(', ')}\n\nthe app's log:\n${w.log()}`;
-            throw e;
-          }
-        },
-        timeoutMs,
-      );
+      test(name, () => explained(world!.scene(repoName, policy), body), timeoutMs);
     },
   };
 }

@@ -1,9 +1,11 @@
 // The merge queue survives SIGKILL (issue 19 item 7), the app in its own process
 // against the fake GitHub over HTTP (test/helpers/queue-e2e.ts): killed while
-// CI runs, while a staging branch is being built, and between the fast-forward
-// of the base and its record; started again on the same state file → nothing
+// CI runs, while a staging branch is being built, between the fast-forward
+// of the base and its record, and halfway through a squash batch; started again on the same state file → nothing
 // lands twice, nothing lands untested, every landing announced once, orphan
-// staging branches deleted.
+// staging branches deleted. One kill per scenario: a request held back (the
+// app waiting for its answer) holds the installation's other writes too, so
+// the four instants cannot be reached at once in one app.
 import { describe, expect } from '@jest/globals';
 import { queuePolicy, queueWorld, type Scene } from '../helpers/queue-e2e.js';
 
@@ -82,5 +84,29 @@ describe('the merge queue after a SIGKILL', () => {
     expect(s.announced()).toEqual([[before, s.runs[0].sha, [2, 3]]]);
     expect(s.runs).toHaveLength(1);
     landedOnlyTested(s);
+  });
+
+  scenario('killed halfway through landing a squash batch (the second merge made, its answer never came): started again, the batch is finished — each pull request merged once, the tree checked, announced once', queuePolicy('batch: 3\nspeculative: 1\nwait: 20s', 'squash'), async (s) => {
+    const pulls = [2, 3, 4].map((n) => s.pull(n));
+    const before = s.repo.branches.get('main')!;
+    s.fake.mergeFault = (pull) => (pull === pulls[1] && !s.merges().some((m) => m.number === 3 && m.merged) ? 'hang-after' : 'none');
+    try {
+      await s.queue(...pulls);
+      await s.waitFor('the second squash made', () => s.merges().some((m) => m.number === 3 && m.merged), 30_000);
+      await s.world.kill();
+    } finally {
+      s.fake.mergeFault = () => 'none';
+    }
+    expect(s.announced()).toEqual([]);
+    await restart(s);
+    await s.waitFor('all three merged', () => pulls.every((p) => p.state === 'MERGED'), 30_000);
+    await s.waitFor('announced', () => s.announced().length === 1, 30_000);
+    await s.waitFor('every check says landed', () => pulls.every((p) => s.title(p).startsWith('Landed as')));
+    await s.waitFor('no staging branch left', () => s.staging().length === 0);
+    expect(s.merges().filter((m) => m.merged).map((m) => [m.number, m.sha, m.method])).toEqual(pulls.map((p) => [p.number, p.headSha, 'squash']));
+    const after = s.repo.branches.get('main')!;
+    expect(s.fake.treeOid(s.repo, after)).toBe(s.fake.treeOid(s.repo, s.runs[0].sha)); // main is exactly the tree CI passed
+    expect(s.announced()).toEqual([[before, after, [2, 3, 4]]]);
+    expect(s.runs).toHaveLength(1);
   });
 });
