@@ -7,7 +7,10 @@
 // (all 200 queued at once; 10%, 2%, 30% bad; 2% flaky) and arrivals (6 an
 // hour at random, 10% bad). Beside each, one at a time: the same core with
 // batches of one and one CI run in flight (test one pull request on the base
-// head, land it if it passes). Several seeds each, averaged.
+// head, land it if it passes). Seeds 1–3 each (SEEDS=1,2,3,4,5 for more),
+// summed: landings per hour = all landings / the hours to the last landing.
+// A deleted staging branch cancels its CI run (the slot is free again); a
+// staging branch takes 20 s to build, a landing 5 s. `wait` is 0 everywhere.
 //                                                     npx tsx bench/queue.ts
 import { chooseBatchSize, failureRate } from '../src/queue/adapt.js';
 import { queueStats } from '../src/queue/core.js';
@@ -50,6 +53,9 @@ interface Run {
   timesMin: number[];
   sizes: number[];
   batches: Record<string, number>;
+  /** The batch size the adaptation chose at the end, and the failure rate it estimated. */
+  settled: number;
+  rate: number;
 }
 
 /** A min-heap of timed steps (ties in scheduling order: deterministic). */
@@ -131,7 +137,8 @@ function simulate(load: Load, settings: QueueSettings, seed: number): Run {
   for (const n of model.bad) if (!model.dequeued.has(n)) model.violation(`bad #${n} was not dequeued`);
   const lastLanding = Math.max(...model.landedAt.values());
   const times = [...model.landedAt].map(([n, t]) => (t - model.joinedAt.get(n)!) / MIN);
-  return { landed: model.landed.length, hours: lastLanding / HOUR, ciRuns: queueStats(model.state).ciRuns, timesMin: times, sizes, batches: { ...queueStats(model.state).batches, wasted: Math.round(wasted) } };
+  return { landed: model.landed.length, hours: lastLanding / HOUR, ciRuns: queueStats(model.state).ciRuns, timesMin: times, sizes, batches: { ...queueStats(model.state).batches, wasted: Math.round(wasted) },
+    settled: chooseBatchSize(model.state.rate, settings.batch, settings.speculative), rate: failureRate(model.state.rate) };
 }
 
 function percentile(values: number[], p: number): number {
@@ -148,6 +155,8 @@ interface Summary {
   p95: number;
   sizes: Record<number, number>;
   batches: Record<string, number>;
+  settled: number[];
+  rate: number;
 }
 
 function summarise(runs: Run[]): Summary {
@@ -161,6 +170,8 @@ function summarise(runs: Run[]): Summary {
     p50: round(percentile(times, 50), 1),
     p95: round(percentile(times, 95), 1),
     sizes,
+    settled: runs.map((r) => r.settled),
+    rate: round(runs.reduce((a, r) => a + r.rate, 0) / runs.length, 3),
     batches: Object.fromEntries(Object.keys(runs[0].batches).map((k) => [k, runs.reduce((a, r) => a + r.batches[k], 0)])),
   };
 }
@@ -185,7 +196,8 @@ for (const load of LOADS) {
   const batchSizes = Object.entries(queue.sizes).map(([k, c]) => `${k}:${c}`).join(' ');
   rows.push({
     load: load.name, 'landed/h': queue.landingsPerHour, 'runs/landing': queue.ciRunsPerLanding, 'p50 min': queue.p50, 'p95 min': queue.p95,
-    'serial landed/h': serial.landingsPerHour, 'serial p50 min': serial.p50, 'batch sizes built (size:count)': batchSizes, batches: JSON.stringify(queue.batches),
+    'serial landed/h': serial.landingsPerHour, 'serial p50 min': serial.p50, 'settled size (per seed)': queue.settled.join(' '), 'rate seen': queue.rate,
+    'batch sizes built (size:count)': batchSizes, 'batches (all seeds)': JSON.stringify(queue.batches),
   });
   results[load.name] = { queue, serial };
 }

@@ -24,8 +24,8 @@ export interface FailureRate {
 }
 
 const DECAY = 0.98;
-const PRIOR_BAD = 1;
-const PRIOR_N = 50;
+const PRIOR_BAD = 0.4;
+const PRIOR_N = 20;
 
 export function initialRate(): FailureRate {
   return { bad: 0, seen: 0 };

@@ -32,6 +32,8 @@ export interface BatchLanding {
   before: string;
   pulls: BatchPull[];
   targets: string[];
+  /** `land.delete_branch`: the head branches are deleted after the landing. */
+  deleteBranch: boolean;
   /** intent: calls that move the base may have been made; failed: it stopped (nothing more will be merged). */
   state: 'intent' | 'landed' | 'failed';
   /** squash/rebase: the pull requests merged so far, in order. */
@@ -54,6 +56,7 @@ interface Row {
   before_sha: string;
   pulls_json: string;
   targets_json: string;
+  delete_branch: number;
   state: BatchLanding['state'];
   merged_json: string;
   after_sha: string | null;
@@ -73,6 +76,7 @@ const toLanding = (r: Row): BatchLanding => ({
   before: r.before_sha,
   pulls: JSON.parse(r.pulls_json) as BatchPull[],
   targets: JSON.parse(r.targets_json) as string[],
+  deleteBranch: r.delete_branch === 1,
   state: r.state,
   merged: JSON.parse(r.merged_json) as number[],
   after: r.after_sha,
@@ -97,14 +101,14 @@ export class BatchJournal {
   intend(r: Omit<BatchLanding, 'state' | 'merged' | 'after' | 'eventId' | 'tidied'>, now: number): BatchLanding {
     this.db
       .prepare(
-        `INSERT INTO queue_landings (key, installation_id, repository, branch, batch, staging_sha, staging_tree, method, before_sha, pulls_json, targets_json, state, merged_json, updated_at)
-         VALUES (@key, @installationId, @repository, @branch, @batch, @stagingSha, @stagingTree, @method, @before, @pulls, @targets, 'intent', '[]', @now)
+        `INSERT INTO queue_landings (key, installation_id, repository, branch, batch, staging_sha, staging_tree, method, before_sha, pulls_json, targets_json, delete_branch, state, merged_json, updated_at)
+         VALUES (@key, @installationId, @repository, @branch, @batch, @stagingSha, @stagingTree, @method, @before, @pulls, @targets, @deleteBranch, 'intent', '[]', @now)
          ON CONFLICT (key, batch, staging_sha) DO UPDATE SET staging_tree = excluded.staging_tree, method = excluded.method, before_sha = excluded.before_sha,
-           pulls_json = excluded.pulls_json, targets_json = excluded.targets_json, state = 'intent', merged_json = '[]', after_sha = NULL, event_id = NULL,
+           pulls_json = excluded.pulls_json, targets_json = excluded.targets_json, delete_branch = excluded.delete_branch, state = 'intent', merged_json = '[]', after_sha = NULL, event_id = NULL,
            tidied = 0, updated_at = excluded.updated_at
          WHERE queue_landings.state = 'failed'`,
       )
-      .run({ ...r, pulls: JSON.stringify(r.pulls), targets: JSON.stringify(r.targets), now });
+      .run({ ...r, pulls: JSON.stringify(r.pulls), targets: JSON.stringify(r.targets), deleteBranch: r.deleteBranch ? 1 : 0, now });
     return this.get(r)!;
   }
 

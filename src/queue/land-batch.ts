@@ -1,8 +1,8 @@
 // Landing a batch that passed (SPEC §4a), the `land` action: under the
 // branch's order (the runner carries out one action at a time per branch),
-// every pull request of the batch is re-checked right before (the landing's
-// re-read, src/land/recheck.ts, and recheckVerdict at this instant — with the
-// base head the batch was built on); the landing journalled (journal.ts)
+// the base head is read (it must be the one the batch was built on) and every
+// pull request of the batch re-checked right before (the landing's re-read,
+// src/land/recheck.ts, and recheckVerdict at this instant); the landing journalled (journal.ts)
 // before any call that moves the base; then the base fast-forwarded to the
 // staging head (`merge`), or each pull request merged in order with its head
 // SHA pinned and the base's tree compared with the staging tree that passed
@@ -13,7 +13,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import type { PullRef } from '../github/pull-ref.js';
-import { landPolicy, recheckVerdict, shouldLand, trunkUpdated, classifyMergeError, type VerdictBasis } from '../land/decide.js';
+import { branchDeletion, landPolicy, recheckVerdict, shouldLand, trunkUpdated, classifyMergeError, type VerdictBasis } from '../land/decide.js';
 import type { LandingGitHub } from '../land/github.js';
 import { withLanding } from '../land/check.js';
 import { quoted } from '../escape.js';
@@ -80,7 +80,7 @@ export class BatchLander {
     const checked = await this.recheck(branch, action, octokit);
     if ('events' in checked) return checked.events;
     record = journal.intend(
-      { ...id, installationId: where.installationId, repository: where.repository, branch: where.branch, stagingTree: action.stagingTree, method: checked.method, before: action.onto, pulls: checked.pulls, targets: checked.targets },
+      { ...id, installationId: where.installationId, repository: where.repository, branch: where.branch, stagingTree: action.stagingTree, method: checked.method, before: action.onto, pulls: checked.pulls, targets: checked.targets, deleteBranch: checked.deleteBranch },
       this.now(),
     );
     if (record.state === 'landed') return [{ kind: 'landed', batch: action.batch, after: record.after! }];
@@ -114,7 +114,7 @@ export class BatchLander {
   }
 
   /** Every pull request's rules, right before: the pull requests as the event will name them, or the events that say why not. */
-  private async recheck(branch: StoredBranch, action: Land, octokit: Octokit): Promise<{ pulls: BatchPull[]; method: BatchLanding['method']; targets: string[] } | { events: QueueEvent[] }> {
+  private async recheck(branch: StoredBranch, action: Land, octokit: Octokit): Promise<{ pulls: BatchPull[]; method: BatchLanding['method']; targets: string[]; deleteBranch: boolean } | { events: QueueEvent[] }> {
     const { where } = branch;
     const [owner, repo] = where.repository.split('/');
     const now = this.deps.clock.now();
@@ -122,7 +122,12 @@ export class BatchLander {
     const pulls: BatchPull[] = [];
     let method: BatchLanding['method'] = branch.setup.method;
     let dispatch = false;
-    let baseMoved: string | null = null;
+    let deleteBranch = false;
+    // The base head itself (a pull request's base SHA may lag behind a landing just made): what the batch was built on?
+    const head = await this.deps.github(octokit, owner, repo, await this.deps.appId()).branchHead(where.branch);
+    if (head?.sha !== action.onto) {
+      return { events: [{ kind: 'land-failed', batch: action.batch, reason: 'base-moved', message: `${where.branch} moved`, merged: [], after: head?.sha ?? null }] };
+    }
     for (const p of action.pulls) {
       const ref: PullRef = { installationId: where.installationId, owner, repo, number: p.number };
       const basis = this.deps.basis(journalKey(where.repository, p.number));
@@ -134,9 +139,7 @@ export class BatchLander {
         fail({ kind: 'hold', number: p.number, reason: RECHECKING });
         continue;
       }
-      // The verdict's basis, with the base head the batch was built on: what the staging CI tested.
-      const seen: VerdictBasis = { policy: basis.policy, facts: { ...basis.facts, base: { ref: where.branch, sha: action.onto } } };
-      const read = await rereadForMerge(octokit, ref, seen, { policyPath: this.deps.policyPath, appId: await this.deps.appId(), checkName: this.deps.checkName });
+      const read = await rereadForMerge(octokit, ref, basis, { policyPath: this.deps.policyPath, appId: await this.deps.appId(), checkName: this.deps.checkName });
       if (read.kind === 'no-policy') {
         fail({ kind: 'leave', number: p.number, reason: 'removed' });
         continue;
@@ -146,27 +149,25 @@ export class BatchLander {
       else if (is.state !== 'open') fail({ kind: 'leave', number: p.number, reason: 'closed' });
       else if (is.head.sha !== p.headSha) fail({ kind: 'leave', number: p.number, reason: 'head-moved' });
       else if (is.base.ref !== where.branch) fail({ kind: 'leave', number: p.number, reason: 'base-changed' });
-      else if (is.base.sha !== action.onto) baseMoved = is.base.sha;
-      else if (recheckVerdict(seen, read, now).go) {
+      // The verdict's basis on the base as read now: the base head is checked above, and staging CI tested the batch on it.
+      else if (recheckVerdict({ policy: basis.policy, facts: { ...basis.facts, base: is.base } }, read, now).go) {
         pulls.push({ number: p.number, headSha: p.headSha, title: is.title, url: is.url, author: is.author.login });
         const land = landPolicy(read.policy);
         method = land.method;
         dispatch ||= land.dispatch;
+        deleteBranch = land.delete_branch;
       } else {
         const verdict = queueVerdict(evaluate(read.policy, is, now), shouldLand(landPolicy(read.policy), is).land);
         // Still passing, on facts its verdict did not see: held while it is evaluated again (which releases it).
         fail(verdict.kind === 'leave' ? { kind: 'leave', number: p.number, reason: 'not-passing' } : { kind: 'hold', number: p.number, reason: verdict.kind === 'hold' ? verdict.reason : RECHECKING });
       }
     }
-    if (baseMoved !== null) {
-      return { events: [...events, { kind: 'land-failed', batch: action.batch, reason: 'base-moved', message: `${where.branch} moved`, merged: [], after: null }] };
-    }
     if (events.length > 0) {
       this.deps.log.info({ queue: branch.key, batch: action.batch, events }, 'merge-gate: a pull request of a batch that passed no longer passes every rule; not landing it');
       return { events: [...events, { kind: 'land-failed', batch: action.batch, reason: 'recheck', message: 'a pull request no longer passes every rule', merged: [], after: null }] };
     }
     const targets = [...this.deps.urls, ...(dispatch ? [dispatchTarget(where.installationId, where.repository)] : [])];
-    return { pulls, method, targets };
+    return { pulls, method, targets, deleteBranch };
   }
 
   /** The calls that move the base (the landing is journalled). */
@@ -262,9 +263,32 @@ export class BatchLander {
         const note = { kind: 'landed' as const, sha: record.after, url: commitUrl(record.repository, record.after, p.url), branch: record.branch, method: record.method, batch: record.batch };
         await rewriteCheck(o, ref, p.headSha, this.deps, (run) => withLanding({ ...planOf(run), status: 'completed', conclusion: 'success' }, note));
       }
+      if (record.deleteBranch) await this.deleteHeads(record, o);
       this.deps.journal.tidied(record);
     } catch (err) {
       this.deps.log.warn({ queue: record.key, batch: record.batch, err: (err as Error).message }, 'merge-gate: landed a batch, but could not say so on every check; trying again later');
+    }
+  }
+
+  /** `land.delete_branch`: each head branch the lander's rules let go (branchDeletion: never a fork's, the default branch, another's base). */
+  private async deleteHeads(record: BatchLanding, octokit: Octokit): Promise<void> {
+    const [owner, repo] = record.repository.split('/');
+    const gh = this.deps.landing(octokit, owner, repo);
+    const open = await gh.openPulls();
+    for (const p of record.pulls) {
+      const pr = await gh.pull(p.number);
+      const decision = branchDeletion({
+        deleteBranch: true,
+        headRepo: pr.headRepo,
+        baseRepo: pr.baseRepo,
+        headRef: pr.headRef,
+        defaultBranch: pr.defaultBranch,
+        otherBases: open.filter((o) => o.number !== p.number).map((o) => o.baseRef),
+      });
+      if (!decision.delete) continue;
+      await gh.deleteBranch(pr.headRef).catch((err: Error & { status?: number }) => {
+        if (err.status !== 422 && err.status !== 404) throw err; // already gone
+      });
     }
   }
 

@@ -35,6 +35,10 @@ export interface RunnerDeps {
 
 export const ACTION_RETRY = { firstMs: 1_000, maxMs: 60_000 } as const;
 
+/** Actions that only tidy up or inform, given up after this many failed attempts; a build answers its own failure, a landing is tried until it is done. */
+const TIDY_ACTIONS: ReadonlySet<QueueAction['kind']> = new Set(['delete', 'notify', 'dequeue']);
+const TIDY_ATTEMPTS = 5;
+
 const split = (repository: string) => {
   const [owner, repo] = repository.split('/');
   return { owner, repo };
@@ -49,6 +53,8 @@ export class QueueRunner {
   /** Branches waiting to try a failed action again, and the last delay of each (doubled on the next failure). */
   private readonly retries = new Map<string, TimerHandle>();
   private readonly backoff = new Map<string, number>();
+  /** Failed attempts of each action (by id). */
+  private readonly failures = new Map<number, number>();
   private stopped = false;
 
   constructor(private readonly deps: RunnerDeps) {}
@@ -134,8 +140,18 @@ export class QueueRunner {
       try {
         await this.carryOut(action);
         this.backoff.delete(key);
+        this.failures.delete(action.id);
       } catch (err) {
         if (this.stopped) return;
+        const tries = (this.failures.get(action.id) ?? 0) + 1;
+        this.failures.set(action.id, tries);
+        if (tries >= TIDY_ATTEMPTS && TIDY_ACTIONS.has(action.action.kind)) {
+          // A tidy-up (a staging branch left, a check not rewritten) does not hold the queue up for good; orphans are deleted at start.
+          this.deps.log.error({ queue: key, action: action.action, err: (err as Error).message, tries }, 'merge-gate: giving up a queue tidy-up action');
+          this.deps.store.done(action.id);
+          this.failures.delete(action.id);
+          continue;
+        }
         const { firstMs, maxMs } = this.deps.retry ?? ACTION_RETRY;
         const delay = Math.min(maxMs, (this.backoff.get(key) ?? firstMs / 2) * 2);
         this.backoff.set(key, delay);

@@ -99,6 +99,7 @@ CREATE TABLE IF NOT EXISTS queue_landings (
   before_sha TEXT NOT NULL,          -- the base head the batch was built on
   pulls_json TEXT NOT NULL,          -- number, head SHA, title, url, author of each, in order
   targets_json TEXT NOT NULL,        -- where its trunk-updated goes
+  delete_branch INTEGER NOT NULL DEFAULT 0, -- land.delete_branch: the head branches are deleted after it
   state TEXT NOT NULL,               -- intent | landed | failed
   merged_json TEXT NOT NULL DEFAULT '[]', -- squash/rebase: the pull requests merged so far
   after_sha TEXT,

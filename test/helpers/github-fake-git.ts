@@ -9,7 +9,8 @@
 // A pull request's head lists the files it sets (`addPull`'s `headFiles`):
 // its changes are those that differ from the merge base. Merging `theirs`
 // into `ours` takes ours and lays their changes over it; a file both changed,
-// differently, is a conflict.
+// differently, is a conflict. The merges API always makes a merge commit (even
+// when the branch could fast-forward to the head), 204 when the head is in it.
 //
 // No jest here (like github-fake.ts).
 import { fakeSha, type FakeCheckRun, type FakeGitHub, type FakeRepo, type FakeStatus } from './github-fake.js';

@@ -1,11 +1,13 @@
 // The merge queue sending pull requests away (SPEC §4a): a bad pull request
-// found by bisection while the rest land, a conflict; their checks say why and
-// what to do. In one process against the fake GitHub over real HTTP
+// found by bisection while the rest land, a conflict (their checks say why and
+// what to do); and what changes under a batch being tested: a push to the
+// base, an approval dismissed. In one process against the fake GitHub over real HTTP
 // (test/helpers/queue-app.ts).
 import { afterEach, beforeEach, describe, expect, test } from '@jest/globals';
 import type { FakePull, FakeRepo } from '../helpers/github-fake.js';
 import { setupRepo } from '../helpers/github-scenario.js';
 import { pullPayload } from '../helpers/github-app.js';
+import { pushWebhook } from '../helpers/github-fake-webhooks.js';
 import type { LandingApp } from '../helpers/landing.js';
 import { queuePolicy, QueueScenario } from '../helpers/queue-app.js';
 import { openDb } from '../../src/state/db.js';
@@ -75,5 +77,51 @@ describe('pull requests the queue sends away', () => {
     await app.settle();
     expect([a, b, c].map((p) => p.state)).toEqual(['MERGED', 'OPEN', 'MERGED']);
     expect(repo.branches.get('main')).toBe(sha);
+  });
+});
+
+describe('what changes while a batch is tested', () => {
+  test('a push to the base by someone else: the batch built on the old head is rebuilt on the new one and lands from there', async () => {
+    const repo = setupRepo(q.fake, queuePolicy('merge'));
+    const pulls = [2, 3].map((n) => q.pull(repo, n));
+    const app = await q.app(openDb(':memory:'));
+    for (const pull of pulls) await app.receive('pull_request', q.opened(repo, pull));
+    await app.advance(30_000);
+    await app.settle();
+    expect(q.staging(repo)).toEqual(['merge-gate/queue/main/1']);
+    const move = q.fake.git.pushByHand(repo, 'main', { 'NOTES.md': 'by hand' });
+    const hook = pushWebhook(q.fake, repo, 'main', move);
+    await app.receive(hook.name, hook.payload);
+    await app.settle();
+    const rebuilt = q.staging(repo);
+    expect(rebuilt).toHaveLength(1);
+    expect(rebuilt[0]).not.toBe('merge-gate/queue/main/1');
+    const sha = await q.ci(app, repo, Number(rebuilt[0].split('/').at(-1)), 'SUCCESS');
+    await app.settle();
+    expect(repo.branches.get('main')).toBe(sha);
+    expect(q.fake.ancestors(sha).has(move.after)).toBe(true);
+    expect(q.receiver.received.map((r) => [r.json.before, r.json.after])).toEqual([[move.after, sha]]);
+  });
+
+  test('an approval dismissed: the pull request leaves, its batch is rebuilt without it, the others land', async () => {
+    const repo = setupRepo(q.fake, queuePolicy('merge'));
+    const pulls = [2, 3, 4].map((n) => q.pull(repo, n));
+    const app = await q.app(openDb(':memory:'));
+    for (const pull of pulls) await app.receive('pull_request', q.opened(repo, pull));
+    await app.settle();
+    expect(q.staging(repo)).toEqual(['merge-gate/queue/main/1']);
+    pulls[1].reviews = pulls[1].reviews.map((r) => ({ ...r, state: 'DISMISSED' as const }));
+    await app.receive('pull_request_review', pullPayload('pull_request_review', 'dismissed', q.fake, repo, pulls[1]));
+    await app.settle();
+    await app.advance(30_000);
+    await app.settle();
+    const rebuilt = q.staging(repo);
+    expect(rebuilt).toHaveLength(1);
+    expect(q.fake.git.stagingMerges.filter((m) => m.base === rebuilt[0]).map((m) => m.head)).toEqual([pulls[0].headSha, pulls[2].headSha]);
+    const sha = await q.ci(app, repo, Number(rebuilt[0].split('/').at(-1)), 'SUCCESS');
+    await app.settle();
+    expect(repo.branches.get('main')).toBe(sha);
+    expect(pulls.map((p) => p.state)).toEqual(['MERGED', 'OPEN', 'MERGED']);
+    expect(q.title(repo, pulls[1])).not.toMatch(/queue|Landed/);
   });
 });

@@ -61,6 +61,7 @@ describe('squash and rebase batches', () => {
   test('squash: each pull request merged in order with its head SHA pinned, the tree checked against the staging tree, one trunk-updated', async () => {
     const repo = setupRepo(q.fake, queuePolicy('squash'));
     const pulls = [2, 3, 4].map((n) => q.pull(repo, n));
+    for (const pull of pulls) repo.branches.set(pull.headRef, pull.headSha);
     const before = repo.branches.get('main')!;
     const app = await q.app(openDb(':memory:'));
     for (const pull of pulls) await app.receive('pull_request', q.opened(repo, pull));
@@ -73,6 +74,7 @@ describe('squash and rebase batches', () => {
     expect(q.fake.treeOid(repo, after)).toBe(q.fake.treeOid(repo, stagingSha));
     expect(q.receiver.received.map((r) => [r.json.before, r.json.after, r.json.pull_requests.map((p: { number: number }) => p.number)])).toEqual([[before, after, [2, 3, 4]]]);
     for (const pull of pulls) expect(q.title(repo, pull)).toBe(`Landed as ${after.slice(0, 7)} in batch 1`);
+    for (const pull of pulls) expect(repo.branches.has(pull.headRef)).toBe(false); // land.delete_branch (the default)
   });
 
   test('a push by hand between the merges of a batch: the tree check fails, nothing is announced, the log and the checks say so, and the batch behind is rebuilt on the new head', async () => {
