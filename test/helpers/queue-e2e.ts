@@ -3,7 +3,8 @@
 // file on disk), the fake GitHub over HTTP on 127.0.0.1, a real receiver of
 // trunk-updated, and the test playing GitHub's webhook delivery and a CI:
 //   - every branch change the fake makes (staging branches, the base
-//     fast-forwarded, a push by hand) is delivered as a `push`, as GitHub does;
+//     fast-forwarded, a push by hand) is delivered as a `push`, and every pull
+//     request merged as `pull_request.closed`, as GitHub does;
 //   - the CI runs on a staging head once the app says the batch is under test
 //     (its pull requests' checks read `testing in batch N`), and reports
 //     `ci/test` with `ci` (the test's choice per run) as a commit status, with
@@ -61,7 +62,10 @@ export class QueueWorld {
       void this.send(hook.name, hook.payload);
     };
     this.robot = setInterval(() => {
-      for (const scene of this.scenes) scene.runCi();
+      for (const scene of this.scenes) {
+        scene.runCi();
+        scene.tellMerged();
+      }
     }, 50);
   }
 
@@ -154,6 +158,7 @@ export class Scene {
   readonly runs: CiRun[] = [];
   readonly full: string;
   private readonly tested = new Set<string>();
+  private readonly closed = new Set<number>();
 
   constructor(readonly world: QueueWorld, readonly repo: FakeRepo) {
     this.full = `${repo.owner}/${repo.name}`;
@@ -243,6 +248,18 @@ export class Scene {
 
   waitFor<T>(what: string, probe: () => T, timeoutMs = 20_000): Promise<NonNullable<T>> {
     return waitFor(what, probe, timeoutMs);
+  }
+
+  /** GitHub's `pull_request.closed` (merged) for each pull request merged since the last look. */
+  tellMerged(): void {
+    for (const pull of this.repo.pulls.values()) {
+      if (pull.state !== 'MERGED' || this.closed.has(pull.number)) continue;
+      this.closed.add(pull.number);
+      const payload = pullPayload('pull_request', 'closed', this.fake, this.repo, pull);
+      payload.pull_request.merged = true;
+      payload.pull_request.merge_commit_sha = pull.mergeCommit ?? null;
+      void this.world.send('pull_request', payload);
+    }
   }
 
   /** The CI: a run on each staging head whose batch the app reports under test. */

@@ -51,7 +51,7 @@ describe('the merge queue after a SIGKILL', () => {
     const before = s.repo.branches.get('main')!;
     let merges = 0;
     // The second merge into the staging branch is done, its answer held back: the app dies waiting for it.
-    s.fake.chaos = ({ method, path }) => (method === 'POST' && path.endsWith(`/repos/${s.full}/merges`) && ++merges === 2 ? { kind: 'late', ms: 60_000 } : null);
+    s.fake.chaos = ({ method, path }) => (method === 'POST' && decodeURIComponent(path).endsWith(`/repos/${s.full}/merges`) && ++merges === 2 ? { kind: 'late', ms: 60_000 } : null);
     await s.queue(...pulls);
     await s.waitFor('the second staging merge made', () => merges >= 2);
     await s.world.kill();
@@ -69,7 +69,7 @@ describe('the merge queue after a SIGKILL', () => {
   scenario('killed between the fast-forward and its record (the answer to the fast-forward never came): started again, the landing is finished, announced once, nothing moved twice', policy, async (s) => {
     const pulls = [2, 3].map((n) => s.pull(n));
     const before = s.repo.branches.get('main')!;
-    s.fake.chaos = ({ method, path }) => (method === 'PATCH' && path.endsWith(`/repos/${s.full}/git/refs/heads/main`) ? { kind: 'late', ms: 60_000 } : null);
+    s.fake.chaos = ({ method, path }) => (method === 'PATCH' && decodeURIComponent(path).endsWith(`/repos/${s.full}/git/refs/heads/main`) ? { kind: 'late', ms: 60_000 } : null);
     await s.queue(...pulls);
     await s.waitFor('main fast-forwarded', () => s.mainMoves().length === 1, 30_000);
     await s.world.kill();
