@@ -69,6 +69,15 @@ export class QueueHooks {
     if (this.bases.size > BASES_LIMIT) this.bases.delete(this.bases.keys().next().value!);
   }
 
+  /**
+   * The pull request is in a batch whose `land` is under way: a change to it now (a leave, a hold) is left to the
+   * landing, which re-reads every rule right before it moves the base; once it moved, it is too late (as for a
+   * landing on its own), and the core must not drop a batch that landed.
+   */
+  private landing(where: BranchWhere, number: number): boolean {
+    return this.deps.store.landing(queueKey(where))?.pulls.some((p) => p.number === number) ?? false;
+  }
+
   private status(where: BranchWhere, number: number): PullStatus {
     const stored = this.deps.store.branch(queueKey(where));
     return stored ? describe(stored.state, number) : { kind: 'absent' };
@@ -91,10 +100,15 @@ export class QueueHooks {
       if (gone?.headSha === facts.head.sha) return; // the queue sent this head away: a new head joins again
       this.remember(pull, { policy, facts });
       const pullEvent = { number: facts.number, headSha: facts.head.sha, priority: isPriority(policy, facts.labels) };
+      // `priority_label` added or removed while queued: it joins again, at its new place.
+      const queuedAs = store.branch(queueKey(where))?.state.pulls.find((p) => p.number === facts.number);
+      if (queuedAs?.headSha === facts.head.sha && queuedAs.priority !== pullEvent.priority && !this.landing(where, facts.number)) {
+        await runner.apply(where, { kind: 'leave', number: facts.number, reason: 'removed' });
+      }
       await runner.apply(where, { kind: 'join', pull: pullEvent }, { setup: queueSetup(policy) });
       const now = this.status(where, facts.number);
       if ('held' in now && now.held !== null) await runner.apply(where, { kind: 'hold', number: facts.number, reason: null });
-    } else if (inQueue) {
+    } else if (inQueue && !this.landing(where, facts.number)) {
       await runner.apply(where, next.kind === 'hold' ? { kind: 'hold', number: facts.number, reason: next.reason } : { kind: 'leave', number: facts.number, reason: 'not-passing' });
     }
   }
@@ -102,9 +116,7 @@ export class QueueHooks {
   /** A pull request event that sends it out of its base's queue at once (its next verdict may bring it back). */
   async left(ref: PullRef, repository: string, base: string, reason: LeaveReason): Promise<void> {
     const where = { installationId: ref.installationId, repository, branch: base };
-    if (this.status(where, ref.number).kind === 'absent') return;
-    // Merged by a landing of ours under way: the landing's answer says so.
-    if (reason === 'merged-elsewhere' && this.deps.store.landing(queueKey(where))?.pulls.some((p) => p.number === ref.number)) return;
+    if (this.status(where, ref.number).kind === 'absent' || this.landing(where, ref.number)) return;
     await this.deps.runner.apply(where, { kind: 'leave', number: ref.number, reason });
   }
 

@@ -4,6 +4,7 @@
 // with the tree check.
 import { afterEach, beforeEach, describe, expect, test } from '@jest/globals';
 import { setupRepo } from '../helpers/github-scenario.js';
+import { pullPayload } from '../helpers/github-app.js';
 import { queuePolicy, QueueScenario } from '../helpers/queue-app.js';
 import { openDb } from '../../src/state/db.js';
 import { appMetrics } from '../../src/metrics/app.js';
@@ -107,5 +108,27 @@ describe('squash and rebase batches', () => {
     await app.settle();
     expect(q.fake.merges.map((m) => m.number)).toEqual([2, 3, 4]);
     expect(q.receiver.received.map((r) => [r.json.before, r.json.pull_requests.map((p: { number: number }) => p.number)])).toEqual([[mismatched, [4]]]);
+  });
+});
+
+describe('order', () => {
+  test('priority_label goes ahead, also when the label comes while the pull request waits in the queue', async () => {
+    const repo = setupRepo(q.fake, queuePolicy('merge', 'batch: 3\nspeculative: 1\nwait: 30s\npriority_label: urgent'));
+    const [a, b, c] = [2, 3, 4].map((n) => q.pull(repo, n));
+    const app = await q.app(openDb(':memory:'));
+    for (const pull of [a, b]) await app.receive('pull_request', q.opened(repo, pull));
+    await app.settle();
+    expect(q.staging(repo)).toEqual([]); // a batch of two waits for a third
+    expect(q.title(repo, b)).toBe('queued: 2nd of 2 for main');
+    b.labels = ['Urgent'];
+    await app.receive('pull_request', pullPayload('pull_request', 'labeled', q.fake, repo, b));
+    await app.settle();
+    expect(q.title(repo, b)).toBe('queued: 1st of 2 for main');
+    await app.receive('pull_request', q.opened(repo, c));
+    await app.settle();
+    expect(q.fake.git.stagingMerges.map((m) => m.head)).toEqual([b, a, c].map((p) => p.headSha));
+    await q.ci(app, repo, 1, 'SUCCESS');
+    expect([a, b, c].map((p) => p.state)).toEqual(['MERGED', 'MERGED', 'MERGED']);
+    expect(q.announced()).toEqual([[3, 2, 4]]);
   });
 });
