@@ -6,9 +6,9 @@
 //     fast-forwarded, a push by hand) is delivered as a `push`, and every pull
 //     request merged as `pull_request.closed`, as GitHub does;
 //   - the CI runs on a staging head once the app says the batch is under test
-//     (its pull requests' checks read `testing in batch N`), and reports
-//     `ci/test` with `ci` (the test's choice per run) as a commit status, with
-//     its `status` webhook.
+//     (its pull requests' checks read `testing in batch N`): it reports
+//     `ci/test` pending, then the result `ci` chooses for the run, as commit
+//     statuses, each with its `status` webhook.
 // Starting the app costs seconds (tsx compiles it), so a test file shares one
 // app process (`queueWorld`) and each scenario gets a repository of its own
 // (`Scene`); `scenario` runs one test and, when it fails, prints the app's log
@@ -35,8 +35,10 @@ export function queuePolicy(queue: string, method = 'merge', more = ''): string 
 export interface CiRun {
   batch: number;
   sha: string;
-  /** Pull requests whose head the staging head contains (open ones). */
+  /** The batch's pull requests: those merged into its staging branch. */
   pulls: number[];
+  /** Every open pull request whose head the staging head contains (a speculative batch's include those of the batches ahead). */
+  contains: number[];
   /** What the CI reported (null: it keeps running, nothing reported). */
   state: 'SUCCESS' | 'FAILURE' | null;
   url: string;
@@ -182,8 +184,8 @@ export class Scene {
   }
 
   /** CI reports `state` for ci/test on `sha` (e.g. a late result for a staging head gone since), and GitHub tells the app. */
-  async report(sha: string, state: 'SUCCESS' | 'FAILURE'): Promise<void> {
-    const hook = statusWebhook(this.fake, this.repo, this.fake.git.ciStatus(this.repo, sha, 'ci/test', state));
+  async report(sha: string, state: 'SUCCESS' | 'FAILURE' | 'PENDING', url: string | null = null): Promise<void> {
+    const hook = statusWebhook(this.fake, this.repo, this.fake.git.ciStatus(this.repo, sha, 'ci/test', state, url));
     await this.world.send(hook.name, hook.payload);
   }
 
@@ -262,7 +264,7 @@ export class Scene {
     }
   }
 
-  /** The CI: a run on each staging head whose batch the app reports under test. */
+  /** The CI: a run on each staging head whose batch the app reports under test; `ci/test` pending at once, then its result. */
   runCi(): void {
     for (const [branch, sha] of this.repo.branches) {
       const m = STAGING.exec(branch);
@@ -272,13 +274,14 @@ export class Scene {
       if (!underTest) continue;
       this.tested.add(sha);
       const reachable = this.fake.ancestors(sha);
-      const pulls = [...this.repo.pulls.values()].filter((p) => p.state === 'OPEN' && reachable.has(p.headSha)).map((p) => p.number).sort((a, b) => a - b);
+      const open = [...this.repo.pulls.values()].filter((p) => p.state === 'OPEN' && reachable.has(p.headSha));
+      const merged = new Set(this.fake.git.stagingMerges.filter((x) => x.repo === this.full && x.base === branch && x.status === 201).map((x) => x.head));
+      const numbers = (pulls: FakePull[]) => pulls.map((p) => p.number).sort((a, b) => a - b);
       const url = `https://ci.example.com/${this.repo.name}/runs/${this.runs.length + 1}`;
-      const run: CiRun = { batch, sha, pulls, url, state: this.ci({ batch, sha, pulls, url }) };
+      const about = { batch, sha, pulls: numbers(open.filter((p) => merged.has(p.headSha))), contains: numbers(open), url };
+      const run: CiRun = { ...about, state: this.ci(about) };
       this.runs.push(run);
-      if (run.state === null) continue;
-      const hook = statusWebhook(this.fake, this.repo, this.fake.git.ciStatus(this.repo, sha, 'ci/test', run.state, url));
-      void this.world.send(hook.name, hook.payload);
+      void this.report(sha, 'PENDING', url).then(() => (run.state === null ? undefined : this.report(sha, run.state, url)));
     }
   }
 }

@@ -2,6 +2,7 @@
 // GitHub over HTTP with a CI of the test's (test/helpers/queue-e2e.ts): each
 // scenario in a repository of its own, one app process for the file.
 import { describe, expect } from '@jest/globals';
+import { pullPayload } from '../helpers/github-app.js';
 import { queuePolicy, queueWorld } from '../helpers/queue-e2e.js';
 
 const { scenario } = queueWorld();
@@ -33,7 +34,7 @@ describe('the merge queue, the app in its own process', () => {
   scenario('a bad pull request isolated by bisection while the rest land: its check failed, naming the check, its link and the staging SHA', queuePolicy('batch: 4\nspeculative: 2\nwait: 20s\nretries: 0'), async (s) => {
     const pulls = [2, 3, 4, 5].map((n) => s.pull(n));
     const bad = pulls[2];
-    s.ci = (run) => (run.pulls.includes(bad.number) ? 'FAILURE' : 'SUCCESS');
+    s.ci = (run) => (run.contains.includes(bad.number) ? 'FAILURE' : 'SUCCESS');
     await s.queue(...pulls);
     await s.waitFor('the good ones landed', () => [2, 3, 5].every((n) => s.repo.pulls.get(n)!.state === 'MERGED'), 30_000);
     await s.waitFor("the bad one's check completed", () => s.check(bad)?.status === 'completed');
@@ -58,7 +59,7 @@ describe('the merge queue, the app in its own process', () => {
   scenario('a flaky pull request (its first runs fail) is tested again alone (retries: 1) and lands, first, before the one behind it', queuePolicy('batch: 2\nspeculative: 2\nwait: 20s\nretries: 1'), async (s) => {
     const [flaky, other] = [2, 3].map((n) => s.pull(n));
     let flakes = 0;
-    s.ci = (run) => (run.pulls.includes(flaky.number) && flakes++ < 2 ? 'FAILURE' : 'SUCCESS');
+    s.ci = (run) => (run.contains.includes(flaky.number) && flakes++ < 2 ? 'FAILURE' : 'SUCCESS');
     await s.queue(flaky, other);
     await s.waitFor('both landed', () => flaky.state === 'MERGED' && other.state === 'MERGED', 30_000);
     const alone = s.runs.filter((r) => r.pulls.length === 1 && r.pulls[0] === flaky.number).map((r) => r.state);
@@ -110,6 +111,10 @@ describe('the merge queue, the app in its own process', () => {
     await s.queue(...pulls);
     await s.waitFor('the first CI run', () => s.runs.length === 1);
     expect(s.runs[0].pulls).toEqual([2, 3, 4]);
+    // What each check says meanwhile (SPEC §4a wording).
+    await s.waitFor('#5 says where it stands', () => s.title(pulls[3]).startsWith('queued: 4th of 4 for main'));
+    await s.waitFor('#2 says what its batch waits for', () => /^testing in batch 1 with #3 #4 since \d\d:\d\d UTC \(ci\/test pending\)$/.test(s.title(pulls[0])));
+    expect(s.check(pulls[0])).toMatchObject({ status: 'in_progress' });
     await s.dismiss(dismissed);
     await s.waitFor('a second CI run, without it', () => s.runs.length === 2);
     expect(s.runs[1].pulls).toEqual([2, 4, 5]);
@@ -127,7 +132,7 @@ describe('the merge queue, the app in its own process', () => {
   scenario('an approval dismissed while CI runs, the webhook lost: the re-check before landing catches it, it never lands, the rest do', queuePolicy('batch: 3\nspeculative: 1\nwait: 20s'), async (s) => {
     const pulls = [2, 3, 4, 5].map((n) => s.pull(n));
     const dismissed = pulls[1];
-    s.ci = (run) => (run.pulls.includes(dismissed.number) ? null : 'SUCCESS');
+    s.ci = (run) => (run.contains.includes(dismissed.number) ? null : 'SUCCESS');
     await s.queue(...pulls);
     await s.waitFor('the first CI run', () => s.runs.length === 1);
     await s.dismiss(dismissed, false);
@@ -149,6 +154,20 @@ describe('the merge queue, the app in its own process', () => {
     expect(s.runs[0].pulls).toEqual([2]);
     await s.open(urgent);
     await s.waitFor('all landed', () => [a, b, urgent].every((p) => p.state === 'MERGED'), 30_000);
+    await s.waitFor('announced', () => s.announced().length === 3);
+    expect(announcedNumbers(s.announced())).toEqual([4, 2, 3]);
+  });
+
+  scenario('priority_label added while queued: the pull request moves ahead of those queued before it', queuePolicy('batch: 1\nspeculative: 1\nwait: 0s\npriority_label: urgent'), async (s) => {
+    const [a, b, c] = [2, 3, 4].map((n) => s.pull(n));
+    s.ci = (run) => (s.runs.length === 0 ? null : 'SUCCESS'); // the first run (#2 alone) hangs until #4 is labelled
+    await s.queue(a, b, c);
+    await s.waitFor('the first CI run', () => s.runs.length === 1);
+    c.labels.push('urgent');
+    const labeled = pullPayload('pull_request', 'labeled', s.fake, s.repo, c);
+    labeled.label = { name: 'urgent', color: 'ededed', default: false };
+    await s.world.send('pull_request', labeled);
+    await s.waitFor('all landed', () => [a, b, c].every((p) => p.state === 'MERGED'), 30_000);
     await s.waitFor('announced', () => s.announced().length === 3);
     expect(announcedNumbers(s.announced())).toEqual([4, 2, 3]);
   });
