@@ -485,7 +485,7 @@ export class FakeGitHub {
           // Until then, or until the client is gone (killed): a test's process does not wait out an answer no one reads.
           await new Promise<void>((resolve) => {
             const timer = setTimeout(resolve, fault.ms);
-            req.socket.once('close', () => {
+            res.once('close', () => {
               clearTimeout(timer);
               resolve();
             });
