@@ -306,21 +306,17 @@ async function explained(s: Scene, body: (s: Scene) => Promise<void>): Promise<v
  * The file's world: created (and the app started) before its tests, closed after them. `scenario` runs one test in
  * a repository of its own; on failure the error carries the scene's CI runs and staging branches and the app's log.
  */
-export function queueWorld(options: { start?: boolean } = {}) {
+export function queueWorld() {
   let world: QueueWorld | null = null;
   beforeAll(async () => {
     world = await QueueWorld.create();
-    if (options.start !== false) await world.start();
+    await world.start();
   }, 60_000);
   afterAll(async () => {
     await world?.close();
   });
   let seq = 0;
   return {
-    get world(): QueueWorld {
-      if (!world) throw new Error('the queue world is not created yet');
-      return world;
-    },
     scenario(name: string, policy: string, body: (s: Scene) => Promise<void>, timeoutMs = 45_000): void {
       const repoName = `app${++seq}`;
       test(name, () => explained(world!.scene(repoName, policy), body), timeoutMs);
