@@ -16,6 +16,8 @@ export interface AppChild {
   url: string;
   /** What the app wrote to stderr so far. */
   output(): string;
+  /** What the app wrote to stdout and stderr so far, interleaved (its log, for a failure message). */
+  log(): string;
 }
 
 /** Starts the app with `env` on top of what every test needs; resolves once it listens. */
@@ -37,7 +39,12 @@ export async function startAppChild(fake: FakeGitHub, env: Record<string, string
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let err = '';
-  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  let all = '';
+  child.stderr!.on('data', (d: Buffer) => {
+    err += d.toString();
+    all += d.toString();
+  });
+  child.stdout!.on('data', (d: Buffer) => (all += d.toString()));
   const listening = await new Promise<number>((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (d: Buffer) => {
@@ -47,7 +54,7 @@ export async function startAppChild(fake: FakeGitHub, env: Record<string, string
     });
     child.on('exit', (code) => reject(new Error(`the app exited (${code}) before listening: ${err}`)));
   });
-  return { child, url: `http://127.0.0.1:${listening}/webhooks`, output: () => err };
+  return { child, url: `http://127.0.0.1:${listening}/webhooks`, output: () => err, log: () => all };
 }
 
 /** Delivers a webhook as GitHub does, signed with the app's secret; the body is read to the end. */

@@ -494,7 +494,17 @@ export class FakeGitHub {
           }
         }
         if (fault?.kind === 'reset') return void req.socket.destroy(); // done, and the answer lost
-        if (fault?.kind === 'late') await new Promise((resolve) => setTimeout(resolve, fault.ms));
+        if (fault?.kind === 'late') {
+          // Until then, or until the client is gone (killed): a test's process does not wait out an answer no one reads.
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, fault.ms);
+            res.once('close', () => {
+              clearTimeout(timer);
+              resolve();
+            });
+          });
+          if (req.socket.destroyed) return;
+        }
         const text = typeof data === 'string' ? data : JSON.stringify(data);
         res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...fake!.responseHeaders?.(), ...headers, 'content-length': String(Buffer.byteLength(text)) });
         res.end(text);
