@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import nock from 'nock';
 import { FakeGitHub } from '../helpers/github-fake.js';
 import { startProbotProcess, type ProbotProcess } from '../helpers/probot-process.js';
-import { channel } from 'node:diagnostics_channel';
+import { standAsideLeftGuard } from '../helpers/webhook-guard.js';
 import { createServer, type Server } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
 import { BODY_LIMITS, webhookBodyGuard } from '../../src/github/webhook-bodies.js';
@@ -191,13 +191,10 @@ describe('the guard in front of a custom server (guard.handle first)', () => {
   const log = { debug: () => undefined, info: () => undefined, warn: (_: unknown, m?: string) => void warnings.push(String(m)), error: () => undefined };
   const guard = webhookBodyGuard({ log: log as never, limits: { timeoutMs: 300 } });
 
-  // A guard an earlier test file left process-wide in this jest worker (src/index.ts installs one on Node's
-  // request channel) would take this server's requests first: it stands aside, passing them on, while this runs.
-  const left = (channel('http.server.request.start') as unknown as Record<symbol, { current: unknown } | undefined>)[Symbol.for('merge-gate.webhook-body-guard')];
-  const leftCurrent = left?.current;
+  let putBack: () => void = () => undefined;
 
   beforeAll(async () => {
-    if (left) left.current = { guard: { handle: async () => false }, log };
+    putBack = standAsideLeftGuard();
     server = createServer((req, res) => {
       void guard.handle(req, res).then((answered) => {
         if (!answered) res.writeHead(200).end(String((req as unknown as { rawBody: Buffer }).rawBody.length));
@@ -207,7 +204,7 @@ describe('the guard in front of a custom server (guard.handle first)', () => {
     port = (server.address() as AddressInfo).port;
   });
   afterAll(async () => {
-    if (left) left.current = leftCurrent;
+    putBack();
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
   });

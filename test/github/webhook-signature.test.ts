@@ -12,17 +12,20 @@ import { DEFAULT_CONFIG } from '../../src/github/config.js';
 import { FakeGitHub } from '../helpers/github-fake.js';
 import { pullPayload, quietLogger, testPrivateKey } from '../helpers/github-app.js';
 import { ManualClock } from '../helpers/github-timers.js';
+import { standAsideLeftGuard } from '../helpers/webhook-guard.js';
 
 const SECRET = 'the-real-webhook-secret';
 let server: Server;
 let url: string;
 let gate: MergeGate;
+let putBack: () => void = () => undefined;
 const clock = new ManualClock();
 const fake = new FakeGitHub();
 const repo = fake.addRepo('octo', 'app', { files: { '.github/merge-gate.yml': 'version: 1\n' } });
 const pull = fake.addPull(repo, { number: 1 });
 
 beforeAll(async () => {
+  putBack = standAsideLeftGuard(); // this file's server checks signatures with its own secret, through Probot
   nock.disableNetConnect();
   nock.enableNetConnect('127.0.0.1');
   fake.install();
@@ -36,6 +39,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  putBack();
   await new Promise<void>((resolve) => server.close(() => resolve()));
   fake.uninstall();
   nock.enableNetConnect();
