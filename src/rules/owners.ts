@@ -78,8 +78,9 @@ function applying(policy: Policy, facts: Pick<PullRequestFacts, 'files' | 'codeo
     for (const path of paths) {
       const owners = parsed.ownersOf(path)?.owners ?? [];
       if (owners.length === 0) continue; // unowned, or un-owned by a line without owners
-      const written = owners.map(showOwner);
-      const key = [...written].map((o) => o.toLowerCase()).sort().join(' ');
+      // One set of owners however the lines that name it order them: shown in one order, so its row does not depend on which file came first.
+      const written = owners.map(showOwner).sort((a, b) => (a.toLowerCase() < b.toLowerCase() ? -1 : a.toLowerCase() > b.toLowerCase() ? 1 : 0));
+      const key = written.map((o) => o.toLowerCase()).join(' ');
       const set = sets.get(key) ?? { group, owners: written, files: [], problems: emailProblems(owners) };
       set.files.push(path);
       sets.set(key, set);
