@@ -15,6 +15,7 @@ import { schema as published, validate as validateQuery } from '@octokit/graphql
 import { operationOf, restRequestProblems } from './github-openapi.js';
 import { FakeGraphQLError, FakeOrgs } from './github-fake-orgs.js';
 import { FakeGit } from './github-fake-git.js';
+import { FakeOAuth } from './github-fake-oauth.js';
 import { deploymentStatuses, timelineItems, updatedAt, type FakeLabelEvent } from './github-fake-history.js';
 
 export interface FakeFile {
@@ -269,6 +270,8 @@ export class FakeGitHub {
   now: () => number = () => Date.now();
   /** Commits, trees and refs for the merge queue (github-fake-git.ts). */
   readonly git = new FakeGit(this);
+  /** "Sign in with GitHub": the web flow at the origin, GET /user and GET /repos/{owner}/{repo} with a person's token (github-fake-oauth.ts). */
+  readonly oauth = new FakeOAuth();
 
   constructor(options: { baseUrl?: string; appId?: number; installationId?: number } = {}) {
     const base = new URL(options.baseUrl ?? 'https://api.github.com');
@@ -543,6 +546,8 @@ export class FakeGitHub {
         /* keep text */
       }
     }
+    const signIn = this.oauth.handle(method, url, this.prefix, body, headers);
+    if (signIn) return signIn;
     if (url.pathname === this.graphqlPath && method === 'POST') return this.graphql(body as { query: string; variables?: Record<string, unknown> });
     if (!url.pathname.startsWith(`${this.prefix}/`)) {
       this.problems.push(`${method} ${url.pathname}: outside the API prefix ${this.prefix}`);
