@@ -28,6 +28,7 @@ export interface PagesRender {
 /** The pages' data, read from the state database (src/pages/views.ts). */
 export interface PagesViews {
   queues(): QueueView[];
+  /** null, or a view with nothing recorded and not queued: the page answers 404. */
   pull(repository: string, number: number): Omit<PullPageView, 'login' | 'generatedAt' | 'csrf'> | null;
 }
 
@@ -153,7 +154,8 @@ export function pagesHandler(deps: PagesDeps): PagesHandler {
       if (readable === 'signed-out') return signedOut(req, res, path, true);
       if (!readable.has(repository)) return notFound();
       const view = deps.views.pull(repository, Number(m![3]));
-      if (view === null) return notFound();
+      // Nothing recorded, not queued: a pull request merge-gate does not know is as missing as one that does not exist.
+      if (view === null || (view.latest === null && view.queue === null && view.history.length === 0)) return notFound();
       deps.metrics.view('pull');
       return send(res, 200, deps.render.pullPage({ ...view, ...base }), html);
     }

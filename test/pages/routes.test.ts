@@ -20,7 +20,11 @@ const queue = (repository: string): QueueView => ({ installationId: 1, repositor
 /** Stand-ins: what the page shows is who, which repositories, and the CSRF token for the sign-out form. */
 const views: PagesViews = {
   queues: () => [queue('octo/one'), queue('octo/two')],
-  pull: (repository, number) => (number === 1 ? { repository, number, latest: null, queue: null, history: [] } : null),
+  pull: (repository, number) => {
+    const pull = { number, title: null, author: null, url: null, position: 1, batch: null, status: { state: 'queued' }, says: 'queued', joinedAt: 0, since: 0 } as never;
+    if (number === 1) return { repository, number, latest: null, queue: { branch: 'main', pull, of: 1 }, history: [] };
+    return number === 2 ? { repository, number, latest: null, queue: null, history: [] } : null; // 2: nothing known of it
+  },
 };
 const render: PagesRender = {
   csp: "default-src 'none'",
@@ -246,7 +250,7 @@ describe('the pages over HTTP', () => {
     expect(body).not.toHaveProperty('csrf');
     const hidden = await get(`${h.base}/pulls/octo/two/1`, session!);
     const missing = await get(`${h.base}/pulls/octo/one/2`, session!);
-    expect([hidden.status, missing.status]).toEqual([404, 404]);
+    expect([hidden.status, missing.status, (await get(`${h.base}/pulls/octo/one/3`, session!)).status]).toEqual([404, 404, 404]);
     expect(await hidden.text()).toBe(await missing.text());
     expect((await get(`${h.base}/pulls/octo/one/1`, session!)).status).toBe(200);
     for (const odd of ['/pulls/octo/one/0', '/pulls/octo/one/x', '/pulls/octo/one', '/pulls/%E0%A4%A/one/1', '/pulls/octo%2Fone/x/1']) expect((await get(`${h.base}${odd}`, session!)).status).toBe(404);
