@@ -184,7 +184,11 @@ export function pagesHandler(deps: PagesDeps): PagesHandler {
       if (route === 'GET /login') {
         const { state, cookie } = cookies.startOAuth(url.searchParams.get('return'));
         redirect(res, 302, oauth.authorizeUrl(state), [cookie]);
-      } else if (route === 'GET /login/callback') await callback(req, res, url.searchParams);
+      } else if (route === 'GET /login/callback') {
+        // Probot's access log prints req.url once the answer is sent: the code (and state) must not reach it.
+        req.url = url.pathname;
+        await callback(req, res, url.searchParams);
+      }
       else if (route === 'POST /logout') await logout(req, res);
       else if (route === 'GET /queue') await page(req, res, url.pathname, 'queue');
       else if (route === 'GET /api/queue') await page(req, res, url.pathname, 'api_queue');

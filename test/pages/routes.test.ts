@@ -63,6 +63,8 @@ async function harness(options: { prefix?: string; env?: (fake: FakeGitHub) => N
   const metrics = pagesMetrics(registry);
   let handler: (req: never, res: never) => Promise<boolean> = async () => false;
   const server: Server = createServer((req, res) => {
+    // What Probot's access log prints: req.url once the answer is sent.
+    res.once('finish', () => logs.push({ level: 'access', args: [`${req.method} ${req.url} ${res.statusCode}`] }));
     void handler(req as never, res as never).then((handled) => {
       if (!handled) res.writeHead(404).end('Not found');
     });
@@ -311,6 +313,7 @@ describe('the pages over HTTP', () => {
     await get(`${h.base}/login/callback?code=code999&state=x`);
     const text = JSON.stringify(h.logs);
     expect(text).toContain('mona signed in');
+    expect(text).toContain('GET /login/callback 302');
     for (const secret of [...h.fake.oauth.issued, CLIENT.secret, code ?? 'code1', session!.slice('mg_session='.length)]) expect(text).not.toContain(secret);
     expect(h.fake.oauth.issued).toHaveLength(1);
   });
