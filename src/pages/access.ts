@@ -16,6 +16,8 @@ export interface AccessOptions {
   maxEntries?: number;
   /** Requests to GitHub at once for one page view. */
   concurrency?: number;
+  /** Told of every request made (the pages' metrics). */
+  onRequest?: () => void;
 }
 
 type Asked = 'readable' | 'unreadable' | 'signed-out' | 'unknown';
@@ -66,6 +68,7 @@ export class GitHubRepoAccess implements RepoAccess {
     const slash = repository.indexOf('/');
     if (slash <= 0 || slash === repository.length - 1) return 'unreadable';
     this.requests++;
+    this.options.onRequest?.();
     try {
       await this.options.request('GET /repos/{owner}/{repo}', { owner: repository.slice(0, slash), repo: repository.slice(slash + 1), headers: { authorization: `token ${token}` } });
       return 'readable';

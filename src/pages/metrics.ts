@@ -12,6 +12,8 @@ export interface PagesMetrics {
   signIn(): void;
   signInFailure(reason: SignInFailure): void;
   view(page: PageName): void;
+  /** One request to GitHub asking what a person may read (what a page view costs; 0 while the answers are remembered). */
+  accessRequest(): void;
 }
 
 export function pagesMetrics(registry: Registry): PagesMetrics {
@@ -23,11 +25,17 @@ export function pagesMetrics(registry: Registry): PagesMetrics {
     registers: [registry],
   });
   const views = new Counter({ name: 'merge_gate_pages_views_total', help: 'Pages shown to signed-in people, by page', labelNames: ['page'], registers: [registry] });
+  const access = new Counter({
+    name: 'merge_gate_pages_access_requests_total',
+    help: 'Requests to GitHub asking what a signed-in person may read (GET /repos/{owner}/{repo} with their token); none while the answers are remembered',
+    registers: [registry],
+  });
   for (const reason of SIGN_IN_FAILURES) failures.inc({ reason }, 0);
   for (const page of PAGES) views.inc({ page }, 0);
   return {
     signIn: () => signIns.inc(),
     signInFailure: (reason) => failures.inc({ reason }),
     view: (page) => views.inc({ page }),
+    accessRequest: () => access.inc(),
   };
 }

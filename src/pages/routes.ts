@@ -59,7 +59,7 @@ export function pagesHandler(deps: PagesDeps): PagesHandler {
   if (config === null) return async () => false;
   const cookies = new Cookies(config.sessionSecrets, deps.clock, config.publicUrl?.startsWith('https:') ?? false);
   const request = pagesRequest(config);
-  const access = deps.access ?? new GitHubRepoAccess({ request, clock: deps.clock, accessTtlMs: config.accessTtlMs });
+  const access = deps.access ?? new GitHubRepoAccess({ request, clock: deps.clock, accessTtlMs: config.accessTtlMs, onRequest: deps.metrics.accessRequest });
   const oauth = deps.oauth ?? oauthClient(config, deps.clock, request);
   const timers = deps.timers ?? systemTimers;
   const security: OutgoingHttpHeaders = {
