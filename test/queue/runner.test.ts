@@ -5,6 +5,7 @@
 import { afterEach, beforeEach, describe, expect, test } from '@jest/globals';
 import { setupRepo } from '../helpers/github-scenario.js';
 import { pullPayload } from '../helpers/github-app.js';
+import { statusWebhook } from '../helpers/github-fake-webhooks.js';
 import { queuePolicy, QueueScenario } from '../helpers/queue-app.js';
 import { openDb } from '../../src/state/db.js';
 import { appMetrics } from '../../src/metrics/app.js';
@@ -108,6 +109,29 @@ describe('squash and rebase batches', () => {
     await app.settle();
     expect(q.fake.merges.map((m) => m.number)).toEqual([2, 3, 4]);
     expect(q.receiver.received.map((r) => [r.json.before, r.json.pull_requests.map((p: { number: number }) => p.number)])).toEqual([[mismatched, [4]]]);
+  });
+});
+
+describe('what the check says of CI on the staging branch', () => {
+  test('"waiting for ci/test to start" until CI reports ci/test there (another check on the staging head changes nothing); "(ci/test pending)" once it did', async () => {
+    const repo = setupRepo(q.fake, queuePolicy('merge', 'batch: 1\nspeculative: 1\nwait: 0s'));
+    const pull = q.pull(repo, 2);
+    const app = await q.app(openDb(':memory:'));
+    await app.receive('pull_request', q.opened(repo, pull));
+    await app.settle();
+    const sha = repo.branches.get(stagingRef('main', 1))!;
+    const say = async (context: string, state: 'PENDING' | 'SUCCESS') => {
+      const hook = statusWebhook(q.fake, repo, q.fake.git.ciStatus(repo, sha, context, state));
+      await app.receive(hook.name, hook.payload);
+      await app.settle();
+    };
+    expect(q.title(repo, pull)).toMatch(/^testing in batch 1 since \d\d:\d\d UTC \(waiting for ci\/test to start\)$/);
+    await say('lint/other', 'PENDING'); // a check the policy does not require: the batch's checks are read again
+    expect(q.title(repo, pull)).toMatch(/^testing in batch 1 since \d\d:\d\d UTC \(waiting for ci\/test to start\)$/);
+    await say('ci/test', 'PENDING');
+    expect(q.title(repo, pull)).toMatch(/^testing in batch 1 since \d\d:\d\d UTC \(ci\/test pending\)$/);
+    await say('ci/test', 'SUCCESS');
+    expect(q.title(repo, pull)).toMatch(/^Landed as \w{7} in batch 1$/);
   });
 });
 
