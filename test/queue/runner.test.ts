@@ -48,6 +48,12 @@ describe('a batch landing', () => {
     expect(event).toMatchObject({ type: 'trunk-updated', repository: 'octo/app', branch: 'main', before, after: stagingSha, pull_request: { number: 4 } });
     expect(event.pull_requests.map((p: { number: number; head_sha: string }) => [p.number, p.head_sha])).toEqual(pulls.map((p) => [p.number, p.headSha]));
     expect(q.staging(repo)).toEqual([]); // the staging branch is deleted once landed
+    // "Which pull requests did this commit bring?" knows a batch (the trunk rule's lookup; src/land/journal.ts).
+    expect(app.landing.journal.landedCommit('OCTO/app', stagingSha)).toMatchObject({
+      repository: 'octo/app', branch: 'main', before, after: stagingSha, batch: 1,
+      pulls: pulls.map((p) => ({ number: p.number, headSha: p.headSha, title: p.title, url: `https://github.com/octo/app/pull/${p.number}` })),
+    });
+    expect(app.landing.journal.landedCommit('octo/app', pulls[0].headSha)).toBeNull();
     // /metrics: the queue's figures, from its state in the database.
     const metrics = await appMetrics({ db: app.landing.db, clock: app.clock, gate: () => app.gate }).metrics();
     expect(metrics).toContain('merge_gate_queue_depth{repository="octo/app",branch="main"} 0');
@@ -77,6 +83,9 @@ describe('squash and rebase batches', () => {
     expect(q.receiver.received.map((r) => [r.json.before, r.json.after, r.json.pull_requests.map((p: { number: number }) => p.number)])).toEqual([[before, after, [2, 3, 4]]]);
     for (const pull of pulls) expect(q.title(repo, pull)).toBe(`Landed as ${after.slice(0, 7)} in batch 1`);
     for (const pull of pulls) expect(repo.branches.has(pull.headRef)).toBe(false); // land.delete_branch (the default)
+    // The commit announced (the base's head after the batch) brought all three; the staging head never landed.
+    expect(app.landing.journal.landedCommit('octo/app', after)).toMatchObject({ before, after, batch: 1, pulls: pulls.map((p) => ({ number: p.number, headSha: p.headSha })) });
+    expect(app.landing.journal.landedCommit('octo/app', stagingSha)).toBeNull();
   });
 
   test('a push by hand between the merges of a batch: the tree check fails, nothing is announced, the log and the checks say so, and the batch behind is rebuilt on the new head', async () => {
