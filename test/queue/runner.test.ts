@@ -165,3 +165,19 @@ describe('order', () => {
     expect(q.announced()).toEqual([[3, 2, 4]]);
   });
 });
+
+describe('/metrics before anything landed', () => {
+  test('a queue with nothing landed yet shows every figure at 0, the time-to-land histogram included (a missing series is not a 0)', async () => {
+    const repo = setupRepo(q.fake, queuePolicy('merge'));
+    const app = await q.app(openDb(':memory:'));
+    await app.receive('pull_request', q.opened(repo, q.pull(repo, 2)));
+    await app.settle();
+    const metrics = await appMetrics({ db: app.landing.db, clock: app.clock, gate: () => app.gate }).metrics();
+    expect(metrics).toContain('merge_gate_queue_depth{repository="octo/app",branch="main"} 1');
+    expect(metrics).toContain('merge_gate_queue_landed_total 0');
+    expect(metrics).toContain('merge_gate_queue_ci_runs_per_landing 0');
+    expect(metrics).toContain('merge_gate_queue_time_to_land_seconds_count 0');
+    expect(metrics).toContain('merge_gate_queue_time_to_land_seconds_sum 0');
+    expect(metrics).toContain('merge_gate_queue_time_to_land_seconds_bucket{le="+Inf"} 0');
+  });
+});
