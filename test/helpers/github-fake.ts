@@ -124,7 +124,9 @@ export type ChaosFault =
   | { kind: 'reset'; after: boolean }
   | { kind: 'slow'; ms: number }
   /** Answered at once (the work done then), the answer arriving `ms` later: a stale answer. */
-  | { kind: 'late'; ms: number };
+  | { kind: 'late'; ms: number }
+  /** Never answered, nothing done: the connection stays open until the client gives up (a hung GitHub). */
+  | { kind: 'hang' };
 
 export interface FakeCheckRun {
   id: number;
@@ -483,6 +485,7 @@ export class FakeGitHub {
         if (fault) fake!.chaosLog.push({ method, path: req.url ?? '/', fault });
         if (fault?.kind === 'slow') await new Promise((resolve) => setTimeout(resolve, fault.ms));
         if (fault?.kind === 'reset' && !fault.after) return void req.socket.destroy();
+        if (fault?.kind === 'hang') return; // closed by the client's deadline, or by close()
         let status = 500;
         let data: unknown = { message: 'fake crashed' };
         let headers: Record<string, string> = {};

@@ -20,7 +20,8 @@ import { afterAll, beforeAll, test } from '@jest/globals';
 import nock from 'nock';
 import { FakeGitHub, type FakePull, type FakeRepo } from './github-fake.js';
 import { pullPayload } from './github-app.js';
-import { sendWebhook, startAppChild, type AppChild } from './app-child.js';
+import { APP_WEBHOOK_SECRET, sendWebhook, startAppChild, type AppChild } from './app-child.js';
+import { startProbotProcess } from './probot-process.js';
 import { pushWebhook, statusWebhook } from './github-fake-webhooks.js';
 import { approve, fileAdding, FULL_POLICY, OWNER, REGISTRY } from './github-scenario.js';
 import { Receiver, TRUNK_SECRET } from './landing.js';
@@ -51,11 +52,15 @@ export class QueueWorld {
   /** Every app process started, in order; `app` the live one. */
   readonly apps: AppChild[] = [];
   app: AppChild | null = null;
+  /** Where the live app serves GET /metrics (started by startProbot; null otherwise). */
+  metricsUrl: string | null = null;
   readonly scenes: Scene[] = [];
   /** Webhooks the app refused (HTTP ≥ 300, or the connection failed) while it was up. */
   readonly refused: string[] = [];
   private readonly dir = mkdtempSync(join(tmpdir(), 'merge-gate-queue-e2e-'));
   private byHand = false;
+  /** Clean-ups of processes started through a helper that owns more than the process (startProbot). */
+  private readonly stops: Array<() => Promise<void>> = [];
   private robot: NodeJS.Timeout | null = null;
 
   private constructor(readonly fake: FakeGitHub, private readonly closeFake: () => Promise<void>, readonly receiver: Receiver) {
@@ -80,7 +85,29 @@ export class QueueWorld {
 
   /** Starts the app (again: on the same state file). */
   async start(env: Record<string, string> = {}): Promise<AppChild> {
-    const app = await startAppChild(this.fake, {
+    const app = await startAppChild(this.fake, this.env(env));
+    this.apps.push(app);
+    this.app = app;
+    return app;
+  }
+
+  /**
+   * Starts the app exactly as `npm start` does (`probot run`, test/helpers/probot-process.ts: Probot's own server,
+   * which also serves GET /metrics at `metricsUrl`), on the same state file.
+   */
+  async startProbot(env: Record<string, string> = {}): Promise<AppChild> {
+    const probot = await startProbotProcess(this.fake, { ...this.env(env), WEBHOOK_SECRET: APP_WEBHOOK_SECRET }, { source: true });
+    this.stops.push(() => probot.stop());
+    const base = `http://127.0.0.1:${probot.port}`;
+    const app = { child: probot.child, url: `${base}/api/github/webhooks`, output: probot.output, log: probot.output };
+    this.metricsUrl = `${base}/metrics`;
+    this.apps.push(app);
+    this.app = app;
+    return app;
+  }
+
+  private env(env: Record<string, string>): Record<string, string> {
+    return {
       LOG_LEVEL: 'info',
       MERGE_GATE_COALESCE_MS: '50',
       MERGE_GATE_COALESCE_MAX_MS: '200',
@@ -91,10 +118,7 @@ export class QueueWorld {
       OUTBOX_PATH: join(this.dir, 'state.sqlite'),
       OUTBOX_RETRY_BASE_MS: '200',
       ...env,
-    });
-    this.apps.push(app);
-    this.app = app;
-    return app;
+    };
   }
 
   /** SIGKILL the app and wait for it to be gone. */
@@ -147,6 +171,7 @@ export class QueueWorld {
     if (this.robot) clearInterval(this.robot);
     this.robot = null;
     await this.kill();
+    for (const stop of this.stops.splice(0)) await stop();
     await this.receiver.close();
     await this.closeFake();
     rmSync(this.dir, { recursive: true, force: true });
@@ -306,11 +331,11 @@ async function explained(s: Scene, body: (s: Scene) => Promise<void>): Promise<v
  * The file's world: created (and the app started) before its tests, closed after them. `scenario` runs one test in
  * a repository of its own; on failure the error carries the scene's CI runs and staging branches and the app's log.
  */
-export function queueWorld() {
+export function queueWorld(options: { probot?: boolean } = {}) {
   let world: QueueWorld | null = null;
   beforeAll(async () => {
     world = await QueueWorld.create();
-    await world.start();
+    await (options.probot ? world.startProbot() : world.start());
   }, 60_000);
   afterAll(async () => {
     await world?.close();
