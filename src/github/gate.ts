@@ -18,7 +18,7 @@ import type { Policy } from '../policy/schema.js';
 import { compileGlobs } from '../policy/glob.js';
 import { evaluate, gatherFacts, policyErrorVerdict } from '../rules/index.js';
 import type { Verdict } from '../rules/types.js';
-import type { AppConfig } from './config.js';
+import { pullPageUrl, type AppConfig } from './config.js';
 import { AfterVerdictError, classifyError } from './errors.js';
 import { FactsCache } from './facts-cache.js';
 import { GitHubPullRequestSource, NO_NEEDS } from './facts.js';
@@ -358,7 +358,8 @@ export class MergeGate {
   }
 
   private plan(verdict: Verdict, facts: PullRequestFacts): CheckRunPlan {
-    return planCheckRun(verdict, { dryRun: this.deps.config.dryRun, pullRequestUrl: facts.url, policyPath: this.deps.config.policyPath });
+    const { dryRun, policyPath, pagesUrl } = this.deps.config;
+    return planCheckRun(verdict, { dryRun, pullRequestUrl: facts.url, policyPath, pullPageUrl: pullPageUrl(pagesUrl, facts.repository, facts.number) });
   }
 
   private async write(
