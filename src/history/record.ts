@@ -1,13 +1,13 @@
 // One evaluation of a pull request as the pages show it (SPEC §7): the verdict's
 // rows, each reviewer's standing opinion with whether it counted and why not,
 // and the `reviews.owners` groups that apply. Pure; the gate hands it to the
-// history (store.ts). "Does this approval count" is src/rules/approvals.ts'
+// history (store.ts). A rule's details are capped (the check run has them all). "Does this approval count" is src/rules/approvals.ts'
 // decision, the same one the reviews rule makes.
 import type { PullRequestFacts } from '../facts/types.js';
 import type { Policy } from '../policy/schema.js';
 import { reviewStandings, type ReviewStanding } from '../rules/approvals.js';
 import { ownersStanding } from '../rules/owners.js';
-import type { Verdict } from '../rules/types.js';
+import type { RuleResult, Verdict } from '../rules/types.js';
 import type { ApprovalStanding, EvaluationRecord, OwnersGroupView } from '../pages/types.js';
 
 export interface EvaluationInput {
@@ -67,6 +67,15 @@ export function ownersGroups(policy: Policy | null, facts: PullRequestFacts): Ow
   }));
 }
 
+/** Details kept per rule: a row's reason carries its figures, the check run keeps every detail; this bounds a record's size. */
+export const DETAILS_KEPT = 20;
+
+function boundedResults(results: readonly RuleResult[]): RuleResult[] {
+  return results.map((r) =>
+    r.details.length <= DETAILS_KEPT ? r : { ...r, details: [...r.details.slice(0, DETAILS_KEPT), { message: `… and ${r.details.length - DETAILS_KEPT} more on the check run` }] },
+  );
+}
+
 export function evaluationRecord({ policy, facts, verdict, causes, at }: EvaluationInput): EvaluationRecord {
   return {
     repository: facts.repository,
@@ -81,7 +90,7 @@ export function evaluationRecord({ policy, facts, verdict, causes, at }: Evaluat
     author: facts.author.login,
     url: facts.url,
     outcome: verdict.outcome,
-    results: verdict.results,
+    results: boundedResults(verdict.results),
     approvals: approvalStandings(policy, facts),
     owners: ownersGroups(policy, facts),
   };

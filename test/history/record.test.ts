@@ -65,6 +65,15 @@ describe('evaluationRecord', () => {
     expect(reviews.reason).toContain('1 / 2');
   });
 
+  test('a rule with many details keeps the first 20 and says how many more the check run has', () => {
+    const details = Array.from({ length: 120 }, (_, i) => ({ message: `violation ${i}`, path: 'src/a.ts', line: i + 1 }));
+    const v = { ...verdict, results: [{ rule: 'flags' as const, outcome: 'fail' as const, reason: '120 violations', details }] };
+    const r = evaluationRecord({ policy: POLICY, facts, verdict: v, causes: [], at: 1 });
+    expect(r.results[0].details).toHaveLength(21);
+    expect(r.results[0].details.at(-1)).toEqual({ message: '… and 100 more on the check run' });
+    expect(JSON.stringify(r).length).toBeLessThan(8_000);
+  });
+
   test('a policy with errors: the verdict\'s rows, no approvals read, no owners', () => {
     const bare = makeFacts({ reviews: undefined });
     const v = policyErrorVerdict([{ file: '.github/merge-gate.yml', line: 1, column: 1, path: 'reviews', message: 'bad' }], bare.head.sha);
