@@ -6,7 +6,8 @@ import { afterEach, beforeEach, describe, expect, test } from '@jest/globals';
 import nock from 'nock';
 import { FakeGitHub, type FakePull, type FakeRepo } from '../helpers/github-fake.js';
 import { aimAt, example, pullPayload, startTestApp, type TestApp } from '../helpers/github-app.js';
-import { setupRepo, typicalPull } from '../helpers/github-scenario.js';
+import { fileAdding, setupRepo, typicalPull } from '../helpers/github-scenario.js';
+import { ManualClock } from '../helpers/github-timers.js';
 import type { EvaluationRecord } from '../../src/pages/types.js';
 
 let fake: FakeGitHub;
@@ -75,6 +76,18 @@ describe('the causes of an evaluation', () => {
     await app!.receive('pull_request', pullPayload('pull_request', 'labeled', fake, repo, pull));
     await app!.drain();
     expect(records).toHaveLength(1);
+  });
+
+  test('a freeze ending re-evaluates by the timer, and says so', async () => {
+    app!.gate.stop();
+    fake.setDefaultFile(repo, '.github/merge-gate.yml', 'version: 1\npreset: none\nfreeze:\n  timezone: UTC\n  windows:\n    - name: release\n      from: "2026-12-18 00:00"\n      to: "2026-12-18 12:00"\n');
+    const frozen = fake.addPull(repo, { number: 7, files: [fileAdding('README.md', ['hello'])] });
+    app = await startTestApp(fake, {}, { onEvaluated: (r) => onEvaluated(r) }, { clock: new ManualClock('2026-12-18T11:00:00Z') });
+    await app.receive('pull_request', pullPayload('pull_request', 'opened', fake, repo, frozen));
+    await app.drain();
+    await app.advance(60 * 60_000);
+    await app.drain();
+    expect(records.map((r) => [r.number, r.outcome, r.causes])).toEqual([[7, 'wait', ['pull_request.opened']], [7, 'pass', ['timer']]]);
   });
 
   test('a history that throws never fails the evaluation: the check is written, no retry', async () => {
