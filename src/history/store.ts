@@ -77,6 +77,17 @@ export class EvaluationHistory {
     return row ? (JSON.parse(row.record_json) as EvaluationRecord) : null;
   }
 
+  /** Title, author and URL of each pull request of a repository, from its latest evaluation: one query for a whole queue. */
+  headlines(repository: string): Map<number, Pick<EvaluationRecord, 'title' | 'author' | 'url'>> {
+    const rows = this.db
+      .prepare(
+        `SELECT number, json_extract(record_json, '$.title') AS title, json_extract(record_json, '$.author') AS author, json_extract(record_json, '$.url') AS url
+         FROM pull_evaluations WHERE id IN (SELECT MAX(id) FROM pull_evaluations WHERE repository = ? GROUP BY number)`,
+      )
+      .all(repository.toLowerCase()) as Array<{ number: number; title: string; author: string; url: string }>;
+    return new Map(rows.map(({ number, ...headline }) => [number, headline]));
+  }
+
   /** Forget the history of every pull request whose latest evaluation is older than `forgetAfterMs`; returns the rows deleted. */
   prune(now: number): number {
     this.prunedAt = now;

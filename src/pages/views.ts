@@ -25,11 +25,13 @@ export function median(values: readonly number[]): number | null {
   return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
-function pullInQueue(state: QueueState, repository: string, index: number, history: EvaluationHistory): QueuePullView {
+type Headlines = ReturnType<EvaluationHistory['headlines']>;
+
+function pullInQueue(state: QueueState, index: number, headlines: Headlines): QueuePullView {
   const entry = state.pulls[index];
   // Every pull request of state.pulls is queued: describe never says 'absent' for one.
   const status = describe(state, entry.number) as QueuedStatus;
-  const latest = history.latest(repository, entry.number);
+  const latest = headlines.get(entry.number);
   return {
     number: entry.number,
     title: latest?.title ?? null,
@@ -60,11 +62,12 @@ function landings(db: Db, branch: StoredBranch): LandingView[] {
 
 function queueView(db: Db, branch: StoredBranch, history: EvaluationHistory): QueueView {
   const { state, where } = branch;
+  const headlines = history.headlines(where.repository);
   return {
     installationId: where.installationId,
     repository: where.repository,
     branch: where.branch,
-    pulls: state.pulls.map((_, i) => pullInQueue(state, where.repository, i, history)),
+    pulls: state.pulls.map((_, i) => pullInQueue(state, i, headlines)),
     recent: landings(db, branch),
     expectedWaitMs: median(state.stats.timesToLand.slice(-WAIT_SAMPLES)),
   };
@@ -89,7 +92,7 @@ export function pullView(db: Db, repository: string, number: number, now: number
     if (branch.where.repository.toLowerCase() !== repository.toLowerCase()) continue;
     const index = branch.state.pulls.findIndex((p) => p.number === number);
     if (index < 0) continue;
-    queue = { branch: branch.where.branch, pull: pullInQueue(branch.state, branch.where.repository, index, history), of: branch.state.pulls.length };
+    queue = { branch: branch.where.branch, pull: pullInQueue(branch.state, index, history.headlines(repository)), of: branch.state.pulls.length };
     break;
   }
   return {
