@@ -1,0 +1,66 @@
+// HTML for the app's own pages, escaped by default: `html\`<td>${title}</td>\``
+// escapes every interpolated value (text and quoted attributes alike); only
+// another `html` template (SafeHtml) goes in as markup. A value in a URL
+// attribute (href, src, action) must also be an http(s) URL or a local path,
+// else it is dropped: a `javascript:` link from a pull request cannot render.
+import { escapeHtml } from '../escape.js';
+
+/** Markup built by `html` (or `raw` for the pages' own constants): never data from GitHub. */
+export class SafeHtml {
+  constructor(readonly markup: string) {}
+  toString(): string {
+    return this.markup;
+  }
+}
+
+/** What a template takes: text (escaped), numbers, nothing (null/undefined/false render as ''), markup, and lists of them (joined). */
+export type HtmlValue = string | number | boolean | null | undefined | SafeHtml | readonly HtmlValue[];
+
+/** Text for an element or a quoted attribute: & < > " ' and the backtick (old IE took it as an attribute quote). */
+export function escapeText(text: string): string {
+  return escapeHtml(text).replace(/`/g, '&#96;');
+}
+
+/** The page's own markup, as is: only for constants written in this code base (never a value from GitHub or a person). */
+export function raw(markup: string): SafeHtml {
+  return new SafeHtml(markup);
+}
+
+/**
+ * `url` when a link may point there: an absolute http(s) URL, or a path on this site (`/queue`; not `//host`, which leaves it).
+ * Anything else (javascript:, data:, a control character or a space anywhere) is null.
+ */
+export function safeUrl(url: string): string | null {
+  if (/[\u0000-\u0020\u007f-\u009f\\]/.test(url)) return null;
+  if (url.startsWith('/')) return url.startsWith('//') ? null : url;
+  if (!/^https?:\/\//i.test(url)) return null;
+  try {
+    return new URL(url).protocol.match(/^https?:$/) ? url : null;
+  } catch {
+    return null;
+  }
+}
+
+/** A template chunk ending where an attribute that is followed as a link starts: `href="`. */
+const URL_ATTRIBUTE = /\s(?:href|src|action|formaction)\s*=\s*["']?$/i;
+
+function render(value: HtmlValue, asUrl: boolean): string {
+  if (value === null || value === undefined || value === false) return '';
+  if (value instanceof SafeHtml) return value.markup;
+  if (Array.isArray(value)) return value.map((v: HtmlValue) => render(v, asUrl)).join('');
+  const text = String(value);
+  return escapeText(asUrl ? (safeUrl(text) ?? '') : text);
+}
+
+/** The tagged template: markup from the literal parts, every value escaped (see HtmlValue). */
+export function html(strings: TemplateStringsArray, ...values: HtmlValue[]): SafeHtml {
+  let out = strings[0];
+  for (let i = 0; i < values.length; i++) out += render(values[i], URL_ATTRIBUTE.test(strings[i])) + strings[i + 1];
+  return new SafeHtml(out);
+}
+
+/** A link to `url` around `content`; without a safe URL (see safeUrl), just the content. */
+export function link(url: string | null, content: HtmlValue, attributes: SafeHtml = raw('')): SafeHtml {
+  const target = url === null ? null : safeUrl(url);
+  return target === null ? html`${content}` : html`<a href="${target}"${attributes}>${content}</a>`;
+}
