@@ -16,9 +16,11 @@ export class SafeHtml {
 /** What a template takes: text (escaped), numbers, nothing (null/undefined/false render as ''), markup, and lists of them (joined). */
 export type HtmlValue = string | number | boolean | null | undefined | SafeHtml | readonly HtmlValue[];
 
+const SPECIAL = /[&<>"'`]/;
+
 /** Text for an element or a quoted attribute: & < > " ' and the backtick (old IE took it as an attribute quote). */
 export function escapeText(text: string): string {
-  return escapeHtml(text).replace(/`/g, '&#96;');
+  return SPECIAL.test(text) ? escapeHtml(text).replace(/`/g, '&#96;') : text;
 }
 
 /** The page's own markup, as is: only for constants written in this code base (never a value from GitHub or a person). */
@@ -44,18 +46,28 @@ export function safeUrl(url: string): string | null {
 /** A template chunk ending where an attribute that is followed as a link starts: `href="`. */
 const URL_ATTRIBUTE = /\s(?:href|src|action|formaction)\s*=\s*["']?$/i;
 
+// Strings are put together with += (V8 keeps them as ropes, flattened once when the page is written out), never joined per level.
 function render(value: HtmlValue, asUrl: boolean): string {
   if (value === null || value === undefined || value === false) return '';
   if (value instanceof SafeHtml) return value.markup;
-  if (Array.isArray(value)) return value.map((v: HtmlValue) => render(v, asUrl)).join('');
+  if (Array.isArray(value)) {
+    let out = '';
+    for (const v of value as readonly HtmlValue[]) out += render(v, asUrl);
+    return out;
+  }
   const text = String(value);
   return escapeText(asUrl ? (safeUrl(text) ?? '') : text);
 }
 
+/** Which values of a template are in a link attribute, once per template (its strings are the same object at every call). */
+const urlSlots = new WeakMap<TemplateStringsArray, boolean[]>();
+
 /** The tagged template: markup from the literal parts, every value escaped (see HtmlValue). */
 export function html(strings: TemplateStringsArray, ...values: HtmlValue[]): SafeHtml {
+  let slots = urlSlots.get(strings);
+  if (!slots) urlSlots.set(strings, (slots = strings.slice(0, -1).map((s) => URL_ATTRIBUTE.test(s))));
   let out = strings[0];
-  for (let i = 0; i < values.length; i++) out += render(values[i], URL_ATTRIBUTE.test(strings[i])) + strings[i + 1];
+  for (let i = 0; i < values.length; i++) out += render(values[i], slots[i]) + strings[i + 1];
   return new SafeHtml(out);
 }
 
