@@ -87,6 +87,7 @@ export function renderDocument(page: PageShell): string {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
+<link rel="icon" href="data:,">
 <title>${page.title} · merge-gate</title>
 <style>${raw(PAGES_CSS)}</style>
 ${refresh}
