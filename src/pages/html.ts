@@ -30,17 +30,12 @@ export function raw(markup: string): SafeHtml {
 
 /**
  * `url` when a link may point there: an absolute http(s) URL, or a path on this site (`/queue`; not `//host`, which leaves it).
- * Anything else (javascript:, data:, a control character or a space anywhere) is null.
+ * Anything else (javascript:, data:, a user name before the host, a control character or a space anywhere) is null.
  */
 export function safeUrl(url: string): string | null {
   if (/[\u0000-\u0020\u007f-\u009f\\]/.test(url)) return null;
   if (url.startsWith('/')) return url.startsWith('//') ? null : url;
-  if (!/^https?:\/\//i.test(url)) return null;
-  try {
-    return new URL(url).protocol.match(/^https?:$/) ? url : null;
-  } catch {
-    return null;
-  }
+  return /^https?:\/\/[^/?#@]+(?:[/?#]|$)/i.test(url) ? url : null;
 }
 
 /** A template chunk ending where an attribute that is followed as a link starts: `href="`. */
@@ -72,7 +67,7 @@ export function html(strings: TemplateStringsArray, ...values: HtmlValue[]): Saf
 }
 
 /** A link to `url` around `content`; without a safe URL (see safeUrl), just the content. */
-export function link(url: string | null, content: HtmlValue, attributes: SafeHtml = raw('')): SafeHtml {
+export function link(url: string | null, content: HtmlValue): SafeHtml {
   const target = url === null ? null : safeUrl(url);
-  return target === null ? html`${content}` : html`<a href="${target}"${attributes}>${content}</a>`;
+  return target === null ? html`${content}` : html`<a href="${target}">${content}</a>`;
 }

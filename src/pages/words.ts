@@ -28,7 +28,10 @@ export function outcomeTag(outcome: Outcome): SafeHtml {
 /** yes/no with a symbol. */
 export const yesNo = (value: boolean): SafeHtml => html`<span class="${value ? 'pass' : 'fail'}"><span aria-hidden="true">${value ? '✓' : '✗'}</span> ${value ? 'yes' : 'no'}</span>`;
 
-/** `/pulls/<owner>/<repo>/<number>`: the pull request's page on this app (its check run's details_url). */
-export function pullPath(repository: string, number: number): string {
-  return `/pulls/${repository.split('/').map(encodeURIComponent).join('/')}/${number}`;
+/** `/pulls/<owner>/<repo>/`: where a repository's pull requests have their pages on this app. */
+export function pullsPrefix(repository: string): string {
+  return `/pulls/${repository.split('/').map(encodeURIComponent).join('/')}/`;
 }
+
+/** `/pulls/<owner>/<repo>/<number>`: the pull request's page on this app (its check run's details_url). */
+export const pullPath = (repository: string, number: number): string => `${pullsPrefix(repository)}${number}`;
