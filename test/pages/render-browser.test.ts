@@ -76,7 +76,9 @@ describe('the pages in a browser', () => {
     page.on('dialog', (d) => void problems.push(`dialog: ${d.message()}`));
     page.on('requestfailed', (r) => void problems.push(`request failed: ${r.url()}`));
     page.on('response', (r) => void (r.status() >= 400 ? problems.push(`${r.status()}: ${r.url()}`) : undefined));
+    // The page's time stands still (it would flow with the machine's otherwise) until the test runs it on.
     await page.clock.install({ time: Date.parse('2026-12-05T10:30:00Z') });
+    await page.clock.pauseAt(Date.parse('2026-12-05T10:30:01Z'));
     await page.goto(`${base}${path}`);
     return page;
   }
