@@ -38,6 +38,9 @@ const UNLABELLED = `[...document.querySelectorAll('button, select, textarea, inp
   .filter((el) => !(el.getAttribute('aria-label') || (el.labels && el.labels.length) || (el.tagName === 'BUTTON' && el.textContent.trim())))
   .map((el) => el.outerHTML)`;
 
+/** Two browser contexts a test, on a busy 2-core machine: ample headroom. */
+const TEST_MS = 90_000;
+
 describe('the pages in a browser', () => {
   let server: Server;
   let base: string;
@@ -54,7 +57,7 @@ describe('the pages in a browser', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
-  });
+  }, TEST_MS);
 
   afterAll(async () => {
     await browser?.close();
@@ -115,7 +118,7 @@ describe('the pages in a browser', () => {
         await page.context().close();
       }
       expect(problems).toEqual([]);
-    });
+    }, TEST_MS);
   }
 
   it('refreshes the queue in place every REFRESH_SECONDS, and sends a signed-out person to sign in', async () => {
@@ -137,7 +140,7 @@ describe('the pages in a browser', () => {
     expect(await page.getByText('Sign in with GitHub').isVisible()).toBe(true);
     expect(problems).toEqual([]);
     await page.context().close();
-  });
+  }, TEST_MS);
 
   it('works without JavaScript', async () => {
     routes.set('/queue', () => ({ status: 200, body: renderQueuePage(queuePage()) }));
@@ -145,5 +148,5 @@ describe('the pages in a browser', () => {
     expect(await page.getByRole('link', { name: /#41 Make checkout faster/ }).isVisible()).toBe(true);
     expect(await page.getByRole('button', { name: 'Sign out' }).isVisible()).toBe(true);
     await page.context().close();
-  });
+  }, TEST_MS);
 });
