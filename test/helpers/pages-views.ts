@@ -16,7 +16,7 @@ export function queuePull(over: Partial<QueuePullView> = {}): QueuePullView {
     url: `https://github.com/octo/shop/pull/${number}`,
     position: 1,
     batch: 12,
-    status: { kind: 'testing', batch: 12, with: [43], since: NOW - 12 * MIN, pending: ['ci/test'], behind: [], held: null },
+    status: { kind: 'testing', batch: 12, with: [43], since: NOW - 12 * MIN, pending: ['ci/test'], started: true, behind: [], held: null },
     says: `testing in batch 12 with #43 since 10:18 UTC (ci/test pending)`,
     joinedAt: NOW - 20 * MIN,
     since: NOW - 12 * MIN,
@@ -54,7 +54,7 @@ export function bigQueuePage(queues: number, pulls: number): QueuePageView {
             position: p + 1,
             batch: p < 8 ? 12 : null,
             status: p < 8
-              ? { kind: 'testing', batch: 12, with: [], since: NOW - p * MIN, pending: ['ci/test'], behind: [], held: p === 3 ? 'the trunk is red' : null }
+              ? { kind: 'testing', batch: 12, with: [], since: NOW - p * MIN, pending: ['ci/test'], started: true, behind: [], held: p === 3 ? 'the trunk is red' : null }
               : { kind: 'queued', position: p + 1, of: pulls, branch: 'main', held: null },
             since: NOW - p * MIN,
           }),
