@@ -476,7 +476,7 @@ export class DeployTrigger {
     running.probing = true;
     try {
       const h = repo.config.health;
-      const result = await (this.options.probe ?? probe)({ url: h.url, command: h.command, timeoutMs: h.timeout, port: running.port, cwd: running.dir, env: running.env });
+      const result = await (this.options.probe ?? probe)({ url: h.url, command: h.command, timeoutMs: h.timeout, port: running.port, cwd: running.dir, env: running.env, cgroup: running.cgroup });
       if (running.stopping || this.closing) return;
       const inconclusive = result.inconclusive === true;
       this.store.recordHealth(repo.name, running.sha, { at: this.now(), ok: result.ok, ms: Math.round(result.ms * 10) / 10, error: result.error, inconclusive });
@@ -526,7 +526,7 @@ export class DeployTrigger {
     this.log(`${repo.name}: cut off ${running.sha}: ${reason}`);
     this.report(repo, running.sha, 'failure', `cut off: ${reason}`);
     if (repo.config.cutoff) {
-      const result = await runCommand(repo.config.cutoff, running.dir, running.env, COMMAND_TIMEOUT_MS, running.log);
+      const result = await runCommand(repo.config.cutoff, running.dir, running.env, COMMAND_TIMEOUT_MS, { log: running.log, cgroup: running.cgroup });
       if (!result.ok) this.log(`${repo.name}: cutoff command for ${running.sha} failed: ${result.detail}`);
     }
     await this.halt(repo, running);
@@ -556,7 +556,7 @@ export class DeployTrigger {
       this.track(
         (async () => {
           if (repo.config.stop) {
-            const result = await runCommand(repo.config.stop, running.dir, running.env, COMMAND_TIMEOUT_MS, running.log);
+            const result = await runCommand(repo.config.stop, running.dir, running.env, COMMAND_TIMEOUT_MS, { log: running.log, cgroup: running.cgroup });
             if (!result.ok) this.log(`${repo.name}: stop command for ${sha} failed: ${result.detail}`);
           }
           await this.halt(repo, running);
