@@ -2,10 +2,17 @@
 import type { Server } from 'node:http';
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
 
+/**
+ * The kernel's queue of connections not yet accepted (Node's default is 511). When it is full the kernel
+ * drops a new connection's SYN and its sender tries again only a second later: under a flood of connections
+ * a delivery waited 1–5 s. Linux caps it at net.core.somaxconn (4096 by default since Linux 5.4).
+ */
+export const LISTEN_BACKLOG = 4096;
+
 export function listenOn(server: Server, at: { host: string; port: number }): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(at.port, at.host, () => resolve());
+    server.listen({ port: at.port, host: at.host, backlog: LISTEN_BACKLOG }, () => resolve());
   });
 }
 

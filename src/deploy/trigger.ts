@@ -184,7 +184,7 @@ export class DeployTrigger {
       },
     };
     const onError = (err: unknown) => this.log(`http: ${(err as Error).stack ?? String(err)}`);
-    const limits: Limits = { maxConnections: connections.max, headersTimeoutMs: connections.headers_timeout, requestTimeoutMs: connections.request_timeout };
+    const limits: Limits = { maxConnections: connections.max, perAddress: connections.per_address, headersTimeoutMs: connections.headers_timeout, requestTimeoutMs: connections.request_timeout };
     // With status_listen, the network-facing listener serves hooks and signals only.
     this.server = triggerServer(handlers, onError, statusListen ? 'hooks' : 'all', limits);
     await listenOn(this.server, listen);
@@ -384,8 +384,9 @@ export class DeployTrigger {
   }
 
   private async updateDesired(repo: Repo): Promise<void> {
-    if (repo.hints.length === 0) return;
-    const hints = repo.hints.splice(0);
+    // A hint naming the desired revision is no news: it costs no git (each spawn stalls the thread for a fork).
+    const hints = repo.hints.splice(0).filter((sha) => sha !== this.store.desired(repo.name));
+    if (hints.length === 0) return;
     let head: string | null;
     try {
       head = await repo.mirror.fetch();
