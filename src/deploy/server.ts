@@ -104,7 +104,8 @@ interface ListenHandle {
  * Closes a connection from a host already at its cap as it is accepted, before Node builds a socket and an
  * HTTP parser for it (as `maxConnections` does): a flood from one host then costs the trigger some 50 µs a
  * connection instead of 230 µs to take it in and evict another, so it drains the kernel's accept queue
- * faster than one host fills it, and a delivery from another host does not wait behind the flood. Node 20
+ * (first in, first out) about as fast as one host fills it, and a delivery from another host, in that queue
+ * behind the flood, waits milliseconds instead of seconds, and is never evicted by it. Node 20
  * has no public hook there: this wraps the listening handle's `onconnection`; without one, the 'connection'
  * listener above closes such a connection instead (the same cap, at the full cost).
  */
