@@ -9,7 +9,7 @@ import { compiled } from '../helpers/compiled.js';
 
 function preflight(env: Record<string, string>) {
   const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'PRIVATE_KEY' && k !== 'PRIVATE_KEY_PATH'));
-  return spawnSync(process.execPath, [compiled('preflight.js')], { env: { ...clean, NODE_OPTIONS: '', ...env }, encoding: 'utf8' });
+  return spawnSync(process.execPath, [compiled('src/preflight.js')], { env: { ...clean, NODE_OPTIONS: '', ...env }, encoding: 'utf8' });
 }
 
 describe('npm start preflight: a missing key file is one line, not a stack trace', () => {

@@ -13,14 +13,14 @@ export interface CliRun {
 
 export function runCli(args: string[], cwd = ROOT, extraEnv: Record<string, string> = {}): CliRun {
   const env = { ...process.env, NODE_OPTIONS: '', ...extraEnv };
-  const result = spawnSync(process.execPath, [compiled('cli/index.js'), ...args], { cwd, env, encoding: 'utf8', timeout: 60_000 });
+  const result = spawnSync(process.execPath, [compiled('src/cli/index.js'), ...args], { cwd, env, encoding: 'utf8', timeout: 60_000 });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
 /** The same, without blocking this process (a fake GitHub in it must answer the child); `child` can be killed part way. */
 export function startCli(args: string[], cwd = ROOT, extraEnv: Record<string, string> = {}): { child: ChildProcess; done: Promise<CliRun> } {
   const env = { ...process.env, NODE_OPTIONS: '', ...extraEnv };
-  const child = spawn(process.execPath, [compiled('cli/index.js'), ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [compiled('src/cli/index.js'), ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout!.setEncoding('utf8').on('data', (s: string) => (stdout += s));

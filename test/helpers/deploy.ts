@@ -224,7 +224,7 @@ export interface TriggerProcess {
  * its descriptors (`ulimit -n`).
  */
 export function runTrigger(configFile: string, o: { maxFiles?: number; args?: readonly string[] } = {}): TriggerProcess {
-  const args = [compiled('cli/index.js'), 'deploy-trigger', '--config', configFile, ...(o.args ?? [])];
+  const args = [compiled('src/cli/index.js'), 'deploy-trigger', '--config', configFile, ...(o.args ?? [])];
   const [file, argv] = o.maxFiles === undefined ? [process.execPath, args] : ['/bin/sh', ['-c', `ulimit -n ${o.maxFiles} && exec "$0" "$@"`, process.execPath, ...args]];
   const child = spawn(file, argv, {
     env: { ...process.env, NODE_OPTIONS: '', TRUNK_WEBHOOK_SECRET: SECRET },
