@@ -9,7 +9,7 @@
 //     (its pull requests' checks read `testing in batch N`): it reports
 //     `ci/test` pending, then the result `ci` chooses for the run, as commit
 //     statuses, each with its `status` webhook.
-// Starting the app costs seconds (tsx compiles it), so a test file shares one
+// Starting the app costs a second or more (it loads Probot), so a test file shares one
 // app process (`queueWorld`) and each scenario gets a repository of its own
 // (`Scene`); `scenario` runs one test and, when it fails, prints the app's log
 // (every process the file started) under the error.
