@@ -20,7 +20,8 @@ import { afterAll, beforeAll, test } from '@jest/globals';
 import nock from 'nock';
 import { FakeGitHub, type FakePull, type FakeRepo } from './github-fake.js';
 import { pullPayload } from './github-app.js';
-import { sendWebhook, startAppChild, type AppChild } from './app-child.js';
+import { APP_WEBHOOK_SECRET, sendWebhook, startAppChild, type AppChild } from './app-child.js';
+import { startProbotProcess } from './probot-process.js';
 import { pushWebhook, statusWebhook } from './github-fake-webhooks.js';
 import { approve, fileAdding, FULL_POLICY, OWNER, REGISTRY } from './github-scenario.js';
 import { Receiver, TRUNK_SECRET } from './landing.js';
@@ -78,9 +79,13 @@ export class QueueWorld {
     return new QueueWorld(fake, close, receiver);
   }
 
-  /** Starts the app (again: on the same state file). */
-  async start(env: Record<string, string> = {}): Promise<AppChild> {
-    const app = await startAppChild(this.fake, {
+  /**
+   * Starts the app (again: on the same state file). `options.probotRun`: as `npm start` runs it (`probot run`,
+   * probot-process.ts, through tsx), with Probot's own server and what it serves beside the webhooks (the pages);
+   * `options.port` then names its port.
+   */
+  async start(env: Record<string, string> = {}, options: { probotRun?: boolean; port?: number } = {}): Promise<AppChild> {
+    const settings = {
       LOG_LEVEL: 'info',
       MERGE_GATE_COALESCE_MS: '50',
       MERGE_GATE_COALESCE_MAX_MS: '200',
@@ -91,10 +96,17 @@ export class QueueWorld {
       OUTBOX_PATH: join(this.dir, 'state.sqlite'),
       OUTBOX_RETRY_BASE_MS: '200',
       ...env,
-    });
+    };
+    const app = options.probotRun ? await this.startProbotRun(settings, options.port) : await startAppChild(this.fake, settings);
     this.apps.push(app);
     this.app = app;
     return app;
+  }
+
+  /** `probot run` with `env`, its webhooks signed as app-child.ts signs them (sendWebhook). */
+  private async startProbotRun(env: Record<string, string>, port?: number): Promise<AppChild> {
+    const run = await startProbotProcess(this.fake, { ...env, WEBHOOK_SECRET: APP_WEBHOOK_SECRET }, { source: true, port });
+    return { child: run.child, url: `http://127.0.0.1:${run.port}/api/github/webhooks`, output: run.output, log: run.output };
   }
 
   /** SIGKILL the app and wait for it to be gone. */
