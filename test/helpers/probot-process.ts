@@ -15,6 +15,8 @@ import { testPrivateKey } from './github-app.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const SECRET = 'bench-webhook-secret';
+/** How long `probot run` may take to answer on its port. */
+const LISTEN_DEADLINE_MS = 60_000;
 
 /** A port free right now (Probot reads PORT=0 as 3000, so it cannot take an ephemeral one itself). */
 export async function freePort(): Promise<number> {
@@ -67,16 +69,18 @@ export async function startProbotRun(env: Record<string, string>, options: Probo
 /** `probot run` (see startProbotRun), once it answers on its port. */
 export async function spawnProbotRun(env: Record<string, string>, options: ProbotRunOptions = {}): Promise<{ child: ChildProcess; port: number; output(): string; exited: Promise<void> }> {
   const { child, port, output, exited } = await startProbotRun(env, options);
-  // Ready when the server answers (Probot does not log its address at LOG_LEVEL=warn).
-  for (let i = 0; ; i++) {
+  // Ready when the server answers (Probot does not log its address at LOG_LEVEL=warn). tsx compiling the app takes
+  // seconds, 8 or more on a busy 2-core machine: a deadline with ample headroom, not a count of tries.
+  const deadline = Date.now() + LISTEN_DEADLINE_MS;
+  for (;;) {
     if (child.exitCode !== null) throw new Error(`probot run exited with ${child.exitCode}:\n${output()}`);
     try {
       await fetch(`http://127.0.0.1:${port}/ping`);
       break;
     } catch {
-      if (i > 400) {
+      if (Date.now() > deadline) {
         child.kill('SIGKILL');
-        throw new Error(`probot run did not listen on ${port}:\n${output()}`);
+        throw new Error(`probot run did not listen on ${port} within ${LISTEN_DEADLINE_MS / 1000} s:\n${output()}`);
       }
       await new Promise((r) => setTimeout(r, 25));
     }
