@@ -14,6 +14,7 @@ import type { MergeGate } from './github/gate.js';
 import { appMetrics, metricsHandler } from './metrics/app.js';
 import { lockState, StateLocked } from './state/lock.js';
 import { guardHttpServers, webhookBodyGuard } from './github/webhook-bodies.js';
+import { pagesConfigFromEnv } from './pages/config.js';
 
 /**
  * A setting the app cannot start with is one line naming it, and exit 1 — not a
@@ -35,6 +36,8 @@ function orExit<T>(make: () => T, variable?: string): T {
 const app: ApplicationFunction = (probot, options) => {
   const config = orExit(() => configFromEnv(process.env));
   const outbox = orExit(() => outboxConfigFromEnv(process.env));
+  // The pages' sign-in (src/pages/config.ts): all of GITHUB_CLIENT_ID, GITHUB_CLIENT_SECRET, SESSION_SECRET, or none (pages off).
+  const pagesConfig = orExit(() => pagesConfigFromEnv(process.env));
   const settle = process.env.MERGE_SETTLE;
   const settleMs = settle?.trim() ? orExit(() => parseDuration(settle, 'MERGE_SETTLE')) : undefined;
   const statePath = `OUTBOX_PATH=${JSON.stringify(outbox.path)}`;

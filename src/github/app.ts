@@ -73,6 +73,7 @@ export function mergeGateApp(config: AppConfig, hooks: AppHooks = {}): Applicati
     const pacing = { ...PACING_DEFAULTS, writeSpacingMs: config.writeSpacingMs ?? PACING_DEFAULTS.writeSpacingMs };
     const octokits = octokitFactory(app, new Pacer({ ...pacing, clock: config.clock, timers: config.timers }), {
       pluginNotificationSpacing: config.writeSpacingMs === undefined,
+      requestTimeoutMs: config.githubTimeoutMs,
     });
     const gate = new MergeGate({
       config,

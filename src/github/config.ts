@@ -2,6 +2,7 @@
 // and timers (src/clock.ts) every time-driven part uses, so tests can replace them.
 
 import { systemClock, systemTimers, type Clock, type Timers } from '../clock.js';
+import { GITHUB_TIMEOUT_MS } from '../octokit/timeout.js';
 
 export interface RetryConfig {
   /** Attempts in all, the first included. */
@@ -48,6 +49,8 @@ export interface AppConfig {
    * Server whose admin set other limits, and for tests against a fake GitHub.
    */
   writeSpacingMs: number | undefined;
+  /** A request to GitHub not answered within this long fails and is retried (src/octokit/timeout.ts). */
+  githubTimeoutMs: number;
   clock: Clock;
   timers: Timers;
 }
@@ -64,6 +67,7 @@ export const DEFAULT_CONFIG: AppConfig = {
   giveUpRetryMs: 5 * 60_000,
   scheduleOnStart: true,
   writeSpacingMs: undefined,
+  githubTimeoutMs: GITHUB_TIMEOUT_MS,
   clock: systemClock,
   timers: systemTimers,
 };
@@ -107,6 +111,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env, overrides: P
       env.MERGE_GATE_WRITE_SPACING_MS === undefined || env.MERGE_GATE_WRITE_SPACING_MS.trim() === ''
         ? undefined
         : positive(env.MERGE_GATE_WRITE_SPACING_MS, 0, 'MERGE_GATE_WRITE_SPACING_MS'),
+    // At least a second: GitHub's slowest normal answers (a large diff, a merge) take a few.
+    githubTimeoutMs: Math.max(1_000, positive(env.MERGE_GATE_GITHUB_TIMEOUT_MS, DEFAULT_CONFIG.githubTimeoutMs, 'MERGE_GATE_GITHUB_TIMEOUT_MS')),
     ...overrides,
   };
 }

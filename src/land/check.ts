@@ -15,8 +15,8 @@ import type { DequeueWhy } from '../queue/types.js';
 export type LandingNote =
   /** `batch`: landed by the merge queue in that batch. */
   | { kind: 'landed'; sha: string; url: string; branch: string; method: string; batch?: number }
-  /** In the merge queue: the check stays in_progress. */
-  | { kind: 'queue'; status: QueuedStatus }
+  /** In the merge queue: the check stays in_progress. `required`: the policy's required checks (named while CI has not started). */
+  | { kind: 'queue'; status: QueuedStatus; required?: readonly string[] }
   /** The merge queue let it go: the check is completed/failure. */
   | { kind: 'dequeued'; why: DequeueWhy; branch: string }
   | { kind: 'head-moved'; message: string }
@@ -44,7 +44,7 @@ export function describeNote(note: LandingNote): { title: string; lines: string 
       };
     }
     case 'queue':
-      return describeQueued(note.status);
+      return describeQueued(note.status, note.required);
     case 'dequeued':
       return describeDequeued(note.why, note.branch);
     case 'head-moved':

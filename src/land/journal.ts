@@ -4,7 +4,8 @@
 // is resolved after a restart by reading the pull request, and no event is
 // lost or made twice. Each intent has an id: resolving it (landed, merged by
 // someone else, abandoned) never touches a newer intent of the pull request. It also answers "did merge-gate land this commit, and
-// from which pull request?" (`landedCommit`).
+// which pull requests did it bring?" (`landedCommit`), from this table and the merge queue's batch landings (queue_landings,
+// src/queue/journal.ts) alike.
 import type { Db } from '../state/db.js';
 import type { OutboxStore } from '../outbox/outbox.js';
 import { UPDATE_MAX_AGE_MS, type BranchUpdate, type TrunkUpdated } from './decide.js';
@@ -40,18 +41,37 @@ export interface LandingRecord {
 }
 
 /** What merge-gate landed: the answer to "which pull request brought this commit?". */
-export interface LandedCommit {
-  repository: string;
+/** A pull request a landed commit brought. */
+export interface LandedPull {
   number: number;
-  branch: string;
   /** The pull request's head that was evaluated and merged. */
   headSha: string;
-  before: string | null;
-  after: string;
-  landedAt: string;
   title: string;
   url: string;
   author: string;
+}
+
+/** A commit merge-gate put on a base branch, and what it brought. */
+export interface LandedCommit {
+  repository: string;
+  branch: string;
+  before: string | null;
+  after: string;
+  landedAt: string;
+  /** The merge queue's batch that landed it; null: a pull request landed on its own. */
+  batch: number | null;
+  /** In the order they landed (one, unless a batch). */
+  pulls: LandedPull[];
+}
+
+interface BatchRow {
+  repository: string;
+  branch: string;
+  batch: number;
+  before_sha: string;
+  after_sha: string;
+  pulls_json: string;
+  updated_at: number;
 }
 
 interface Row {
@@ -191,21 +211,23 @@ export class LandingJournal {
     this.db.prepare('UPDATE landings SET tidied = 1 WHERE pull = ?').run(pull);
   }
 
-  /** Did merge-gate land `sha` (the commit it put on the base branch) in `repository`? From which pull request? */
+  /**
+   * Did merge-gate land `sha` (the commit it put on the base branch) in `repository`, and which pull requests did it bring?
+   * A pull request landed on its own (landings), or a merge queue batch (queue_landings: its staging head fast-forwarded, or
+   * the base's head after its squash/rebase merges — the commit announced and deployed).
+   */
   landedCommit(repository: string, sha: string): LandedCommit | null {
     const row = this.db.prepare("SELECT * FROM landings WHERE lower(repository) = lower(?) AND after_sha = ? AND state = 'landed'").get(repository, sha) as Row | undefined;
-    if (!row) return null;
-    const r = toRecord(row);
-    return {
-      repository: r.repository,
-      number: r.number,
-      branch: r.branch,
-      headSha: r.headSha,
-      before: r.before,
-      after: r.after!,
-      landedAt: new Date(r.updatedAt).toISOString(),
-      ...r.summary,
-    };
+    if (row) {
+      const r = toRecord(row);
+      return { repository: r.repository, branch: r.branch, before: r.before, after: r.after!, landedAt: new Date(r.updatedAt).toISOString(), batch: null, pulls: [{ number: r.number, headSha: r.headSha, ...r.summary }] };
+    }
+    const batch = this.db
+      .prepare("SELECT repository, branch, batch, before_sha, after_sha, pulls_json, updated_at FROM queue_landings WHERE lower(repository) = lower(?) AND after_sha = ? AND state = 'landed' ORDER BY updated_at DESC")
+      .get(repository, sha) as BatchRow | undefined;
+    if (!batch) return null;
+    const pulls = (JSON.parse(batch.pulls_json) as LandedPull[]).map(({ number, headSha, title, url, author }) => ({ number, headSha, title, url, author }));
+    return { repository: batch.repository, branch: batch.branch, before: batch.before_sha, after: batch.after_sha, landedAt: new Date(batch.updated_at).toISOString(), batch: batch.batch, pulls };
   }
 
   /** An update merge-gate asks for (see BranchUpdate); older unverified ones of the pull request are superseded, and stale ones dropped. */

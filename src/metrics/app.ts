@@ -164,6 +164,8 @@ function queueMetrics(registry: Registry, db: Db): void {
     registers: [registry],
     collect() {
       this.reset();
+      // Zero buckets, count and sum before the first landing (reset() leaves none: the series would be missing, not 0).
+      this.zero({});
       for (const q of all()) for (const ms of q.stats.timesToLand) this.observe(ms / 1000);
     },
   });

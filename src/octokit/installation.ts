@@ -11,12 +11,15 @@
 //     groups, and retrying after a primary rate limit.
 //   - conditional reads (src/octokit/conditional.ts): the policy file is read
 //     with its ETag, and GitHub does not count a 304.
+//   - a deadline on each request (src/octokit/timeout.ts): one GitHub never
+//     answers fails and is retried instead of holding the installation's writes.
 // Tests that replace Probot's Octokit class (throttle disabled) get the same
 // construction with their class.
 import type { Probot } from 'probot';
 import type { Octokit } from './types.js';
 import { conditionalReads, ConditionalCache } from './conditional.js';
 import { DETAILS_ONLY, Pacer, URGENT, type PacedRequest } from './pacer.js';
+import { GITHUB_TIMEOUT_MS, timedFetch } from './timeout.js';
 
 interface RequestOptionsLike {
   method?: string;
@@ -68,7 +71,7 @@ export interface OctokitFactory {
 export function octokitFactory(
   app: Probot,
   pacer: Pacer,
-  options: { pluginNotificationSpacing?: boolean; conditional?: ConditionalCache } = {},
+  options: { pluginNotificationSpacing?: boolean; conditional?: ConditionalCache; requestTimeoutMs?: number } = {},
 ): OctokitFactory {
   const conditional = options.conditional ?? new ConditionalCache();
   const byInstallation = new Map<number, Promise<Octokit>>();
@@ -76,7 +79,13 @@ export function octokitFactory(
     // The app's Octokit carries Probot's defaults (auth, token cache, base URL, log, throttle handlers).
     const appOctokit = await app.auth();
     const OctokitClass = appOctokit.constructor as new (options: object) => Octokit;
-    const octokit = new OctokitClass({ auth: { installationId }, throttle: pacedThrottleOptions(pacer, installationId, options.pluginNotificationSpacing ?? true) });
+    // Probot's request options (its fetch, if it was given one) kept; the instance's own hook is Octokit's to set.
+    const { hook: _hook, ...request } = (appOctokit.request.endpoint.DEFAULTS.request ?? {}) as { hook?: unknown; fetch?: typeof fetch };
+    const octokit = new OctokitClass({
+      auth: { installationId },
+      throttle: pacedThrottleOptions(pacer, installationId, options.pluginNotificationSpacing ?? true),
+      request: { ...request, fetch: timedFetch(options.requestTimeoutMs ?? GITHUB_TIMEOUT_MS, request.fetch) },
+    });
     conditionalReads(octokit, conditional, String(installationId));
     return octokit;
   };

@@ -20,7 +20,9 @@ export function describe(s: QueueState, n: number): PullStatus {
   if (b.state === 'building') return { kind: 'building', batch: b.id, with: withOthers, since: b.since };
   const behind = ancestors(s, b).map((a) => a.id);
   if (b.state === 'testing' || b.state === 'failed' || (b.state === 'passed' && behind.length > 0)) {
-    return { kind: 'testing', batch: b.id, with: withOthers, since: b.ciStartedAt ?? b.since, pending: b.state === 'testing' ? b.pending : [], behind, held };
+    // An empty pending list while testing: CI has reported none of the required checks yet (the shell tells it so).
+    const pending = b.state === 'testing' ? b.pending : [];
+    return { kind: 'testing', batch: b.id, with: withOthers, since: b.ciStartedAt ?? b.since, pending, started: b.state !== 'testing' || pending.length > 0, behind, held };
   }
   return { kind: 'landing', batch: b.id, with: withOthers, since: b.since, held };
 }

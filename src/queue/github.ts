@@ -29,6 +29,7 @@ export type FastForward = { ok: true } | { ok: false; why: 'not-fast-forward' };
 
 /** The required checks on a commit, judged as the gate's checks rule judges them (src/rules/checks.ts). */
 export type RequiredChecks =
+  /** `pending`: the required checks not concluded; none while CI has reported none of them (it has not started on this commit). */
   | { outcome: 'pending'; pending: string[] }
   | { outcome: 'success' }
   /** The first required check (in `checks.required` order) that failed, and its link (a check run's details, a status's target). */
@@ -158,8 +159,10 @@ export function octokitQueueGitHub(octokit: Octokit, owner: string, repo: string
       const standings = requiredStandings(linked.map((l) => l.result), names, allowNeutral);
       const failed = standings.find((s) => s.standing === 'fail');
       if (failed) return { outcome: 'failure', check: failed.name, url: linked.find((l) => l.result === failed.check)?.url ?? null };
-      const pending = standings.filter((s) => s.standing === 'wait').map((s) => s.name);
-      return pending.length > 0 ? { outcome: 'pending', pending } : { outcome: 'success' };
+      const waiting = standings.filter((s) => s.standing === 'wait');
+      if (waiting.length === 0) return { outcome: 'success' };
+      // "ci/test pending" only once CI said something of a required check; until then the check says it waits for CI to start.
+      return { outcome: 'pending', pending: standings.some((s) => s.check !== null) ? waiting.map((s) => s.name) : [] };
     },
     async tree(sha) {
       const { data } = await octokit.request('GET /repos/{owner}/{repo}/git/commits/{commit_sha}', { ...params, commit_sha: sha });

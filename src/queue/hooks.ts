@@ -151,6 +151,6 @@ export class QueueHooks {
       status = stored ? describe(decide(stored.state, join, queueSetup(policy).settings, this.deps.clock.now().getTime()).state, facts.number) : { kind: 'absent' };
       if (status.kind === 'absent') status = { kind: 'queued', position: 1, of: 1, branch: facts.base.ref, held: null };
     }
-    return withLanding(plan, { kind: 'queue', status });
+    return withLanding(plan, { kind: 'queue', status, required: policy.checks?.required ?? [] });
   }
 }

@@ -59,8 +59,8 @@ function link(url: string, text: string): string {
 const NOTHING_TO_DO = 'Nothing to do: merge-gate lands it by itself.';
 const HELD_BY = (held: string) => `It keeps its place in the queue but does not land while this holds: ${escapeMarkdown(held)}. It goes on by itself once that ends.`;
 
-/** Title and first lines while the pull request is in the queue (its check stays in_progress). */
-export function describeQueued(status: QueuedStatus): QueueMessage {
+/** Title and first lines while the pull request is in the queue (its check stays in_progress). `required`: `checks.required`, named while CI has not started. */
+export function describeQueued(status: QueuedStatus, required: readonly string[] = []): QueueMessage {
   const held = 'held' in status ? status.held : null;
   const heldTitle = held === null ? '' : `, held: ${plain(held)}`;
   const then = held === null ? NOTHING_TO_DO : HELD_BY(held);
@@ -76,9 +76,15 @@ export function describeQueued(status: QueuedStatus): QueueMessage {
         lines: `**In the merge queue:** batch ${status.batch}${withPulls(status.with)} is being built on its staging branch since ${utcDateTime(status.since)}; its CI starts once it is pushed. ${NOTHING_TO_DO}`,
       };
     case 'testing': {
-      const pending = status.pending.length ? ` (${shortList(status.pending.map(plain), LISTED)} pending)` : '';
+      // "pending" only for what CI reported; before it reported any required check, what it waits for to start.
+      const toStart = status.started ? null : required.length ? shortList(required.map(plain), LISTED) : 'CI';
+      const toStartLines = status.started ? null : required.length ? shortList(required.map(quoted), LISTED) : null;
+      const pending =
+        toStart !== null ? ` (waiting for ${toStart} to start)` : status.pending.length ? ` (${shortList(status.pending.map(plain), LISTED)} pending)` : '';
       const behind = status.behind.length ? `, waiting for ${batches(status.behind)} ahead` : '';
-      const pendingLines = status.pending.length ? ` Waiting for ${shortList(status.pending.map(quoted), LISTED)}.` : '';
+      const pendingLines = !status.started
+        ? ` Waiting for CI to start${toStartLines === null ? '' : ` ${toStartLines}`} on its staging branch.`
+        : status.pending.length ? ` Waiting for ${shortList(status.pending.map(quoted), LISTED)}.` : '';
       const behindLines = status.behind.length ? ` It lands after ${batches(status.behind)} ahead of it, on which its staging branch is built.` : '';
       return {
         title: `testing in batch ${status.batch}${withPulls(status.with)} since ${utcTime(status.since)}${pending}${behind}${heldTitle}`,

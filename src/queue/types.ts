@@ -43,7 +43,10 @@ export type QueueEvent =
   | { kind: 'conflict'; batch: number; number: number; with: string }
   /** A `build` failed for another reason (an API error): the batch is planned again. */
   | { kind: 'build-failed'; batch: number; message: string }
-  /** The required checks on a staging head: `pending` names those not concluded; `failure` names the first failed one. */
+  /**
+   * The required checks on a staging head: `pending` names those not concluded, or none while CI has reported none of them
+   * (the shell's word: until then the check waits for CI to start); `failure` names the first failed one.
+   */
   | { kind: 'checks'; batch: number; sha: string; outcome: 'pending'; pending: string[] }
   | { kind: 'checks'; batch: number; sha: string; outcome: 'success' }
   | { kind: 'checks'; batch: number; sha: string; outcome: 'failure'; check: string; url: string | null }
@@ -89,8 +92,11 @@ export type PullStatus =
   | { kind: 'absent' }
   /** `queued: 2nd of 5 for main`; `held` when its own rules hold it. */
   | { kind: 'queued'; position: number; of: number; branch: string; held: string | null }
-  /** `testing in batch 12 with #41 #43 since 10:02 UTC (ci/test pending)`; `behind` when it waits for batches ahead to land. */
-  | { kind: 'testing'; batch: number; with: number[]; since: number; pending: string[]; behind: number[]; held: string | null }
+  /**
+   * `testing in batch 12 with #41 #43 since 10:02 UTC (ci/test pending)`; `behind` when it waits for batches ahead to land.
+   * `started: false`: CI has reported none of the required checks on the staging head yet (the check says it waits for them to start).
+   */
+  | { kind: 'testing'; batch: number; with: number[]; since: number; pending: string[]; started: boolean; behind: number[]; held: string | null }
   /** The batch is being built (staging branch). */
   | { kind: 'building'; batch: number; with: number[]; since: number }
   /** The batch passed and is landing (or waits for a hold to end). */

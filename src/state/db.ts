@@ -108,6 +108,7 @@ CREATE TABLE IF NOT EXISTS queue_landings (
   updated_at INTEGER NOT NULL,
   PRIMARY KEY (key, batch, staging_sha)
 );
+CREATE INDEX IF NOT EXISTS queue_landings_after ON queue_landings (after_sha); -- "which pull requests did this commit bring" (src/land/journal.ts)
 
 CREATE TABLE IF NOT EXISTS pending_requests (
   key TEXT PRIMARY KEY,              -- the gate's queue key for the request

@@ -19,6 +19,7 @@ describe('the app refuses a bad setting at start with one line', () => {
     ['MERGE_GATE_COALESCE_MS', 'abc', 'merge-gate: MERGE_GATE_COALESCE_MS must be a number ≥ 0, got "abc"'],
     ['OUTBOX_MAX_AGE', 'soon', 'merge-gate: OUTBOX_MAX_AGE must be a duration such as 3d, 72h, 90m or 3600s, got "soon"'],
     ['MERGE_SETTLE', '-5m', 'merge-gate: MERGE_SETTLE must be a duration such as 3d, 72h, 90m or 3600s, got "-5m"'],
+    ['GITHUB_CLIENT_ID', 'Iv1.half', 'merge-gate: GITHUB_CLIENT_ID is set but GITHUB_CLIENT_SECRET and SESSION_SECRET are not: the pages (/queue) need all three, or none to stay off'],
     ['OUTBOX_PATH', '/proc/merge-gate/outbox.sqlite', `merge-gate: OUTBOX_PATH="/proc/merge-gate/outbox.sqlite": cannot create the folder /proc/merge-gate (ENOENT: no such file or directory, mkdir '/proc/merge-gate')`],
   ])('%s=%s', async (name, value, line) => {
     const { code, output } = await runUntilExit({ [name]: value, OUTBOX_PATH: name === 'OUTBOX_PATH' ? value : ':memory:' });

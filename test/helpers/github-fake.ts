@@ -15,6 +15,7 @@ import { schema as published, validate as validateQuery } from '@octokit/graphql
 import { operationOf, restRequestProblems } from './github-openapi.js';
 import { FakeGraphQLError, FakeOrgs } from './github-fake-orgs.js';
 import { FakeGit } from './github-fake-git.js';
+import { FakeOAuth } from './github-fake-oauth.js';
 import { deploymentStatuses, timelineItems, updatedAt, type FakeLabelEvent } from './github-fake-history.js';
 
 export interface FakeFile {
@@ -123,7 +124,9 @@ export type ChaosFault =
   | { kind: 'reset'; after: boolean }
   | { kind: 'slow'; ms: number }
   /** Answered at once (the work done then), the answer arriving `ms` later: a stale answer. */
-  | { kind: 'late'; ms: number };
+  | { kind: 'late'; ms: number }
+  /** Never answered, nothing done: the connection stays open until the client gives up (a hung GitHub). */
+  | { kind: 'hang' };
 
 export interface FakeCheckRun {
   id: number;
@@ -269,6 +272,8 @@ export class FakeGitHub {
   now: () => number = () => Date.now();
   /** Commits, trees and refs for the merge queue (github-fake-git.ts). */
   readonly git = new FakeGit(this);
+  /** "Sign in with GitHub": the web flow at the origin, GET /user and GET /repos/{owner}/{repo} with a person's token (github-fake-oauth.ts). */
+  readonly oauth = new FakeOAuth();
 
   constructor(options: { baseUrl?: string; appId?: number; installationId?: number } = {}) {
     const base = new URL(options.baseUrl ?? 'https://api.github.com');
@@ -480,6 +485,7 @@ export class FakeGitHub {
         if (fault) fake!.chaosLog.push({ method, path: req.url ?? '/', fault });
         if (fault?.kind === 'slow') await new Promise((resolve) => setTimeout(resolve, fault.ms));
         if (fault?.kind === 'reset' && !fault.after) return void req.socket.destroy();
+        if (fault?.kind === 'hang') return; // closed by the client's deadline, or by close()
         let status = 500;
         let data: unknown = { message: 'fake crashed' };
         let headers: Record<string, string> = {};
@@ -543,6 +549,8 @@ export class FakeGitHub {
         /* keep text */
       }
     }
+    const signIn = this.oauth.handle(method, url, this.prefix, body, headers);
+    if (signIn) return signIn;
     if (url.pathname === this.graphqlPath && method === 'POST') return this.graphql(body as { query: string; variables?: Record<string, unknown> });
     if (!url.pathname.startsWith(`${this.prefix}/`)) {
       this.problems.push(`${method} ${url.pathname}: outside the API prefix ${this.prefix}`);

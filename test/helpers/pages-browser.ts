@@ -41,10 +41,7 @@ export class PagesWorld {
     try {
       const port = await freePort();
       const origin = `http://127.0.0.1:${port}`;
-      await world.start(
-        { GITHUB_CLIENT_ID: PAGES_CLIENT_ID, GITHUB_CLIENT_SECRET: PAGES_CLIENT_SECRET, SESSION_SECRET: PAGES_SESSION_SECRET, MERGE_GATE_URL: origin, ...env },
-        { probotRun: true, port },
-      );
+      await world.startProbot({ GITHUB_CLIENT_ID: PAGES_CLIENT_ID, GITHUB_CLIENT_SECRET: PAGES_CLIENT_SECRET, SESSION_SECRET: PAGES_SESSION_SECRET, MERGE_GATE_URL: origin, ...env }, port);
       browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
       const keep = Boolean(process.env.SCREENSHOT_DIR);
       const shots = keep ? resolve(process.env.SCREENSHOT_DIR!) : mkdtempSync(join(tmpdir(), 'merge-gate-pages-'));

@@ -52,11 +52,15 @@ export class QueueWorld {
   /** Every app process started, in order; `app` the live one. */
   readonly apps: AppChild[] = [];
   app: AppChild | null = null;
+  /** Where the live app serves GET /metrics (started by startProbot; null otherwise). */
+  metricsUrl: string | null = null;
   readonly scenes: Scene[] = [];
   /** Webhooks the app refused (HTTP ≥ 300, or the connection failed) while it was up. */
   readonly refused: string[] = [];
   private readonly dir = mkdtempSync(join(tmpdir(), 'merge-gate-queue-e2e-'));
   private byHand = false;
+  /** Clean-ups of processes started through a helper that owns more than the process (startProbot). */
+  private readonly stops: Array<() => Promise<void>> = [];
   private robot: NodeJS.Timeout | null = null;
 
   private constructor(readonly fake: FakeGitHub, private readonly closeFake: () => Promise<void>, readonly receiver: Receiver) {
@@ -79,13 +83,32 @@ export class QueueWorld {
     return new QueueWorld(fake, close, receiver);
   }
 
+  /** Starts the app (again: on the same state file). */
+  async start(env: Record<string, string> = {}): Promise<AppChild> {
+    const app = await startAppChild(this.fake, this.env(env));
+    this.apps.push(app);
+    this.app = app;
+    return app;
+  }
+
   /**
-   * Starts the app (again: on the same state file). `options.probotRun`: as `npm start` runs it (`probot run`,
-   * probot-process.ts, through tsx), with Probot's own server and what it serves beside the webhooks (the pages);
-   * `options.port` then names its port.
+   * Starts the app exactly as `npm start` does (`probot run`, test/helpers/probot-process.ts: Probot's own server,
+   * which also serves GET /metrics at `metricsUrl`, and the pages), on the same state file; on `port` when given
+   * (for settings that name the app's own address, MERGE_GATE_URL).
    */
-  async start(env: Record<string, string> = {}, options: { probotRun?: boolean; port?: number } = {}): Promise<AppChild> {
-    const settings = {
+  async startProbot(env: Record<string, string> = {}, port?: number): Promise<AppChild> {
+    const probot = await startProbotProcess(this.fake, { ...this.env(env), WEBHOOK_SECRET: APP_WEBHOOK_SECRET }, { source: true, port });
+    this.stops.push(() => probot.stop());
+    const base = `http://127.0.0.1:${probot.port}`;
+    const app = { child: probot.child, url: `${base}/api/github/webhooks`, output: probot.output, log: probot.output };
+    this.metricsUrl = `${base}/metrics`;
+    this.apps.push(app);
+    this.app = app;
+    return app;
+  }
+
+  private env(env: Record<string, string>): Record<string, string> {
+    return {
       LOG_LEVEL: 'info',
       MERGE_GATE_COALESCE_MS: '50',
       MERGE_GATE_COALESCE_MAX_MS: '200',
@@ -97,16 +120,6 @@ export class QueueWorld {
       OUTBOX_RETRY_BASE_MS: '200',
       ...env,
     };
-    const app = options.probotRun ? await this.startProbotRun(settings, options.port) : await startAppChild(this.fake, settings);
-    this.apps.push(app);
-    this.app = app;
-    return app;
-  }
-
-  /** `probot run` with `env`, its webhooks signed as app-child.ts signs them (sendWebhook). */
-  private async startProbotRun(env: Record<string, string>, port?: number): Promise<AppChild> {
-    const run = await startProbotProcess(this.fake, { ...env, WEBHOOK_SECRET: APP_WEBHOOK_SECRET }, { source: true, port });
-    return { child: run.child, url: `http://127.0.0.1:${run.port}/api/github/webhooks`, output: run.output, log: run.output };
   }
 
   /** SIGKILL the app and wait for it to be gone. */
@@ -159,6 +172,7 @@ export class QueueWorld {
     if (this.robot) clearInterval(this.robot);
     this.robot = null;
     await this.kill();
+    for (const stop of this.stops.splice(0)) await stop();
     await this.receiver.close();
     await this.closeFake();
     rmSync(this.dir, { recursive: true, force: true });
@@ -318,11 +332,11 @@ async function explained(s: Scene, body: (s: Scene) => Promise<void>): Promise<v
  * The file's world: created (and the app started) before its tests, closed after them. `scenario` runs one test in
  * a repository of its own; on failure the error carries the scene's CI runs and staging branches and the app's log.
  */
-export function queueWorld() {
+export function queueWorld(options: { probot?: boolean } = {}) {
   let world: QueueWorld | null = null;
   beforeAll(async () => {
     world = await QueueWorld.create();
-    await world.start();
+    await (options.probot ? world.startProbot() : world.start());
   }, 60_000);
   afterAll(async () => {
     await world?.close();

@@ -56,7 +56,7 @@ describe('when to land', () => {
     expect(run.summary).toContain(`[${after.slice(0, 7)}](https://github.com/octo/app/commit/${after})`);
     expect(fake.ourRuns(repo, head)).toHaveLength(1); // the pass, then "Landed", on one run
     // The journal answers "did merge-gate land this commit, from which pull request?".
-    expect(merge.landing.journal.landedCommit('octo/app', after)).toMatchObject({ number: 2, headSha: head, before, after, branch: 'main' });
+    expect(merge.landing.journal.landedCommit('octo/app', after)).toMatchObject({ pulls: [{ number: 2, headSha: head }], batch: null, before, after, branch: 'main' });
     expect(merge.landing.journal.landedCommit('octo/app', head)).toBeNull();
   });
 

@@ -43,32 +43,39 @@ describe('a queued pull request (in_progress)', () => {
   });
 
   it('testing: its batch, the others in it, since when (UTC) and what the batch waits for, as SPEC words it', () => {
-    const m = describeQueued({ kind: 'testing', batch: 12, with: [41, 43], since: AT, pending: ['ci/test'], behind: [], held: null });
+    const m = describeQueued({ kind: 'testing', batch: 12, with: [41, 43], since: AT, pending: ['ci/test'], started: true, behind: [], held: null });
     expect(m.title).toBe('testing in batch 12 with #41 #43 since 10:02 UTC (ci/test pending)');
     expect(m.lines).toBe('**In the merge queue:** testing in batch 12 with #41 #43 since 2026-12-05 10:02 UTC. Waiting for `ci/test`. Nothing to do: merge-gate lands it by itself.');
   });
 
-  it('testing alone: no "with"; no pending list when nothing is reported yet', () => {
-    expect(describeQueued({ kind: 'testing', batch: 3, with: [], since: AT, pending: [], behind: [], held: null }).title).toBe('testing in batch 3 since 10:02 UTC');
+  it('testing alone, before CI reported any required check: no "with", and the required checks it waits for to start (never "pending")', () => {
+    const m = describeQueued({ kind: 'testing', batch: 3, with: [], since: AT, pending: [], started: false, behind: [], held: null }, ['ci/test']);
+    expect(m.title).toBe('testing in batch 3 since 10:02 UTC (waiting for ci/test to start)');
+    expect(m.lines).toBe('**In the merge queue:** testing in batch 3 since 2026-12-05 10:02 UTC. Waiting for CI to start `ci/test` on its staging branch. Nothing to do: merge-gate lands it by itself.');
+    expect(describeQueued({ kind: 'testing', batch: 3, with: [], since: AT, pending: [], started: false, behind: [], held: null }, ['a', 'b', 'c', 'd']).title).toBe(
+      'testing in batch 3 since 10:02 UTC (waiting for a, b, c and 1 more to start)',
+    );
+    // The required names unknown to the caller: the same, without names.
+    expect(describeQueued({ kind: 'testing', batch: 3, with: [], since: AT, pending: [], started: false, behind: [], held: null }).title).toBe('testing in batch 3 since 10:02 UTC (waiting for CI to start)');
   });
 
   it('shortens a long pending list and a long list of pull requests', () => {
-    const m = describeQueued({ kind: 'testing', batch: 7, with: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], since: AT, pending: ['a', 'b', 'c', 'd', 'e'], behind: [], held: null });
+    const m = describeQueued({ kind: 'testing', batch: 7, with: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], since: AT, pending: ['a', 'b', 'c', 'd', 'e'], started: true, behind: [], held: null });
     expect(m.title).toBe('testing in batch 7 with #1 #2 #3 #4 #5 #6 #7 #8 and 2 more since 10:02 UTC (a, b, c and 2 more pending)');
     expect(m.lines).toContain('Waiting for `a`, `b`, `c` and 2 more.');
   });
 
   it('testing behind batches ahead: which ones it waits for', () => {
-    const one = describeQueued({ kind: 'testing', batch: 12, with: [41], since: AT, pending: [], behind: [11], held: null });
+    const one = describeQueued({ kind: 'testing', batch: 12, with: [41], since: AT, pending: [], started: true, behind: [11], held: null });
     expect(one.title).toBe('testing in batch 12 with #41 since 10:02 UTC, waiting for batch 11 ahead');
     expect(one.lines).toContain('It lands after batch 11 ahead of it, on which its staging branch is built.');
-    expect(describeQueued({ kind: 'testing', batch: 12, with: [], since: AT, pending: ['ci/test'], behind: [11, 10], held: null }).title).toBe(
+    expect(describeQueued({ kind: 'testing', batch: 12, with: [], since: AT, pending: ['ci/test'], started: true, behind: [11, 10], held: null }).title).toBe(
       'testing in batch 12 since 10:02 UTC (ci/test pending), waiting for batches 11, 10 ahead',
     );
   });
 
   it('testing and held', () => {
-    const m = describeQueued({ kind: 'testing', batch: 2, with: [], since: AT, pending: ['ci/test'], behind: [], held: 'trunk unhealthy' });
+    const m = describeQueued({ kind: 'testing', batch: 2, with: [], since: AT, pending: ['ci/test'], started: true, behind: [], held: 'trunk unhealthy' });
     expect(m.title).toBe('testing in batch 2 since 10:02 UTC (ci/test pending), held: trunk unhealthy');
     expect(m.lines).toContain('does not land while this holds: trunk unhealthy.');
   });
@@ -134,9 +141,12 @@ describe('what an author or a CI shaped is data, never markdown', () => {
   });
 
   it('a check name with markdown, backticks and a new line: one line in the title, a code span in the lines', () => {
-    const testing = describeQueued({ kind: 'testing', batch: 1, with: [], since: AT, pending: [CHECK], behind: [], held: null });
+    const testing = describeQueued({ kind: 'testing', batch: 1, with: [], since: AT, pending: [CHECK], started: true, behind: [], held: null });
     expect(testing.title).toBe('testing in batch 1 since 10:02 UTC (ci/`test`*|<b> # heading pending)');
     expect(testing.lines).toContain('Waiting for ``ci/`test`*|<b> # heading``.');
+    const toStart = describeQueued({ kind: 'testing', batch: 1, with: [], since: AT, pending: [], started: false, behind: [], held: null }, [CHECK]);
+    expect(toStart.title).toBe('testing in batch 1 since 10:02 UTC (waiting for ci/`test`*|<b> # heading to start)');
+    expect(toStart.lines).toContain('Waiting for CI to start ``ci/`test`*|<b> # heading`` on its staging branch.');
     const failed = describeDequeued({ kind: 'failed', check: CHECK, url: null, stagingSha: SHA, attempts: 1 }, 'main');
     expect(failed.title).toBe('left the queue: ci/`test`*|<b> # heading failed on its staging branch');
     expect(failed.lines).toContain('the required check ``ci/`test`*|<b> # heading`` failed');
@@ -192,8 +202,9 @@ describe('docs/queue.md shows every title as the code words it', () => {
     describeQueued({ kind: 'queued', position: 2, of: 5, branch: 'main', held: null }).title,
     describeQueued({ kind: 'queued', position: 2, of: 5, branch: 'main', held: REASON }).title,
     describeQueued({ kind: 'building', batch: 12, with: [41, 43], since: at }).title,
-    describeQueued({ kind: 'testing', batch: 12, with: [41, 43], since: at, pending: ['ci/test'], behind: [], held: null }).title,
-    describeQueued({ kind: 'testing', batch: 12, with: [], since: at, pending: [], behind: [11], held: null }).title,
+    describeQueued({ kind: 'testing', batch: 12, with: [41, 43], since: at, pending: ['ci/test'], started: true, behind: [], held: null }).title,
+    describeQueued({ kind: 'testing', batch: 12, with: [], since: at, pending: [], started: true, behind: [11], held: null }).title,
+    describeQueued({ kind: 'testing', batch: 12, with: [41, 43], since: at, pending: [], started: false, behind: [], held: null }, ['ci/test']).title,
     describeQueued({ kind: 'landing', batch: 12, with: [41], since: at, held: null }).title,
     describeQueued({ kind: 'landing', batch: 12, with: [41], since: at, held: REASON }).title,
     describeNote({ kind: 'landed', sha: '1a2b3c4d', url: 'https://github.com/o/r/commit/1a2b3c4d', branch: 'main', method: 'merge', batch: 12 }).title,

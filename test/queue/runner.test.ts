@@ -5,6 +5,7 @@
 import { afterEach, beforeEach, describe, expect, test } from '@jest/globals';
 import { setupRepo } from '../helpers/github-scenario.js';
 import { pullPayload } from '../helpers/github-app.js';
+import { statusWebhook } from '../helpers/github-fake-webhooks.js';
 import { queuePolicy, QueueScenario } from '../helpers/queue-app.js';
 import { openDb } from '../../src/state/db.js';
 import { appMetrics } from '../../src/metrics/app.js';
@@ -47,6 +48,12 @@ describe('a batch landing', () => {
     expect(event).toMatchObject({ type: 'trunk-updated', repository: 'octo/app', branch: 'main', before, after: stagingSha, pull_request: { number: 4 } });
     expect(event.pull_requests.map((p: { number: number; head_sha: string }) => [p.number, p.head_sha])).toEqual(pulls.map((p) => [p.number, p.headSha]));
     expect(q.staging(repo)).toEqual([]); // the staging branch is deleted once landed
+    // "Which pull requests did this commit bring?" knows a batch (the trunk rule's lookup; src/land/journal.ts).
+    expect(app.landing.journal.landedCommit('OCTO/app', stagingSha)).toMatchObject({
+      repository: 'octo/app', branch: 'main', before, after: stagingSha, batch: 1,
+      pulls: pulls.map((p) => ({ number: p.number, headSha: p.headSha, title: p.title, url: `https://github.com/octo/app/pull/${p.number}` })),
+    });
+    expect(app.landing.journal.landedCommit('octo/app', pulls[0].headSha)).toBeNull();
     // /metrics: the queue's figures, from its state in the database.
     const metrics = await appMetrics({ db: app.landing.db, clock: app.clock, gate: () => app.gate }).metrics();
     expect(metrics).toContain('merge_gate_queue_depth{repository="octo/app",branch="main"} 0');
@@ -76,6 +83,9 @@ describe('squash and rebase batches', () => {
     expect(q.receiver.received.map((r) => [r.json.before, r.json.after, r.json.pull_requests.map((p: { number: number }) => p.number)])).toEqual([[before, after, [2, 3, 4]]]);
     for (const pull of pulls) expect(q.title(repo, pull)).toBe(`Landed as ${after.slice(0, 7)} in batch 1`);
     for (const pull of pulls) expect(repo.branches.has(pull.headRef)).toBe(false); // land.delete_branch (the default)
+    // The commit announced (the base's head after the batch) brought all three; the staging head never landed.
+    expect(app.landing.journal.landedCommit('octo/app', after)).toMatchObject({ before, after, batch: 1, pulls: pulls.map((p) => ({ number: p.number, headSha: p.headSha })) });
+    expect(app.landing.journal.landedCommit('octo/app', stagingSha)).toBeNull();
   });
 
   test('a push by hand between the merges of a batch: the tree check fails, nothing is announced, the log and the checks say so, and the batch behind is rebuilt on the new head', async () => {
@@ -111,6 +121,29 @@ describe('squash and rebase batches', () => {
   });
 });
 
+describe('what the check says of CI on the staging branch', () => {
+  test('"waiting for ci/test to start" until CI reports ci/test there (another check on the staging head changes nothing); "(ci/test pending)" once it did', async () => {
+    const repo = setupRepo(q.fake, queuePolicy('merge', 'batch: 1\nspeculative: 1\nwait: 0s'));
+    const pull = q.pull(repo, 2);
+    const app = await q.app(openDb(':memory:'));
+    await app.receive('pull_request', q.opened(repo, pull));
+    await app.settle();
+    const sha = repo.branches.get(stagingRef('main', 1))!;
+    const say = async (context: string, state: 'PENDING' | 'SUCCESS') => {
+      const hook = statusWebhook(q.fake, repo, q.fake.git.ciStatus(repo, sha, context, state));
+      await app.receive(hook.name, hook.payload);
+      await app.settle();
+    };
+    expect(q.title(repo, pull)).toMatch(/^testing in batch 1 since \d\d:\d\d UTC \(waiting for ci\/test to start\)$/);
+    await say('lint/other', 'PENDING'); // a check the policy does not require: the batch's checks are read again
+    expect(q.title(repo, pull)).toMatch(/^testing in batch 1 since \d\d:\d\d UTC \(waiting for ci\/test to start\)$/);
+    await say('ci/test', 'PENDING');
+    expect(q.title(repo, pull)).toMatch(/^testing in batch 1 since \d\d:\d\d UTC \(ci\/test pending\)$/);
+    await say('ci/test', 'SUCCESS');
+    expect(q.title(repo, pull)).toMatch(/^Landed as \w{7} in batch 1$/);
+  });
+});
+
 describe('order', () => {
   test('priority_label goes ahead, also when the label comes while the pull request waits in the queue', async () => {
     const repo = setupRepo(q.fake, queuePolicy('merge', 'batch: 3\nspeculative: 1\nwait: 30s\npriority_label: urgent'));
@@ -130,5 +163,21 @@ describe('order', () => {
     await q.ci(app, repo, 1, 'SUCCESS');
     expect([a, b, c].map((p) => p.state)).toEqual(['MERGED', 'MERGED', 'MERGED']);
     expect(q.announced()).toEqual([[3, 2, 4]]);
+  });
+});
+
+describe('/metrics before anything landed', () => {
+  test('a queue with nothing landed yet shows every figure at 0, the time-to-land histogram included (a missing series is not a 0)', async () => {
+    const repo = setupRepo(q.fake, queuePolicy('merge'));
+    const app = await q.app(openDb(':memory:'));
+    await app.receive('pull_request', q.opened(repo, q.pull(repo, 2)));
+    await app.settle();
+    const metrics = await appMetrics({ db: app.landing.db, clock: app.clock, gate: () => app.gate }).metrics();
+    expect(metrics).toContain('merge_gate_queue_depth{repository="octo/app",branch="main"} 1');
+    expect(metrics).toContain('merge_gate_queue_landed_total 0');
+    expect(metrics).toContain('merge_gate_queue_ci_runs_per_landing 0');
+    expect(metrics).toContain('merge_gate_queue_time_to_land_seconds_count 0');
+    expect(metrics).toContain('merge_gate_queue_time_to_land_seconds_sum 0');
+    expect(metrics).toContain('merge_gate_queue_time_to_land_seconds_bucket{le="+Inf"} 0');
   });
 });
