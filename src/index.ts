@@ -10,6 +10,7 @@ import { mergeGateApp } from './github/app.js';
 import { createLanding } from './land/index.js';
 import { outboxConfigFromEnv, parseDuration } from './outbox/config.js';
 import { PendingRequests } from './intake/pending.js';
+import { EvaluationHistory } from './history/store.js';
 import type { MergeGate } from './github/gate.js';
 import { appMetrics, metricsHandler } from './metrics/app.js';
 import { lockState, StateLocked } from './state/lock.js';
@@ -48,6 +49,7 @@ const app: ApplicationFunction = (probot, options) => {
   guardHttpServers(webhookBodyGuard({ log: probot.log, secret: process.env.WEBHOOK_SECRET }), probot.log);
   let gate: MergeGate | null = null;
   const pending = new PendingRequests(landing.db, { log: probot.log, timers: config.timers });
+  const history = new EvaluationHistory(landing.db);
   // GET /metrics beside the webhooks, read from the state database and the queue (none without an HTTP server).
   if (typeof options.addHandler === 'function') {
     try {
@@ -60,6 +62,7 @@ const app: ApplicationFunction = (probot, options) => {
   return mergeGateApp(config, {
     ...landing.hooks,
     pending,
+    onEvaluated: (record) => history.record(record), // each pull request's page (src/history)
     onGate: (loaded, probotApp) => {
       gate = loaded;
       landing.hooks.onGate?.(loaded, probotApp);

@@ -201,14 +201,14 @@ export function createLanding(options: LandingOptions): Landing {
       onGate: (gate, app) => {
         log = app.log;
         installationOctokit = (id) => gate.octokit(id); // paced with the gate's own requests
-        evaluate = (ref) => gate.requestEvaluation(ref);
+        evaluate = (ref) => gate.requestEvaluation(ref, { cause: 'landing' });
         landing.lander = new Lander({
           journal,
           sender,
           urls: options.outbox.urls,
           github,
           installationOctokit: (id) => gate.octokit(id),
-          requestEvaluation: (ref, delayMs) => gate.requestEvaluation(ref, { delayMs }),
+          requestEvaluation: (ref, delayMs) => gate.requestEvaluation(ref, { delayMs, cause: 'landing' }),
           checkName: options.checkName,
           policyPath: options.policyPath,
           appId: () => gate.appId(),
@@ -220,7 +220,7 @@ export function createLanding(options: LandingOptions): Landing {
           appLogin: () => appSlug(app).then((slug) => `${slug}[bot]`),
           settleMs: options.settleMs,
         });
-        queue.attach({ octokit: (id) => gate.octokit(id), requestEvaluation: (ref) => gate.requestEvaluation(ref), appId: () => gate.appId() }, app.log);
+        queue.attach({ octokit: (id) => gate.octokit(id), requestEvaluation: (ref) => gate.requestEvaluation(ref, { cause: 'queue' }), appId: () => gate.appId() }, app.log);
         sender.start();
         void sweep(); // what a crash left: resolved now, and again later until it is
         later('its start', () => queue.start());
