@@ -16,6 +16,7 @@ import { appMetrics, metricsHandler } from './metrics/app.js';
 import { lockState, StateLocked } from './state/lock.js';
 import { guardHttpServers, webhookBodyGuard } from './github/webhook-bodies.js';
 import { pagesConfigFromEnv } from './pages/config.js';
+import { appPages } from './pages/app.js';
 
 /**
  * A setting the app cannot start with is one line naming it, and exit 1 — not a
@@ -53,7 +54,10 @@ const app: ApplicationFunction = (probot, options) => {
   // GET /metrics beside the webhooks, read from the state database and the queue (none without an HTTP server).
   if (typeof options.addHandler === 'function') {
     try {
-      options.addHandler(metricsHandler(appMetrics({ db: landing.db, clock: config.clock, gate: () => gate, unrecorded: () => pending.unrecorded() })));
+      const registry = appMetrics({ db: landing.db, clock: config.clock, gate: () => gate, unrecorded: () => pending.unrecorded() });
+      options.addHandler(metricsHandler(registry));
+      // The pages (/queue, /pulls/…, /api/queue, sign-in) on the same port, off (404) without the OAuth client (src/pages).
+      if (pagesConfig) options.addHandler(appPages({ config: pagesConfig, db: landing.db, clock: config.clock, log: probot.log, registry }));
     } catch {
       // Probot loaded without a server (`probot receive`, some tests): no endpoint to add it to.
     }

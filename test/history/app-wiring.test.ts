@@ -43,7 +43,7 @@ afterEach(async () => {
 
 test('an evaluation blocked, then passing: both in the state file with their causes; the check links the page', async () => {
   const path = join(dir, 'outbox.sqlite');
-  const app: AppChild = await startAppChild(fake, { MERGE_GATE_COALESCE_MS: '0', OUTBOX_PATH: path, DRY_RUN: 'true', GITHUB_CLIENT_ID: 'Iv1.test', MERGE_GATE_URL: 'https://gate.example.com/' });
+  const app: AppChild = await startAppChild(fake, { MERGE_GATE_COALESCE_MS: '0', OUTBOX_PATH: path, DRY_RUN: 'true', GITHUB_CLIENT_ID: 'Iv1.test', GITHUB_CLIENT_SECRET: 'test-client-secret', SESSION_SECRET: 'a-session-secret-of-at-least-32-characters', MERGE_GATE_URL: 'https://gate.example.com/' });
   children.push(app.child);
   const logged = <T>(wait: Promise<T>) =>
     wait.catch((err: Error) => {
