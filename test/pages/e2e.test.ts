@@ -133,15 +133,18 @@ describe("the app's own pages in Chromium, alice reading one repository of two",
     });
   });
 
-  test('/queue shows web\'s queue (its landing and expected wait included) and nothing of vault', async () => {
+  test('/queue shows web\'s queue (#2 among its last landings, the expected wait) and nothing of vault', async () => {
     await pw.explained(async () => {
       const text = (await alice.page.textContent('body')) ?? '';
       expect(text).toContain(web.full);
       expect(text).toContain('Cache the catalogue'); // #3, waiting
-      expect(text).toContain('Faster checkout'); // #2, among the last landings
+      // #2 among the last landings, with its time in the queue.
+      const landed = alice.page.locator('table', { hasText: 'Last landings' }).locator('tbody tr', { hasText: 'Faster checkout' });
+      expect(await landed.locator('td[data-label="Pull requests"]').textContent()).toMatch(/#2\s+Faster checkout.*: \d+ s in the queue/);
       expect(text).not.toContain(vault.full);
       expect(text).not.toContain('Rotate the vault keys');
       expect(text).toContain(ALICE);
+      expect(text).toMatch(/A pull request queued now can expect to land in about \d+ s\./);
       await pw.shoot(alice.page, 'pages-queue');
     });
   });
@@ -207,7 +210,7 @@ describe("the app's own pages in Chromium, alice reading one repository of two",
     });
   });
 
-  test('the details page of #2: the stale approval not counted and why, and its history blocked → passed → landed', async () => {
+  test('the details page of #2: the stale approval not counted and why, and its history: blocked, then passed', async () => {
     await pw.explained(async () => {
       const page = alice.page;
       await page.goto(`${pw.origin}/pulls/${web.full}/${lifecycle.number}`);
@@ -221,17 +224,17 @@ describe("the app's own pages in Chromium, alice reading one repository of two",
         'Why not': `stale: approved ${heads.approved.slice(0, 7)}, head is now ${heads.evaluated.slice(0, 7)}`,
       });
       expect(await cells(review('carol'))).toMatchObject({ Opinion: 'approved', 'On commit': heads.evaluated.slice(0, 7), Counted: '✓ yes', 'Why not': '' });
-      // The evaluations, oldest first: blocked (the stale approval), passed once carol approved, then landed.
+      // The evaluations, oldest first: blocked (only the stale approval), then passed once carol approved. Its landing is no
+      // evaluation: /queue lists it among the last landings (the queue test).
       const history = await page.locator('section[aria-labelledby="history"] tbody tr').evaluateAll((rows) =>
         rows.map((tr) => Object.fromEntries([...tr.querySelectorAll('td')].map((td) => [td.getAttribute('data-label'), td.textContent?.trim() ?? '']))),
       );
-      const oldestFirst = history.reverse();
-      process.stderr.write(`history of #2: ${JSON.stringify(oldestFirst, null, 1)}\n`);
-      expect(oldestFirst[0]).toMatchObject({ Why: expect.stringContaining('pull_request.opened'), Verdict: expect.stringContaining('fail') });
-      expect(oldestFirst[0]['What changed']).toContain('first evaluation');
-      expect(oldestFirst[1]).toMatchObject({ Why: expect.stringContaining('pull_request_review.submitted'), Verdict: expect.stringContaining('pass') });
-      expect(oldestFirst[1]['What changed']).toContain('verdict: fail → pass');
-      expect(oldestFirst[1]['What changed']).toContain('approval by carol (counts)');
+      expect(history.reverse()).toEqual([
+        expect.objectContaining({ Why: 'pull_request.opened', Verdict: '✗ fail', Head: heads.evaluated.slice(0, 7), 'What changed': 'first evaluation' }),
+        expect.objectContaining({ Why: expect.stringMatching(/^pull_request_review\.submitted\b/), Verdict: '✓ pass', Head: heads.evaluated.slice(0, 7) }),
+      ]);
+      expect(history[1]['What changed']).toContain('verdict: fail → pass');
+      expect(history[1]['What changed']).toContain('approval by carol (counts)');
       await pw.shoot(page, 'pages-pull');
     });
   });
@@ -280,13 +283,14 @@ describe("the app's own pages in Chromium, alice reading one repository of two",
       const before = await failures();
       const mallory = await pw.window();
       try {
-        // A real sign-in, its callback's `state` changed on the way back from GitHub.
-        await mallory.page.route(`${pw.origin}/login/callback?**`, (route) => {
-          const url = new URL(route.request().url());
-          url.searchParams.set('state', `${url.searchParams.get('state')}x`);
-          void route.continue({ url: url.href });
-        });
-        const answer = await mallory.page.goto(`${pw.origin}/login`);
+        // A real sign-in started in this browser (its `state` cookie set), GitHub's answer taken as it is, its `state` changed.
+        const toGitHub = await mallory.context.request.get(`${pw.origin}/login`, { maxRedirects: 0 });
+        const back = await mallory.context.request.get(toGitHub.headers().location, { maxRedirects: 0 });
+        const callback = new URL(back.headers().location);
+        expect(callback.pathname).toBe('/login/callback');
+        expect(callback.searchParams.get('code')).toBeTruthy();
+        callback.searchParams.set('state', `${callback.searchParams.get('state')}x`);
+        const answer = await mallory.page.goto(callback.href);
         expect(answer?.status()).toBe(400);
         expect((await mallory.context.cookies(pw.origin)).some((c) => c.name === SESSION_COOKIE)).toBe(false);
       } finally {
