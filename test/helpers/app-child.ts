@@ -73,3 +73,13 @@ export async function sendWebhook(url: string, name: string, payload: object): P
   await res.arrayBuffer();
   return res;
 }
+
+/** SIGKILL every child still running (emptying the list), and wait until each has exited. */
+export async function killChildren(children: ChildProcess[]): Promise<void> {
+  for (const child of children.splice(0)) {
+    if (child.exitCode !== null || child.signalCode !== null) continue;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGKILL');
+    await exited;
+  }
+}

@@ -11,7 +11,7 @@ import nock from 'nock';
 import { EvaluationHistory } from '../../src/history/store.js';
 import { FakeGitHub } from '../helpers/github-fake.js';
 import { pullPayload } from '../helpers/github-app.js';
-import { sendWebhook, startAppChild, type AppChild } from '../helpers/app-child.js';
+import { killChildren, sendWebhook, startAppChild, type AppChild } from '../helpers/app-child.js';
 import { approve, setupRepo } from '../helpers/github-scenario.js';
 import { waitFor } from '../helpers/deploy.js';
 
@@ -29,13 +29,7 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
-  for (const child of children.splice(0)) {
-    if (child.exitCode === null && child.signalCode === null) {
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGKILL');
-      await exited;
-    }
-  }
+  await killChildren(children);
   await closeFake();
   rmSync(dir, { recursive: true, force: true });
   expect(fake.problems).toEqual([]);
