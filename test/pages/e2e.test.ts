@@ -323,7 +323,7 @@ describe('signing out', () => {
 });
 
 describe('what the app keeps to itself', () => {
-  test("no token of alice's is in the app's log, and /metrics counted her sign-in and her views", async () => {
+  test("no token of alice's is in the app's log; /metrics counted her sign-in and her views; the fake GitHub saw nothing amiss", async () => {
     await pw.explained(async () => {
       const tokens = pw.world.fake.oauth.issued;
       expect(tokens.length).toBeGreaterThan(0);
@@ -333,6 +333,9 @@ describe('what the app keeps to itself', () => {
       const metrics = await (await fetch(`${pw.origin}/metrics`)).text();
       expect(sample(metrics, 'merge_gate_pages_sign_ins_total')).toBeGreaterThanOrEqual(1);
       for (const page of ['queue', 'api_queue', 'pull']) expect(sample(metrics, `merge_gate_pages_views_total{page="${page}"}`)).toBeGreaterThanOrEqual(1);
+      // And the whole run: every request the app made was one GitHub knows, every webhook was taken.
+      expect(pw.world.fake.problems).toEqual([]);
+      expect(pw.world.refused).toEqual([]);
     });
   });
 });
