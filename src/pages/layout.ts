@@ -75,7 +75,10 @@ export function timeTag(ms: number): SafeHtml {
   return html`<time datetime="${new Date(ms).toISOString()}">${utcDateTime(ms)}</time>`;
 }
 
-/** A whole page. */
+/**
+ * A whole page. Its referrer policy is same-origin, as routes.ts' header says: no-referrer would make a browser send
+ * `Origin: null` with the sign-out form's POST, which POST /logout refuses (an origin it cannot tell from another site's).
+ */
 export function renderDocument(page: PageShell): string {
   const refresh = page.refresh
     ? html`<noscript><meta http-equiv="refresh" content="${REFRESH_SECONDS * 3}"></noscript>`
@@ -86,7 +89,7 @@ export function renderDocument(page: PageShell): string {
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
+<meta name="referrer" content="same-origin">
 <link rel="icon" href="data:,">
 <title>${page.title} · merge-gate</title>
 <style>${raw(PAGES_CSS)}</style>

@@ -93,10 +93,11 @@ export class QueueWorld {
 
   /**
    * Starts the app exactly as `npm start` does (`probot run`, test/helpers/probot-process.ts: Probot's own server,
-   * which also serves GET /metrics at `metricsUrl`), on the same state file.
+   * which also serves GET /metrics at `metricsUrl`, and the pages), on the same state file; on `port` when given
+   * (for settings that name the app's own address, MERGE_GATE_URL).
    */
-  async startProbot(env: Record<string, string> = {}): Promise<AppChild> {
-    const probot = await startProbotProcess(this.fake, { ...this.env(env), WEBHOOK_SECRET: APP_WEBHOOK_SECRET }, { source: true });
+  async startProbot(env: Record<string, string> = {}, port?: number): Promise<AppChild> {
+    const probot = await startProbotProcess(this.fake, { ...this.env(env), WEBHOOK_SECRET: APP_WEBHOOK_SECRET }, { source: true, port });
     this.stops.push(() => probot.stop());
     const base = `http://127.0.0.1:${probot.port}`;
     const app = { child: probot.child, url: `${base}/api/github/webhooks`, output: probot.output, log: probot.output };
