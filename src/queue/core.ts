@@ -110,7 +110,7 @@ function apply(s: QueueState, e: QueueEvent, settings: QueueSettings, now: numbe
       if (old && old.headSha === e.pull.headSha) return;
       if (old) s.pulls = s.pulls.filter((p) => p !== old);
       const fresh: QueueEntry = {
-        ...e.pull, joinedAt: now, seq: s.nextSeq++, held: null, fails: 0, suspect: false, cap: null, group: null, lineage: null,
+        ...e.pull, joinedAt: now, seq: s.nextSeq++, held: null, fails: 0, suspect: false, cap: null, group: null, lineage: null, witnesses: null, failure: null,
       };
       s.pulls = [...s.pulls, fresh].sort(queueOrder);
       return;
@@ -160,6 +160,7 @@ function apply(s: QueueState, e: QueueEvent, settings: QueueSettings, now: numbe
           const q = entry(s, p.number);
           if (q) q.suspect = false;
         }
+        exonerate(s, b, settings, actions);
       } else failed(s, b, { kind: 'failed', check: e.check, url: e.url, stagingSha: e.sha, attempts: 0 });
       return;
     }
@@ -296,18 +297,45 @@ function fail(s: QueueState, b: Batch, settings: QueueSettings, why: DequeueWhy,
   if (members.length > 1) {
     const half = Math.ceil(members.length / 2);
     const [g1, g2] = [s.nextGroup++, s.nextGroup++];
-    members.forEach((p, i) => Object.assign(p, i < half ? { group: g1, cap: half } : { group: g2, cap: members.length - half }, { lineage: g1 }));
+    members.forEach((p, i) =>
+      Object.assign(p, i < half ? { group: g1, cap: half } : { group: g2, cap: members.length - half }, {
+        lineage: g1, witnesses: members.filter((o) => o !== p).map((o) => o.number),
+      }));
     return;
   }
   const p = members[0];
   if (!p) return;
   p.fails++;
-  if (p.fails <= settings.retries) {
+  p.failure = why;
+  if (failedRuns(p) <= settings.retries) {
     p.suspect = true;
     return;
   }
-  dequeue(s, p, { ...why, attempts: p.fails } as DequeueWhy, actions);
+  sendAway(s, p, actions);
+}
+
+/** Runs it failed: alone, plus the batch it was bisected from once every other pull request of that batch has passed. */
+function failedRuns(p: QueueEntry): number {
+  return p.fails + (p.witnesses?.length === 0 ? 1 : 0);
+}
+
+function sendAway(s: QueueState, p: QueueEntry, actions: QueueAction[]): void {
+  dequeue(s, p, { ...p.failure!, attempts: p.fails } as DequeueWhy, actions);
   s.rate = observe(s.rate, true);
+}
+
+/**
+ * A batch passed: its pull requests and those of the batches it is built on are good (its tree holds them all, and a bad pull
+ * request fails every run). A suspect whose failed batch's other pull requests are now all good failed twice: it leaves without
+ * its retry once that makes more than `retries` failed runs.
+ */
+function exonerate(s: QueueState, b: Batch, settings: QueueSettings, actions: QueueAction[]): void {
+  const good = new Set([b, ...ancestors(s, b)].flatMap((x) => x.pulls.map((p) => p.number)));
+  for (const p of [...s.pulls]) {
+    if (!p.witnesses || p.witnesses.length === 0) continue;
+    p.witnesses = p.witnesses.filter((n) => !good.has(n));
+    if (p.fails > 0 && failedRuns(p) > settings.retries) sendAway(s, p, actions);
+  }
 }
 
 function dequeue(s: QueueState, p: QueueEntry, why: DequeueWhy, actions: QueueAction[]): void {

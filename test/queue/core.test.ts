@@ -184,6 +184,49 @@ group('failures', () => {
     ]);
   });
 
+  test('evidence instead of a retry: a bisection half that fails alone while the rest of its batch passed has failed twice and leaves at once', () => {
+    const pairFails = () => {
+      const q = new Q({ ...SETTINGS, batch: 2, speculative: 3, waitMs: 1000 });
+      q.state.rate = { bad: 0, seen: 1000 };
+      q.join(1, 2);
+      q.built(1);
+      const [first] = q.builds(q.failCi(1));
+      expect(q.nums(first)).toEqual([1]);
+      return { q, first, second: q.builds(q.built(first)).find((b) => q.nums(b).join() === '2')! };
+    };
+    // The second half is bad: the first passed, so the pair's failure was #2's too.
+    const a = pairFails();
+    a.q.built(a.second);
+    a.q.pass(a.first.batch);
+    let acts = a.q.failCi(a.second.batch);
+    expect(a.q.of('dequeue', acts)).toEqual([
+      { kind: 'dequeue', number: 2, headSha: 'h2', why: { kind: 'failed', check: 'ci/test', url: 'https://ci/1', stagingSha: `s${a.second.batch}`, attempts: 1 } },
+    ]);
+    // The first half is bad: it fails alone, waits as a suspect, and leaves as soon as #2 passes without it (its retry not run).
+    const b = pairFails();
+    acts = b.q.failCi(b.first.batch);
+    expect(b.q.of('dequeue', acts)).toEqual([]);
+    expect(b.q.state.pulls.find((p) => p.number === 1)).toMatchObject({ fails: 1, suspect: true });
+    const without = b.q.builds(acts).find((x) => b.q.nums(x).join() === '2' && x.onto === 'base0')!;
+    b.q.built(without);
+    acts = b.q.pass(without.batch);
+    expect(b.q.of('dequeue', acts)).toEqual([
+      { kind: 'dequeue', number: 1, headSha: 'h1', why: { kind: 'failed', check: 'ci/test', url: 'https://ci/1', stagingSha: `s${b.first.batch}`, attempts: 1 } },
+    ]);
+    expect(b.q.state.batches.flatMap((x) => x.pulls.map((p) => p.number))).toEqual([2]); // no retry of #1 stays
+    // With more retries allowed, the evidence counts one failed run, no more.
+    const c = new Q({ ...SETTINGS, batch: 2, speculative: 3, waitMs: 1000, retries: 2 });
+    c.state.rate = { bad: 0, seen: 1000 };
+    c.join(1, 2);
+    c.built(1);
+    const [first] = c.builds(c.failCi(1));
+    const second = c.builds(c.built(first)).find((x) => c.nums(x).join() === '2')!;
+    c.built(second);
+    c.pass(first.batch);
+    expect(c.of('dequeue', c.failCi(second.batch))).toEqual([]);
+    expect(c.state.pulls.find((p) => p.number === 2)).toMatchObject({ fails: 1, suspect: true });
+  });
+
   test('a retry that passes lands after what overtook it, on top of it', () => {
     const q = new Q({ ...SETTINGS, batch: 1 });
     q.join(1, 2);
