@@ -81,7 +81,7 @@ export function decide(state: QueueState, event: QueueEvent, settings: QueueSett
   const actions: QueueAction[] = [];
   apply(s, event, settings, now, actions);
   settleFailures(s, settings, actions);
-  const size = settings.staging ? chooseBatchSize(s.rate, settings.batch, settings.speculative) : 1;
+  const size = settings.staging ? chooseBatchSize(s.rate, settings.batch, settings.speculative, settings.retries) : 1;
   const planned = plan(s, settings, now, size, failureRate(s.rate));
   actions.push(...planned.actions);
   const changed = s.pulls.filter((p) => before.get(p.number) !== JSON.stringify(describe(s, p.number))).map((p) => p.number);

@@ -1,5 +1,6 @@
 // The merge queue's pure core, rule by rule (SPEC §4a; src/queue/core.ts's header).
 import { describe as group, expect, test } from '@jest/globals';
+import { bisectionLevels, chooseBatchSize } from '../../src/queue/adapt.js';
 import { decide, describe, initialQueue, queueStats, resume, type QueueState } from '../../src/queue/core.js';
 import type { QueueAction, QueueEvent, QueueSettings } from '../../src/queue/types.js';
 
@@ -97,6 +98,21 @@ group('staging and speculation', () => {
     expect(q.builds(q.pass(1))).toEqual([expect.objectContaining({ batch: 3, onto: 's2' })]);
   });
 
+  test('while the chain is built one batch after another, its coming batches keep their slots: none goes to a less likely hedge', () => {
+    const q = new Q({ ...SETTINGS, batch: 1, speculative: 4 });
+    q.state.rate = { bad: 100, seen: 1000 }; // 10% failing: the chain's next batches are likelier needed than "#2 without #1"
+    q.join(1);
+    q.send({ kind: 'build-failed', batch: 1, message: 'API error' }); // builds pause while the rest joins
+    q.join(2, 3, 4, 5, 6);
+    q.now += 60_000;
+    const built: Build[] = [];
+    for (let next = q.builds(q.send({ kind: 'tick' })); next.length > 0; next = q.builds(q.built(next[0]))) {
+      expect(next.map((b) => [q.nums(b), b.onto])).toEqual([[next[0].pulls.map((p) => p.number), next[0].onto]]);
+      built.push(next[0]);
+    }
+    expect(built.map((b) => [q.nums(b), b.onto])).toEqual([[[1], 'base0'], [[2], 's2'], [[3], 's3'], [[4], 's4']]);
+  });
+
   test('a batch lands only when it passed, is first and holds no held pull request; landed → the next is first', () => {
     const q = new Q({ ...SETTINGS, batch: 1 });
     q.join(1, 2);
@@ -141,6 +157,20 @@ group('staging and speculation', () => {
     const q = new Q({ ...SETTINGS, batch: 2, waitMs: 30_000 });
     q.state.rate = { bad: 0, seen: 1000 };
     expect(q.nums(q.builds(q.join(1, 2))[0])).toEqual([1, 2]);
+  });
+});
+
+group('the batch size', () => {
+  const at = (rate: number, retries = 1) => chooseBatchSize({ bad: rate * 100_000, seen: 100_000 }, 8, 5, retries);
+  test('the size that lands the most per CI run: 8 at 2% failing, 4 at 4%, 2 from 8% to 30% (a batch of one that fails costs its retry)', () => {
+    expect([0.02, 0.04, 0.08, 0.1, 0.15, 0.3].map((r) => at(r))).toEqual([8, 4, 2, 2, 2, 2]);
+    expect(at(0.5, 0)).toBe(1); // without retries a batch of one costs only its own failure
+    expect(chooseBatchSize({ bad: 0, seen: 1000 }, 3, 5, 1)).toBe(3); // never above `batch`
+  });
+
+  test('bisection levels: 1 for 2, 5/3 for 3, 2 for 4, 3 for 8', () => {
+    expect([1, 2, 4, 8].map((k) => bisectionLevels(k))).toEqual([0, 1, 2, 3]);
+    expect(bisectionLevels(3)).toBeCloseTo(5 / 3, 12);
   });
 });
 
