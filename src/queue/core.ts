@@ -294,6 +294,12 @@ function fail(s: QueueState, b: Batch, settings: QueueSettings, why: DequeueWhy,
   else if (count) s.stats.batches.failed++;
   removeBatch(s, b, actions);
   const members = b.pulls.map((p) => entry(s, p.number)).filter((p): p is QueueEntry => p !== undefined);
+  // The failure rate learns of a bad pull request (or a flake) when a batch fails on its own account, not hours later when
+  // bisection and retries have found it (until then it saw only landings, and chose batches too big); once per batch's pull requests.
+  if (members.length > 0 && members.every((p) => !p.counted)) {
+    s.rate = observe(s.rate, true);
+    for (const p of members) p.counted = true;
+  }
   if (members.length > 1) {
     const half = Math.ceil(members.length / 2);
     const [g1, g2] = [s.nextGroup++, s.nextGroup++];
@@ -321,7 +327,7 @@ function failedRuns(p: QueueEntry): number {
 
 function sendAway(s: QueueState, p: QueueEntry, actions: QueueAction[]): void {
   dequeue(s, p, { ...p.failure!, attempts: p.fails } as DequeueWhy, actions);
-  s.rate = observe(s.rate, true);
+  if (!p.counted) s.rate = observe(s.rate, true);
 }
 
 /**

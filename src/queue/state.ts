@@ -23,6 +23,8 @@ export interface QueueEntry extends QueuedPull {
    * that failure is its own: it counts as one more failed run (evidence instead of a retry). null: none.
    */
   witnesses?: number[] | null;
+  /** A failed batch it was in has counted as one bad in the failure rate (its leaving later counts no more). */
+  counted?: boolean;
   /** Why its last run alone failed (while it waits for its retry or for its witnesses). */
   failure?: DequeueWhy | null;
 }

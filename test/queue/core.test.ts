@@ -168,6 +168,20 @@ group('the batch size', () => {
     expect(chooseBatchSize({ bad: 0, seen: 1000 }, 3, 5, 1)).toBe(3); // never above `batch`
   });
 
+  test('the failure rate counts a batch failing on its own account at once, and the bad pull request found in it no more', () => {
+    const q = new Q({ ...SETTINGS, batch: 2, speculative: 3, waitMs: 1000 });
+    q.state.rate = { bad: 0, seen: 1000 };
+    q.join(1, 2);
+    q.built(1);
+    const [first] = q.builds(q.failCi(1));
+    expect(q.state.rate.bad).toBe(1);
+    const second = q.builds(q.built(first)).find((b) => q.nums(b).join() === '2')!;
+    q.built(second);
+    q.pass(first.batch);
+    expect(q.of('dequeue', q.failCi(second.batch))).toHaveLength(1);
+    expect(q.state.rate.bad).toBe(1); // not counted again
+  });
+
   test('bisection levels: 1 for 2, 5/3 for 3, 2 for 4, 3 for 8', () => {
     expect([1, 2, 4, 8].map((k) => bisectionLevels(k))).toEqual([0, 1, 2, 3]);
     expect(bisectionLevels(3)).toBeCloseTo(5 / 3, 12);
@@ -237,9 +251,9 @@ group('failures', () => {
     acts = b.q.failCi(b.first.batch);
     expect(b.q.of('dequeue', acts)).toEqual([]);
     expect(b.q.state.pulls.find((p) => p.number === 1)).toMatchObject({ fails: 1, suspect: true });
-    const without = b.q.builds(acts).find((x) => b.q.nums(x).join() === '2' && x.onto === 'base0')!;
-    b.q.built(without);
-    acts = b.q.pass(without.batch);
+    const without = b.q.state.batches.find((x) => b.q.nums(x).join() === '2' && x.onto === 'base0')!; // "#2 without #1", hedged
+    if (without.state === 'building') b.q.built(without.id);
+    acts = b.q.pass(without.id);
     expect(b.q.of('dequeue', acts)).toEqual([
       { kind: 'dequeue', number: 1, headSha: 'h1', why: { kind: 'failed', check: 'ci/test', url: 'https://ci/1', stagingSha: `s${b.first.batch}`, attempts: 1 } },
     ]);
