@@ -35,7 +35,9 @@
 //   half, each only ever batched with itself (so a half that fails splits
 //   again), queued where the failure moved them. Failure of a batch of one:
 //   it is tested again (a suspect) up to `retries` times, then leaves with
-//   `dequeue` (failed / timeout). Batches on top of a failed one are rebuilt
+//   `dequeue` (failed / timeout); the batch it was bisected from counts as one
+//   of its failed runs once all the batch's other pull requests have passed
+//   (evidence instead of a retry: exonerate()). Batches on top of a failed one are rebuilt
 //   without it. A batch that fails while a batch it is built on is still under
 //   test loses its place at once but blames no one yet: the failure counts
 //   (bisection, a retry) once those below it passed; if one of them fails, it
