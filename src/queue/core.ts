@@ -340,9 +340,10 @@ function sendAway(s: QueueState, p: QueueEntry, actions: QueueAction[]): void {
 function exonerate(s: QueueState, b: Batch, settings: QueueSettings, actions: QueueAction[]): void {
   const good = new Set([b, ...ancestors(s, b)].flatMap((x) => x.pulls.map((p) => p.number)));
   for (const p of [...s.pulls]) {
+    if (good.has(p.number)) p.witnesses = null; // it passed: no evidence stands against it (its failures were flakes)
     if (!p.witnesses || p.witnesses.length === 0) continue;
     p.witnesses = p.witnesses.filter((n) => !good.has(n));
-    if (p.fails > 0 && failedRuns(p) > settings.retries) sendAway(s, p, actions);
+    if (p.suspect && failedRuns(p) > settings.retries) sendAway(s, p, actions);
   }
 }
 

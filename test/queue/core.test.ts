@@ -258,6 +258,16 @@ group('failures', () => {
       { kind: 'dequeue', number: 1, headSha: 'h1', why: { kind: 'failed', check: 'ci/test', url: 'https://ci/1', stagingSha: `s${b.first.batch}`, attempts: 1 } },
     ]);
     expect(b.q.state.batches.flatMap((x) => x.pulls.map((p) => p.number))).toEqual([2]); // no retry of #1 stays
+    // Its retry passed before #2 did: it was a flake, and #2 passing later sends nothing away.
+    const d = pairFails();
+    acts = d.q.failCi(d.first.batch);
+    const retry = d.q.state.batches.find((x) => d.q.nums(x).join() === '1')!;
+    if (retry.state === 'building') d.q.built(retry.id);
+    d.q.pass(retry.id);
+    const two = d.q.state.batches.find((x) => d.q.nums(x).join() === '2')!;
+    if (two.state === 'building') d.q.built(two.id);
+    expect(d.q.of('dequeue', d.q.pass(two.id))).toEqual([]);
+    expect(d.q.state.pulls.map((p) => p.number)).toEqual([2, 1]);
     // With more retries allowed, the evidence counts one failed run, no more.
     const c = new Q({ ...SETTINGS, batch: 2, speculative: 3, waitMs: 1000, retries: 2 });
     c.state.rate = { bad: 0, seen: 1000 };
