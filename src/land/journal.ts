@@ -230,6 +230,19 @@ export class LandingJournal {
     return { repository: batch.repository, branch: batch.branch, before: batch.before_sha, after: batch.after_sha, landedAt: new Date(batch.updated_at).toISOString(), batch: batch.batch, pulls };
   }
 
+  /** Whether merge-gate landed this pull request (on its own, or in a batch of the merge queue), and as what; the latest landing. */
+  landedPull(repository: string, number: number): LandedCommit | null {
+    const own = this.db.prepare("SELECT after_sha FROM landings WHERE pull = ? AND state = 'landed' AND after_sha IS NOT NULL").get(`${repository}#${number}`.toLowerCase()) as { after_sha: string } | undefined;
+    const batch = this.db
+      .prepare(
+        `SELECT after_sha FROM queue_landings, json_each(queue_landings.pulls_json) AS p
+         WHERE lower(repository) = lower(?) AND state = 'landed' AND after_sha IS NOT NULL AND json_extract(p.value, '$.number') = ? ORDER BY updated_at DESC LIMIT 1`,
+      )
+      .get(repository, number) as { after_sha: string } | undefined;
+    const found = [own, batch].flatMap((r) => (r ? [this.landedCommit(repository, r.after_sha)] : [])).filter((c): c is LandedCommit => c !== null);
+    return found.sort((a, b) => Date.parse(b.landedAt) - Date.parse(a.landedAt))[0] ?? null;
+  }
+
   /** An update merge-gate asks for (see BranchUpdate); older unverified ones of the pull request are superseded, and stale ones dropped. */
   recordUpdate(pull: string, u: Omit<BranchUpdate, 'toHead'>): void {
     this.db.transaction(() => {

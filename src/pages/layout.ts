@@ -28,7 +28,7 @@ code{font:.9em ui-monospace,SFMono-Regular,Menlo,monospace;overflow-wrap:anywher
 .held{background:#fff3cd}.held-reason{font-weight:600}
 ul.changes{margin:0;padding-left:1.2rem}
 @media (max-width:600px){
-table.stack,table.stack tbody,table.stack tr,table.stack td{display:block;width:auto}
+table.stack,table.stack caption,table.stack tbody,table.stack tr,table.stack td{display:block;width:auto}
 table.stack thead{position:absolute;left:-999rem}
 table.stack tr{border-bottom:2px solid #d0d7de;padding:.25rem 0}
 table.stack td{border:0;padding:.15rem .25rem}
@@ -38,9 +38,9 @@ table.stack td::before{content:attr(data-label) ": ";font-weight:600}
 
 /**
  * Every REFRESH_SECONDS while the tab is visible: fetch this same page and put its <main> in place of ours (unless nothing changed,
- * or the person's focus is in it). Signed out meanwhile (redirected): reload, which leads to sign-in. A failure: try again later.
+ * or the person's focus is in it). Signed out meanwhile (a redirect, not followed): reload, which leads to sign-in. A failure: try again later.
  */
-export const PAGES_SCRIPT = `(()=>{const t=${REFRESH_SECONDS * 1000};setInterval(async()=>{const c=document.querySelector("main");if(document.hidden||!c||(c.contains(document.activeElement)&&document.activeElement!==c))return;try{const r=await fetch(location.href,{headers:{accept:"text/html"},credentials:"same-origin"});if(r.redirected||r.status===401){location.reload();return}if(!r.ok)return;const m=new DOMParser().parseFromString(await r.text(),"text/html").querySelector("main");if(m&&m.innerHTML!==c.innerHTML)c.replaceWith(document.adoptNode(m))}catch{}},t)})();`;
+export const PAGES_SCRIPT = `(()=>{const t=${REFRESH_SECONDS * 1000};setInterval(async()=>{const c=document.querySelector("main");if(document.hidden||!c||(c.contains(document.activeElement)&&document.activeElement!==c))return;try{const r=await fetch(location.href,{headers:{accept:"text/html"},credentials:"same-origin",redirect:"manual"});if(r.type==="opaqueredirect"||r.status===401){location.reload();return}if(!r.ok)return;const m=new DOMParser().parseFromString(await r.text(),"text/html").querySelector("main");if(m&&m.innerHTML!==c.innerHTML)c.replaceWith(document.adoptNode(m))}catch{}},t)})();`;
 
 const sha256 = (text: string) => `'sha256-${createHash('sha256').update(text, 'utf8').digest('base64')}'`;
 

@@ -93,7 +93,10 @@ function ownersSection(r: EvaluationRecord): SafeHtml {
 
 function queueSection(view: PullPageView): SafeHtml {
   const q = view.queue;
-  const where = q === null
+  const landed = view.landed;
+  const where = q === null && landed
+    ? html`<p>Landed as <code>${shortSha(landed.sha)}</code>${landed.batch === null ? '' : html` in batch ${landed.batch}`} at ${timeTag(landed.landedAt)}.</p>`
+    : q === null
     ? html`<p>Not queued.</p>`
     : html`<p${heldReason(q.pull.status) === null ? '' : html` class="held"`}>Position ${q.pull.position} of ${q.of} for <bdi>${q.branch}</bdi>: ${q.pull.says}${
       heldReason(q.pull.status) === null ? '' : html`<br><span class="held-reason">Held: ${heldReason(q.pull.status)}</span>`

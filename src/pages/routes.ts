@@ -155,7 +155,7 @@ export function pagesHandler(deps: PagesDeps): PagesHandler {
       if (!readable.has(repository)) return notFound();
       const view = deps.views.pull(repository, Number(m![3]));
       // Nothing recorded, not queued: a pull request merge-gate does not know is as missing as one that does not exist.
-      if (view === null || (view.latest === null && view.queue === null && view.history.length === 0)) return notFound();
+      if (view === null || (view.latest === null && view.queue === null && view.landed === null && view.history.length === 0)) return notFound();
       deps.metrics.view('pull');
       return send(res, 200, deps.render.pullPage({ ...view, ...base }), html);
     }

@@ -156,6 +156,8 @@ export interface PullPageView {
   latest: EvaluationRecord | null;
   /** Where it is in its queue (null: not queued). */
   queue: { branch: string; pull: QueuePullView; of: number } | null;
+  /** merge-gate landed it (null: not yet): as what commit, in which batch of the queue (null: on its own), when. */
+  landed: { sha: string; batch: number | null; landedAt: number } | null;
   /** Newest first, each with what changed from the one before it (src/history/changes.ts). */
   history: Array<{ record: EvaluationRecord; changes: string[] }>;
   csrf: string;

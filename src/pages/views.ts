@@ -11,6 +11,8 @@ import { recentLandings } from '../queue/journal.js';
 import { describeQueued, type QueuedStatus } from '../queue/messages.js';
 import { QueueStore, type StoredBranch } from '../queue/store.js';
 import type { Db } from '../state/db.js';
+import { LandingJournal } from '../land/journal.js';
+import { OutboxStore } from '../outbox/outbox.js';
 import type { LandingView, PullPageView, QueuePullView, QueueView } from './types.js';
 
 /** The last landings a queue shows. */
@@ -95,12 +97,14 @@ export function pullView(db: Db, repository: string, number: number, now: number
     queue = { branch: branch.where.branch, pull: pullInQueue(branch.state, index, history.headlines(repository)), of: branch.state.pulls.length };
     break;
   }
+  const landing = new LandingJournal(db, new OutboxStore(db)).landedPull(repository, number);
   return {
     generatedAt: now,
     repository: latest?.repository ?? repository,
     number,
     latest,
     queue,
+    landed: landing && { sha: landing.after, batch: landing.batch, landedAt: Date.parse(landing.landedAt) },
     history: records.map((record, i) => ({ record, changes: changesBetween(records[i + 1] ?? null, record) })),
   };
 }

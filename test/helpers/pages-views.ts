@@ -106,6 +106,7 @@ export function pullPage(over: Partial<PullPageView> = {}): PullPageView {
     number: 41,
     latest,
     queue: null,
+    landed: null,
     history: [{ record: latest, changes: ['reviews: pass → fail (head moved)'] }],
     csrf: 'csrf-token-1234',
     ...over,

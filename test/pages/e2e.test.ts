@@ -214,7 +214,7 @@ describe("the app's own pages in Chromium, alice reading one repository of two",
     });
   });
 
-  test('the details page of #2: the stale approval not counted and why, and its history: blocked, then passed', async () => {
+  test('the details page of #2: the stale approval not counted and why, and its history: blocked, then passed, then landed', async () => {
     await pw.explained(async () => {
       const page = alice.page;
       await page.goto(`${pw.origin}/pulls/${web.full}/${lifecycle.number}`);
@@ -239,6 +239,8 @@ describe("the app's own pages in Chromium, alice reading one repository of two",
       ]);
       expect(history[1]['What changed']).toContain('verdict: fail → pass');
       expect(history[1]['What changed']).toContain('approval by carol (counts)');
+      // Then it landed: the page says as what, in which batch (from the landing journal, not an evaluation).
+      expect(await page.locator('section[aria-labelledby="queue"]').textContent()).toMatch(/Landed as [0-9a-f]{7} in batch \d+ at /);
       await pw.shoot(page, 'pages-pull');
     });
   });

@@ -152,6 +152,8 @@ describe('renderPullPage', () => {
 
   it('shows where it is in the queue, held or not, or that it is not queued', () => {
     expect(text(renderPullPage(pullPage()))).toContain('Not queued.');
+    expect(text(renderPullPage(pullPage({ landed: { sha: 'abcdef1234567890', batch: 12, landedAt: Date.UTC(2026, 11, 5, 10, 30) } })))).toMatch(/Landed as abcdef1 in batch 12 at 2026-12-05 10:30/);
+    expect(text(renderPullPage(pullPage({ landed: { sha: 'abcdef1234567890', batch: null, landedAt: Date.UTC(2026, 11, 5, 10, 30) } })))).toMatch(/Landed as abcdef1 at /);
     const pull = queuePull({ position: 2, status: { kind: 'queued', position: 2, of: 3, branch: 'main', held: 'the trunk is red' }, says: 'queued: 2nd of 3 for main' });
     const out = text(renderPullPage(pullPage({ queue: { branch: 'main', pull, of: 3 } })));
     expect(out).toContain('Position 2 of 3 for main : queued: 2nd of 3 for main Held: the trunk is red');

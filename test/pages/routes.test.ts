@@ -20,8 +20,8 @@ const views: PagesViews = {
   queues: () => [queue('octo/one'), queue('octo/two')],
   pull: (repository, number) => {
     const pull = { number, title: null, author: null, url: null, position: 1, batch: null, status: { state: 'queued' }, says: 'queued', joinedAt: 0, since: 0 } as never;
-    if (number === 1) return { repository, number, latest: null, queue: { branch: 'main', pull, of: 1 }, history: [] };
-    return number === 2 ? { repository, number, latest: null, queue: null, history: [] } : null; // 2: nothing known of it
+    if (number === 1) return { repository, number, latest: null, queue: { branch: 'main', pull, of: 1 }, landed: null, history: [] };
+    return number === 2 ? { repository, number, latest: null, queue: null, landed: null, history: [] } : null; // 2: nothing known of it
   },
 };
 const render: PagesRender = {

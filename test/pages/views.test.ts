@@ -86,6 +86,7 @@ describe('pullView', () => {
     expect(view.generatedAt).toBe(T0 + 13 * MIN);
     expect(view.latest?.outcome).toBe('pass');
     expect(view.queue).toMatchObject({ branch: 'main', of: 2, pull: { number: 2, position: 1, batch: 2 } });
+    expect(view.landed).toBeNull();
     expect(view.history.map((h) => [h.record.outcome, h.changes])).toEqual([
       ['pass', ['verdict: fail → pass', 'reviews: fail → pass (1 / 1 approvals)']],
       ['fail', ['first evaluation']],
@@ -94,6 +95,14 @@ describe('pullView', () => {
 
   test('a pull request never evaluated nor queued: nothing, said plainly', () => {
     const view = pullView(openDb(':memory:'), 'octo/app', 9, T0);
-    expect(view).toEqual({ generatedAt: T0, repository: 'octo/app', number: 9, latest: null, queue: null, history: [] });
+    expect(view).toEqual({ generatedAt: T0, repository: 'octo/app', number: 9, latest: null, queue: null, landed: null, history: [] });
+  });
+
+  test('a pull request a batch landed: as what commit, in which batch, when (the landing journal)', () => {
+    const db = openDb(':memory:');
+    scenario(db);
+    const view = pullView(db, 'octo/app', 1, T0 + 13 * MIN);
+    expect(view.queue).toBeNull();
+    expect(view.landed).toEqual({ sha: 's1', batch: 1, landedAt: T0 + 10 * MIN });
   });
 });
