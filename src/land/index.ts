@@ -220,7 +220,10 @@ export function createLanding(options: LandingOptions): Landing {
           appLogin: () => appSlug(app).then((slug) => `${slug}[bot]`),
           settleMs: options.settleMs,
         });
-        queue.attach({ octokit: (id) => gate.octokit(id), requestEvaluation: (ref) => gate.requestEvaluation(ref), appId: () => gate.appId() }, app.log);
+        queue.attach(
+          { octokit: (id) => gate.octokit(id), requestEvaluation: (ref) => gate.requestEvaluation(ref), refreshCheck: (ref, redecorate) => gate.refreshCheck(ref, redecorate), appId: () => gate.appId() },
+          app.log,
+        );
         sender.start();
         void sweep(); // what a crash left: resolved now, and again later until it is
         later('its start', () => queue.start());

@@ -136,6 +136,19 @@ export class QueueHooks {
     await this.deps.runner.baseRead(where);
   }
 
+  /**
+   * `decorate` again after the queue changed (the gate's refreshCheck, no evaluation): null — evaluate instead —
+   * unless the pull request is in the queue or the queue let this head go (one that landed or left is not the
+   * queue's to word: its evaluation finds it merged, or says why it left).
+   */
+  redecorate(plan: CheckRunPlan, pass: Parameters<DecoratePass>[1]): CheckRunPlan | null {
+    const { ref, facts } = pass;
+    const where: BranchWhere = { installationId: ref.installationId, repository: facts.repository, branch: facts.base.ref };
+    const gone = this.deps.store.dequeued(journalKey(facts.repository, facts.number))?.headSha === facts.head.sha;
+    if (!gone && this.status(where, facts.number).kind === 'absent') return null;
+    return this.decorate(plan, pass);
+  }
+
   /** The gate's DecoratePass for a queue's pull request (null: not one; landing's own decoration applies). */
   decorate(plan: CheckRunPlan, pass: Parameters<DecoratePass>[1]): CheckRunPlan | null {
     const { ref, facts, policy, dryRun } = pass;

@@ -3,6 +3,7 @@
 // calls. The gate is attached once the app is loaded (its octokits, its
 // evaluations); `start` then looks at every queue a previous process left.
 import type { Clock, Timers } from '../clock.js';
+import type { Redecorate } from '../github/gate.js';
 import type { PullRef } from '../github/pull-ref.js';
 import { octokitLandingGitHub, type LandingGitHub } from '../land/github.js';
 import type { Log } from '../log.js';
@@ -37,6 +38,7 @@ export interface QueueOptions {
 export interface QueueGate {
   octokit(installationId: number): Promise<Octokit>;
   requestEvaluation(ref: PullRef): void;
+  refreshCheck(ref: PullRef, redecorate: Redecorate): void;
   appId(): Promise<number>;
 }
 
@@ -95,7 +97,7 @@ export function createQueue(options: QueueOptions): Queue {
     github,
     appId: () => attached().appId(),
     installationOctokit,
-    requestEvaluation,
+    refreshCheck: (ref) => attached().refreshCheck(ref, (plan, pass) => hooks.redecorate(plan, pass)),
     land: (branch, action, octokit) => (action.stagingSha === null && options.direct ? options.direct(branch, action, octokit) : lander.land(branch, action, octokit)),
     clock: options.clock,
     timers: options.timers,

@@ -181,3 +181,28 @@ describe('/metrics before anything landed', () => {
     expect(metrics).toContain('merge_gate_queue_time_to_land_seconds_bucket{le="+Inf"} 0');
   });
 });
+
+describe('what a notify costs GitHub', () => {
+  test('a pull request joining moves the others\' queue line: their checks are rewritten from the verdicts at hand (one PATCH each), no evaluation, no facts query', async () => {
+    const repo = setupRepo(q.fake, queuePolicy('merge', 'batch: 4\nspeculative: 1\nwait: 30s'));
+    const [a, b, c] = [2, 3, 4].map((n) => q.pull(repo, n));
+    const app = await q.app(openDb(':memory:'));
+    for (const pull of [a, b]) await app.receive('pull_request', q.opened(repo, pull));
+    await app.settle();
+    expect([a, b].map((p) => q.title(repo, p))).toEqual(['queued: 1st of 2 for main', 'queued: 2nd of 2 for main']);
+    const evaluations = app.gate.stats.evaluations;
+    q.fake.resetRequests();
+
+    await app.receive('pull_request', q.opened(repo, c));
+    await app.settle();
+    expect([a, b, c].map((p) => q.title(repo, p))).toEqual(['queued: 1st of 3 for main', 'queued: 2nd of 3 for main', 'queued: 3rd of 3 for main']);
+    const api = q.fake.apiRequests().filter((r) => r.status !== 304);
+    // Only the pull request that joined was read (its facts); the others' checks were written over, once each.
+    const facts = api.filter((r) => r.operation === 'MergeGateFacts').map((r) => r.variables?.number);
+    expect(facts).toEqual([c.number]);
+    expect(app.gate.stats.evaluations).toBe(evaluations + 1);
+    const runOf = (p: typeof a) => q.fake.ourRuns(repo, p.headSha).at(-1)!.id;
+    const writes = api.filter((r) => r.kind === 'rest' && /\/check-runs/.test(r.path)).map((r) => `${r.method} ${r.path}`);
+    expect(writes.sort()).toEqual(['POST /repos/octo/app/check-runs', `PATCH /repos/octo/app/check-runs/${runOf(a)}`, `PATCH /repos/octo/app/check-runs/${runOf(b)}`].sort());
+  });
+});
