@@ -58,8 +58,8 @@ export type OnPass = (pass: PassInfo) => Promise<void>;
 /** Landing's say in what the check of a passing verdict shows (pure; DRY_RUN included). */
 export type DecoratePass = (plan: CheckRunPlan, pass: { ref: PullRef; facts: PullRequestFacts; policy: Policy; dryRun: boolean }) => CheckRunPlan;
 
-/** A passing verdict's plan decorated again, without an evaluation (see `refreshCheck`); null: it cannot say, evaluate instead. */
-export type Redecorate = (...args: Parameters<DecoratePass>) => CheckRunPlan | null;
+/** A passing verdict's plan decorated again, without an evaluation (see `refreshCheck`); 'keep': leave the check as it is; null: it cannot say, evaluate instead. */
+export type Redecorate = (...args: Parameters<DecoratePass>) => CheckRunPlan | 'keep' | null;
 
 /** Every verdict (pass or not; `policy` null when it has errors), unless DRY_RUN is set: where the merge queue (src/queue) hears of its pull requests. */
 export type OnVerdict = (info: { octokit: Octokit; ref: PullRef; facts: PullRequestFacts; policy: Policy | null; verdict: Verdict }) => Promise<void>;
@@ -204,6 +204,7 @@ export class MergeGate {
       await this.evaluate(ref, release);
       return;
     }
+    if (plan === 'keep') return;
     const octokit = await this.deps.installationOctokit(ref.installationId);
     const headSha = record.facts.head.sha;
     await this.write(octokit, ref, asWritten(record.id, record.shown), headSha, plan, release);

@@ -137,15 +137,17 @@ export class QueueHooks {
   }
 
   /**
-   * `decorate` again after the queue changed (the gate's refreshCheck, no evaluation): null — evaluate instead —
-   * unless the pull request is in the queue or the queue let this head go (one that landed or left is not the
-   * queue's to word: its evaluation finds it merged, or says why it left).
+   * `decorate` again after the queue changed (the gate's refreshCheck, no evaluation; null: evaluate instead).
+   * A pull request out of the queue, not let go by it, is not the queue's to word any more ('keep'): what took
+   * it out wrote its check or asked for an evaluation — a verdict that sends it out, a webhook (a push, a
+   * close), the re-check before landing, the landing's "Landed as" (a notify may come after it: a refresh
+   * waits its turn behind the landing).
    */
-  redecorate(plan: CheckRunPlan, pass: Parameters<DecoratePass>[1]): CheckRunPlan | null {
+  redecorate(plan: CheckRunPlan, pass: Parameters<DecoratePass>[1]): CheckRunPlan | 'keep' | null {
     const { ref, facts } = pass;
     const where: BranchWhere = { installationId: ref.installationId, repository: facts.repository, branch: facts.base.ref };
     const gone = this.deps.store.dequeued(journalKey(facts.repository, facts.number))?.headSha === facts.head.sha;
-    if (!gone && this.status(where, facts.number).kind === 'absent') return null;
+    if (!gone && this.status(where, facts.number).kind === 'absent') return queued(pass.policy) ? 'keep' : null;
     return this.decorate(plan, pass);
   }
 

@@ -205,4 +205,22 @@ describe('what a notify costs GitHub', () => {
     const writes = api.filter((r) => r.kind === 'rest' && /\/check-runs/.test(r.path)).map((r) => `${r.method} ${r.path}`);
     expect(writes.sort()).toEqual(['POST /repos/octo/app/check-runs', `PATCH /repos/octo/app/check-runs/${runOf(a)}`, `PATCH /repos/octo/app/check-runs/${runOf(b)}`].sort());
   });
+
+  test('a batch landing: from the CI report to the checks saying "Landed as", no evaluation (a notify coming after the landing leaves the check to it)', async () => {
+    const repo = setupRepo(q.fake, queuePolicy('merge', 'batch: 2\nspeculative: 1\nwait: 30s'));
+    const pulls = [2, 3].map((n) => q.pull(repo, n));
+    const app = await q.app(openDb(':memory:'));
+    for (const pull of pulls) await app.receive('pull_request', q.opened(repo, pull));
+    await app.settle();
+    const evaluations = app.gate.stats.evaluations;
+    q.fake.resetRequests();
+
+    const sha = await q.ci(app, repo, 1, 'SUCCESS');
+    await app.settle();
+    for (const pull of pulls) expect(q.title(repo, pull)).toBe(`Landed as ${sha.slice(0, 7)} in batch 1`);
+    expect(app.gate.stats.evaluations).toBe(evaluations);
+    // Each pull request read twice: its rules re-checked right before the landing, its check read to say "Landed as".
+    const facts = q.fake.apiRequests().filter((r) => r.operation === 'MergeGateFacts').map((r) => r.variables?.number);
+    expect(facts.sort()).toEqual([2, 2, 3, 3]);
+  });
 });
