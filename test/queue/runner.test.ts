@@ -223,4 +223,23 @@ describe('what a notify costs GitHub', () => {
     const facts = q.fake.apiRequests().filter((r) => r.operation === 'MergeGateFacts').map((r) => r.variables?.number);
     expect(facts.sort()).toEqual([2, 2, 3, 3]);
   });
+
+  test('after a restart no verdict is at hand: a notify evaluates the pull requests again, and their checks say where they are', async () => {
+    const repo = setupRepo(q.fake, queuePolicy('merge', 'batch: 4\nspeculative: 1\nwait: 30s'));
+    const [a, b, c] = [2, 3, 4].map((n) => q.pull(repo, n));
+    const db = openDb(':memory:');
+    const first = await q.app(db);
+    for (const pull of [a, b]) await first.receive('pull_request', q.opened(repo, pull));
+    await first.settle();
+    first.stop();
+    const app = await q.app(db, first.clock);
+    await app.settle();
+    q.fake.resetRequests();
+
+    await app.receive('pull_request', q.opened(repo, c));
+    await app.settle();
+    expect([a, b, c].map((p) => q.title(repo, p))).toEqual(['queued: 1st of 3 for main', 'queued: 2nd of 3 for main', 'queued: 3rd of 3 for main']);
+    const facts = q.fake.apiRequests().filter((r) => r.operation === 'MergeGateFacts').map((r) => r.variables?.number);
+    expect([...new Set(facts)].sort()).toEqual([a.number, b.number, c.number]);
+  });
 });
