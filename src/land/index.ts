@@ -198,6 +198,7 @@ export function createLanding(options: LandingOptions): Landing {
         left: (ref, repository, base, reason) => later('a pull request leaving', () => queue.hooks.left(ref, repository, base, reason)),
       },
       refineFacts: (pass) => (landing.lander ? landing.lander.refineFacts(pass) : Promise.resolve(pass.facts)),
+      landedCommit: (repository, sha) => journal.landedCommit(repository, sha),
       onGate: (gate, app) => {
         log = app.log;
         installationOctokit = (id) => gate.octokit(id); // paced with the gate's own requests
