@@ -196,6 +196,12 @@ export class MergeGate {
     this.queue.enqueue(key, (release) => this.refresh(ref, redecorate, release), 'leading');
   }
 
+  /** Our check on `headSha` as this process last wrote it with a verdict (null: not known). */
+  checkShown(ref: PullRef, headSha: string): ExistingCheckRun | null {
+    const record = this.shown.get(pullKey(ref));
+    return record?.facts.head.sha === headSha ? asWritten(record.id, record.shown) : null;
+  }
+
   private async refresh(ref: PullRef, redecorate: Redecorate, release: () => void): Promise<void> {
     const key = pullKey(ref);
     const record = this.requests.seen(key) === undefined ? this.shown.get(key) : undefined;

@@ -222,7 +222,7 @@ export function createLanding(options: LandingOptions): Landing {
           settleMs: options.settleMs,
         });
         queue.attach(
-          { octokit: (id) => gate.octokit(id), requestEvaluation: (ref) => gate.requestEvaluation(ref), refreshCheck: (ref, redecorate) => gate.refreshCheck(ref, redecorate), appId: () => gate.appId() },
+          { octokit: (id) => gate.octokit(id), requestEvaluation: (ref) => gate.requestEvaluation(ref), refreshCheck: (ref, redecorate) => gate.refreshCheck(ref, redecorate), checkShown: (ref, sha) => gate.checkShown(ref, sha), appId: () => gate.appId() },
           app.log,
         );
         sender.start();

@@ -4,6 +4,7 @@
 // evaluations); `start` then looks at every queue a previous process left.
 import type { Clock, Timers } from '../clock.js';
 import type { Redecorate } from '../github/gate.js';
+import type { ExistingCheckRun } from '../github/nodes.js';
 import type { PullRef } from '../github/pull-ref.js';
 import { octokitLandingGitHub, type LandingGitHub } from '../land/github.js';
 import type { Log } from '../log.js';
@@ -39,6 +40,7 @@ export interface QueueGate {
   octokit(installationId: number): Promise<Octokit>;
   requestEvaluation(ref: PullRef): void;
   refreshCheck(ref: PullRef, redecorate: Redecorate): void;
+  checkShown(ref: PullRef, headSha: string): ExistingCheckRun | null;
   appId(): Promise<number>;
 }
 
@@ -87,6 +89,7 @@ export function createQueue(options: QueueOptions): Queue {
     basis: (pull) => hooks.basis(pull),
     policyPath: options.policyPath,
     checkName: options.checkName,
+    checkShown: (ref, headSha) => gate?.checkShown(ref, headSha) ?? null, // none before the gate is attached: read
     appId: () => attached().appId(),
     clock: options.clock,
     log: logProxy,
