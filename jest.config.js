@@ -3,6 +3,8 @@ export default {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
+  // Compiles src/ once for the processes tests start (test/helpers/compiled.ts).
+  globalSetup: '<rootDir>/test/helpers/compiled.ts',
   setupFilesAfterEnv: ['<rootDir>/test/helpers/fast-check-seed.ts'],
   extensionsToTreatAsEsm: ['.ts'],
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },

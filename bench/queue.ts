@@ -138,7 +138,7 @@ function simulate(load: Load, settings: QueueSettings, seed: number): Run {
   const lastLanding = Math.max(...model.landedAt.values());
   const times = [...model.landedAt].map(([n, t]) => (t - model.joinedAt.get(n)!) / MIN);
   return { landed: model.landed.length, hours: lastLanding / HOUR, ciRuns: queueStats(model.state).ciRuns, timesMin: times, sizes, batches: { ...queueStats(model.state).batches, wasted: Math.round(wasted) },
-    settled: chooseBatchSize(model.state.rate, settings.batch, settings.speculative), rate: failureRate(model.state.rate) };
+    settled: chooseBatchSize(model.state.rate, settings.batch, settings.speculative, settings.retries), rate: failureRate(model.state.rate) };
 }
 
 function percentile(values: number[], p: number): number {
@@ -201,7 +201,7 @@ for (const load of LOADS) {
   });
   results[load.name] = { queue, serial };
 }
-const adaptive = [0.02, 0.1, 0.3].map((r) => ({ rate: r, size: chooseBatchSize({ bad: r * 1000, seen: 1000 }, 8, 5), estimate: round(failureRate({ bad: r * 1000, seen: 1000 }), 3) }));
+const adaptive = [0.02, 0.1, 0.3].map((r) => ({ rate: r, size: chooseBatchSize({ bad: r * 1000, seen: 1000 }, 8, 5, 1), estimate: round(failureRate({ bad: r * 1000, seen: 1000 }), 3) }));
 printTable(`Merge queue simulation: ${PULLS} pull requests, CI ${CI_MS / MIN} min, ${QUEUE.speculative} in flight, batch ≤ ${QUEUE.batch}, ${SEEDS.length} seeds (${round((performance.now() - started) / 1000, 1)} s)`, rows);
 printTable('Adaptive batch size at a steady failure rate', adaptive.map((a) => ({ 'bad rate': a.rate, 'batch size': a.size })));
 writeResults('queue', { pulls: PULLS, ciMin: CI_MS / MIN, speculative: QUEUE.speculative, seeds: SEEDS, loads: results, adaptive }, figures);

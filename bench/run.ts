@@ -12,7 +12,7 @@ import { performance } from 'node:perf_hooks';
 import { meets, printTable, writeResults, type Figure } from './results-file.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
-const BENCHES = ['gate', 'github', 'landing', 'deploy', 'production', 'queue', 'queue-github', 'replay', 'replay-github'];
+const BENCHES = ['gate', 'github', 'landing', 'deploy', 'production', 'queue', 'queue-github', 'replay', 'replay-github', 'pages', 'pages-requests'];
 
 function runBench(name: string, details: NodeJS.WritableStream): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -10,11 +10,13 @@ import { mergeGateApp } from './github/app.js';
 import { createLanding } from './land/index.js';
 import { outboxConfigFromEnv, parseDuration } from './outbox/config.js';
 import { PendingRequests } from './intake/pending.js';
+import { EvaluationHistory } from './history/store.js';
 import type { MergeGate } from './github/gate.js';
 import { appMetrics, metricsHandler } from './metrics/app.js';
 import { lockState, StateLocked } from './state/lock.js';
 import { guardHttpServers, webhookBodyGuard } from './github/webhook-bodies.js';
 import { pagesConfigFromEnv } from './pages/config.js';
+import { appPages } from './pages/app.js';
 
 /**
  * A setting the app cannot start with is one line naming it, and exit 1 — not a
@@ -48,10 +50,14 @@ const app: ApplicationFunction = (probot, options) => {
   guardHttpServers(webhookBodyGuard({ log: probot.log, secret: process.env.WEBHOOK_SECRET }), probot.log);
   let gate: MergeGate | null = null;
   const pending = new PendingRequests(landing.db, { log: probot.log, timers: config.timers });
+  const history = new EvaluationHistory(landing.db);
   // GET /metrics beside the webhooks, read from the state database and the queue (none without an HTTP server).
   if (typeof options.addHandler === 'function') {
     try {
-      options.addHandler(metricsHandler(appMetrics({ db: landing.db, clock: config.clock, gate: () => gate, unrecorded: () => pending.unrecorded() })));
+      const registry = appMetrics({ db: landing.db, clock: config.clock, gate: () => gate, unrecorded: () => pending.unrecorded() });
+      options.addHandler(metricsHandler(registry));
+      // The pages (/queue, /pulls/…, /api/queue, sign-in) on the same port, off (404) without the OAuth client (src/pages).
+      if (pagesConfig) options.addHandler(appPages({ config: pagesConfig, db: landing.db, clock: config.clock, log: probot.log, registry }));
     } catch {
       // Probot loaded without a server (`probot receive`, some tests): no endpoint to add it to.
     }
@@ -60,6 +66,7 @@ const app: ApplicationFunction = (probot, options) => {
   return mergeGateApp(config, {
     ...landing.hooks,
     pending,
+    onEvaluated: (record) => history.record(record), // each pull request's page (src/history)
     onGate: (loaded, probotApp) => {
       gate = loaded;
       landing.hooks.onGate?.(loaded, probotApp);

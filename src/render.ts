@@ -14,7 +14,8 @@ export function headline(verdict: Verdict): string {
   return named.map((r) => `${r.rule}: ${r.reason}`).join('; ');
 }
 
-function where(d: Detail): string {
+/** Where a detail is: `path:line`, `path`, or ''. */
+export function where(d: Detail): string {
   if (!d.path) return '';
   return d.line ? `${d.path}:${d.line}` : d.path;
 }
@@ -25,7 +26,7 @@ export function markdownDetail(d: Detail): string {
 }
 
 /** The details of every rule that has any, one section per rule (owners gives several rows, and one section). */
-function sections(verdict: Verdict): Array<[RuleResult['rule'], Detail[]]> {
+export function sections(verdict: Pick<Verdict, 'results'>): Array<[RuleResult['rule'], Detail[]]> {
   const out: Array<[RuleResult['rule'], Detail[]]> = [];
   for (const r of verdict.results) {
     if (r.details.length === 0) continue;

@@ -145,6 +145,8 @@ const hostPort = () =>
 const ConnectionsSchema = z
   .strictObject({
     max: positiveInt(500),
+    /** Open connections from one host at most (server.ts): behind a reverse proxy every connection is the proxy's. */
+    per_address: positiveInt(64),
     headers_timeout: duration('connections.headers_timeout', '10s'),
     request_timeout: duration('connections.request_timeout', '30s'),
   })

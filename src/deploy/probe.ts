@@ -30,6 +30,8 @@ export interface ProbeTarget {
   port: number;
   cwd: string;
   env: Record<string, string>;
+  /** The revision's cgroup: a health command runs in it (processes.ts). */
+  cgroup?: string | null;
 }
 
 /** `${PORT}` in the health URL is the revision's port; nothing else is substituted. */
@@ -41,7 +43,7 @@ export function healthUrl(template: string, port: number): string {
 export async function probe(target: ProbeTarget, now: () => number = () => performance.now(), get: typeof fetch = fetch): Promise<ProbeResult> {
   const t0 = now();
   if (target.command !== undefined) {
-    const result = await runCommand(target.command, target.cwd, target.env, target.timeoutMs);
+    const result = await runCommand(target.command, target.cwd, target.env, target.timeoutMs, { cgroup: target.cgroup });
     const ms = now() - t0;
     // Only the spawn itself failing for want of descriptors (the service's own output is not trusted here).
     const local = /^spawn \S+ (EMFILE|ENFILE)$/.test(result.detail) || (!result.ok && /^timed out/.test(result.detail) && stalled(ms, target.timeoutMs));

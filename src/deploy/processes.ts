@@ -178,11 +178,25 @@ export interface CommandResult {
   detail: string;
 }
 
+/**
+ * `sh -c` with the cgroup as `$1` and the command as `$2` (data, never part of the script): the shell moves
+ * itself into the cgroup, then becomes the command, so all the command starts is in it from the first fork.
+ */
+const IN_CGROUP = 'echo $$ > "$1/cgroup.procs" || { echo "merge-gate: could not join the cgroup $1" >&2; exit 125; }; exec /bin/sh -c "$2"';
+
+export interface CommandOptions {
+  /** Where its output goes (appended); else the end of it is kept for `detail`. */
+  log?: string;
+  /** The revision's cgroup (cgroup.ts): what the command starts, even a daemon, is stopped with the revision. */
+  cgroup?: string | null;
+}
+
 /** Run a short command (`sh -c`) to completion, killing its group after `timeoutMs`. */
-export function runCommand(command: string, cwd: string, env: Record<string, string>, timeoutMs: number, log?: string): Promise<CommandResult> {
+export function runCommand(command: string, cwd: string, env: Record<string, string>, timeoutMs: number, { log, cgroup }: CommandOptions = {}): Promise<CommandResult> {
   return new Promise((resolve) => {
     const fd = log ? openSync(log, 'a') : null;
-    const child = spawn('/bin/sh', ['-c', command], { cwd, env, detached: true, stdio: ['ignore', fd ?? 'pipe', fd ?? 'pipe'] });
+    const argv = cgroup ? ['-c', IN_CGROUP, 'sh', cgroup, command] : ['-c', command];
+    const child = spawn('/bin/sh', argv, { cwd, env, detached: true, stdio: ['ignore', fd ?? 'pipe', fd ?? 'pipe'] });
     if (fd !== null) closeSync(fd);
     let output = '';
     const keep = (chunk: Buffer) => {

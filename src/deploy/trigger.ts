@@ -184,7 +184,7 @@ export class DeployTrigger {
       },
     };
     const onError = (err: unknown) => this.log(`http: ${(err as Error).stack ?? String(err)}`);
-    const limits: Limits = { maxConnections: connections.max, headersTimeoutMs: connections.headers_timeout, requestTimeoutMs: connections.request_timeout };
+    const limits: Limits = { maxConnections: connections.max, perAddress: connections.per_address, headersTimeoutMs: connections.headers_timeout, requestTimeoutMs: connections.request_timeout };
     // With status_listen, the network-facing listener serves hooks and signals only.
     this.server = triggerServer(handlers, onError, statusListen ? 'hooks' : 'all', limits);
     await listenOn(this.server, listen);
@@ -384,8 +384,9 @@ export class DeployTrigger {
   }
 
   private async updateDesired(repo: Repo): Promise<void> {
-    if (repo.hints.length === 0) return;
-    const hints = repo.hints.splice(0);
+    // A hint naming the desired revision is no news: it costs no git (each spawn stalls the thread for a fork).
+    const hints = repo.hints.splice(0).filter((sha) => sha !== this.store.desired(repo.name));
+    if (hints.length === 0) return;
     let head: string | null;
     try {
       head = await repo.mirror.fetch();
@@ -476,7 +477,7 @@ export class DeployTrigger {
     running.probing = true;
     try {
       const h = repo.config.health;
-      const result = await (this.options.probe ?? probe)({ url: h.url, command: h.command, timeoutMs: h.timeout, port: running.port, cwd: running.dir, env: running.env });
+      const result = await (this.options.probe ?? probe)({ url: h.url, command: h.command, timeoutMs: h.timeout, port: running.port, cwd: running.dir, env: running.env, cgroup: running.cgroup });
       if (running.stopping || this.closing) return;
       const inconclusive = result.inconclusive === true;
       this.store.recordHealth(repo.name, running.sha, { at: this.now(), ok: result.ok, ms: Math.round(result.ms * 10) / 10, error: result.error, inconclusive });
@@ -526,7 +527,7 @@ export class DeployTrigger {
     this.log(`${repo.name}: cut off ${running.sha}: ${reason}`);
     this.report(repo, running.sha, 'failure', `cut off: ${reason}`);
     if (repo.config.cutoff) {
-      const result = await runCommand(repo.config.cutoff, running.dir, running.env, COMMAND_TIMEOUT_MS, running.log);
+      const result = await runCommand(repo.config.cutoff, running.dir, running.env, COMMAND_TIMEOUT_MS, { log: running.log, cgroup: running.cgroup });
       if (!result.ok) this.log(`${repo.name}: cutoff command for ${running.sha} failed: ${result.detail}`);
     }
     await this.halt(repo, running);
@@ -556,7 +557,7 @@ export class DeployTrigger {
       this.track(
         (async () => {
           if (repo.config.stop) {
-            const result = await runCommand(repo.config.stop, running.dir, running.env, COMMAND_TIMEOUT_MS, running.log);
+            const result = await runCommand(repo.config.stop, running.dir, running.env, COMMAND_TIMEOUT_MS, { log: running.log, cgroup: running.cgroup });
             if (!result.ok) this.log(`${repo.name}: stop command for ${sha} failed: ${result.detail}`);
           }
           await this.halt(repo, running);

@@ -4,7 +4,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { CheckResult, ChangedFile, DeploymentState, FactNeeds, FactsSource, FileDiff, FileStatus, PullRequestFacts, Review } from './types.js';
 import { parseUnifiedDiff } from './diff.js';
-import { codeownersTeams } from '../rules/codeowners.js';
+import { CODEOWNERS_PATHS, codeownersTeams } from '../rules/codeowners.js';
 
 const run = promisify(execFile);
 
@@ -22,9 +22,6 @@ export interface GitFactsOptions {
   /** Team members known on the command line (`--team @org/team=login,...`), by `@org/team` lower-cased; any other team is unknown. */
   teams?: Record<string, string[]>;
 }
-
-/** Where GitHub looks for CODEOWNERS, in its order: the first one present is the one. */
-export const CODEOWNERS_PATHS = ['.github/CODEOWNERS', 'CODEOWNERS', 'docs/CODEOWNERS'] as const;
 
 export class GitError extends Error {}
 

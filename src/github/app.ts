@@ -4,7 +4,7 @@
 import type { ApplicationFunction, Probot } from 'probot';
 import type { AppConfig } from './config.js';
 import { classifyError } from './errors.js';
-import { MergeGate, type DecoratePass, type OnPass, type OnVerdict, type RefineFacts } from './gate.js';
+import { MergeGate, type DecoratePass, type GateDeps, type OnPass, type OnVerdict, type RefineFacts } from './gate.js';
 import type { PullRef } from './pull-ref.js';
 import { octokitFactory } from '../octokit/installation.js';
 import { Pacer, PACING_DEFAULTS } from '../octokit/pacer.js';
@@ -37,6 +37,8 @@ export interface AppHooks {
   pending?: PendingJournal;
   /** Did merge-gate land this commit, and which pull requests did it bring (the landing journal; a batch's revert covers them all)? */
   landedCommit?: TrunkWatchDeps['landedCommit'];
+  /** Every verdict, for the pull request's history (src/history; DRY_RUN too). */
+  onEvaluated?: GateDeps['onEvaluated'];
   /** Hands out the gate (and the Probot app, for landing's own requests) once loaded. */
   onGate?: (gate: MergeGate, app: Probot) => void;
 }
@@ -87,6 +89,7 @@ export function mergeGateApp(config: AppConfig, hooks: AppHooks = {}): Applicati
       decoratePass: hooks.decoratePass,
       refineFacts: hooks.refineFacts,
       pending: hooks.pending,
+      onEvaluated: hooks.onEvaluated,
     });
     hooks.onGate?.(gate, app);
     const trunk = new TrunkWatch({ gate, config, installationOctokit: (id) => octokits.installation(id), appOctokit: () => app.auth(), log: app.log, landedCommit: hooks.landedCommit });
@@ -110,13 +113,13 @@ export function mergeGateApp(config: AppConfig, hooks: AppHooks = {}): Applicati
     const isOurs = async (appId: number | null | undefined) => typeof appId === 'number' && appId === (await gate.appId());
 
     /** A check or status on `sha`: its pull requests, from the payload when it lists them, else by head SHA (forks). */
-    const byHead = (payload: RepoPayload, sha: string, pulls: ReadonlyArray<{ number: number; base: { repo: { id: number } } }>) => {
+    const byHead = (payload: RepoPayload, sha: string, pulls: ReadonlyArray<{ number: number; base: { repo: { id: number } } }>, cause: string) => {
       const repo = repoOf(payload);
       if (!repo) return;
       if (hooks.queue?.isStaging(repo.installationId, payload.repository.full_name, sha)) return hooks.queue.stagingChecks(repo.installationId, payload.repository.full_name, sha);
       const own = pulls.filter((p) => p.base.repo.id === payload.repository.id);
-      if (own.length > 0) for (const p of own) gate.requestEvaluation({ ...repo, number: p.number });
-      else gate.requestHeadSha(repo.installationId, repo.owner, repo.repo, sha);
+      if (own.length > 0) for (const p of own) gate.requestEvaluation({ ...repo, number: p.number }, { cause });
+      else gate.requestHeadSha(repo.installationId, repo.owner, repo.repo, sha, cause);
     };
 
     app.on([...PULL_REQUEST_ACTIONS], async (context) => {
@@ -127,7 +130,7 @@ export function mergeGateApp(config: AppConfig, hooks: AppHooks = {}): Applicati
       const baseWas = payload.action === 'edited' ? (payload.changes as { base?: { ref?: { from?: string } } }).base?.ref?.from : undefined;
       if (baseWas && baseWas !== payload.pull_request.base.ref) hooks.queue?.left(ref, payload.repository.full_name, baseWas, 'base-changed');
       gate.noteHead(ref, context.payload.pull_request.head.sha);
-      gate.requestEvaluation(ref);
+      gate.requestEvaluation(ref, { cause: `pull_request.${payload.action}` });
       refuseIfUnrecorded();
     });
 
@@ -141,7 +144,7 @@ export function mergeGateApp(config: AppConfig, hooks: AppHooks = {}): Applicati
 
     app.on([...REVIEW_ACTIONS], async (context) => {
       const ref = pullRef(context.payload);
-      if (ref && context.payload.pull_request.state === 'open') gate.requestEvaluation(ref);
+      if (ref && context.payload.pull_request.state === 'open') gate.requestEvaluation(ref, { cause: `pull_request_review.${context.payload.action}` });
       refuseIfUnrecorded();
     });
 
@@ -149,13 +152,13 @@ export function mergeGateApp(config: AppConfig, hooks: AppHooks = {}): Applicati
     app.on('check_run.completed', async (context) => {
       const run = context.payload.check_run;
       if (await isOurs(run.app?.id)) return;
-      byHead(context.payload, run.head_sha, run.pull_requests);
+      byHead(context.payload, run.head_sha, run.pull_requests, 'check_run.completed');
       refuseIfUnrecorded();
     });
     app.on('check_suite.completed', async (context) => {
       const suite = context.payload.check_suite;
       if (await isOurs(suite.app?.id)) return;
-      byHead(context.payload, suite.head_sha, suite.pull_requests);
+      byHead(context.payload, suite.head_sha, suite.pull_requests, 'check_suite.completed');
       refuseIfUnrecorded();
     });
 
@@ -163,19 +166,19 @@ export function mergeGateApp(config: AppConfig, hooks: AppHooks = {}): Applicati
     app.on('check_run.rerequested', async (context) => {
       const run = context.payload.check_run;
       if (!(await isOurs(run.app?.id))) return;
-      byHead(context.payload, run.head_sha, run.pull_requests);
+      byHead(context.payload, run.head_sha, run.pull_requests, 'check_run.rerequested');
       refuseIfUnrecorded();
     });
     app.on('check_suite.rerequested', async (context) => {
       const suite = context.payload.check_suite;
       if (!(await isOurs(suite.app?.id))) return;
-      byHead(context.payload, suite.head_sha, suite.pull_requests);
+      byHead(context.payload, suite.head_sha, suite.pull_requests, 'check_suite.rerequested');
       refuseIfUnrecorded();
     });
 
     // Commit statuses carry no pull request: always by head SHA.
     app.on('status', async (context) => {
-      byHead(context.payload, context.payload.sha, []);
+      byHead(context.payload, context.payload.sha, [], 'status');
       refuseIfUnrecorded();
     });
 

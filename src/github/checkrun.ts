@@ -50,6 +50,8 @@ export interface PlanOptions {
   pullRequestUrl: string;
   /** The policy file path; policy errors elsewhere (presets, another repository) are not annotated. */
   policyPath: string;
+  /** The pull request's page on the app's own pages (SPEC §7): the link of every verdict when set. */
+  pullPageUrl?: string | null;
 }
 
 const byteLength = (s: string) => Buffer.byteLength(s, 'utf8');
@@ -137,7 +139,7 @@ export function planCheckRun(verdict: Verdict, options: PlanOptions): CheckRunPl
     summary: fitOutput(summary + banner),
     text: fitOutput(notice + text),
     externalId: verdict.nextChangeAt ? `next=${verdict.nextChangeAt}` : '',
-    detailsUrl: conclusion === 'action_required' ? options.pullRequestUrl : null,
+    detailsUrl: options.pullPageUrl ?? (conclusion === 'action_required' ? options.pullRequestUrl : null),
     annotations: annotations.slice(0, ANNOTATION_LIMIT),
   };
 }

@@ -51,6 +51,11 @@ export interface AppConfig {
   writeSpacingMs: number | undefined;
   /** A request to GitHub not answered within this long fails and is retried (src/octokit/timeout.ts). */
   githubTimeoutMs: number;
+  /**
+   * MERGE_GATE_URL, when the app's own pages are on (GITHUB_CLIENT_ID set): the public address of its port, absolute http(s), no
+   * trailing slash. Each check run's `details_url` is then <pagesUrl>/pulls/<owner>/<repo>/<number> (SPEC §7). null: no such link.
+   */
+  pagesUrl: string | null;
   clock: Clock;
   timers: Timers;
 }
@@ -68,6 +73,7 @@ export const DEFAULT_CONFIG: AppConfig = {
   scheduleOnStart: true,
   writeSpacingMs: undefined,
   githubTimeoutMs: GITHUB_TIMEOUT_MS,
+  pagesUrl: null,
   clock: systemClock,
   timers: systemTimers,
 };
@@ -87,6 +93,29 @@ function positive(value: string | undefined, fallback: number, name: string): nu
 function retryFromEnv(env: NodeJS.ProcessEnv): RetryConfig {
   const baseDelayMs = Math.max(100, positive(env.MERGE_GATE_RETRY_BASE_MS, DEFAULT_CONFIG.retry.baseDelayMs, 'MERGE_GATE_RETRY_BASE_MS'));
   return { ...DEFAULT_CONFIG.retry, baseDelayMs, maxDelayMs: Math.max(baseDelayMs, DEFAULT_CONFIG.retry.maxDelayMs) };
+}
+
+/** MERGE_GATE_URL as an absolute http(s) address without a trailing slash, or null when unset or when the pages are off (no GITHUB_CLIENT_ID). */
+export function pagesUrlFromEnv(env: NodeJS.ProcessEnv): string | null {
+  const raw = env.MERGE_GATE_URL?.trim();
+  if (!raw || !env.GITHUB_CLIENT_ID?.trim()) return null;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new Error(`MERGE_GATE_URL must be an absolute http(s) address such as https://merge-gate.example.com, got ${JSON.stringify(raw)}`);
+  }
+  if ((url.protocol !== 'https:' && url.protocol !== 'http:') || url.search || url.hash || url.username || url.password) {
+    throw new Error(`MERGE_GATE_URL must be an absolute http(s) address without query, fragment or credentials, such as https://merge-gate.example.com, got ${JSON.stringify(raw)}`);
+  }
+  return `${url.origin}${url.pathname}`.replace(/\/+$/, '');
+}
+
+/** The page of a pull request on the app's own pages (SPEC §7), or null when they are off. */
+export function pullPageUrl(pagesUrl: string | null, repository: string, number: number): string | null {
+  if (pagesUrl === null) return null;
+  const [owner, repo] = repository.split('/');
+  return `${pagesUrl}/pulls/${encodeURIComponent(owner)}/${encodeURIComponent(repo)}/${number}`;
 }
 
 /**
@@ -113,6 +142,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env, overrides: P
         : positive(env.MERGE_GATE_WRITE_SPACING_MS, 0, 'MERGE_GATE_WRITE_SPACING_MS'),
     // At least a second: GitHub's slowest normal answers (a large diff, a merge) take a few.
     githubTimeoutMs: Math.max(1_000, positive(env.MERGE_GATE_GITHUB_TIMEOUT_MS, DEFAULT_CONFIG.githubTimeoutMs, 'MERGE_GATE_GITHUB_TIMEOUT_MS')),
+    pagesUrl: pagesUrlFromEnv(env),
     ...overrides,
   };
 }

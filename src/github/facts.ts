@@ -56,7 +56,7 @@ import {
 } from './nodes.js';
 import { findRevert, type RevertCandidate } from '../trunk/marker.js';
 import { readTeams, type TeamsCache } from './teams.js';
-import { CODEOWNERS_PATHS } from '../facts/git.js';
+import { CODEOWNERS_PATHS } from '../rules/codeowners.js';
 
 
 /** GitHub will not render a pull request diff past these (it answers 406). */

@@ -18,7 +18,7 @@ import type { Policy } from '../policy/schema.js';
 import { compileGlobs } from '../policy/glob.js';
 import { evaluate, gatherFacts, policyErrorVerdict } from '../rules/index.js';
 import type { Verdict } from '../rules/types.js';
-import type { AppConfig } from './config.js';
+import { pullPageUrl, type AppConfig } from './config.js';
 import { AfterVerdictError, classifyError } from './errors.js';
 import { FactsCache } from './facts-cache.js';
 import { GitHubPullRequestSource, NO_NEEDS } from './facts.js';
@@ -40,6 +40,8 @@ import { RepositoryScans } from './scans.js';
 import { TimeScheduler } from './scheduler.js';
 import { ReviewRequests } from './review-requests.js';
 import { TeamsCache } from './teams.js';
+import { evaluationRecord, type EvaluationInput } from '../history/record.js';
+import type { EvaluationRecord } from '../pages/types.js';
 
 /** A passing verdict, as landing sees it. */
 export interface PassInfo {
@@ -80,6 +82,8 @@ export interface GateDeps {
   refineFacts?: RefineFacts;
   /** Durable record of what accepted events asked for, until done (src/intake); none: memory only. */
   pending?: PendingJournal;
+  /** Every verdict (pass or not, a policy with errors included; not "no policy"), DRY_RUN too: the pull request's history (src/history). Its errors are logged, never fail the evaluation. */
+  onEvaluated?: (record: EvaluationRecord) => void;
 }
 
 export type EvaluationResult =
@@ -99,6 +103,8 @@ export interface RequestOptions {
    * evaluation without a policy stops right after reading the policy.
    */
   leftover?: boolean;
+  /** What asks for it, for the pull request's history: `pull_request.synchronize`, `status`, `timer`, `restart`, `landing`, … */
+  cause?: string;
 }
 
 export class MergeGate {
@@ -140,7 +146,7 @@ export class MergeGate {
     this.scheduler = new TimeScheduler(config, (key) => {
       const ref = this.pulls.ref(key);
       // A check of ours carries the instant: it may be left over from a policy removed meanwhile.
-      if (ref) this.requestEvaluation(ref, { delayMs: 0, leftover: true });
+      if (ref) this.requestEvaluation(ref, { delayMs: 0, leftover: true, cause: 'timer' });
     });
     this.requests = new RequestLedger(deps.pending);
     this.scans = new RepositoryScans({
@@ -150,7 +156,7 @@ export class MergeGate {
       installationOctokit: (id) => deps.installationOctokit(id),
       appId: () => this.appId(),
       checkName: config.checkName,
-      evaluate: (ref, leftover) => this.requestEvaluation(ref, { leftover }),
+      evaluate: (ref, leftover, cause) => this.requestEvaluation(ref, { leftover, cause }),
     });
   }
 
@@ -179,6 +185,7 @@ export class MergeGate {
     this.pulls.remember(key, ref);
     this.requests.note(key, { kind: 'pull', ref });
     if (options.leftover) this.pulls.markLeftover(key);
+    if (options.cause) this.pulls.noteCauses(key, [options.cause]);
     // An idle pull request's first event is evaluated at once (leading edge); what follows coalesces.
     this.queue.enqueue(key, (release) => this.evaluate(ref, release).then(() => undefined), options.delayMs ?? 'leading');
   }
@@ -207,6 +214,7 @@ export class MergeGate {
     const record = this.requests.seen(key) === undefined ? this.shown.get(key) : undefined;
     const plan = !record ? null : record.pass ? redecorate(record.plan, { ref, facts: record.facts, policy: record.pass, dryRun: this.deps.config.dryRun }) : record.plan;
     if (!record || !plan) {
+      this.pulls.noteCauses(key, ['queue']);
       await this.evaluate(ref, release);
       return;
     }
@@ -240,9 +248,9 @@ export class MergeGate {
   resumePending(other: (request: PendingRequest) => void = () => undefined): number {
     const pending = this.deps.pending?.all() ?? [];
     for (const r of pending) {
-      if (r.kind === 'pull') this.requestEvaluation(r.ref, { leftover: true });
-      else if (r.kind === 'head') this.requestHeadSha(r.installationId, r.owner, r.repo, r.sha);
-      else if (r.kind === 'repository') this.requestRepository(r.installationId, r.owner, r.repo);
+      if (r.kind === 'pull') this.requestEvaluation(r.ref, { leftover: true, cause: 'restart' });
+      else if (r.kind === 'head') this.requestHeadSha(r.installationId, r.owner, r.repo, r.sha, 'restart');
+      else if (r.kind === 'repository') this.requestRepository(r.installationId, r.owner, r.repo, 'restart');
       else if (r.kind === 'installation') this.requestInstallation(r.installationId);
       else other(r);
     }
@@ -265,8 +273,8 @@ export class MergeGate {
   }
 
   /** Re-evaluate every open pull request of a repository (its policy changed). */
-  requestRepository(installationId: number, owner: string, repo: string): void {
-    this.scans.repository(installationId, owner, repo);
+  requestRepository(installationId: number, owner: string, repo: string, cause = 'policy changed'): void {
+    this.scans.repository(installationId, owner, repo, cause);
   }
 
   /** Re-evaluate every repository of an installation (the organisation-wide policy changed). */
@@ -275,8 +283,8 @@ export class MergeGate {
   }
 
   /** Re-evaluate the open pull requests whose head is `sha` (a check or status event; forks included). */
-  requestHeadSha(installationId: number, owner: string, repo: string, sha: string): void {
-    this.scans.headSha(installationId, owner, repo, sha);
+  requestHeadSha(installationId: number, owner: string, repo: string, sha: string, cause?: string): void {
+    this.scans.headSha(installationId, owner, repo, sha, cause);
   }
 
   /**
@@ -288,18 +296,20 @@ export class MergeGate {
     const key = pullKey(ref);
     const leftover = this.pulls.takeLeftover(key);
     const seen = this.requests.seen(key);
+    const causes = this.pulls.takeCauses(key);
     this.shown.forget(key); // until this evaluation has written its verdict
     try {
-      const result = await this.evaluateOnce(ref, key, leftover, release);
+      const result = await this.evaluateOnce(ref, key, leftover, release, causes);
       this.requests.done(key, seen);
       return result;
     } catch (error) {
       if (leftover && this.pulls.ref(key)) this.pulls.markLeftover(key); // for the retry (unless forgotten meanwhile)
+      this.pulls.noteCauses(key, causes);
       throw error;
     }
   }
 
-  private async evaluateOnce(ref: PullRef, key: string, leftover: boolean, release: () => void): Promise<EvaluationResult> {
+  private async evaluateOnce(ref: PullRef, key: string, leftover: boolean, release: () => void, causes: string[]): Promise<EvaluationResult> {
     const { config, log } = this.deps;
     this.stats.evaluations++;
     const octokit = await this.deps.installationOctokit(ref.installationId);
@@ -367,6 +377,7 @@ export class MergeGate {
     const id = this.runs.on(key, facts.head.sha);
     if (id !== null) this.shown.set(key, { ref, facts, pass: passing?.policy ?? null, plan, shown, id });
     this.scheduler.schedule(key, verdict.nextChangeAt);
+    this.recordEvaluation({ policy: read.kind === 'ok' ? read.policy : null, facts, verdict, causes, at: config.clock.now().getTime() });
     if (read.kind === 'ok' && !config.dryRun) await this.reviewRequests.afterVerdict(octokit, ref, facts, read.policy, log);
     if (!config.dryRun && this.deps.onVerdict) {
       try {
@@ -386,8 +397,19 @@ export class MergeGate {
     return { kind: 'verdict', verdict, written };
   }
 
+  /** Hand the evaluation to the history; a failure there is logged and the evaluation goes on. */
+  private recordEvaluation(input: EvaluationInput): void {
+    if (!this.deps.onEvaluated) return;
+    try {
+      this.deps.onEvaluated(evaluationRecord(input));
+    } catch (err) {
+      this.deps.log.warn({ pull: `${input.facts.repository}#${input.facts.number}`, err: (err as Error).message }, 'merge-gate: the evaluation could not be kept in its history (the pages show an older one)');
+    }
+  }
+
   private plan(verdict: Verdict, facts: PullRequestFacts): CheckRunPlan {
-    return planCheckRun(verdict, { dryRun: this.deps.config.dryRun, pullRequestUrl: facts.url, policyPath: this.deps.config.policyPath });
+    const { dryRun, policyPath, pagesUrl } = this.deps.config;
+    return planCheckRun(verdict, { dryRun, pullRequestUrl: facts.url, policyPath, pullPageUrl: pullPageUrl(pagesUrl, facts.repository, facts.number) });
   }
 
   /** Write the check on the head the facts read, over the run they found. */
@@ -444,7 +466,7 @@ export class MergeGate {
         this.pulls.remember(key, ref);
         this.scheduler.schedule(key, at);
       },
-      evaluate: (ref) => this.requestEvaluation(ref, { leftover: true }),
+      evaluate: (ref) => this.requestEvaluation(ref, { leftover: true, cause: 'restart' }),
     });
   }
 

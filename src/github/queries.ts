@@ -1,6 +1,6 @@
 // The GraphQL documents the app sends. Tests validate every one of them against
 // GitHub's published schema (@octokit/graphql-schema).
-import { CODEOWNERS_PATHS } from '../facts/git.js';
+import { CODEOWNERS_PATHS } from '../rules/codeowners.js';
 
 /** A file's text at a commit (null object: the file does not exist). */
 export const BLOB = /* GraphQL */ `

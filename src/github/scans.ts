@@ -17,25 +17,25 @@ export interface ScanDeps {
   installationOctokit(installationId: number): Promise<Octokit>;
   appId(): Promise<number>;
   checkName: string;
-  /** Evaluate a pull request found; leftover: look for a check of ours even without a policy. */
-  evaluate(ref: PullRef, leftover: boolean): void;
+  /** Evaluate a pull request found; leftover: look for a check of ours even without a policy; cause: what asked (its history). */
+  evaluate(ref: PullRef, leftover: boolean, cause: string | undefined): void;
 }
 
 export class RepositoryScans {
-  /** Head SHAs waiting for their repository's lookup, by lookup key. */
-  private readonly pendingHeads = new Map<string, Set<string>>();
+  /** Head SHAs waiting for their repository's lookup, by lookup key, each with what asked for it. */
+  private readonly pendingHeads = new Map<string, Map<string, string | undefined>>();
 
   constructor(private readonly deps: ScanDeps) {}
 
   /** Re-evaluate every open pull request of a repository (its policy changed). */
-  repository(installationId: number, owner: string, repo: string): void {
+  repository(installationId: number, owner: string, repo: string, cause?: string): void {
     const { queue, requests } = this.deps;
     const key = `${installationId}:repo:${owner}/${repo}`.toLowerCase();
     requests.note(key, { kind: 'repository', installationId, owner, repo });
     queue.enqueue(key, async () => {
       const seen = requests.seen(key);
       const pulls = await this.listOpenPulls(installationId, owner, repo);
-      for (const p of pulls) this.deps.evaluate({ installationId, owner, repo, number: p.number }, true);
+      for (const p of pulls) this.deps.evaluate({ installationId, owner, repo, number: p.number }, true, cause);
       requests.done(key, seen);
     });
   }
@@ -49,7 +49,7 @@ export class RepositoryScans {
       const seen = requests.seen(key);
       const octokit = await this.deps.installationOctokit(installationId);
       const repos = await octokit.paginate('GET /installation/repositories', { per_page: 100 });
-      for (const r of repos) if (!r.archived) this.repository(installationId, r.owner.login, r.name);
+      for (const r of repos) if (!r.archived) this.repository(installationId, r.owner.login, r.name, 'policy changed');
       requests.done(key, seen);
     });
   }
@@ -60,12 +60,12 @@ export class RepositoryScans {
    * SHA, which reaches fork pull requests too. Lookups coalesce per repository:
    * one listing serves every SHA that arrived while it was due.
    */
-  headSha(installationId: number, owner: string, repo: string, sha: string): void {
+  headSha(installationId: number, owner: string, repo: string, sha: string, cause?: string): void {
     const { queue, requests, heads } = this.deps;
     // Known heads go straight to their pull requests, so a status joins their other events' coalescing.
     const numbers = heads.pullsWithHead(installationId, owner, repo, sha);
     if (numbers.length > 0) {
-      for (const number of numbers) this.deps.evaluate({ installationId, owner, repo, number }, false);
+      for (const number of numbers) this.deps.evaluate({ installationId, owner, repo, number }, false, cause);
       return;
     }
     const key = `${installationId}:heads:${owner}/${repo}`.toLowerCase();
@@ -74,15 +74,15 @@ export class RepositoryScans {
     requests.note(shaKey(sha), { kind: 'head', installationId, owner, repo, sha });
     // The first lookup of a repository goes at once: it builds the index that spares the following ones.
     const delayMs = heads.knows(installationId, owner, repo) ? undefined : 0;
-    this.want(key, [sha]);
+    this.want(key, [[sha, cause]]);
     queue.enqueue(key, async () => {
       const wanted = this.pendingHeads.get(key);
       this.pendingHeads.delete(key);
       if (!wanted?.size) return;
       try {
-        const seen = [...wanted].map((s) => [shaKey(s), requests.seen(shaKey(s))] as const);
+        const seen = [...wanted.keys()].map((s) => [shaKey(s), requests.seen(shaKey(s))] as const);
         const pulls = await this.listOpenPulls(installationId, owner, repo);
-        for (const p of pulls) if (wanted.has(p.headSha)) this.deps.evaluate({ installationId, owner, repo, number: p.number }, false);
+        for (const p of pulls) if (wanted.has(p.headSha)) this.deps.evaluate({ installationId, owner, repo, number: p.number }, false, wanted.get(p.headSha));
         for (const [k, n] of seen) requests.done(k, n);
       } catch (error) {
         this.want(key, wanted); // put them back for the retry
@@ -91,10 +91,10 @@ export class RepositoryScans {
     }, delayMs);
   }
 
-  private want(key: string, shas: Iterable<string>): void {
-    const set = this.pendingHeads.get(key) ?? new Set<string>();
-    for (const s of shas) set.add(s);
-    this.pendingHeads.set(key, set);
+  private want(key: string, shas: Iterable<readonly [string, string | undefined]>): void {
+    const map = this.pendingHeads.get(key) ?? new Map<string, string | undefined>();
+    for (const [s, cause] of shas) map.set(s, cause ?? map.get(s));
+    this.pendingHeads.set(key, map);
   }
 
   /** The repository's open pull requests, their heads indexed on the way. */

@@ -202,14 +202,14 @@ export function createLanding(options: LandingOptions): Landing {
       onGate: (gate, app) => {
         log = app.log;
         installationOctokit = (id) => gate.octokit(id); // paced with the gate's own requests
-        evaluate = (ref) => gate.requestEvaluation(ref);
+        evaluate = (ref) => gate.requestEvaluation(ref, { cause: 'landing' });
         landing.lander = new Lander({
           journal,
           sender,
           urls: options.outbox.urls,
           github,
           installationOctokit: (id) => gate.octokit(id),
-          requestEvaluation: (ref, delayMs) => gate.requestEvaluation(ref, { delayMs }),
+          requestEvaluation: (ref, delayMs) => gate.requestEvaluation(ref, { delayMs, cause: 'landing' }),
           checkName: options.checkName,
           policyPath: options.policyPath,
           appId: () => gate.appId(),
@@ -222,7 +222,7 @@ export function createLanding(options: LandingOptions): Landing {
           settleMs: options.settleMs,
         });
         queue.attach(
-          { octokit: (id) => gate.octokit(id), requestEvaluation: (ref) => gate.requestEvaluation(ref), refreshCheck: (ref, redecorate) => gate.refreshCheck(ref, redecorate), checkShown: (ref, sha) => gate.checkShown(ref, sha), appId: () => gate.appId() },
+          { octokit: (id) => gate.octokit(id), requestEvaluation: (ref) => gate.requestEvaluation(ref, { cause: 'queue' }), refreshCheck: (ref, redecorate) => gate.refreshCheck(ref, redecorate), checkShown: (ref, sha) => gate.checkShown(ref, sha), appId: () => gate.appId() },
           app.log,
         );
         sender.start();

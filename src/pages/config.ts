@@ -2,6 +2,7 @@
 // OAuth client and a session secret are all given; half a configuration is a
 // start-up error naming what is missing, never pages open to all.
 import type { PagesConfig } from './types.js';
+import { pagesUrlFromEnv } from '../github/config.js';
 
 const REQUIRED = ['GITHUB_CLIENT_ID', 'GITHUB_CLIENT_SECRET', 'SESSION_SECRET'] as const;
 /** Each session secret's least length: a key for HKDF, not a password. */
@@ -10,21 +11,6 @@ export const DEFAULT_SESSION_TTL_MS = 8 * 3600_000;
 export const DEFAULT_ACCESS_TTL_MS = 5 * 60_000;
 
 const given = (value: string | undefined): value is string => value !== undefined && value.trim() !== '';
-
-/** MERGE_GATE_URL: an absolute http(s) URL, kept without its trailing slash. */
-function publicUrlOf(value: string | undefined): string | null {
-  if (!given(value)) return null;
-  let url: URL;
-  try {
-    url = new URL(value.trim());
-  } catch {
-    throw new Error(`MERGE_GATE_URL must be an absolute http(s) URL such as https://merge-gate.example.com, got ${JSON.stringify(value)}`);
-  }
-  if (!/^https?:$/.test(url.protocol) || url.search || url.hash || url.username || url.password) {
-    throw new Error(`MERGE_GATE_URL must be an absolute http(s) URL without query, fragment or credentials, got ${JSON.stringify(value)}`);
-  }
-  return url.href.replace(/\/+$/, '');
-}
 
 /** Where people sign in and the REST API their token is used against: github.com, or GHE_HOST as Probot reads it. */
 export function githubOrigins(env: NodeJS.ProcessEnv): { webOrigin: string; apiBase: string } {
@@ -50,7 +36,7 @@ export function pagesConfigFromEnv(env: NodeJS.ProcessEnv = process.env): PagesC
     clientId: env.GITHUB_CLIENT_ID!.trim(),
     clientSecret: env.GITHUB_CLIENT_SECRET!.trim(),
     sessionSecrets,
-    publicUrl: publicUrlOf(env.MERGE_GATE_URL),
+    publicUrl: pagesUrlFromEnv(env), // one reading of MERGE_GATE_URL: the check runs' details_url uses it too
     ...githubOrigins(env),
     sessionTtlMs: DEFAULT_SESSION_TTL_MS,
     accessTtlMs: DEFAULT_ACCESS_TTL_MS,

@@ -35,7 +35,9 @@
 //   half, each only ever batched with itself (so a half that fails splits
 //   again), queued where the failure moved them. Failure of a batch of one:
 //   it is tested again (a suspect) up to `retries` times, then leaves with
-//   `dequeue` (failed / timeout). Batches on top of a failed one are rebuilt
+//   `dequeue` (failed / timeout); the batch it was bisected from counts as one
+//   of its failed runs once all the batch's other pull requests have passed
+//   (evidence instead of a retry: exonerate()). Batches on top of a failed one are rebuilt
 //   without it. A batch that fails while a batch it is built on is still under
 //   test loses its place at once but blames no one yet: the failure counts
 //   (bisection, a retry) once those below it passed; if one of them fails, it
@@ -81,7 +83,7 @@ export function decide(state: QueueState, event: QueueEvent, settings: QueueSett
   const actions: QueueAction[] = [];
   apply(s, event, settings, now, actions);
   settleFailures(s, settings, actions);
-  const size = settings.staging ? chooseBatchSize(s.rate, settings.batch, settings.speculative) : 1;
+  const size = settings.staging ? chooseBatchSize(s.rate, settings.batch, settings.speculative, settings.retries) : 1;
   const planned = plan(s, settings, now, size, failureRate(s.rate));
   actions.push(...planned.actions);
   const changed = s.pulls.filter((p) => before.get(p.number) !== JSON.stringify(describe(s, p.number))).map((p) => p.number);
@@ -110,7 +112,7 @@ function apply(s: QueueState, e: QueueEvent, settings: QueueSettings, now: numbe
       if (old && old.headSha === e.pull.headSha) return;
       if (old) s.pulls = s.pulls.filter((p) => p !== old);
       const fresh: QueueEntry = {
-        ...e.pull, joinedAt: now, seq: s.nextSeq++, held: null, fails: 0, suspect: false, cap: null, group: null, lineage: null,
+        ...e.pull, joinedAt: now, seq: s.nextSeq++, held: null, fails: 0, suspect: false, cap: null, group: null, lineage: null, witnesses: null, failure: null,
       };
       s.pulls = [...s.pulls, fresh].sort(queueOrder);
       return;
@@ -160,6 +162,7 @@ function apply(s: QueueState, e: QueueEvent, settings: QueueSettings, now: numbe
           const q = entry(s, p.number);
           if (q) q.suspect = false;
         }
+        exonerate(s, b, settings, actions);
       } else failed(s, b, { kind: 'failed', check: e.check, url: e.url, stagingSha: e.sha, attempts: 0 });
       return;
     }
@@ -293,21 +296,55 @@ function fail(s: QueueState, b: Batch, settings: QueueSettings, why: DequeueWhy,
   else if (count) s.stats.batches.failed++;
   removeBatch(s, b, actions);
   const members = b.pulls.map((p) => entry(s, p.number)).filter((p): p is QueueEntry => p !== undefined);
+  // The failure rate learns of a bad pull request (or a flake) when a batch fails on its own account, not hours later when
+  // bisection and retries have found it (until then it saw only landings, and chose batches too big); once per batch's pull requests.
+  if (members.length > 0 && members.every((p) => !p.counted)) {
+    s.rate = observe(s.rate, true);
+    for (const p of members) p.counted = true;
+  }
   if (members.length > 1) {
     const half = Math.ceil(members.length / 2);
     const [g1, g2] = [s.nextGroup++, s.nextGroup++];
-    members.forEach((p, i) => Object.assign(p, i < half ? { group: g1, cap: half } : { group: g2, cap: members.length - half }, { lineage: g1 }));
+    members.forEach((p, i) =>
+      Object.assign(p, i < half ? { group: g1, cap: half } : { group: g2, cap: members.length - half }, {
+        lineage: g1, witnesses: members.filter((o) => o !== p).map((o) => o.number),
+      }));
     return;
   }
   const p = members[0];
   if (!p) return;
   p.fails++;
-  if (p.fails <= settings.retries) {
+  p.failure = why;
+  if (failedRuns(p) <= settings.retries) {
     p.suspect = true;
     return;
   }
-  dequeue(s, p, { ...why, attempts: p.fails } as DequeueWhy, actions);
-  s.rate = observe(s.rate, true);
+  sendAway(s, p, actions);
+}
+
+/** Runs it failed: alone, plus the batch it was bisected from once every other pull request of that batch has passed. */
+function failedRuns(p: QueueEntry): number {
+  return p.fails + (p.witnesses?.length === 0 ? 1 : 0);
+}
+
+function sendAway(s: QueueState, p: QueueEntry, actions: QueueAction[]): void {
+  dequeue(s, p, { ...p.failure!, attempts: p.fails } as DequeueWhy, actions);
+  if (!p.counted) s.rate = observe(s.rate, true);
+}
+
+/**
+ * A batch passed: its pull requests and those of the batches it is built on are good (its tree holds them all, and a bad pull
+ * request fails every run). A suspect whose failed batch's other pull requests are now all good failed twice: it leaves without
+ * its retry once that makes more than `retries` failed runs.
+ */
+function exonerate(s: QueueState, b: Batch, settings: QueueSettings, actions: QueueAction[]): void {
+  const good = new Set([b, ...ancestors(s, b)].flatMap((x) => x.pulls.map((p) => p.number)));
+  for (const p of [...s.pulls]) {
+    if (good.has(p.number)) p.witnesses = null; // it passed: no evidence stands against it (its failures were flakes)
+    if (!p.witnesses || p.witnesses.length === 0) continue;
+    p.witnesses = p.witnesses.filter((n) => !good.has(n));
+    if (p.suspect && failedRuns(p) > settings.retries) sendAway(s, p, actions);
+  }
 }
 
 function dequeue(s: QueueState, p: QueueEntry, why: DequeueWhy, actions: QueueAction[]): void {

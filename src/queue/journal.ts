@@ -16,6 +16,8 @@ export interface BatchPull {
   title: string;
   url: string;
   author: string;
+  /** When it joined the queue (ms), for its time in the queue on the pages; absent in landings journalled before. */
+  joinedAt?: number;
 }
 
 export interface BatchLanding {
@@ -85,6 +87,12 @@ const toLanding = (r: Row): BatchLanding => ({
 });
 
 type Id = Pick<BatchLanding, 'key' | 'batch' | 'stagingSha'>;
+
+/** A queue's last `limit` landed batches, newest first, with when they landed (ms): the pages' "last landings". */
+export function recentLandings(db: Db, key: string, limit: number): Array<BatchLanding & { landedAt: number }> {
+  const rows = db.prepare("SELECT * FROM queue_landings WHERE key = ? AND state = 'landed' ORDER BY updated_at DESC, batch DESC LIMIT ?").all(key, limit) as Array<Row & { updated_at: number }>;
+  return rows.map((r) => ({ ...toLanding(r), landedAt: r.updated_at }));
+}
 
 export class BatchJournal {
   constructor(

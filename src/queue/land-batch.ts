@@ -28,6 +28,7 @@ import { rewriteCheck, planOf, type CheckWriter } from './checks.js';
 import type { QueueGitHub } from './github.js';
 import type { BatchJournal, BatchLanding, BatchPull } from './journal.js';
 import type { StoredBranch } from './store.js';
+import { entry } from './state.js';
 import type { QueueAction, QueueEvent } from './types.js';
 import { queueVerdict } from './verdict.js';
 
@@ -151,7 +152,7 @@ export class BatchLander {
       else if (is.base.ref !== where.branch) fail({ kind: 'leave', number: p.number, reason: 'base-changed' });
       // The verdict's basis on the base as read now: the base head is checked above, and staging CI tested the batch on it.
       else if (recheckVerdict({ policy: basis.policy, facts: { ...basis.facts, base: is.base } }, read, now).go) {
-        pulls.push({ number: p.number, headSha: p.headSha, title: is.title, url: is.url, author: is.author.login });
+        pulls.push({ number: p.number, headSha: p.headSha, title: is.title, url: is.url, author: is.author.login, joinedAt: entry(branch.state, p.number)?.joinedAt });
         const land = landPolicy(read.policy);
         method = land.method;
         dispatch ||= land.dispatch;

@@ -32,7 +32,7 @@ export function utcTime(ms: number): string {
 }
 
 /** `2026-12-05 10:02 UTC` (the lines' full form: a batch may wait past midnight). */
-function utcDateTime(ms: number): string {
+export function utcDateTime(ms: number): string {
   const iso = new Date(ms).toISOString();
   return `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`;
 }

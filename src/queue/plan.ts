@@ -19,6 +19,7 @@
 // whose answer is awaited. Landing is not a guess: only a batch that passed,
 // stands on the base head as the core knows it and holds exactly the first
 // pull requests of the queue lands.
+import { FLAKE } from './adapt.js';
 import { entry, pullOf, samePulls, type Batch, type QueueEntry, type QueueState } from './state.js';
 import { stagingRef, type QueueAction, type QueueSettings } from './types.js';
 
@@ -75,8 +76,6 @@ interface Position {
 const MIN_NEED = 0.05;
 /** How many places the search looks at, at most (it stops sooner once likelihoods fall below MIN_NEED). */
 const MAX_STEPS = 400;
-/** The flake rate the search assumes: a run failing with no bad pull request in it. */
-export const FLAKE = 0.02;
 
 /** The queue cut into units: a suspect alone; an existing batch's exact run of pull requests; else the adaptive size / bisection cap. */
 function units(s: QueueState, size: number): Unit[] {
@@ -145,7 +144,7 @@ function walk(s: QueueState, settings: QueueSettings, now: number, size: number,
     if (b) {
       kept.set(b.id, at.need);
       if (b.sha !== null && rest.length > 0 && p > 0) open.push({ parent: b, units: rest, need: at.need * p });
-      else if (rest.length > 0 && p > 0) wanted.push({ parent: null, unit: null, need: at.need * p }); // the slot its successor will want once it is built
+      else if (p > 0) wanted.push(...successorSlots(rest, at.need * p, r, settings.retries)); // the slots its successors will want once it is built
     } else if (at.parent === null || at.parent.sha !== null) {
       const { open: growing } = sizeAt(first.pulls, 0, size);
       const last = rest.length === 0 && first.lineage === null && !first.pulls[0].suspect;
@@ -153,7 +152,7 @@ function walk(s: QueueState, settings: QueueSettings, now: number, size: number,
       if (last && growing && settings.waitMs > 0 && now < ends) deadlines.push(ends);
       else {
         wanted.push({ parent: at.parent, unit: first, need: at.need });
-        if (rest.length > 0) wanted.push({ parent: null, unit: null, need: at.need * p });
+        wanted.push(...successorSlots(rest, at.need * p, r, settings.retries));
       }
     }
   }
@@ -184,6 +183,19 @@ function walk(s: QueueState, settings: QueueSettings, now: number, size: number,
     actions.push({ kind: 'build', batch: b.id, ref: stagingRef(s.branch, b.id), onto: b.onto, pulls: b.pulls });
     free--;
   }
+}
+
+/**
+ * The slots kept for the chain that will grow on a batch not built yet (each successor can be built only once the one ahead is),
+ * with the need each will have: without them, the slots go to less likely batches (hedges) meanwhile, which then hold them.
+ */
+function successorSlots(rest: Unit[], need: number, r: number, retries: number): { parent: null; unit: null; need: number }[] {
+  const out: { parent: null; unit: null; need: number }[] = [];
+  for (let i = 0; i < rest.length && need >= MIN_NEED; i++) {
+    out.push({ parent: null, unit: null, need });
+    need *= passChance(rest[i], rest.slice(i + 1), r, retries);
+  }
+  return out;
 }
 
 const key = (parent: number | null, pulls: readonly { number: number }[]) => `${parent ?? 'base'}:${pulls.map((p) => p.number).join(',')}`;

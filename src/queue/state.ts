@@ -18,6 +18,15 @@ export interface QueueEntry extends QueuedPull {
   group: number | null;
   /** Bisection: the failed batch it came from (both halves share it); null: none. */
   lineage?: number | null;
+  /**
+   * Bisection: the other pull requests of the failed batch it came from not yet seen passing. Once all have passed (an empty list),
+   * that failure is its own: it counts as one more failed run (evidence instead of a retry). null: none.
+   */
+  witnesses?: number[] | null;
+  /** A failed batch it was in has counted as one bad in the failure rate (its leaving later counts no more). */
+  counted?: boolean;
+  /** Why its last run alone failed (while it waits for its retry or for its witnesses). */
+  failure?: DequeueWhy | null;
 }
 
 /** `failed`: its checks failed while a batch it is built on had not passed yet — the failure may be theirs; it counts once they pass. */

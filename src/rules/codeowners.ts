@@ -31,6 +31,9 @@ export interface Codeowners {
   ownersOf(path: string): CodeownersRule | null;
 }
 
+/** Where GitHub looks for CODEOWNERS, in its order: the first one present is the one. */
+export const CODEOWNERS_PATHS = ['.github/CODEOWNERS', 'CODEOWNERS', 'docs/CODEOWNERS'] as const;
+
 /** GitHub does not load a CODEOWNERS file over 3 MB. */
 export const MAX_CODEOWNERS_BYTES = 3 * 1024 * 1024;
 const MAX_PATTERN_LENGTH = 1024;

@@ -110,6 +110,19 @@ CREATE TABLE IF NOT EXISTS queue_landings (
 );
 CREATE INDEX IF NOT EXISTS queue_landings_after ON queue_landings (after_sha); -- "which pull requests did this commit bring" (src/land/journal.ts)
 
+-- Each pull request's evaluations for the pages (src/history/store.ts): at most a few dozen per pull request, an
+-- evaluation identical to the latest folded into it; pull requests not evaluated for a month forgotten.
+CREATE TABLE IF NOT EXISTS pull_evaluations (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  repository TEXT NOT NULL,          -- owner/repo, lower case
+  number INTEGER NOT NULL,
+  at INTEGER NOT NULL,               -- the first of the identical evaluations (ms)
+  last_at INTEGER NOT NULL,          -- the latest of them
+  record_json TEXT NOT NULL          -- the EvaluationRecord (src/pages/types.ts)
+);
+CREATE INDEX IF NOT EXISTS pull_evaluations_pull ON pull_evaluations (repository, number, id);
+CREATE INDEX IF NOT EXISTS pull_evaluations_last ON pull_evaluations (last_at);
+
 CREATE TABLE IF NOT EXISTS pending_requests (
   key TEXT PRIMARY KEY,              -- the gate's queue key for the request
   kind TEXT NOT NULL,                -- pull | head | repository | installation | deployment

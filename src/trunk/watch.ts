@@ -92,7 +92,7 @@ export class TrunkWatch {
       }
     } finally {
       // After the revert, so that the held pull requests' checks link it; whatever became of it, holds start or end.
-      this.deps.gate.requestRepository(installationId, owner, repo);
+      this.deps.gate.requestRepository(installationId, owner, repo, 'deployment_status');
     }
   }
 }

@@ -3,15 +3,13 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { fileProblem, startProblem } from '../../src/preflight.js';
+import { compiled } from '../helpers/compiled.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const TSX = new URL('node_modules/tsx/dist/loader.mjs', `file://${ROOT}`).href;
 
 function preflight(env: Record<string, string>) {
   const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'PRIVATE_KEY' && k !== 'PRIVATE_KEY_PATH'));
-  return spawnSync(process.execPath, ['--import', TSX, join(ROOT, 'src/preflight.ts')], { env: { ...clean, NODE_OPTIONS: '', ...env }, encoding: 'utf8' });
+  return spawnSync(process.execPath, [compiled('src/preflight.js')], { env: { ...clean, NODE_OPTIONS: '', ...env }, encoding: 'utf8' });
 }
 
 describe('npm start preflight: a missing key file is one line, not a stack trace', () => {

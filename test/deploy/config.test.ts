@@ -36,12 +36,12 @@ describe('deploy config', () => {
   it('reads status_listen and the connection limits, with defaults and bounds', () => {
     const r = loadDeployConfigText(MINIMAL, 'deploy.yml');
     expect(r.ok && r.config.status_listen).toBeUndefined();
-    expect(r.ok && r.config.connections).toEqual({ max: 500, headers_timeout: 10_000, request_timeout: 30_000 });
-    const set = loadDeployConfigText(`status_listen: "[::1]:8788"\nconnections: { max: 50, headers_timeout: 2s }\n${MINIMAL}`, 'deploy.yml');
+    expect(r.ok && r.config.connections).toEqual({ max: 500, per_address: 64, headers_timeout: 10_000, request_timeout: 30_000 });
+    const set = loadDeployConfigText(`status_listen: "[::1]:8788"\nconnections: { max: 50, per_address: 500, headers_timeout: 2s }\n${MINIMAL}`, 'deploy.yml');
     expect(set.ok && set.config.status_listen).toEqual({ host: '::1', port: 8788 });
-    expect(set.ok && set.config.connections).toEqual({ max: 50, headers_timeout: 2000, request_timeout: 30_000 });
+    expect(set.ok && set.config.connections).toEqual({ max: 50, per_address: 500, headers_timeout: 2000, request_timeout: 30_000 });
     expect(errorsOf(`status_listen: nowhere\n${MINIMAL}`)).toEqual(['deploy.yml:1:16 status_listen: expected host:port, like "127.0.0.1:8787", got "nowhere"']);
-    expect(errorsOf(`connections: { max: 0, request_timeout: 1h }\n${MINIMAL}`)).toHaveLength(2);
+    expect(errorsOf(`connections: { max: 0, per_address: 0, request_timeout: 1h }\n${MINIMAL}`)).toHaveLength(3);
   });
 
   it('keeps URL and scp-style remotes as written', () => {

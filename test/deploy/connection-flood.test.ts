@@ -1,14 +1,17 @@
 // Issue 18 item 2: anyone who can reach the trigger opens idle and slow
 // connections by the thousand: 20,000 in 35 s once exhausted its descriptors,
 // its probes failed with EMFILE and a healthy revision was cut off. Here four
-// processes open 20,000 connections (5,000 each: this process keeps its own
-// descriptors) to a real trigger process with 1,024 descriptors;
-// its probes must keep reaching the healthy revision; a signed delivery gets
-// its 202 during the flood, and within a second once the connections are in.
+// processes open 20,000 connections (5,000 each; this process opens none, so
+// its own event loop is not what is measured) to a real trigger process with
+// 1,024 descriptors; its probes must keep reaching the healthy revision, and
+// signed deliveries sent all through the flood, each on a new connection as a
+// webhook sender's would be, get their 202 within a second.
 import Database from 'better-sqlite3';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { request } from 'node:http';
+import { setPriority } from 'node:os';
 import type { TempRepo } from '../helpers/git-repo.js';
-import { announce, deployReport, itReporting, makeTrunk, runTrigger, waitFor, writeConfig, type TriggerProcess } from '../helpers/deploy.js';
+import { deployReport, itReporting, makeTrunk, runTrigger, signedHeaders, trunkUpdated, waitFor, writeConfig, type TriggerProcess } from '../helpers/deploy.js';
 
 const FLOOD = 20_000;
 const FLOODERS = 4;
@@ -45,8 +48,17 @@ interface Flooder {
   done: Promise<{ opened: number; refused: number; closedByTrigger: number }>;
 }
 
+/**
+ * An attacker's connections come over the network: what they cost the attacker is not spent on the
+ * trigger's host. Here the flooders share its two cores; at the trigger's own priority four of them take
+ * four shares to its one (and at a load of 16 the trigger then lost the race now and then: max 1.6 s).
+ * So they run at nice 5: they still take most of a core between them, and only the trigger is measured.
+ */
+const FLOODER_NICE = 5;
+
 function flooder(port: number, count: number): Flooder {
   const child = spawn(process.execPath, ['--input-type=module', '-e', FLOODER, String(port), String(count)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  setPriority(child.pid!, FLOODER_NICE);
   let out = '';
   const done = new Promise<Flooder['done'] extends Promise<infer T> ? T : never>((resolve, reject) => {
     child.stdout!.on('data', (c: Buffer) => {
@@ -59,12 +71,27 @@ function flooder(port: number, count: number): Flooder {
   return { child, done };
 }
 
-/** A signed delivery and how long its answer took; 5 s at most. */
-async function timedDelivery(url: string, sha: string): Promise<{ status: number; ms: number }> {
-  const t0 = Date.now();
-  const res = await Promise.race([announce(url, sha), new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no answer to a signed delivery within 5 s')), 5000).unref())]);
-  return { status: res.status, ms: Date.now() - t0 };
+/**
+ * A signed delivery on a connection of its own (no keep-alive: a sender's new connection waits in the same
+ * accept queue as the flood's), from another address than the flood's (127.0.0.2: GitHub is not the
+ * attacker's host, and TCP does not let a host pass for another), and how long its answer took; 5 s at most.
+ */
+function timedDelivery(url: string, sha: string): Promise<{ status: number; ms: number }> {
+  const body = trunkUpdated(sha);
+  const t0 = performance.now();
+  return new Promise((resolve) => {
+    const req = request(`${url}/hooks/trunk-updated`, { method: 'POST', agent: false, localAddress: '127.0.0.2', headers: signedHeaders(body), timeout: 5000 }, (res) => {
+      res.resume();
+      res.once('end', () => resolve({ status: res.statusCode ?? 0, ms: Math.round(performance.now() - t0) }));
+    });
+    // A refused or reset connection, or no answer in 5 s: status 0, the time it took to fail.
+    req.once('timeout', () => req.destroy(new Error('no answer within 5 s')));
+    req.once('error', () => resolve({ status: 0, ms: Math.round(performance.now() - t0) }));
+    req.end(body);
+  });
 }
+
+const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))];
 
 describe('a flood of idle and slow connections', () => {
   let trunk: TempRepo;
@@ -108,21 +135,30 @@ describe('a flood of idle and slow connections', () => {
 
     const floodStart = Date.now();
     for (let i = 0; i < FLOODERS; i++) flooders.push(flooder(port, FLOOD / FLOODERS));
-    // While it floods: a delivery still gets through.
-    await new Promise((r) => setTimeout(r, 2000));
-    const during = await timedDelivery(url, sha);
-    const counts = await Promise.all(flooders.map((f) => f.done));
+    let flooding = true;
+    const allIn = Promise.all(flooders.map((f) => f.done)).finally(() => (flooding = false));
+    allIn.catch(() => {});
+    // While the connections pour in: a delivery every 100 ms, one after the other.
+    const during: { status: number; ms: number }[] = [];
+    while (flooding) {
+      during.push(await timedDelivery(url, sha));
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const counts = await allIn;
     const floodMs = Date.now() - floodStart;
     const opened = counts.reduce((n, c) => n + c.opened, 0);
     // Long enough for the breaker (3 failures, every 100 ms) many times over.
     await new Promise((r) => setTimeout(r, 3000));
     const after = await timedDelivery(url, sha);
 
-    const summary = { floodMs, opened, closedByTrigger: counts.reduce((n, c) => n + c.closedByTrigger, 0), refused: counts.reduce((n, c) => n + c.refused, 0), during, after };
-    expect({ ...summary, opened: opened >= FLOOD * 0.95 }).toMatchObject({ opened: true, during: { status: 202 }, after: { status: 202 } });
-    // While the connections pour in, a delivery queues behind those the kernel holds for accept (FIFO): on a
-    // loaded 2-core machine that took up to 2.6 s (measured 1.0–2.6 s at a load of 12–19); once they are in, within a second (33–84 ms).
-    expect([after.ms < 1000, summary]).toMatchObject([true, summary]);
+    const ms = during.map((d) => d.ms).sort((a, b) => a - b);
+    const latency = { deliveries: during.length, p50: percentile(ms, 50), p90: percentile(ms, 90), max: ms.at(-1) };
+    const summary = { floodMs, opened, closedByTrigger: counts.reduce((n, c) => n + c.closedByTrigger, 0), refused: counts.reduce((n, c) => n + c.refused, 0), latency, after };
+    process.stdout.write(`connection flood: ${JSON.stringify(summary)}\n`);
+    expect({ ...summary, opened: opened >= FLOOD * 0.95 }).toMatchObject({ opened: true, after: { status: 202 } });
+    // Every delivery sent while the connections arrived was answered 202 within a second.
+    expect([during.length >= 5, during.filter((d) => d.status !== 202 || d.ms >= 1000), summary]).toEqual([true, [], summary]);
+    expect([after.ms < 1000, summary]).toEqual([true, summary]);
 
     expect(state(sha)).toBe('healthy');
     const probes = read<{ ok: number }>('SELECT ok FROM health WHERE sha = ? AND at >= ?', sha, floodStart);

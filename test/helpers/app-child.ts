@@ -1,10 +1,10 @@
-// Starting test/helpers/app-process.ts (the app as `npm start` configures it) as a
+// Starting test/helpers/app-process.ts (the app as `npm start` configures it; compiled, test/helpers/compiled.ts) as a
 // child process pointed at a FakeGitHub over HTTP, and sending it signed webhooks.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHmac } from 'node:crypto';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FakeGitHub } from './github-fake.js';
+import { compiled } from './compiled.js';
 import { testPrivateKey } from './github-app.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -23,7 +23,7 @@ export interface AppChild {
 /** Starts the app with `env` on top of what every test needs; resolves once it listens. */
 export async function startAppChild(fake: FakeGitHub, env: Record<string, string>): Promise<AppChild> {
   const { port, hostname } = new URL(fake.origin);
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'test/helpers/app-process.ts')], {
+  const child = spawn(process.execPath, [compiled('test/helpers/app-process.js')], {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH,
@@ -72,4 +72,14 @@ export async function sendWebhook(url: string, name: string, payload: object): P
   });
   await res.arrayBuffer();
   return res;
+}
+
+/** SIGKILL every child still running (emptying the list), and wait until each has exited. */
+export async function killChildren(children: ChildProcess[]): Promise<void> {
+  for (const child of children.splice(0)) {
+    if (child.exitCode !== null || child.signalCode !== null) continue;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGKILL');
+    await exited;
+  }
 }

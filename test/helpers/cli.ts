@@ -1,11 +1,9 @@
-// Runs the real command line as a child process, from the TypeScript source.
+// Runs the real command line as a child process, from the source compiled afresh (test/helpers/compiled.ts).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { compiled } from './compiled.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const ENTRY = `${ROOT}src/cli/index.ts`;
-// An absolute loader URL: the child may run in a folder with no node_modules.
-const TSX = new URL('node_modules/tsx/dist/loader.mjs', `file://${ROOT}`).href;
 
 export interface CliRun {
   code: number | null;
@@ -15,14 +13,14 @@ export interface CliRun {
 
 export function runCli(args: string[], cwd = ROOT, extraEnv: Record<string, string> = {}): CliRun {
   const env = { ...process.env, NODE_OPTIONS: '', ...extraEnv };
-  const result = spawnSync(process.execPath, ['--import', TSX, ENTRY, ...args], { cwd, env, encoding: 'utf8', timeout: 60_000 });
+  const result = spawnSync(process.execPath, [compiled('src/cli/index.js'), ...args], { cwd, env, encoding: 'utf8', timeout: 60_000 });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
 /** The same, without blocking this process (a fake GitHub in it must answer the child); `child` can be killed part way. */
 export function startCli(args: string[], cwd = ROOT, extraEnv: Record<string, string> = {}): { child: ChildProcess; done: Promise<CliRun> } {
   const env = { ...process.env, NODE_OPTIONS: '', ...extraEnv };
-  const child = spawn(process.execPath, ['--import', TSX, ENTRY, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [compiled('src/cli/index.js'), ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout!.setEncoding('utf8').on('data', (s: string) => (stdout += s));

@@ -20,6 +20,7 @@ import { Store } from '../../src/deploy/store.js';
 import { DeployTrigger, type TriggerOptions } from '../../src/deploy/trigger.js';
 import { formatPolicyError } from '../../src/policy/load.js';
 import { makeRepo, type TempRepo } from './git-repo.js';
+import { compiled } from './compiled.js';
 
 export const SERVICE_DIR = fileURLToPath(new URL('../../examples/service/', import.meta.url));
 /** A Standard Webhooks secret for the tests (whsec_ + base64). */
@@ -209,8 +210,6 @@ export function isAlive(pid: number): boolean {
   }
 }
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const TSX = new URL('node_modules/tsx/dist/loader.mjs', `file://${ROOT}`).href;
 
 export interface TriggerProcess {
   child: ChildProcess;
@@ -225,7 +224,7 @@ export interface TriggerProcess {
  * its descriptors (`ulimit -n`).
  */
 export function runTrigger(configFile: string, o: { maxFiles?: number; args?: readonly string[] } = {}): TriggerProcess {
-  const args = ['--import', TSX, `${ROOT}src/cli/index.ts`, 'deploy-trigger', '--config', configFile, ...(o.args ?? [])];
+  const args = [compiled('src/cli/index.js'), 'deploy-trigger', '--config', configFile, ...(o.args ?? [])];
   const [file, argv] = o.maxFiles === undefined ? [process.execPath, args] : ['/bin/sh', ['-c', `ulimit -n ${o.maxFiles} && exec "$0" "$@"`, process.execPath, ...args]];
   const child = spawn(file, argv, {
     env: { ...process.env, NODE_OPTIONS: '', TRUNK_WEBHOOK_SECRET: SECRET },

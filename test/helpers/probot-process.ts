@@ -15,9 +15,11 @@ import { testPrivateKey } from './github-app.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const SECRET = 'bench-webhook-secret';
+/** How long `probot run` may take to answer on its port. */
+const LISTEN_DEADLINE_MS = 60_000;
 
 /** A port free right now (Probot reads PORT=0 as 3000, so it cannot take an ephemeral one itself). */
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);
@@ -43,11 +45,13 @@ let delivery = 0;
 export interface ProbotRunOptions {
   /** Run src/index.ts through tsx instead of the built lib/index.js: `probot run` exactly, without `npm run build` first. */
   source?: boolean;
+  /** The port to listen on (default: one free now), for settings that name the app's own address (MERGE_GATE_URL). */
+  port?: number;
 }
 
 /** `probot run` from the repository's folder with exactly `env` (plus PATH, HOST, PORT), started; see spawnProbotRun for "listening". */
 export async function startProbotRun(env: Record<string, string>, options: ProbotRunOptions = {}): Promise<{ child: ChildProcess; port: number; output(): string; exited: Promise<void> }> {
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const probot = `${ROOT}/node_modules/probot/bin/probot.js`;
   const args = options.source ? ['--import', 'tsx', probot, 'run', './src/index.ts'] : [probot, 'run', './lib/index.js'];
   const child = spawn(process.execPath, args, {
@@ -65,16 +69,18 @@ export async function startProbotRun(env: Record<string, string>, options: Probo
 /** `probot run` (see startProbotRun), once it answers on its port. */
 export async function spawnProbotRun(env: Record<string, string>, options: ProbotRunOptions = {}): Promise<{ child: ChildProcess; port: number; output(): string; exited: Promise<void> }> {
   const { child, port, output, exited } = await startProbotRun(env, options);
-  // Ready when the server answers (Probot does not log its address at LOG_LEVEL=warn).
-  for (let i = 0; ; i++) {
+  // Ready when the server answers (Probot does not log its address at LOG_LEVEL=warn). tsx compiling the app takes
+  // seconds, 8 or more on a busy 2-core machine: a deadline with ample headroom, not a count of tries.
+  const deadline = Date.now() + LISTEN_DEADLINE_MS;
+  for (;;) {
     if (child.exitCode !== null) throw new Error(`probot run exited with ${child.exitCode}:\n${output()}`);
     try {
       await fetch(`http://127.0.0.1:${port}/ping`);
       break;
     } catch {
-      if (i > 400) {
+      if (Date.now() > deadline) {
         child.kill('SIGKILL');
-        throw new Error(`probot run did not listen on ${port}:\n${output()}`);
+        throw new Error(`probot run did not listen on ${port} within ${LISTEN_DEADLINE_MS / 1000} s:\n${output()}`);
       }
       await new Promise((r) => setTimeout(r, 25));
     }
@@ -92,7 +98,8 @@ export async function stopProbotRun(child: ChildProcess, exited: Promise<void>):
 
 export async function startProbotProcess(fake: FakeGitHub, env: Record<string, string> = {}, options: ProbotRunOptions = {}): Promise<ProbotProcess> {
   const url = new URL(fake.baseUrl);
-  const state = mkdtempSync(join(tmpdir(), 'merge-gate-probot-')); // the outbox's SQLite file
+  // The outbox's SQLite file, in a folder of its own unless `env` names one.
+  const state = env.OUTBOX_PATH === undefined ? mkdtempSync(join(tmpdir(), 'merge-gate-probot-')) : null;
   const { child, port, output, exited } = await spawnProbotRun({
     NODE_ENV: 'production',
     APP_ID: String(fake.appId),
@@ -101,10 +108,10 @@ export async function startProbotProcess(fake: FakeGitHub, env: Record<string, s
     GHE_HOST: url.host,
     GHE_PROTOCOL: 'http',
     LOG_LEVEL: 'warn',
-    OUTBOX_PATH: join(state, 'outbox.sqlite'),
+    OUTBOX_PATH: state ? join(state, 'outbox.sqlite') : '',
     ...env,
   }, options).catch((err: unknown) => {
-    rmSync(state, { recursive: true, force: true });
+    if (state) rmSync(state, { recursive: true, force: true });
     throw err;
   });
 
@@ -129,7 +136,7 @@ export async function startProbotProcess(fake: FakeGitHub, env: Record<string, s
     },
     async stop() {
       await stopProbotRun(child, exited);
-      rmSync(state, { recursive: true, force: true });
+      if (state) rmSync(state, { recursive: true, force: true });
     },
   };
 }

@@ -9,7 +9,7 @@
 //     (its pull requests' checks read `testing in batch N`): it reports
 //     `ci/test` pending, then the result `ci` chooses for the run, as commit
 //     statuses, each with its `status` webhook.
-// Starting the app costs seconds (tsx compiles it), so a test file shares one
+// Starting the app costs a second or more (it loads Probot), so a test file shares one
 // app process (`queueWorld`) and each scenario gets a repository of its own
 // (`Scene`); `scenario` runs one test and, when it fails, prints the app's log
 // (every process the file started) under the error.
@@ -93,10 +93,11 @@ export class QueueWorld {
 
   /**
    * Starts the app exactly as `npm start` does (`probot run`, test/helpers/probot-process.ts: Probot's own server,
-   * which also serves GET /metrics at `metricsUrl`), on the same state file.
+   * which also serves GET /metrics at `metricsUrl`, and the pages), on the same state file; on `port` when given
+   * (for settings that name the app's own address, MERGE_GATE_URL).
    */
-  async startProbot(env: Record<string, string> = {}): Promise<AppChild> {
-    const probot = await startProbotProcess(this.fake, { ...this.env(env), WEBHOOK_SECRET: APP_WEBHOOK_SECRET }, { source: true });
+  async startProbot(env: Record<string, string> = {}, port?: number): Promise<AppChild> {
+    const probot = await startProbotProcess(this.fake, { ...this.env(env), WEBHOOK_SECRET: APP_WEBHOOK_SECRET }, { source: true, port });
     this.stops.push(() => probot.stop());
     const base = `http://127.0.0.1:${probot.port}`;
     const app = { child: probot.child, url: `${base}/api/github/webhooks`, output: probot.output, log: probot.output };

@@ -23,7 +23,7 @@ describe('pagesConfigFromEnv', () => {
     expect(pagesConfigFromEnv({ ...full, MERGE_GATE_URL: 'https://mg.example.com/' })!.publicUrl).toBe('https://mg.example.com');
     expect(pagesConfigFromEnv({ ...full, MERGE_GATE_URL: 'http://127.0.0.1:3000/gate/' })!.publicUrl).toBe('http://127.0.0.1:3000/gate');
     expect(pagesConfigFromEnv(full)!.publicUrl).toBeNull();
-    expect(() => pagesConfigFromEnv({ ...full, MERGE_GATE_URL: 'mg.example.com' })).toThrow(/^MERGE_GATE_URL must be an absolute http\(s\) URL/);
+    expect(() => pagesConfigFromEnv({ ...full, MERGE_GATE_URL: 'mg.example.com' })).toThrow(/^MERGE_GATE_URL must be an absolute http\(s\) address/);
     expect(() => pagesConfigFromEnv({ ...full, MERGE_GATE_URL: 'javascript:alert(1)' })).toThrow(/^MERGE_GATE_URL/);
   });
 

@@ -1,5 +1,6 @@
 // The merge queue's pure core, rule by rule (SPEC §4a; src/queue/core.ts's header).
 import { describe as group, expect, test } from '@jest/globals';
+import { bisectionLevels, chooseBatchSize } from '../../src/queue/adapt.js';
 import { decide, describe, initialQueue, queueStats, resume, type QueueState } from '../../src/queue/core.js';
 import type { QueueAction, QueueEvent, QueueSettings } from '../../src/queue/types.js';
 
@@ -97,6 +98,21 @@ group('staging and speculation', () => {
     expect(q.builds(q.pass(1))).toEqual([expect.objectContaining({ batch: 3, onto: 's2' })]);
   });
 
+  test('while the chain is built one batch after another, its coming batches keep their slots: none goes to a less likely hedge', () => {
+    const q = new Q({ ...SETTINGS, batch: 1, speculative: 4 });
+    q.state.rate = { bad: 100, seen: 1000 }; // 10% failing: the chain's next batches are likelier needed than "#2 without #1"
+    q.join(1);
+    q.send({ kind: 'build-failed', batch: 1, message: 'API error' }); // builds pause while the rest joins
+    q.join(2, 3, 4, 5, 6);
+    q.now += 60_000;
+    const built: Build[] = [];
+    for (let next = q.builds(q.send({ kind: 'tick' })); next.length > 0; next = q.builds(q.built(next[0]))) {
+      expect(next.map((b) => [q.nums(b), b.onto])).toEqual([[next[0].pulls.map((p) => p.number), next[0].onto]]);
+      built.push(next[0]);
+    }
+    expect(built.map((b) => [q.nums(b), b.onto])).toEqual([[[1], 'base0'], [[2], 's2'], [[3], 's3'], [[4], 's4']]);
+  });
+
   test('a batch lands only when it passed, is first and holds no held pull request; landed → the next is first', () => {
     const q = new Q({ ...SETTINGS, batch: 1 });
     q.join(1, 2);
@@ -144,6 +160,34 @@ group('staging and speculation', () => {
   });
 });
 
+group('the batch size', () => {
+  const at = (rate: number, retries = 1) => chooseBatchSize({ bad: rate * 100_000, seen: 100_000 }, 8, 5, retries);
+  test('the size that lands the most per CI run: 8 at 2% failing, 4 at 4%, 2 from 8% to 30% (a batch of one that fails costs its retry)', () => {
+    expect([0.02, 0.04, 0.08, 0.1, 0.15, 0.3].map((r) => at(r))).toEqual([8, 4, 2, 2, 2, 2]);
+    expect(at(0.5, 0)).toBe(1); // without retries a batch of one costs only its own failure
+    expect(chooseBatchSize({ bad: 0, seen: 1000 }, 3, 5, 1)).toBe(3); // never above `batch`
+  });
+
+  test('the failure rate counts a batch failing on its own account at once, and the bad pull request found in it no more', () => {
+    const q = new Q({ ...SETTINGS, batch: 2, speculative: 3, waitMs: 1000 });
+    q.state.rate = { bad: 0, seen: 1000 };
+    q.join(1, 2);
+    q.built(1);
+    const [first] = q.builds(q.failCi(1));
+    expect(q.state.rate.bad).toBe(1);
+    const second = q.builds(q.built(first)).find((b) => q.nums(b).join() === '2')!;
+    q.built(second);
+    q.pass(first.batch);
+    expect(q.of('dequeue', q.failCi(second.batch))).toHaveLength(1);
+    expect(q.state.rate.bad).toBe(1); // not counted again
+  });
+
+  test('bisection levels: 1 for 2, 5/3 for 3, 2 for 4, 3 for 8', () => {
+    expect([1, 2, 4, 8].map((k) => bisectionLevels(k))).toEqual([0, 1, 2, 3]);
+    expect(bisectionLevels(3)).toBeCloseTo(5 / 3, 12);
+  });
+});
+
 group('failures', () => {
   test('a failed batch is bisected: the first half on what it was built on, the second on top of the first', () => {
     const q = new Q({ ...SETTINGS, batch: 4, speculative: 3, waitMs: 1000 });
@@ -182,6 +226,59 @@ group('failures', () => {
     expect(q.of('dequeue', acts)).toEqual([
       { kind: 'dequeue', number: 1, headSha: 'h1', why: { kind: 'failed', check: 'ci/test', url: 'https://ci/1', stagingSha: `s${retry.batch}`, attempts: 2 } },
     ]);
+  });
+
+  test('evidence instead of a retry: a bisection half that fails alone while the rest of its batch passed has failed twice and leaves at once', () => {
+    const pairFails = () => {
+      const q = new Q({ ...SETTINGS, batch: 2, speculative: 3, waitMs: 1000 });
+      q.state.rate = { bad: 0, seen: 1000 };
+      q.join(1, 2);
+      q.built(1);
+      const [first] = q.builds(q.failCi(1));
+      expect(q.nums(first)).toEqual([1]);
+      return { q, first, second: q.builds(q.built(first)).find((b) => q.nums(b).join() === '2')! };
+    };
+    // The second half is bad: the first passed, so the pair's failure was #2's too.
+    const a = pairFails();
+    a.q.built(a.second);
+    a.q.pass(a.first.batch);
+    let acts = a.q.failCi(a.second.batch);
+    expect(a.q.of('dequeue', acts)).toEqual([
+      { kind: 'dequeue', number: 2, headSha: 'h2', why: { kind: 'failed', check: 'ci/test', url: 'https://ci/1', stagingSha: `s${a.second.batch}`, attempts: 1 } },
+    ]);
+    // The first half is bad: it fails alone, waits as a suspect, and leaves as soon as #2 passes without it (its retry not run).
+    const b = pairFails();
+    acts = b.q.failCi(b.first.batch);
+    expect(b.q.of('dequeue', acts)).toEqual([]);
+    expect(b.q.state.pulls.find((p) => p.number === 1)).toMatchObject({ fails: 1, suspect: true });
+    const without = b.q.state.batches.find((x) => b.q.nums(x).join() === '2' && x.onto === 'base0')!; // "#2 without #1", hedged
+    if (without.state === 'building') b.q.built(without.id);
+    acts = b.q.pass(without.id);
+    expect(b.q.of('dequeue', acts)).toEqual([
+      { kind: 'dequeue', number: 1, headSha: 'h1', why: { kind: 'failed', check: 'ci/test', url: 'https://ci/1', stagingSha: `s${b.first.batch}`, attempts: 1 } },
+    ]);
+    expect(b.q.state.batches.flatMap((x) => x.pulls.map((p) => p.number))).toEqual([2]); // no retry of #1 stays
+    // Its retry passed before #2 did: it was a flake, and #2 passing later sends nothing away.
+    const d = pairFails();
+    acts = d.q.failCi(d.first.batch);
+    const retry = d.q.state.batches.find((x) => d.q.nums(x).join() === '1')!;
+    if (retry.state === 'building') d.q.built(retry.id);
+    d.q.pass(retry.id);
+    const two = d.q.state.batches.find((x) => d.q.nums(x).join() === '2')!;
+    if (two.state === 'building') d.q.built(two.id);
+    expect(d.q.of('dequeue', d.q.pass(two.id))).toEqual([]);
+    expect(d.q.state.pulls.map((p) => p.number)).toEqual([2, 1]);
+    // With more retries allowed, the evidence counts one failed run, no more.
+    const c = new Q({ ...SETTINGS, batch: 2, speculative: 3, waitMs: 1000, retries: 2 });
+    c.state.rate = { bad: 0, seen: 1000 };
+    c.join(1, 2);
+    c.built(1);
+    const [first] = c.builds(c.failCi(1));
+    const second = c.builds(c.built(first)).find((x) => c.nums(x).join() === '2')!;
+    c.built(second);
+    c.pass(first.batch);
+    expect(c.of('dequeue', c.failCi(second.batch))).toEqual([]);
+    expect(c.state.pulls.find((p) => p.number === 2)).toMatchObject({ fails: 1, suspect: true });
   });
 
   test('a retry that passes lands after what overtook it, on top of it', () => {

@@ -57,7 +57,8 @@ describe('the merge queue, the app in its own process', () => {
   });
 
   // A failed batch loses its place (SPEC §4a: the batches behind go on without it), so the one behind may land first.
-  scenario('a flaky pull request (its batch and its first run alone fail) is tested again alone (retries: 1) and lands', queuePolicy('batch: 2\nspeculative: 2\nwait: 20s\nretries: 1'), async (s) => {
+  // With retries: 1 its failed batch, the other pull request passing, would count as its second failed run (the next scenario).
+  scenario('a flaky pull request (its batch and its first run alone fail) is tested again alone (retries: 2) and lands', queuePolicy('batch: 2\nspeculative: 2\nwait: 20s\nretries: 2'), async (s) => {
     const [flaky, other] = [2, 3].map((n) => s.pull(n));
     let batchFlaked = false;
     let aloneFlaked = false;
@@ -74,6 +75,28 @@ describe('the merge queue, the app in its own process', () => {
     await s.waitFor('two announced', () => announcedNumbers(s.announced()).length === 2);
     expect([...announcedNumbers(s.announced())].sort()).toEqual([2, 3]); // each announced once
     await s.waitFor('its check says landed', () => /^Landed as [0-9a-f]{7} in batch \d+$/.test(s.title(flaky)));
+  });
+
+  // Its retry may start (the other half's result can come after its run alone), but it never concludes here: only the evidence can send it away.
+  scenario('evidence instead of a retry (retries: 1): it failed its batch, then alone, and the other passed: it leaves without its retry concluding', queuePolicy('batch: 2\nspeculative: 2\nwait: 20s\nretries: 1'), async (s) => {
+    const [bad, other] = [2, 3].map((n) => s.pull(n));
+    let aloneRuns = 0;
+    s.ci = (run) => {
+      if (!run.contains.includes(bad.number)) return 'SUCCESS';
+      if (run.pulls.length === 1 && run.pulls[0] === bad.number && aloneRuns++ > 0) return null; // its retry: never concludes
+      return 'FAILURE';
+    };
+    await s.queue(bad, other);
+    await s.waitFor('the other landed', () => other.state === 'MERGED', 30_000);
+    await s.waitFor("the bad one's check completed", () => s.check(bad)?.status === 'completed');
+    expect(s.runs[0].pulls).toEqual([2, 3]);
+    const alone = s.runs.filter((r) => r.pulls.length === 1 && r.pulls[0] === bad.number);
+    expect(alone[0].state).toBe('FAILURE');
+    expect(s.check(bad)).toMatchObject({ conclusion: 'failure', title: 'left the queue: ci/test failed on its staging branch' });
+    expect(s.said(bad)).toContain(alone[0].sha);
+    expect(s.said(bad)).toContain('1 attempt)');
+    expect(bad.state).toBe('OPEN');
+    await s.waitFor('no staging branch left', () => s.staging().length === 0);
   });
 
   // A fourth pull request waits behind the first batch, so that the batch rebuilt without the one that left is full again (no `wait`).

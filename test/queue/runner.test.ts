@@ -10,6 +10,7 @@ import { queuePolicy, QueueScenario } from '../helpers/queue-app.js';
 import { openDb } from '../../src/state/db.js';
 import { appMetrics } from '../../src/metrics/app.js';
 import { stagingRef } from '../../src/queue/types.js';
+import { queueViews } from '../../src/pages/views.js';
 
 let q: QueueScenario;
 
@@ -62,6 +63,11 @@ describe('a batch landing', () => {
     expect(metrics).toContain('merge_gate_queue_landed_total 3');
     expect(metrics).toMatch(/merge_gate_queue_ci_runs_per_landing 0\.333/);
     expect(metrics).toContain('merge_gate_queue_time_to_land_seconds_count 3');
+    // The pages (src/pages/views.ts): the landing, each pull request's time in queue from the join instant kept with it.
+    const [view] = queueViews(app.landing.db, app.clock.now().getTime());
+    expect(view.recent.map((l) => [l.batch, l.sha, l.pulls.map((p) => p.number)])).toEqual([[1, stagingSha, [2, 3, 4]]]);
+    for (const p of view.recent[0].pulls) expect(p.waitedMs).toEqual(expect.any(Number));
+    expect(view.expectedWaitMs).toEqual(expect.any(Number));
   });
 });
 

@@ -12,7 +12,7 @@ import Database from 'better-sqlite3';
 import nock from 'nock';
 import { FakeGitHub } from '../helpers/github-fake.js';
 import { pullPayload } from '../helpers/github-app.js';
-import { sendWebhook, startAppChild, type AppChild } from '../helpers/app-child.js';
+import { killChildren, sendWebhook, startAppChild, type AppChild } from '../helpers/app-child.js';
 import { setupRepo, typicalPull } from '../helpers/github-scenario.js';
 import { Receiver, TRUNK_SECRET } from '../helpers/landing.js';
 import { waitFor } from '../helpers/deploy.js';
@@ -31,13 +31,7 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
-  for (const child of children.splice(0)) {
-    if (child.exitCode === null && child.signalCode === null) {
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGKILL');
-      await exited;
-    }
-  }
+  await killChildren(children);
   await receiver.close();
   await closeFake();
   rmSync(dir, { recursive: true, force: true });
