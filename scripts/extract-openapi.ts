@@ -34,6 +34,9 @@ export const OPERATIONS = [
   'PATCH /repos/{owner}/{repo}/git/refs/{ref}',
   'GET /repos/{owner}/{repo}/git/matching-refs/{ref}',
   'POST /repos/{owner}/{repo}/merges',
+  // the trunk rule's revert of a merge queue batch (src/trunk/revert.ts)
+  'POST /repos/{owner}/{repo}/git/commits',
+  'POST /repos/{owner}/{repo}/pulls',
 ] as const;
 
 /**

@@ -8,7 +8,7 @@ import { MergeGate, type DecoratePass, type GateDeps, type OnPass, type OnVerdic
 import type { PullRef } from './pull-ref.js';
 import { octokitFactory } from '../octokit/installation.js';
 import { Pacer, PACING_DEFAULTS } from '../octokit/pacer.js';
-import { TrunkWatch } from '../trunk/watch.js';
+import { TrunkWatch, type TrunkWatchDeps } from '../trunk/watch.js';
 import type { PendingJournal } from '../intake/pending.js';
 
 export const PULL_REQUEST_ACTIONS = [
@@ -35,6 +35,8 @@ export interface AppHooks {
   queue?: QueueWebhooks;
   /** Where what accepted events asked for is recorded until done, so a crash loses none (src/intake). */
   pending?: PendingJournal;
+  /** Did merge-gate land this commit, and which pull requests did it bring (the landing journal; a batch's revert covers them all)? */
+  landedCommit?: TrunkWatchDeps['landedCommit'];
   /** Every verdict, for the pull request's history (src/history; DRY_RUN too). */
   onEvaluated?: GateDeps['onEvaluated'];
   /** Hands out the gate (and the Probot app, for landing's own requests) once loaded. */
@@ -90,7 +92,7 @@ export function mergeGateApp(config: AppConfig, hooks: AppHooks = {}): Applicati
       onEvaluated: hooks.onEvaluated,
     });
     hooks.onGate?.(gate, app);
-    const trunk = new TrunkWatch({ gate, config, installationOctokit: (id) => octokits.installation(id), appOctokit: () => app.auth(), log: app.log });
+    const trunk = new TrunkWatch({ gate, config, installationOctokit: (id) => octokits.installation(id), appOctokit: () => app.auth(), log: app.log, landedCommit: hooks.landedCommit });
     const resumed = gate.resumePending((r) => {
       if (r.kind === 'deployment') trunk.deploymentStatus(r.installationId, r.owner, r.repo, r.environment, r.state);
     });

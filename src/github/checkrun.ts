@@ -165,6 +165,11 @@ export function isUnchanged(existing: ExistingCheckRun | null, plan: CheckRunPla
   );
 }
 
+/** Run `id` as this process wrote it with `plan` (what a later write compares with, without reading it back). */
+export function asWritten(id: number, plan: CheckRunPlan): ExistingCheckRun {
+  return { id, status: plan.status, conclusion: plan.conclusion, title: plan.title, summary: plan.summary, text: plan.text, externalId: plan.externalId };
+}
+
 export interface WriteTarget {
   owner: string;
   repo: string;

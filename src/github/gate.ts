@@ -26,7 +26,9 @@ import { giveUp, type GiveUpContext } from './give-up.js';
 import type { Octokit } from '../octokit/types.js';
 import { readPolicy } from './policy.js';
 import type { PendingJournal, PendingRequest } from '../intake/pending.js';
-import { isUnchanged, planCheckRun, writeCheckRun, type CheckRunPlan } from './checkrun.js';
+import { asWritten, isUnchanged, planCheckRun, writeCheckRun, type CheckRunPlan } from './checkrun.js';
+import { ChecksShown } from './checks-shown.js';
+import type { ExistingCheckRun } from './nodes.js';
 import { unreadablePlan } from './failure-checks.js';
 import { HeadsIndex } from './heads.js';
 import { PullRecords } from './pull-records.js';
@@ -57,6 +59,9 @@ export type OnPass = (pass: PassInfo) => Promise<void>;
 
 /** Landing's say in what the check of a passing verdict shows (pure; DRY_RUN included). */
 export type DecoratePass = (plan: CheckRunPlan, pass: { ref: PullRef; facts: PullRequestFacts; policy: Policy; dryRun: boolean }) => CheckRunPlan;
+
+/** A passing verdict's plan decorated again, without an evaluation (see `refreshCheck`); 'keep': leave the check as it is; null: it cannot say, evaluate instead. */
+export type Redecorate = (...args: Parameters<DecoratePass>) => CheckRunPlan | 'keep' | null;
 
 /** Every verdict (pass or not; `policy` null when it has errors), unless DRY_RUN is set: where the merge queue (src/queue) hears of its pull requests. */
 export type OnVerdict = (info: { octokit: Octokit; ref: PullRef; facts: PullRequestFacts; policy: Policy | null; verdict: Verdict }) => Promise<void>;
@@ -108,6 +113,7 @@ export class MergeGate {
   readonly stats = { evaluations: 0 };
   private readonly pulls = new PullRecords();
   private readonly runs = new RunsWritten();
+  private readonly shown = new ChecksShown();
   private readonly heads = new HeadsIndex();
   private readonly requests: RequestLedger;
   private readonly scans: RepositoryScans;
@@ -132,7 +138,10 @@ export class MergeGate {
         if (retryInMs !== null) deps.log.warn({ key, attempt, retryInMs, err: err.message }, 'merge-gate: will retry');
         else deps.log.error({ key, attempt, err }, 'merge-gate: giving up for now; the check says so, and a slower retry is armed');
       },
-      onGiveUp: (key, error) => giveUp(this.giveUpContext(), key, error),
+      onGiveUp: (key, error) => {
+        this.shown.forget(key); // the check is about to say something else
+        return giveUp(this.giveUpContext(), key, error);
+      },
     });
     this.scheduler = new TimeScheduler(config, (key) => {
       const ref = this.pulls.ref(key);
@@ -181,6 +190,42 @@ export class MergeGate {
     this.queue.enqueue(key, (release) => this.evaluate(ref, release).then(() => undefined), options.delayMs ?? 'leading');
   }
 
+  /**
+   * Only what the check says of the pull request's place changed (the merge queue's word): the check is written
+   * again from its latest verdict, decorated anew by `redecorate` — no policy read, no facts query, and no write
+   * when its text stays the same. An evaluation instead when one is asked for anyway (it decorates too), when
+   * no verdict is at hand (after a restart, a failed evaluation) or `redecorate` cannot say. Under the pull
+   * request's key: never beside its evaluation, and an evaluation asked for meanwhile wins.
+   */
+  refreshCheck(ref: PullRef, redecorate: Redecorate): void {
+    const key = pullKey(ref);
+    this.pulls.remember(key, ref);
+    this.queue.enqueue(key, (release) => this.refresh(ref, redecorate, release), 'leading');
+  }
+
+  /** Our check on `headSha` as this process last wrote it with a verdict (null: not known). */
+  checkShown(ref: PullRef, headSha: string): ExistingCheckRun | null {
+    const record = this.shown.get(pullKey(ref));
+    return record?.facts.head.sha === headSha ? asWritten(record.id, record.shown) : null;
+  }
+
+  private async refresh(ref: PullRef, redecorate: Redecorate, release: () => void): Promise<void> {
+    const key = pullKey(ref);
+    const record = this.requests.seen(key) === undefined ? this.shown.get(key) : undefined;
+    const plan = !record ? null : record.pass ? redecorate(record.plan, { ref, facts: record.facts, policy: record.pass, dryRun: this.deps.config.dryRun }) : record.plan;
+    if (!record || !plan) {
+      this.pulls.noteCauses(key, ['queue']);
+      await this.evaluate(ref, release);
+      return;
+    }
+    if (plan === 'keep') return;
+    const octokit = await this.deps.installationOctokit(ref.installationId);
+    const headSha = record.facts.head.sha;
+    await this.write(octokit, ref, asWritten(record.id, record.shown), headSha, plan, release);
+    const id = this.runs.on(key, headSha);
+    if (id !== null && this.shown.get(key) === record) this.shown.set(key, { ...record, shown: plan, id });
+  }
+
   /** The pull request's head is `sha` (a pull-request event, or facts just read). */
   noteHead(ref: PullRef, sha: string): void {
     this.heads.note(ref, sha);
@@ -194,6 +239,7 @@ export class MergeGate {
     this.scheduler.clear(key);
     this.pulls.forget(key);
     this.runs.forget(key);
+    this.shown.forget(key);
     this.reviewRequests.forget(ref);
     this.requests.settle(key);
   }
@@ -251,6 +297,7 @@ export class MergeGate {
     const leftover = this.pulls.takeLeftover(key);
     const seen = this.requests.seen(key);
     const causes = this.pulls.takeCauses(key);
+    this.shown.forget(key); // until this evaluation has written its verdict
     try {
       const result = await this.evaluateOnce(ref, key, leftover, release, causes);
       this.requests.done(key, seen);
@@ -295,7 +342,7 @@ export class MergeGate {
       // Fail closed: nothing half-read becomes a pass. Say what went wrong when we can; otherwise retry.
       const cls = classifyError(error, config.clock.now());
       if (!cls.retryable && cls.explanation && source.facts?.state === 'open') {
-        const written = await this.write(octokit, ref, source, source.facts, unreadablePlan(cls.explanation), release);
+        const written = await this.writeFor(octokit, ref, source, source.facts, unreadablePlan(cls.explanation), release);
         this.scheduler.clear(key);
         log.warn({ key, err: cls.explanation }, 'merge-gate: pull request could not be read');
         return { kind: 'unreadable', message: cls.explanation, written };
@@ -318,14 +365,17 @@ export class MergeGate {
         nextChangeAt: null,
         headSha: facts.head.sha,
       };
-      return { kind: 'no-policy', written: await this.write(octokit, ref, source, facts, this.plan(verdict, facts), release) };
+      return { kind: 'no-policy', written: await this.writeFor(octokit, ref, source, facts, this.plan(verdict, facts), release) };
     }
 
     if (read.kind === 'ok' && this.deps.refineFacts) facts = await this.deps.refineFacts({ octokit, ref, facts, policy: read.policy });
     const verdict = read.kind === 'error' ? policyErrorVerdict(read.errors, facts.head.sha) : evaluate(read.policy, facts, config.clock.now());
     const plan = this.plan(verdict, facts);
-    const shown = verdict.outcome === 'pass' && read.kind === 'ok' && this.deps.decoratePass ? this.deps.decoratePass(plan, { ref, facts, policy: read.policy, dryRun: config.dryRun }) : plan;
-    const written = await this.write(octokit, ref, source, facts, shown, release);
+    const passing = verdict.outcome === 'pass' && read.kind === 'ok' && this.deps.decoratePass ? { policy: read.policy, decorate: this.deps.decoratePass } : null;
+    const shown = passing ? passing.decorate(plan, { ref, facts, policy: passing.policy, dryRun: config.dryRun }) : plan;
+    const written = await this.writeFor(octokit, ref, source, facts, shown, release);
+    const id = this.runs.on(key, facts.head.sha);
+    if (id !== null) this.shown.set(key, { ref, facts, pass: passing?.policy ?? null, plan, shown, id });
     this.scheduler.schedule(key, verdict.nextChangeAt);
     this.recordEvaluation({ policy: read.kind === 'ok' ? read.policy : null, facts, verdict, causes, at: config.clock.now().getTime() });
     if (read.kind === 'ok' && !config.dryRun) await this.reviewRequests.afterVerdict(octokit, ref, facts, read.policy, log);
@@ -362,29 +412,27 @@ export class MergeGate {
     return planCheckRun(verdict, { dryRun, pullRequestUrl: facts.url, policyPath, pullPageUrl: pullPageUrl(pagesUrl, facts.repository, facts.number) });
   }
 
-  private async write(
-    octokit: Octokit,
-    ref: PullRef,
-    source: GitHubPullRequestSource,
-    facts: PullRequestFacts,
-    plan: CheckRunPlan,
-    release: () => void = () => undefined,
-  ): Promise<boolean> {
-    if (!isUnchanged(source.existingCheckRun, plan)) release(); // the write waits its turn without a slot
+  /** Write the check on the head the facts read, over the run they found. */
+  private writeFor(octokit: Octokit, ref: PullRef, source: GitHubPullRequestSource, facts: PullRequestFacts, plan: CheckRunPlan, release: () => void = () => undefined): Promise<boolean> {
+    return this.write(octokit, ref, source.existingCheckRun, facts.head.sha, plan, release);
+  }
+
+  private async write(octokit: Octokit, ref: PullRef, existing: ExistingCheckRun | null, headSha: string, plan: CheckRunPlan, release: () => void = () => undefined): Promise<boolean> {
+    if (!isUnchanged(existing, plan)) release(); // the write waits its turn without a slot
     const result = await writeCheckRun(
       octokit,
       {
         owner: ref.owner,
         repo: ref.repo,
-        headSha: facts.head.sha,
+        headSha,
         checkName: this.deps.config.checkName,
-        existing: source.existingCheckRun,
-        knownId: this.runs.createdOn(ref, facts.head.sha),
+        existing,
+        knownId: this.runs.createdOn(ref, headSha),
         now: this.deps.config.clock.now(),
       },
       plan,
     );
-    if (result.id !== null) this.runs.wrote(ref, facts.head.sha, result.id, result.written && result.id !== source.existingCheckRun?.id);
+    if (result.id !== null) this.runs.wrote(ref, headSha, result.id, result.written && result.id !== existing?.id);
     return result.written;
   }
 
@@ -399,7 +447,7 @@ export class MergeGate {
       pulls: this.pulls,
       runs: this.runs,
       forget: (ref) => this.forget(ref),
-      write: (octokit, ref, source, facts, plan) => this.write(octokit, ref, source, facts, plan),
+      write: (octokit, ref, source, facts, plan) => this.writeFor(octokit, ref, source, facts, plan),
     };
   }
 

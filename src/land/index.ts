@@ -198,6 +198,7 @@ export function createLanding(options: LandingOptions): Landing {
         left: (ref, repository, base, reason) => later('a pull request leaving', () => queue.hooks.left(ref, repository, base, reason)),
       },
       refineFacts: (pass) => (landing.lander ? landing.lander.refineFacts(pass) : Promise.resolve(pass.facts)),
+      landedCommit: (repository, sha) => journal.landedCommit(repository, sha),
       onGate: (gate, app) => {
         log = app.log;
         installationOctokit = (id) => gate.octokit(id); // paced with the gate's own requests
@@ -220,7 +221,10 @@ export function createLanding(options: LandingOptions): Landing {
           appLogin: () => appSlug(app).then((slug) => `${slug}[bot]`),
           settleMs: options.settleMs,
         });
-        queue.attach({ octokit: (id) => gate.octokit(id), requestEvaluation: (ref) => gate.requestEvaluation(ref, { cause: 'queue' }), appId: () => gate.appId() }, app.log);
+        queue.attach(
+          { octokit: (id) => gate.octokit(id), requestEvaluation: (ref) => gate.requestEvaluation(ref, { cause: 'queue' }), refreshCheck: (ref, redecorate) => gate.refreshCheck(ref, redecorate), checkShown: (ref, sha) => gate.checkShown(ref, sha), appId: () => gate.appId() },
+          app.log,
+        );
         sender.start();
         void sweep(); // what a crash left: resolved now, and again later until it is
         later('its start', () => queue.start());

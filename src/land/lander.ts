@@ -12,7 +12,7 @@ import { randomUUID } from 'node:crypto';
 import type { PullRequestFacts } from '../facts/types.js';
 import type { Clock } from '../clock.js';
 import { classifyError } from '../github/errors.js';
-import { writeCheckRun, type CheckRunPlan } from '../github/checkrun.js';
+import { asWritten, writeCheckRun, type CheckRunPlan } from '../github/checkrun.js';
 import { GitHubPullRequestSource, NO_NEEDS } from '../github/facts.js';
 import type { ExistingCheckRun } from '../github/nodes.js';
 import type { Octokit } from '../octokit/types.js';
@@ -481,7 +481,7 @@ export class Lander {
     this.notes.set(pullKey(ref), { head: facts.head.sha, note });
     if (this.notes.size > NOTES_LIMIT) this.notes.delete(this.notes.keys().next().value!);
     const plan = withLanding(pass.check.plan, note);
-    const existing: ExistingCheckRun | null = pass.check.id === null ? null : asExisting(pass.check.id, pass.check.written);
+    const existing: ExistingCheckRun | null = pass.check.id === null ? null : asWritten(pass.check.id, pass.check.written);
     const result = await writeCheckRun(
       octokit,
       { owner: ref.owner, repo: ref.repo, headSha: facts.head.sha, checkName: this.deps.checkName, existing, knownId: pass.check.id, now: this.deps.clock.now() },
@@ -581,8 +581,4 @@ export class Lander {
     counts.remaining += journal.untidied().length;
     return counts;
   }
-}
-
-function asExisting(id: number, plan: CheckRunPlan): ExistingCheckRun {
-  return { id, status: plan.status, conclusion: plan.conclusion, title: plan.title, summary: plan.summary, text: plan.text, externalId: plan.externalId };
 }

@@ -1,8 +1,8 @@
 // Writing over our check on a pull request's head when no evaluation is at hand
 // (after a batch landed, the pull requests are merged and no longer evaluated):
-// the check as it stands is read with the facts query, and `make` says what to
-// write instead (null: leave it). Through the check-run writer, which skips an
-// identical write.
+// the check as this process last wrote it (the gate's memory), else as it
+// stands, read with the facts query; `make` says what to write instead (null:
+// leave it). Through the check-run writer, which skips an identical write.
 import type { Clock } from '../clock.js';
 import { writeCheckRun, type CheckRunPlan } from '../github/checkrun.js';
 import { GitHubPullRequestSource, NO_NEEDS } from '../github/facts.js';
@@ -14,6 +14,8 @@ export interface CheckWriter {
   appId(): Promise<number>;
   checkName: string;
   clock: Clock;
+  /** Our run on the head as this process last wrote it (null: not known, e.g. after a restart: it is read). */
+  checkShown?(ref: PullRef, headSha: string): ExistingCheckRun | null;
 }
 
 /** The plan a check run carries now (to change its title and summary, and keep the rest); none: an empty one. */
@@ -31,10 +33,14 @@ export function planOf(run: ExistingCheckRun | null): CheckRunPlan {
 }
 
 export async function rewriteCheck(octokit: Octokit, ref: PullRef, headSha: string, w: CheckWriter, make: (run: ExistingCheckRun | null) => CheckRunPlan | null): Promise<void> {
-  const source = new GitHubPullRequestSource({ octokit, owner: ref.owner, repo: ref.repo, number: ref.number, appId: await w.appId(), checkName: w.checkName });
-  const facts = await source.load(NO_NEEDS);
-  const run = facts.head.sha === headSha ? source.existingCheckRun : null;
+  const run = w.checkShown?.(ref, headSha) ?? (await readRun(octokit, ref, headSha, w));
   const plan = make(run);
   if (!plan) return;
   await writeCheckRun(octokit, { owner: ref.owner, repo: ref.repo, headSha, checkName: w.checkName, existing: run, knownId: run?.id ?? null, now: w.clock.now() }, plan);
+}
+
+async function readRun(octokit: Octokit, ref: PullRef, headSha: string, w: CheckWriter): Promise<ExistingCheckRun | null> {
+  const source = new GitHubPullRequestSource({ octokit, owner: ref.owner, repo: ref.repo, number: ref.number, appId: await w.appId(), checkName: w.checkName });
+  const facts = await source.load(NO_NEEDS);
+  return facts.head.sha === headSha ? source.existingCheckRun : null;
 }

@@ -136,6 +136,21 @@ export class QueueHooks {
     await this.deps.runner.baseRead(where);
   }
 
+  /**
+   * `decorate` again after the queue changed (the gate's refreshCheck, no evaluation; null: evaluate instead).
+   * A pull request out of the queue, not let go by it, is not the queue's to word any more ('keep'): what took
+   * it out wrote its check or asked for an evaluation — a verdict that sends it out, a webhook (a push, a
+   * close), the re-check before landing, the landing's "Landed as" (a notify may come after it: a refresh
+   * waits its turn behind the landing).
+   */
+  redecorate(plan: CheckRunPlan, pass: Parameters<DecoratePass>[1]): CheckRunPlan | 'keep' | null {
+    const { ref, facts } = pass;
+    const where: BranchWhere = { installationId: ref.installationId, repository: facts.repository, branch: facts.base.ref };
+    const gone = this.deps.store.dequeued(journalKey(facts.repository, facts.number))?.headSha === facts.head.sha;
+    if (!gone && this.status(where, facts.number).kind === 'absent') return queued(pass.policy) ? 'keep' : null;
+    return this.decorate(plan, pass);
+  }
+
   /** The gate's DecoratePass for a queue's pull request (null: not one; landing's own decoration applies). */
   decorate(plan: CheckRunPlan, pass: Parameters<DecoratePass>[1]): CheckRunPlan | null {
     const { ref, facts, policy, dryRun } = pass;

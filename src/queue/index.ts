@@ -3,6 +3,8 @@
 // calls. The gate is attached once the app is loaded (its octokits, its
 // evaluations); `start` then looks at every queue a previous process left.
 import type { Clock, Timers } from '../clock.js';
+import type { Redecorate } from '../github/gate.js';
+import type { ExistingCheckRun } from '../github/nodes.js';
 import type { PullRef } from '../github/pull-ref.js';
 import { octokitLandingGitHub, type LandingGitHub } from '../land/github.js';
 import type { Log } from '../log.js';
@@ -37,6 +39,8 @@ export interface QueueOptions {
 export interface QueueGate {
   octokit(installationId: number): Promise<Octokit>;
   requestEvaluation(ref: PullRef): void;
+  refreshCheck(ref: PullRef, redecorate: Redecorate): void;
+  checkShown(ref: PullRef, headSha: string): ExistingCheckRun | null;
   appId(): Promise<number>;
 }
 
@@ -85,6 +89,7 @@ export function createQueue(options: QueueOptions): Queue {
     basis: (pull) => hooks.basis(pull),
     policyPath: options.policyPath,
     checkName: options.checkName,
+    checkShown: (ref, headSha) => gate?.checkShown(ref, headSha) ?? null, // none before the gate is attached: read
     appId: () => attached().appId(),
     clock: options.clock,
     log: logProxy,
@@ -95,7 +100,7 @@ export function createQueue(options: QueueOptions): Queue {
     github,
     appId: () => attached().appId(),
     installationOctokit,
-    requestEvaluation,
+    refreshCheck: (ref) => attached().refreshCheck(ref, (plan, pass) => hooks.redecorate(plan, pass)),
     land: (branch, action, octokit) => (action.stagingSha === null && options.direct ? options.direct(branch, action, octokit) : lander.land(branch, action, octokit)),
     clock: options.clock,
     timers: options.timers,

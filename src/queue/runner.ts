@@ -3,8 +3,8 @@
 // (store.ts) → the actions carried out in order, each idempotently, their
 // answers becoming events again. Carrying out: `build` (a staging branch from
 // the merges API), `land` (land-batch.ts), `delete`, `dequeue` and `notify`
-// (the pull requests are evaluated again: the gate's check shows the queue's
-// word, see hooks.ts), `wake` (a timer that sends `tick`). An action that fails
+// (the pull requests' checks are written again with the queue's word, from
+// their latest verdicts: no evaluation, see hooks.ts `redecorate`), `wake` (a timer that sends `tick`). An action that fails
 // in a way that may pass (GitHub down, rate limited) is tried again with
 // backoff; nothing is skipped over it, so the queue's order of work is kept.
 import type { Clock, TimerHandle, Timers } from '../clock.js';
@@ -22,8 +22,8 @@ export interface RunnerDeps {
   /** Our GitHub App id (our own check runs are never a required check). */
   appId(): Promise<number>;
   installationOctokit(installationId: number): Promise<Octokit>;
-  /** Evaluate a pull request again (the gate's queue): its check then shows what the queue says. */
-  requestEvaluation(ref: PullRef): void;
+  /** The queue's word changed for a pull request: its check shows it again (the gate's refreshCheck; an evaluation only when no verdict is at hand). */
+  refreshCheck(ref: PullRef): void;
   /** Carry out a `land` (land-batch.ts): the events its outcome is, in order (leave/hold first, then landed/land-failed). */
   land(branch: StoredBranch, action: Extract<QueueAction, { kind: 'land' }>, octokit: Octokit): Promise<QueueEvent[]>;
   clock: Clock;
@@ -180,11 +180,11 @@ export class QueueRunner {
       case 'notify':
         // Without land.queue the check shows the landing's own notes, not the queue's word: nothing to write again.
         if (!branch.setup.settings.staging) return this.deps.store.done(id);
-        for (const number of action.numbers) this.deps.requestEvaluation(pull(number));
+        for (const number of action.numbers) this.deps.refreshCheck(pull(number));
         return this.deps.store.done(id);
       case 'dequeue':
-        // The head is noted as dequeued (store.save): its evaluation shows why it left, and it does not join again.
-        this.deps.requestEvaluation(pull(action.number));
+        // The head is noted as dequeued (store.save): its check shows why it left, and it does not join again.
+        this.deps.refreshCheck(pull(action.number));
         return this.deps.store.done(id);
       case 'delete':
         await this.deleteStaging(branch, action.ref);

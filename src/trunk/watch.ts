@@ -11,6 +11,7 @@ import type { Octokit } from '../octokit/types.js';
 import type { Log } from '../log.js';
 import type { MergeGate } from '../github/gate.js';
 import { readPolicy } from '../github/policy.js';
+import type { LandedCommit } from '../land/journal.js';
 import { proposeRevert } from './revert.js';
 
 export interface TrunkWatchDeps {
@@ -20,6 +21,8 @@ export interface TrunkWatchDeps {
   /** An octokit authenticated as the app, to learn its slug (its bot account merges what merge-gate lands). */
   appOctokit(): Promise<Octokit>;
   log: Log;
+  /** The landing journal's word on a deployed commit (none: GitHub's alone, which links a batch's commit to one pull request at most). */
+  landedCommit?(repository: string, sha: string): LandedCommit | null;
 }
 
 export class TrunkWatch {
@@ -83,7 +86,7 @@ export class TrunkWatch {
     try {
       // The events' states are hints (GitHub is read for the truth): only a holding one may call for a revert.
       if (trunk.revert && (trunk.hold_on as readonly string[]).some((s) => states.has(s))) {
-        const result = await proposeRevert(octokit, owner, repo, trunk, await this.appSlug());
+        const result = await proposeRevert(octokit, owner, repo, trunk, await this.appSlug(), (repository, sha) => this.deps.landedCommit?.(repository, sha) ?? null);
         if (result.kind === 'none') this.deps.log.debug({ owner, repo, why: result.why }, 'merge-gate: no revert to propose');
         else this.deps.log.info({ owner, repo, number: result.number, url: result.url }, `merge-gate: revert ${result.kind}`);
       }

@@ -12,6 +12,8 @@ import { ALL_QUERIES } from '../../src/github/queries.js';
 import { TRUNK_QUERIES } from '../../src/trunk/queries.js';
 import { QUEUE_QUERIES } from '../../src/queue/queries.js';
 import { octokitQueueGitHub } from '../../src/queue/github.js';
+import { proposeRevert } from '../../src/trunk/revert.js';
+import { validPolicy } from '../helpers/policy.js';
 import { stagingPrefix, stagingRef } from '../../src/queue/types.js';
 import type { Octokit } from '../../src/octokit/types.js';
 import { configFromEnv, DEFAULT_CONFIG } from '../../src/github/config.js';
@@ -60,6 +62,9 @@ const REST_NEEDS: Record<string, Array<[string, Access]> | 'app'> = {
   'PATCH /repos/{owner}/{repo}/git/refs/{ref}': [['contents', 'write']],
   'GET /repos/{owner}/{repo}/git/matching-refs/{ref}': [['contents', 'read']],
   'POST /repos/{owner}/{repo}/merges': [['contents', 'write']],
+  // the trunk rule's revert of a merge queue batch (src/trunk/revert.ts)
+  'POST /repos/{owner}/{repo}/git/commits': [['contents', 'write']],
+  'POST /repos/{owner}/{repo}/pulls': [['pull_requests', 'write']],
 };
 
 /** What each GraphQL document reads: GitHub leaves out (or refuses) what the installation may not see. */
@@ -103,6 +108,11 @@ async function observeQueue(into: { rest: Set<string>; graphql: Set<string> }): 
     expect(await queue.fastForward('main', merged.sha)).toEqual({ ok: true });
     expect(await queue.stagingBranches(stagingPrefix('main'))).toEqual([ref]);
     await queue.deleteBranch(ref);
+    // The batch's deployment failed: its revert (a commit with the tree from before it, a branch, a pull request).
+    deploy(fake, repo, merged.sha, 'FAILURE');
+    const pulls = [1, 2].map((number) => ({ number, headSha: pull.headSha, title: 't', url: 'u', author: 'alice' }));
+    const batch = { repository: 'octo/app', branch: 'main', before: base.sha, after: merged.sha, landedAt: '', batch: 1, pulls };
+    expect(await proposeRevert(octokit, 'octo', 'app', validPolicy(`preset: none\n${TRUNK}`).trunk!, fake.appSlug, () => batch)).toMatchObject({ kind: 'opened' });
     expect(fake.problems).toEqual([]);
     for (const r of fake.requests) {
       if (r.kind === 'graphql') into.graphql.add(r.operation ?? '(anonymous)');

@@ -956,6 +956,25 @@ export class FakeGitHub {
       if (!parents) return json(404, { message: 'Not Found' });
       return json(200, { sha: m[1], tree: { sha: this.treeOid(repo, m[1]), url: '' }, parents: parents.map((sha) => ({ sha, url: '', html_url: '' })) });
     }
+    if (rest === 'git/commits' && method === 'POST') {
+      // A commit of a tree the fake knows (by its id: the files of a commit that has it), on these parents.
+      const input = body as { message: string; tree: string; parents: string[] };
+      const files = [...repo.trees.keys()].find((c) => this.treeOid(repo, c) === input.tree);
+      if (files === undefined || input.parents.some((p) => !this.parents.has(p))) return json(422, { message: 'Tree or parent SHA does not exist' });
+      const sha = this.git.commit(repo, input.parents, new Map(repo.trees.get(files)));
+      return json(201, { sha, tree: { sha: input.tree, url: '' }, parents: input.parents.map((p) => ({ sha: p, url: '', html_url: '' })), message: input.message });
+    }
+    if (rest === 'pulls' && method === 'POST') {
+      // A pull request of a branch of the repository (its head commit and its tree as they are), opened by the app.
+      const input = body as { title: string; body?: string; head: string; base: string };
+      const headSha = repo.branches.get(input.head);
+      if (headSha === undefined || !repo.branches.has(input.base)) return json(422, { message: 'Validation Failed' });
+      const number = Math.max(0, ...repo.pulls.keys()) + 1;
+      const tree = repo.trees.get(headSha);
+      const pull = this.addPull(repo, { number, title: input.title, body: input.body ?? '', author: this.appSlug, byApp: true, baseRef: input.base, headRef: input.head, headSha });
+      if (tree) repo.trees.set(headSha, tree); // addPull sets a new head's files: this head is a whole commit
+      return json(201, { number, html_url: `https://github.com/${full}/pull/${number}`, state: 'open', title: pull.title });
+    }
     if (rest === 'dispatches' && method === 'POST') {
       this.dispatches.push({ repo: full, body });
       return [204, '', {}];

@@ -187,3 +187,65 @@ describe('/metrics before anything landed', () => {
     expect(metrics).toContain('merge_gate_queue_time_to_land_seconds_bucket{le="+Inf"} 0');
   });
 });
+
+describe('what a notify costs GitHub', () => {
+  test('a pull request joining moves the others\' queue line: their checks are rewritten from the verdicts at hand (one PATCH each), no evaluation, no facts query', async () => {
+    const repo = setupRepo(q.fake, queuePolicy('merge', 'batch: 4\nspeculative: 1\nwait: 30s'));
+    const [a, b, c] = [2, 3, 4].map((n) => q.pull(repo, n));
+    const app = await q.app(openDb(':memory:'));
+    for (const pull of [a, b]) await app.receive('pull_request', q.opened(repo, pull));
+    await app.settle();
+    expect([a, b].map((p) => q.title(repo, p))).toEqual(['queued: 1st of 2 for main', 'queued: 2nd of 2 for main']);
+    const evaluations = app.gate.stats.evaluations;
+    q.fake.resetRequests();
+
+    await app.receive('pull_request', q.opened(repo, c));
+    await app.settle();
+    expect([a, b, c].map((p) => q.title(repo, p))).toEqual(['queued: 1st of 3 for main', 'queued: 2nd of 3 for main', 'queued: 3rd of 3 for main']);
+    const api = q.fake.apiRequests().filter((r) => r.status !== 304);
+    // Only the pull request that joined was read (its facts); the others' checks were written over, once each.
+    const facts = api.filter((r) => r.operation === 'MergeGateFacts').map((r) => r.variables?.number);
+    expect(facts).toEqual([c.number]);
+    expect(app.gate.stats.evaluations).toBe(evaluations + 1);
+    const runOf = (p: typeof a) => q.fake.ourRuns(repo, p.headSha).at(-1)!.id;
+    const writes = api.filter((r) => r.kind === 'rest' && /\/check-runs/.test(r.path)).map((r) => `${r.method} ${r.path}`);
+    expect(writes.sort()).toEqual(['POST /repos/octo/app/check-runs', `PATCH /repos/octo/app/check-runs/${runOf(a)}`, `PATCH /repos/octo/app/check-runs/${runOf(b)}`].sort());
+  });
+
+  test('a batch landing: from the CI report to the checks saying "Landed as", no evaluation (a notify coming after the landing leaves the check to it), each pull request read once (the re-check)', async () => {
+    const repo = setupRepo(q.fake, queuePolicy('merge', 'batch: 2\nspeculative: 1\nwait: 30s'));
+    const pulls = [2, 3].map((n) => q.pull(repo, n));
+    const app = await q.app(openDb(':memory:'));
+    for (const pull of pulls) await app.receive('pull_request', q.opened(repo, pull));
+    await app.settle();
+    const evaluations = app.gate.stats.evaluations;
+    q.fake.resetRequests();
+
+    const sha = await q.ci(app, repo, 1, 'SUCCESS');
+    await app.settle();
+    for (const pull of pulls) expect(q.title(repo, pull)).toBe(`Landed as ${sha.slice(0, 7)} in batch 1`);
+    expect(app.gate.stats.evaluations).toBe(evaluations);
+    // Each pull request read once: its rules re-checked right before the landing ("Landed as" is written over the check as this process wrote it).
+    const facts = q.fake.apiRequests().filter((r) => r.operation === 'MergeGateFacts').map((r) => r.variables?.number);
+    expect(facts.sort()).toEqual([2, 3]);
+  });
+
+  test('after a restart no verdict is at hand: a notify evaluates the pull requests again, and their checks say where they are', async () => {
+    const repo = setupRepo(q.fake, queuePolicy('merge', 'batch: 4\nspeculative: 1\nwait: 30s'));
+    const [a, b, c] = [2, 3, 4].map((n) => q.pull(repo, n));
+    const db = openDb(':memory:');
+    const first = await q.app(db);
+    for (const pull of [a, b]) await first.receive('pull_request', q.opened(repo, pull));
+    await first.settle();
+    first.stop();
+    const app = await q.app(db, first.clock);
+    await app.settle();
+    q.fake.resetRequests();
+
+    await app.receive('pull_request', q.opened(repo, c));
+    await app.settle();
+    expect([a, b, c].map((p) => q.title(repo, p))).toEqual(['queued: 1st of 3 for main', 'queued: 2nd of 3 for main', 'queued: 3rd of 3 for main']);
+    const facts = q.fake.apiRequests().filter((r) => r.operation === 'MergeGateFacts').map((r) => r.variables?.number);
+    expect([...new Set(facts)].sort()).toEqual([a.number, b.number, c.number]);
+  });
+});

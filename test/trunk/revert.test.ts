@@ -77,6 +77,23 @@ describe('decideRevert', () => {
     expect(findRevert([{ ...ours, body: revertMarker('cd'.repeat(20)) }], SHA)).toBeUndefined();
   });
 
+  it('a batch the landing journal knows: its revert covers before..after, naming every pull request and author; a landing of one, or a journal about another commit, keeps the pull request revert', () => {
+    const BEFORE = 'cd'.repeat(20);
+    const pull = (number: number, author: string) => ({ number, headSha: 'ef'.repeat(20), title: `Change ${number}`, url: `https://github.com/acme/widgets/pull/${number}`, author });
+    const batch = { repository: 'acme/widgets', branch: 'main', before: BEFORE, after: SHA, landedAt: '2026-11-22T09:00:00.000Z', batch: 7, pulls: [pull(40, 'bob'), pull(41, 'alice'), pull(42, 'bob')] };
+    const decision = decideRevert(trunk, read(), 'merge-gate', batch);
+    expect(decision).toMatchObject({ action: 'open-range', branch: 'main', before: BEFORE, after: SHA, ref: `merge-gate/revert/${SHA}`, pulls: [40, 41, 42], title: 'Revert batch 7: #40 #41 #42' });
+    const body = decision.action === 'open-range' ? decision.body : '';
+    expect(body).toContain(`Reverts #40 #41 #42, which merge-gate landed together (batch 7): main from ${BEFORE} to ${SHA}.`);
+    expect(body).toContain('@bob @alice: merge-gate holds every landing');
+    expect(body.endsWith(revertMarker(SHA))).toBe(true);
+    // Proposed already: nothing more.
+    const ours = { number: 50, url: 'https://github.com/acme/widgets/pull/50', body: `x\n${revertMarker(SHA)}`, viewerDidAuthor: true, labels: { nodes: [{ name: 'fix-forward' }] } };
+    expect(decideRevert(trunk, read({ candidates: [ours] }), 'merge-gate', batch)).toMatchObject({ action: 'none' });
+    expect(decideRevert(trunk, read(), 'merge-gate', { ...batch, batch: null, pulls: [pull(41, 'alice')] })).toMatchObject({ action: 'open', pullRequestId: 'PR_1' });
+    expect(decideRevert(trunk, read(), 'merge-gate', { ...batch, after: BEFORE })).toMatchObject({ action: 'open', pullRequestId: 'PR_1' });
+  });
+
   it('recognises our bot by the app slug, with or without [bot], never a user of that name', () => {
     expect(isOurBot({ __typename: 'Bot', login: 'merge-gate' }, 'merge-gate')).toBe(true);
     expect(isOurBot({ __typename: 'Bot', login: 'Merge-Gate[bot]' }, 'merge-gate')).toBe(true);
