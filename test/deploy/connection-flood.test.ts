@@ -8,9 +8,9 @@
 // webhook sender's would be, get their 202 within a second.
 import Database from 'better-sqlite3';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { request } from 'node:http';
 import { setPriority } from 'node:os';
 import type { TempRepo } from '../helpers/git-repo.js';
+import { rawPost } from '../helpers/raw-post.js';
 import { deployReport, itReporting, makeTrunk, runTrigger, signedHeaders, trunkUpdated, waitFor, writeConfig, type TriggerProcess } from '../helpers/deploy.js';
 
 const FLOOD = 20_000;
@@ -78,17 +78,7 @@ function flooder(port: number, count: number): Flooder {
  */
 function timedDelivery(url: string, sha: string): Promise<{ status: number; ms: number }> {
   const body = trunkUpdated(sha);
-  const t0 = performance.now();
-  return new Promise((resolve) => {
-    const req = request(`${url}/hooks/trunk-updated`, { method: 'POST', agent: false, localAddress: '127.0.0.2', headers: signedHeaders(body), timeout: 5000 }, (res) => {
-      res.resume();
-      res.once('end', () => resolve({ status: res.statusCode ?? 0, ms: Math.round(performance.now() - t0) }));
-    });
-    // A refused or reset connection, or no answer in 5 s: status 0, the time it took to fail.
-    req.once('timeout', () => req.destroy(new Error('no answer within 5 s')));
-    req.once('error', () => resolve({ status: 0, ms: Math.round(performance.now() - t0) }));
-    req.end(body);
-  });
+  return rawPost({ port: Number(new URL(url).port), path: '/hooks/trunk-updated', headers: signedHeaders(body), body, from: '127.0.0.2', timeoutMs: 5000 });
 }
 
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))];

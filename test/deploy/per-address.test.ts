@@ -3,7 +3,8 @@
 // path that lets the trigger drain a flood from one host faster than it comes),
 // while another host is still answered. The trigger's real HTTP surface on
 // 127.0.0.1; 127.0.0.2 is another host.
-import { request, type Server } from 'node:http';
+import type { Server } from 'node:http';
+import { rawPost } from '../helpers/raw-post.js';
 import { connect, type Socket } from 'node:net';
 import { listenOn } from '../../src/deploy/net.js';
 import { hostKey, triggerServer, type Handlers } from '../../src/deploy/server.js';
@@ -85,13 +86,8 @@ describe('connections per host', () => {
 });
 
 /** A signed-looking POST from `from` on a connection of its own: its status. */
-function fetchFrom(from: string, port: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path: '/hooks/trunk-updated', method: 'POST', localAddress: from, agent: false }, (res) => {
-      res.resume();
-      resolve(res.statusCode ?? 0);
-    });
-    req.on('error', reject);
-    req.end('{}');
-  });
+async function fetchFrom(from: string, port: number): Promise<number> {
+  const { status } = await rawPost({ port, path: '/hooks/trunk-updated', headers: {}, body: '{}', from, timeoutMs: 10_000 });
+  if (status === 0) throw new Error(`no answer from 127.0.0.1:${port} to a POST from ${from}`);
+  return status;
 }
