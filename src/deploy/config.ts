@@ -21,6 +21,7 @@ export const DURATION_BOUNDS = {
   'health.timeout': { min: '100ms', max: '5m' },
   'health.startup': { min: '1s', max: '1h' },
   'signals.window': { min: '1s', max: '24h' },
+  'logs.rate_window': { min: '1s', max: '10m' },
   reconcile: { min: '1s', max: '24h' },
   'connections.headers_timeout': { min: '1s', max: '5m' },
   'connections.request_timeout': { min: '1s', max: '10m' },
@@ -83,14 +84,19 @@ const HealthSchema = z
 
 const SIZE = /^(\d+)\s*(B|KB|MB|GB)?$/;
 const SIZE_UNITS: Record<string, number> = { B: 1, KB: 1024, MB: 1024 ** 2, GB: 1024 ** 3 };
+/** Bytes, from a size as written (`2048`, `64KB`, `10MB`), or NaN. */
+const sizeBytes = (v: unknown): number => {
+  const m = SIZE.exec(String(v).trim());
+  return m ? Number(m[1]) * SIZE_UNITS[m[2] ?? 'B'] : NaN;
+};
+
 /** A size: bytes, or a number with KB, MB or GB (1024-based); at least 1 KB. */
 const size = (fallback: string) =>
   z
     .union([z.number().int(), z.string()], { error: expected('a size such as 10MB') })
     .default(fallback)
     .transform((v, ctx) => {
-      const m = SIZE.exec(String(v).trim());
-      const bytes = m ? Number(m[1]) * SIZE_UNITS[m[2] ?? 'B'] : NaN;
+      const bytes = sizeBytes(v);
       if (!(bytes >= 1024)) {
         ctx.addIssue({ code: 'custom', message: `expected a size of at least 1KB such as "10MB", got ${JSON.stringify(v)}` });
         return z.NEVER;
@@ -98,8 +104,37 @@ const size = (fallback: string) =>
       return bytes;
     });
 
-/** A revision's output: its log file is rotated at `max_bytes`, `keep` older ones kept. */
-const LogsSchema = z.strictObject({ max_bytes: size('10MB'), keep: z.number({ error: expected('a whole number, 0 or more') }).int().min(0).max(10).default(2) }).prefault({});
+/** Bounds of `logs.max_rate`: below 1KB/s a service's normal start-up chatter would trip it. */
+const RATE_BOUNDS = { min: 1024, max: 1024 ** 3, text: '1KB/s to 1GB/s' } as const;
+const RATE_ERROR = `expected a rate from ${RATE_BOUNDS.text} such as "1MB/s", or off`;
+
+/** Bytes a second (`1MB/s`, `512KB/s`, a number of bytes), or null for `off`. */
+const rate = (fallback: string) =>
+  z
+    .union([z.number().int(), z.string()], { error: expected('a rate such as 1MB/s, or off') })
+    .default(fallback)
+    .transform((v, ctx) => {
+      if (v === 'off') return null;
+      const bytes = sizeBytes(String(v).trim().replace(/\/s$/, ''));
+      if (!(bytes >= RATE_BOUNDS.min && bytes <= RATE_BOUNDS.max)) {
+        ctx.addIssue({ code: 'custom', message: `${RATE_ERROR}, got ${JSON.stringify(v)}` });
+        return z.NEVER;
+      }
+      return bytes;
+    });
+
+/**
+ * A revision's output: its log file is rotated at `max_bytes`, `keep` older ones kept; past `max_rate`
+ * averaged over `rate_window` (a service printing in a loop) the revision is cut off.
+ */
+const LogsSchema = z
+  .strictObject({
+    max_bytes: size('10MB'),
+    keep: z.number({ error: expected('a whole number, 0 or more') }).int().min(0).max(10).default(2),
+    max_rate: rate('1MB/s'),
+    rate_window: duration('logs.rate_window', '60s'),
+  })
+  .prefault({});
 
 const RepositorySchema = z.strictObject({
   remote: z.string({ error: expected('a git remote (URL or local path)') }).min(1, { error: 'must not be empty' }),

@@ -65,6 +65,9 @@ export interface BreakerConfig {
   /** More than `maxSignals` reports within `signalWindowMs` cut a revision off. */
   maxSignals: number;
   signalWindowMs: number;
+  /** Output past `maxOutputRate` bytes a second, averaged over `outputWindowMs`, cuts a revision off; null: no limit. */
+  maxOutputRate: number | null;
+  outputWindowMs: number;
 }
 
 export interface BreakerFacts {
@@ -75,6 +78,48 @@ export interface BreakerFacts {
   lastError: string | null;
   /** When the service's own error reports arrived (a retried revision's earlier runs included). */
   signalTimes: readonly number[];
+  /** How much the revision had printed, sampled over time (oldest first); see `outputVerdict`. */
+  output?: readonly OutputSample[];
+}
+
+/** A count of the bytes a revision has printed so far (its log writer's), and when it was read. */
+export interface OutputSample {
+  at: number;
+  bytes: number;
+}
+
+/** `1536` → `1.5KB`: sizes shown back to people, 1024-based like the config's. */
+export function formatBytes(bytes: number): string {
+  for (const [unit, size] of [['GB', 1024 ** 3], ['MB', 1024 ** 2], ['KB', 1024]] as const) {
+    if (bytes >= size) return `${Number((bytes / size).toFixed(1))}${unit}`;
+  }
+  return `${bytes}B`;
+}
+
+/**
+ * Whether a revision prints past `maxRate` bytes a second averaged over `windowMs`: more than
+ * maxRate × window bytes between the latest sample and the earliest within the window (a loop is cut off
+ * as soon as it has printed a window's worth, not a window later), or, when the samples are further apart
+ * than the window (a slow probe interval), a higher average between the last two. A count that went down
+ * is another process's (a restart): only what came after it counts. The reason, or null.
+ */
+export function outputVerdict(samples: readonly OutputSample[], maxRate: number, windowMs: number): string | null {
+  let first = 0;
+  for (let i = 1; i < samples.length; i++) if (samples[i].bytes < samples[i - 1].bytes) first = i;
+  const run = samples.slice(first);
+  if (run.length < 2) return null;
+  const last = run[run.length - 1];
+  const from = run.find((s) => last.at - s.at <= windowMs && s !== last) ?? run[run.length - 2];
+  const printed = last.bytes - from.bytes;
+  const span = last.at - from.at;
+  if (printed <= (maxRate * Math.max(windowMs, span)) / 1000) return null;
+  return `printed ${formatBytes(printed)} in ${formatDuration(span)}, over logs.max_rate ${formatBytes(maxRate)}/s (averaged over ${formatDuration(windowMs)})`;
+}
+
+/** The samples `outputVerdict` still needs at `now`: those within the window, and the one before them. */
+export function keptSamples(samples: readonly OutputSample[], now: number, windowMs: number): OutputSample[] {
+  const inside = samples.findIndex((s) => now - s.at <= windowMs);
+  return samples.slice(inside === -1 ? Math.max(0, samples.length - 1) : Math.max(0, inside - 1));
 }
 
 /**
@@ -92,6 +137,8 @@ export function breakerVerdict(facts: BreakerFacts, config: BreakerConfig, now: 
   if (reports > config.maxSignals) {
     return `${reports} error reports from the service within ${formatDuration(config.signalWindowMs)} (more than ${config.maxSignals})`;
   }
+  const flood = config.maxOutputRate === null ? null : outputVerdict(facts.output ?? [], config.maxOutputRate, config.outputWindowMs);
+  if (flood) return flood;
   if (facts.state === 'starting') {
     // While starting, failed probes are expected; only the deadline counts.
     if (now - facts.startedAt >= config.startupMs) {
@@ -135,9 +182,9 @@ export function adoptionVerdict(recorded: { pid: number | null; startTime: strin
 }
 
 /** Why a revision was ruled out, from a fixed set (a metric label never carries free text). */
-export type RuledOutCause = 'health' | 'startup' | 'signals' | 'exited' | 'start_failed' | 'other';
+export type RuledOutCause = 'health' | 'startup' | 'signals' | 'output' | 'exited' | 'start_failed' | 'other';
 
-export const RULED_OUT_CAUSES: readonly RuledOutCause[] = ['health', 'startup', 'signals', 'exited', 'start_failed', 'other'];
+export const RULED_OUT_CAUSES: readonly RuledOutCause[] = ['health', 'startup', 'signals', 'output', 'exited', 'start_failed', 'other'];
 
 /**
  * The cause behind a bad or failed revision's recorded reason: the reasons
@@ -146,6 +193,7 @@ export const RULED_OUT_CAUSES: readonly RuledOutCause[] = ['health', 'startup', 
 export function ruledOutCause(reason: string): RuledOutCause {
   const text = reason.replace(/^cut off: /, '');
   if (/^\d+ error reports from the service within /.test(text)) return 'signals';
+  if (/^printed .* over logs\.max_rate /.test(text)) return 'output';
   if (/^not healthy within /.test(text)) return 'startup';
   if (/^\d+ consecutive failed health probes/.test(text)) return 'health';
   if (/^exited by itself/.test(text)) return 'exited';

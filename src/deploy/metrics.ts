@@ -20,7 +20,7 @@ export class TriggerMetrics {
   readonly revisions = new Gauge({ name: 'merge_gate_deploy_revisions', help: 'Revisions by state', labelNames: ['repository', 'state'], registers: [this.registry] });
   readonly ruledOut = new Counter({
     name: 'merge_gate_deploy_ruled_out_total',
-    help: 'Revisions marked bad (cut off) or failed, by cause: health, startup, signals, exited, start_failed, other',
+    help: 'Revisions marked bad (cut off) or failed, by cause: health, startup, signals, output, exited, start_failed, other',
     labelNames: ['repository', 'reason'],
     registers: [this.registry],
   });

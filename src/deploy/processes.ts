@@ -125,6 +125,18 @@ export function processStartTime(pid: number): string | null {
   return fields[19] ?? null; // field 22 overall; fields[0] is field 3
 }
 
+/**
+ * The bytes a log writer has written so far (`wchar` of /proc/<pid>/io): what its revision printed, read in
+ * microseconds whatever the service does (no file is opened or scanned, rotation does not matter). Counted
+ * from its own start, so Node's start-up reads are not in it. Throws when it cannot be read (not Linux, no
+ * task I/O accounting, the process gone).
+ */
+export function writtenBytes(pid: number): number {
+  const m = /^wchar: (\d+)$/m.exec(readFileSync(`/proc/${pid}/io`, 'utf8'));
+  if (!m) throw new Error(`/proc/${pid}/io has no wchar`);
+  return Number(m[1]);
+}
+
 /** Is this the process we recorded (same PID, same start time)? */
 export function isSameProcess(pid: number, startTime: string): boolean {
   return processStartTime(pid) === startTime;

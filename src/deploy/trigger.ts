@@ -8,7 +8,7 @@ import type { Server } from 'node:http';
 import { dirname, join } from 'node:path';
 import { makeDirs } from '../dirs.js';
 import { setTimeout as delay } from 'node:timers/promises';
-import { adoptionVerdict, afterProbe, breakerVerdict, chooseDesired, isRuledOut, isRunning, nextDeploy, reapList, type BreakerConfig } from './core.js';
+import { adoptionVerdict, afterProbe, breakerVerdict, chooseDesired, isRuledOut, isRunning, keptSamples, nextDeploy, reapList, type BreakerConfig, type OutputSample } from './core.js';
 import type { DeployConfig, RepositoryConfig } from './config.js';
 import { commandEnv, missingFrom } from './environment.js';
 import { octokitDeployments, type Deployments, type DeploymentState } from './github.js';
@@ -19,7 +19,7 @@ import { renderPage, type StateSnapshot } from './page.js';
 import { stateSnapshot } from './snapshot.js';
 import { probe, type Probe } from './probe.js';
 import { cgroupParent, createCgroup, killCgroup, stopCgroup, type CgroupParent } from './cgroup.js';
-import { killOrphanGroup, logFiles, processStartTime, runCommand, startService, stopGroup, type Spawn } from './processes.js';
+import { killOrphanGroup, logFiles, processStartTime, runCommand, startService, stopGroup, writtenBytes, type Spawn } from './processes.js';
 import { json, triggerServer, type Handlers, type Limits, type Reply } from './server.js';
 import { hashToken, signalToken, Store, tokenMatches, type SlotRow } from './store.js';
 import { tailLines } from './tail.js';
@@ -67,6 +67,10 @@ interface Running {
   cgroup: string | null;
   streak: number;
   lastError: string | null;
+  /** What its log writer had written, at each probe tick within `logs.rate_window` (core.ts `outputVerdict`). */
+  output: OutputSample[];
+  /** Why its output cannot be measured, once logged (its rate is then not limited). */
+  outputUnread: string | null;
   timer: NodeJS.Timeout | null;
   probing: boolean;
   /** Set once the trigger itself stops it: its exit is then expected. */
@@ -447,7 +451,7 @@ export class DeployTrigger {
         this.reserved.delete(port);
       }
       this.log(`${repo.name}: started ${sha} (pid ${started.pid}, port ${port}, output in ${log})`);
-      const running: Running = { sha, seq, pid: started.pid, startTime: started.startTime, port, dir, log, tokenHash: hashToken(token), env, cgroup, streak: 0, lastError: null, timer: null, probing: false, stopping: false, adopted: false };
+      const running: Running = { sha, seq, pid: started.pid, startTime: started.startTime, port, dir, log, tokenHash: hashToken(token), env, cgroup, streak: 0, lastError: null, output: [], outputUnread: null, timer: null, probing: false, stopping: false, adopted: false };
       repo.running.set(sha, running);
       void started.exited.then((how) => this.guard(`${repo.name}: the exit of ${sha}`, () => this.onExit(repo, running, how)));
       this.watch(repo, running);
@@ -472,6 +476,7 @@ export class DeployTrigger {
     if (running.stopping || this.closing) return;
     // Adopted services are not our children: notice their end through /proc.
     if (running.adopted && processStartTime(running.pid) !== running.startTime) return this.onExit(repo, running, 'gone');
+    this.sampleOutput(repo, running);
     this.checkBreaker(repo, running);
     if (running.probing || running.stopping) return;
     running.probing = true;
@@ -501,7 +506,22 @@ export class DeployTrigger {
   }
 
   private breakerConfig(rc: RepositoryConfig): BreakerConfig {
-    return { failures: rc.health.failures, startupMs: rc.health.startup, maxSignals: rc.signals.max, signalWindowMs: rc.signals.window };
+    return { failures: rc.health.failures, startupMs: rc.health.startup, maxSignals: rc.signals.max, signalWindowMs: rc.signals.window, maxOutputRate: rc.logs.max_rate, outputWindowMs: rc.logs.rate_window };
+  }
+
+  /** On each probe tick: how much the revision has printed (its log writer's count), for `logs.max_rate`. */
+  private sampleOutput(repo: Repo, running: Running): void {
+    const { max_rate: maxRate, rate_window: windowMs } = repo.config.logs;
+    if (maxRate === null || running.outputUnread !== null) return;
+    const now = this.now();
+    try {
+      running.output = [...keptSamples(running.output, now, windowMs), { at: now, bytes: writtenBytes(running.pid) }];
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return; // it has just ended: its exit is handled
+      // The trigger's own failure: never a cut-off, but said once, with what it means.
+      running.outputUnread = (err as Error).message;
+      this.log(`${repo.name}: ${running.sha}: its output cannot be measured (${running.outputUnread}); logs.max_rate is not enforced for it`);
+    }
   }
 
   private checkBreaker(repo: Repo, running: Running): void {
@@ -511,7 +531,7 @@ export class DeployTrigger {
     const now = this.now();
     const windowMs = repo.config.signals.window;
     const verdict = breakerVerdict(
-      { state: revision.state, startedAt: revision.startedAt, consecutiveFailures: running.streak, lastError: running.lastError, signalTimes: this.store.signalTimes(repo.name, running.sha, now - windowMs) },
+      { state: revision.state, startedAt: revision.startedAt, consecutiveFailures: running.streak, lastError: running.lastError, signalTimes: this.store.signalTimes(repo.name, running.sha, now - windowMs), output: running.output },
       this.breakerConfig(repo.config),
       now,
     );
@@ -617,7 +637,7 @@ export class DeployTrigger {
           sha: slot.sha, seq: slot.seq, pid: slot.pid!, startTime: slot.startTime!, port: slot.port, dir: slot.dir, log: slot.log, tokenHash: slot.tokenHash,
           env: this.commandEnv(repo.config, { REVISION: slot.sha, PORT: String(slot.port), REPOSITORY: slot.repository, CHECKOUT: slot.dir, SIGNAL_URL: this.adoptedSignalUrl(slot) }),
           cgroup: slot.cgroup,
-          streak: 0, lastError: null, timer: null, probing: false, stopping: false, adopted: true,
+          streak: 0, lastError: null, output: [], outputUnread: null, timer: null, probing: false, stopping: false, adopted: true,
         };
         repo.running.set(slot.sha, running);
         this.log(`${slot.repository}: adopted ${slot.sha} (pid ${slot.pid}, port ${slot.port})`);

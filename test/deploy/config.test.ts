@@ -150,16 +150,32 @@ repositories:
     });
   });
 
-  it('reads logs: { max_bytes, keep } (default 10MB and 2) and refuses a size under 1KB or without a unit it knows', () => {
+  it('reads logs: { max_bytes, keep, max_rate, rate_window } (default 10MB, 2, 1MB/s, 60s) and refuses a size under 1KB or without a unit it knows', () => {
     const logsOf = (logs: string) => {
       const r = loadDeployConfigText(`${MINIMAL}    logs: ${logs}\n`, 'deploy.yml');
       return r.ok ? r.config.repositories['octo/app'].logs : r.errors.map(formatPolicyError);
     };
-    expect(logsOf('{}')).toEqual({ max_bytes: 10 * 1024 * 1024, keep: 2 });
-    expect(logsOf('{ max_bytes: 64KB, keep: 0 }')).toEqual({ max_bytes: 65536, keep: 0 });
-    expect(logsOf('{ max_bytes: 2048 }')).toEqual({ max_bytes: 2048, keep: 2 });
+    const rates = { max_rate: 1024 * 1024, rate_window: 60_000 };
+    expect(logsOf('{}')).toEqual({ max_bytes: 10 * 1024 * 1024, keep: 2, ...rates });
+    expect(logsOf('{ max_bytes: 64KB, keep: 0 }')).toEqual({ max_bytes: 65536, keep: 0, ...rates });
+    expect(logsOf('{ max_bytes: 2048 }')).toEqual({ max_bytes: 2048, keep: 2, ...rates });
     expect(logsOf('{ max_bytes: 10 }')).toEqual(['deploy.yml:6:24 repositories.octo/app.logs.max_bytes: expected a size of at least 1KB such as "10MB", got 10']);
     expect(logsOf('{ max_bytes: 5XB }')).toEqual(['deploy.yml:6:24 repositories.octo/app.logs.max_bytes: expected a size of at least 1KB such as "10MB", got "5XB"']);
+  });
+
+  it('reads logs.max_rate (per second, or off) and rate_window within their bounds, and names the bounds when refused', () => {
+    const logsOf = (logs: string) => {
+      const r = loadDeployConfigText(`${MINIMAL}    logs: ${logs}\n`, 'deploy.yml');
+      return r.ok ? [r.config.repositories['octo/app'].logs.max_rate, r.config.repositories['octo/app'].logs.rate_window] : r.errors.map(formatPolicyError);
+    };
+    expect(logsOf('{ max_rate: 64KB/s, rate_window: 2s }')).toEqual([65536, 2000]);
+    expect(logsOf('{ max_rate: 1GB/s }')).toEqual([1024 ** 3, 60_000]);
+    expect(logsOf('{ max_rate: 4096 }')).toEqual([4096, 60_000]);
+    expect(logsOf('{ max_rate: off }')).toEqual([null, 60_000]);
+    expect(logsOf('{ max_rate: 512B/s }')).toEqual(['deploy.yml:6:23 repositories.octo/app.logs.max_rate: expected a rate from 1KB/s to 1GB/s such as "1MB/s", or off, got "512B/s"']);
+    expect(logsOf('{ max_rate: 2GB/s }')).toEqual(['deploy.yml:6:23 repositories.octo/app.logs.max_rate: expected a rate from 1KB/s to 1GB/s such as "1MB/s", or off, got "2GB/s"']);
+    expect(logsOf('{ max_rate: fast }')).toEqual(['deploy.yml:6:23 repositories.octo/app.logs.max_rate: expected a rate from 1KB/s to 1GB/s such as "1MB/s", or off, got "fast"']);
+    expect(logsOf('{ rate_window: 1h }')).toEqual(['deploy.yml:6:26 repositories.octo/app.logs.rate_window: expected a duration from 1s to 10m, got "1h"']);
   });
 
   it('reads durations in ms, s, m and h', () => {

@@ -1,8 +1,8 @@
 // The deploy trigger's decisions, as pure functions of state and the clock.
-import { adoptionVerdict, afterProbe, breakerVerdict, chooseDesired, nextDeploy, reapList, type RevisionState, type RevisionView } from '../../src/deploy/core.js';
+import { adoptionVerdict, afterProbe, breakerVerdict, chooseDesired, formatBytes, keptSamples, nextDeploy, outputVerdict, reapList, type RevisionState, type RevisionView } from '../../src/deploy/core.js';
 
 const rev = (sha: string, state: RevisionState, seq: number): RevisionView => ({ sha, state, seq, since: 0, startedAt: 0 });
-const BREAKER = { failures: 3, startupMs: 60_000, maxSignals: 5, signalWindowMs: 60_000 };
+const BREAKER = { failures: 3, startupMs: 60_000, maxSignals: 5, signalWindowMs: 60_000, maxOutputRate: 1024 * 1024, outputWindowMs: 60_000 };
 const facts = (over: Partial<Parameters<typeof breakerVerdict>[0]> = {}) => ({ state: 'healthy' as RevisionState, startedAt: 0, consecutiveFailures: 0, lastError: null, signalTimes: [], ...over });
 
 describe('desired revision', () => {
@@ -60,6 +60,47 @@ describe('circuit breaker', () => {
     expect(afterProbe('starting', 4, true)).toEqual({ streak: 0, becameHealthy: true });
     expect(afterProbe('healthy', 1, false)).toEqual({ streak: 2, becameHealthy: false });
     expect(afterProbe('healthy', 2, true)).toEqual({ streak: 0, becameHealthy: false });
+  });
+});
+
+describe('output rate (logs.max_rate)', () => {
+  const MB = 1024 * 1024;
+  const samples = (...pairs: [number, number][]) => pairs.map(([at, bytes]) => ({ at, bytes }));
+
+  it('cuts off once a window\'s worth is printed within the window, with what it printed', () => {
+    // 1MB/s over 60 s: 60MB allowed between two samples less than a window apart.
+    expect(outputVerdict(samples([0, 0], [600, 60 * MB]), MB, 60_000)).toBeNull();
+    expect(outputVerdict(samples([0, 0], [600, 60 * MB + 1]), MB, 60_000)).toBe('printed 60MB in 600ms, over logs.max_rate 1MB/s (averaged over 1m)');
+    expect(outputVerdict(samples([0, 0], [30_000, 10 * MB], [60_000, 312 * MB]), MB, 60_000)).toBe('printed 312MB in 1m, over logs.max_rate 1MB/s (averaged over 1m)');
+  });
+  it('leaves a steady rate under the limit alone however long it runs, and needs two samples', () => {
+    const steady = Array.from({ length: 200 }, (_, i) => ({ at: i * 2000, bytes: i * 2000 * 1000 })); // ~0.95MB/s
+    expect(outputVerdict(steady, MB, 60_000)).toBeNull();
+    expect(outputVerdict(samples([0, 900 * MB]), MB, 60_000)).toBeNull();
+    expect(outputVerdict([], MB, 60_000)).toBeNull();
+  });
+  it('averages over the span when the samples are further apart than the window (a slow probe interval)', () => {
+    expect(outputVerdict(samples([0, 0], [3_600_000, 3600 * MB]), MB, 60_000)).toBeNull();
+    expect(outputVerdict(samples([0, 0], [3_600_000, 3601 * MB]), MB, 60_000)).toMatch(/^printed 3\.5GB in 1h, over logs\.max_rate 1MB\/s/);
+  });
+  it('counts only what came after a count that went down (another process: a restart)', () => {
+    expect(outputVerdict(samples([0, 500 * MB], [100, 1000], [200, 2000]), MB, 60_000)).toBeNull();
+    expect(outputVerdict(samples([0, 500 * MB], [100, 1000], [200, 61 * MB]), MB, 60_000)).toMatch(/^printed 61MB in 100ms/);
+  });
+  it('keeps the samples within the window and the one before them', () => {
+    const s = samples([0, 0], [10, 1], [50, 2], [70, 3]);
+    expect(keptSamples(s, 75, 30)).toEqual(samples([10, 1], [50, 2], [70, 3]));
+    expect(keptSamples(s, 1000, 30)).toEqual(samples([70, 3]));
+    expect(keptSamples([], 1000, 30)).toEqual([]);
+  });
+  it('is a reason of the breaker, for starting and healthy revisions alike, unless max_rate is off', () => {
+    const flood = samples([0, 0], [500, 100 * MB]);
+    for (const state of ['starting', 'healthy'] as const) expect(breakerVerdict(facts({ state, output: flood }), BREAKER, 500)).toMatch(/^printed 100MB in 500ms/);
+    expect(breakerVerdict(facts({ output: flood }), { ...BREAKER, maxOutputRate: null }, 500)).toBeNull();
+    expect(breakerVerdict(facts({ state: 'bad', output: flood }), BREAKER, 500)).toBeNull();
+  });
+  it('shows sizes 1024-based, like the config', () => {
+    expect([0, 1023, 1536, 64 * 1024, MB, 1.25 * 1024 * MB].map(formatBytes)).toEqual(['0B', '1023B', '1.5KB', '64KB', '1MB', '1.3GB']);
   });
 });
 

@@ -154,13 +154,14 @@ describe('the desired revision is bad', () => {
 });
 
 describe('ruled-out causes (a metric label from a fixed set)', () => {
-  const config = { failures: 3, startupMs: 1000, maxSignals: 1, signalWindowMs: 60_000 };
+  const config = { failures: 3, startupMs: 1000, maxSignals: 1, signalWindowMs: 60_000, maxOutputRate: 1024, outputWindowMs: 1000 };
   const facts = (state: RevisionState, over = {}) => ({ state, startedAt: 0, consecutiveFailures: 0, lastError: 'HTTP 500', signalTimes: [], ...over });
 
   it('classifies every reason the breaker gives, exits and failed starts', () => {
     expect(ruledOutCause(`cut off: ${breakerVerdict(facts('healthy', { consecutiveFailures: 3 }), config, 10)}`)).toBe('health');
     expect(ruledOutCause(`cut off: ${breakerVerdict(facts('starting'), config, 1000)}`)).toBe('startup');
     expect(ruledOutCause(`cut off: ${breakerVerdict(facts('healthy', { signalTimes: [1, 2] }), config, 10)}`)).toBe('signals');
+    expect(ruledOutCause(`cut off: ${breakerVerdict(facts('healthy', { output: [{ at: 0, bytes: 0 }, { at: 10, bytes: 4096 }] }), config, 10)}`)).toBe('output');
     expect(ruledOutCause('exited by itself (code 1); see /x.log')).toBe('exited');
     expect(ruledOutCause('could not start: no free port in 9000-9001')).toBe('start_failed');
     expect(ruledOutCause('cut off: <anything else>')).toBe('other');

@@ -221,13 +221,13 @@ export interface TriggerProcess {
 
 /**
  * The trigger as a real process: `merge-gate deploy-trigger --config FILE [ARGS…]` (the CLI); `maxFiles` caps
- * its descriptors (`ulimit -n`).
+ * its descriptors (`ulimit -n`); `env` adds to its environment (a GitHub token).
  */
-export function runTrigger(configFile: string, o: { maxFiles?: number; args?: readonly string[] } = {}): TriggerProcess {
+export function runTrigger(configFile: string, o: { maxFiles?: number; args?: readonly string[]; env?: Record<string, string> } = {}): TriggerProcess {
   const args = [compiled('src/cli/index.js'), 'deploy-trigger', '--config', configFile, ...(o.args ?? [])];
   const [file, argv] = o.maxFiles === undefined ? [process.execPath, args] : ['/bin/sh', ['-c', `ulimit -n ${o.maxFiles} && exec "$0" "$@"`, process.execPath, ...args]];
   const child = spawn(file, argv, {
-    env: { ...process.env, NODE_OPTIONS: '', TRUNK_WEBHOOK_SECRET: SECRET },
+    env: { ...process.env, NODE_OPTIONS: '', TRUNK_WEBHOOK_SECRET: SECRET, ...o.env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';
