@@ -9,7 +9,7 @@ import { pullPayload } from '../helpers/github-app.js';
 import { approve, fileAdding } from '../helpers/github-scenario.js';
 import { queuePolicy, type Scene } from '../helpers/queue-e2e.js';
 import { PAGES_CLIENT_ID, PAGES_CLIENT_SECRET, PAGES_SESSION_SECRET, PagesWorld, type Window } from '../helpers/pages-browser.js';
-import { Cookies, SESSION_COOKIE } from '../../src/pages/session.js';
+import { Cookies, OAUTH_COOKIE, SESSION_COOKIE } from '../../src/pages/session.js';
 import { systemClock } from '../../src/clock.js';
 
 const HOSTILE = `<img src=x onerror=alert(1)> </script><script>alert(2)</script>`;
@@ -80,11 +80,18 @@ const ALICE = 'alice';
 /** The fake GitHub's requests made with a person's token so far (sign-in and access checks). */
 const personRequests = () => pw.world.fake.oauth.apiRequests().length;
 
-/** GET `path` on the app with `cookie` (a Cookie header), redirects not followed. */
-async function get(path: string, cookie?: string): Promise<{ status: number; location: string | null; text: string }> {
+/**
+ * GET `path` on the app with `cookie` (a Cookie header), redirects not followed. Node's fetch, never Playwright's request API or
+ * node:http: jest runs files one after another in one process, and an interceptor an earlier file's nock left on http.ClientRequest
+ * refuses those.
+ */
+async function get(path: string, cookie?: string): Promise<{ status: number; location: string | null; contentType: string | null; text: string }> {
   const res = await fetch(`${pw.origin}${path}`, { redirect: 'manual', headers: cookie ? { cookie } : {} });
-  return { status: res.status, location: res.headers.get('location'), text: await res.text() };
+  return { status: res.status, location: res.headers.get('location'), contentType: res.headers.get('content-type'), text: await res.text() };
 }
+
+/** The Cookie header a browser window sends to the app. */
+const cookiesOf = async (w: Window) => (await w.context.cookies(pw.origin)).map((c) => `${c.name}=${c.value}`).join('; ');
 
 /** A Cookie header carrying `session` as the pages' session cookie. */
 const sessionHeader = (value: string) => `${SESSION_COOKIE}=${value}`;
@@ -190,10 +197,10 @@ describe("the app's own pages in Chromium, alice reading one repository of two",
 
   test('/api/queue lists web only, as JSON, without the CSRF token', async () => {
     await pw.explained(async () => {
-      const res = await alice.page.request.get(`${pw.origin}/api/queue`);
-      expect(res.status()).toBe(200);
-      expect(res.headers()['content-type']).toMatch(/^application\/json/);
-      const body = (await res.json()) as { login: string; queues: Array<{ repository: string; pulls: Array<{ number: number; title: string | null }> }> };
+      const res = await get('/api/queue', await cookiesOf(alice));
+      expect(res.status).toBe(200);
+      expect(res.contentType).toMatch(/^application\/json/);
+      const body = JSON.parse(res.text) as { login: string; queues: Array<{ repository: string; pulls: Array<{ number: number; title: string | null }> }> };
       expect(body.login).toBe(ALICE);
       expect(body.queues.map((q) => q.repository)).toEqual([web.full]);
       expect(body.queues[0].pulls.map((p) => [p.number, p.title])).toEqual([
@@ -206,11 +213,12 @@ describe("the app's own pages in Chromium, alice reading one repository of two",
 
   test('vault\'s pull request is not found for alice (404), as if it did not exist', async () => {
     await pw.explained(async () => {
-      const res = await alice.page.request.get(`${pw.origin}/pulls/${vault.full}/7`);
-      expect(res.status()).toBe(404);
-      expect(await res.text()).not.toContain('Rotate the vault keys');
-      const missing = await alice.page.request.get(`${pw.origin}/pulls/${web.full}/999`);
-      expect([200, 404]).toContain(missing.status()); // web is alice's: a number never seen may say so
+      const cookie = await cookiesOf(alice);
+      const res = await get(`/pulls/${vault.full}/7`, cookie);
+      expect(res.status).toBe(404);
+      expect(res.text).not.toContain('Rotate the vault keys');
+      const missing = await get(`/pulls/${web.full}/999`, cookie);
+      expect([200, 404]).toContain(missing.status); // web is alice's: a number never seen may say so
     });
   });
 
@@ -290,9 +298,11 @@ describe("the app's own pages in Chromium, alice reading one repository of two",
       const mallory = await pw.window();
       try {
         // A real sign-in started in this browser (its `state` cookie set), GitHub's answer taken as it is, its `state` changed.
-        const toGitHub = await mallory.context.request.get(`${pw.origin}/login`, { maxRedirects: 0 });
-        const back = await mallory.context.request.get(toGitHub.headers().location, { maxRedirects: 0 });
-        const callback = new URL(back.headers().location);
+        const toGitHub = await fetch(`${pw.origin}/login`, { redirect: 'manual' });
+        const started = toGitHub.headers.getSetCookie().find((c) => c.startsWith(`${OAUTH_COOKIE}=`))!.split(';')[0];
+        await mallory.context.addCookies([{ name: OAUTH_COOKIE, value: started.slice(OAUTH_COOKIE.length + 1), url: pw.origin }]);
+        const back = await fetch(toGitHub.headers.get('location')!, { redirect: 'manual' });
+        const callback = new URL(back.headers.get('location')!);
         expect(callback.pathname).toBe('/login/callback');
         expect(callback.searchParams.get('code')).toBeTruthy();
         callback.searchParams.set('state', `${callback.searchParams.get('state')}x`);
