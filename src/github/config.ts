@@ -1,6 +1,7 @@
 // The app's runtime configuration: what the environment says, plus the clock
 // and timers (src/clock.ts) every time-driven part uses, so tests can replace them.
 
+import { pullPath } from '../pages/words.js';
 import { systemClock, systemTimers, type Clock, type Timers } from '../clock.js';
 import { GITHUB_TIMEOUT_MS } from '../octokit/timeout.js';
 
@@ -113,9 +114,7 @@ export function pagesUrlFromEnv(env: NodeJS.ProcessEnv): string | null {
 
 /** The page of a pull request on the app's own pages (SPEC §7), or null when they are off. */
 export function pullPageUrl(pagesUrl: string | null, repository: string, number: number): string | null {
-  if (pagesUrl === null) return null;
-  const [owner, repo] = repository.split('/');
-  return `${pagesUrl}/pulls/${encodeURIComponent(owner)}/${encodeURIComponent(repo)}/${number}`;
+  return pagesUrl === null ? null : `${pagesUrl}${pullPath(repository, number)}`;
 }
 
 /**
