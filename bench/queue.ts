@@ -11,6 +11,10 @@
 // summed: landings per hour = all landings / the hours to the last landing.
 // A deleted staging branch cancels its CI run (the slot is free again); a
 // staging branch takes 20 s to build, a landing 5 s. `wait` is 0 everywhere.
+// Where the CI time went (run-equivalents of 30 minutes, shares in the table):
+// runs that passed, runs that failed, runs cancelled because a batch below
+// them failed (they held its pull requests), and runs cancelled because the
+// plan no longer needed them (hedges for a failure that did not come).
 //                                                     npx tsx bench/queue.ts
 import { chooseBatchSize, failureRate } from '../src/queue/adapt.js';
 import { queueStats } from '../src/queue/core.js';
@@ -45,6 +49,14 @@ const LOADS: Load[] = [
 const QUEUE: QueueSettings = { batch: 8, speculative: 5, waitMs: 0, timeoutMs: 60 * MIN, retries: 1, staging: true };
 const SERIAL: QueueSettings = { ...QUEUE, batch: 1, speculative: 1 };
 
+/** CI time in run-equivalents (CI_MS each), by what became of the run. */
+interface Spent {
+  passed: number;
+  failed: number;
+  underFailure: number;
+  unneeded: number;
+}
+
 interface Run {
   landed: number;
   /** From the first arrival to the last landing. */
@@ -53,6 +65,7 @@ interface Run {
   timesMin: number[];
   sizes: number[];
   batches: Record<string, number>;
+  spent: Spent;
   /** The batch size the adaptation chose at the end, and the failure rate it estimated. */
   settled: number;
   rate: number;
@@ -81,8 +94,13 @@ function simulate(load: Load, settings: QueueSettings, seed: number): Run {
   const sizes: number[] = [];
   const cancelled = new Set<number>();
   const startedAt = new Map<number, number>();
-  let wasted = 0;
-  const deliver = (event: QueueEvent) => act(model.send(event, now));
+  const spent: Spent = { passed: 0, failed: 0, underFailure: 0, unneeded: 0 };
+  /** Whether the event being delivered is a failure (a failed check or a timeout): what it cancels stood on what failed. */
+  let failing = false;
+  const deliver = (event: QueueEvent) => {
+    failing = (event.kind === 'checks' && event.outcome === 'failure') || event.kind === 'tick';
+    act(model.send(event, now));
+  };
   function act(actions: QueueAction[]): void {
     for (const a of actions) {
       if (a.kind === 'build') {
@@ -106,7 +124,10 @@ function simulate(load: Load, settings: QueueSettings, seed: number): Run {
             if (cancelled.has(a.batch)) return;
             running--;
             cancelled.add(a.batch);
-            deliver(model.ci(a.batch, built.sha, flake));
+            const result = model.ci(a.batch, built.sha, flake);
+            if (result.kind === 'checks' && result.outcome === 'success') spent.passed++;
+            else spent.failed++;
+            deliver(result);
           });
         });
       } else if (a.kind === 'land') time.at(now + LAND_MS, () => deliver(model.land(a, now)));
@@ -116,7 +137,7 @@ function simulate(load: Load, settings: QueueSettings, seed: number): Run {
         if (!cancelled.has(batch)) {
           cancelled.add(batch); // deleting the staging branch cancels its CI run
           running--;
-          wasted += (now - (startedAt.get(batch) ?? now)) / CI_MS;
+          spent[failing ? 'underFailure' : 'unneeded'] += (now - (startedAt.get(batch) ?? now)) / CI_MS;
         }
       }
     }
@@ -137,7 +158,7 @@ function simulate(load: Load, settings: QueueSettings, seed: number): Run {
   for (const n of model.bad) if (!model.dequeued.has(n)) model.violation(`bad #${n} was not dequeued`);
   const lastLanding = Math.max(...model.landedAt.values());
   const times = [...model.landedAt].map(([n, t]) => (t - model.joinedAt.get(n)!) / MIN);
-  return { landed: model.landed.length, hours: lastLanding / HOUR, ciRuns: queueStats(model.state).ciRuns, timesMin: times, sizes, batches: { ...queueStats(model.state).batches, wasted: Math.round(wasted) },
+  return { landed: model.landed.length, hours: lastLanding / HOUR, ciRuns: queueStats(model.state).ciRuns, timesMin: times, sizes, batches: queueStats(model.state).batches, spent,
     settled: chooseBatchSize(model.state.rate, settings.batch, settings.speculative, settings.retries), rate: failureRate(model.state.rate) };
 }
 
@@ -155,6 +176,8 @@ interface Summary {
   p95: number;
   sizes: Record<number, number>;
   batches: Record<string, number>;
+  /** Shares of the CI time, percent. */
+  spent: Spent;
   settled: number[];
   rate: number;
 }
@@ -173,7 +196,15 @@ function summarise(runs: Run[]): Summary {
     settled: runs.map((r) => r.settled),
     rate: round(runs.reduce((a, r) => a + r.rate, 0) / runs.length, 3),
     batches: Object.fromEntries(Object.keys(runs[0].batches).map((k) => [k, runs.reduce((a, r) => a + r.batches[k], 0)])),
+    spent: shares(runs.map((r) => r.spent)),
   };
+}
+
+function shares(spent: Spent[]): Spent {
+  const sum = (k: keyof Spent) => spent.reduce((a, x) => a + x[k], 0);
+  const total = sum('passed') + sum('failed') + sum('underFailure') + sum('unneeded');
+  const pct = (k: keyof Spent) => round((100 * sum(k)) / total, 1);
+  return { passed: pct('passed'), failed: pct('failed'), underFailure: pct('underFailure'), unneeded: pct('unneeded') };
 }
 
 const started = performance.now();
@@ -197,6 +228,7 @@ for (const load of LOADS) {
   rows.push({
     load: load.name, 'landed/h': queue.landingsPerHour, 'runs/landing': queue.ciRunsPerLanding, 'p50 min': queue.p50, 'p95 min': queue.p95,
     'serial landed/h': serial.landingsPerHour, 'serial p50 min': serial.p50, 'settled size (per seed)': queue.settled.join(' '), 'rate seen': queue.rate,
+    'CI time % (passed/failed/under a failure/unneeded)': Object.values(queue.spent).join(' / '),
     'batch sizes built (size:count)': batchSizes, 'batches (all seeds)': JSON.stringify(queue.batches),
   });
   results[load.name] = { queue, serial };
