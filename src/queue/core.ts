@@ -37,7 +37,9 @@
 //   it is tested again (a suspect) up to `retries` times, then leaves with
 //   `dequeue` (failed / timeout); the batch it was bisected from counts as one
 //   of its failed runs once all the batch's other pull requests have passed
-//   (evidence instead of a retry: exonerate()). Batches on top of a failed one are rebuilt
+//   (evidence instead of a retry: exonerate()); while that batch's others
+//   are still to be tested, its retry waits for them (plan.ts), and the rest
+//   of the bisection is no longer suspected. Batches on top of a failed one are rebuilt
 //   without it. A batch that fails while a batch it is built on is still under
 //   test loses its place at once but blames no one yet: the failure counts
 //   (bisection, a retry) once those below it passed; if one of them fails, it
@@ -302,6 +304,10 @@ function fail(s: QueueState, b: Batch, settings: QueueSettings, why: DequeueWhy,
     s.rate = observe(s.rate, true);
     for (const p of members) p.counted = true;
   }
+  // The rest of a bisection this batch came from is no longer suspected: the failure it was split for is found here (plan.ts
+  // would otherwise keep taking the other half for the bad one, and hedge against it rather than build on it).
+  const found = new Set(members.map((p) => p.lineage).filter((l) => l != null));
+  for (const q of s.pulls) if (q.lineage != null && found.has(q.lineage) && !members.includes(q)) q.lineage = null;
   if (members.length > 1) {
     const half = Math.ceil(members.length / 2);
     const [g1, g2] = [s.nextGroup++, s.nextGroup++];

@@ -8,7 +8,8 @@
 // and from the base head each unit is a batch built on what the units before it
 // leave if they pass. Each unit has a chance to pass (passChance: from the
 // failure rate the queue observes, a flake rate FLAKE, and for a bisection half
-// what its failed batch tells). A batch under test (or a suspect's retry) also
+// what its failed batch tells; a suspect whose witnesses' passing would send it
+// away is left out while they are tested). A batch under test (or a suspect's retry) also
 // opens the world where it fails: what failed moves behind the batches under
 // test (core.ts' order), so the units behind it are built on what it stood on
 // — that world is where hedges come from.
@@ -77,9 +78,9 @@ const MIN_NEED = 0.05;
 /** How many places the search looks at, at most (it stops sooner once likelihoods fall below MIN_NEED). */
 const MAX_STEPS = 400;
 
-/** The queue cut into units: a suspect alone; an existing batch's exact run of pull requests; else the adaptive size / bisection cap. */
-function units(s: QueueState, size: number): Unit[] {
-  const q = s.pulls;
+/** The queue cut into units (a suspect its witnesses decide left out): a suspect alone; an existing batch's exact run of pull requests; else the adaptive size / bisection cap. */
+function units(s: QueueState, size: number, retries: number): Unit[] {
+  const q = s.pulls.filter((p) => !decidedByWitnesses(p, s, retries));
   const out: Unit[] = [];
   for (let i = 0; i < q.length; ) {
     const existing = q[i].suspect ? undefined : s.batches.find((b) => matchesAt(b, q, i));
@@ -128,7 +129,7 @@ function walk(s: QueueState, settings: QueueSettings, now: number, size: number,
   const wanted: { parent: Batch | null; unit: Unit | null; need: number }[] = [];
   const matches = (b: Batch, parent: Batch | null, unit: Unit) =>
     (parent === null ? b.parent === null && b.onto === s.base : b.parent === parent.id) && samePulls(b.pulls, unit.pulls.map(pullOf));
-  const open: Position[] = [{ parent: null, units: units(s, size), need: 1 }];
+  const open: Position[] = [{ parent: null, units: units(s, size, settings.retries), need: 1 }];
   for (let steps = 0; open.length > 0 && steps < MAX_STEPS; steps++) {
     open.sort((a, b) => b.need - a.need);
     const at = open.shift()!;
@@ -226,4 +227,17 @@ function land(s: QueueState, settings: QueueSettings, now: number, actions: Queu
 export function removeBatch(s: QueueState, b: Batch, actions: QueueAction[]): void {
   s.batches = s.batches.filter((x) => x.id !== b.id);
   if (b.sha !== null || b.state === 'building') actions.push({ kind: 'delete', ref: stagingRef(s.branch, b.id) });
+}
+
+/**
+ * A suspect whose witnesses passing sends it away (core.ts' evidence instead of a retry) is not retried while they are queued and
+ * not suspects themselves: they are tested anyway, and its retry would almost surely fail, with whatever was built on it. Nothing
+ * behind it lands before it leaves; if a witness fails instead, its retry is planned then.
+ */
+function decidedByWitnesses(p: QueueEntry, s: QueueState, retries: number): boolean {
+  if (!p.suspect || !p.witnesses || p.witnesses.length === 0 || p.fails + 1 <= retries) return false;
+  return p.witnesses.every((n) => {
+    const w = entry(s, n);
+    return w !== undefined && !w.suspect;
+  });
 }

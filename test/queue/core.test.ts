@@ -258,16 +258,19 @@ group('failures', () => {
       { kind: 'dequeue', number: 1, headSha: 'h1', why: { kind: 'failed', check: 'ci/test', url: 'https://ci/1', stagingSha: `s${b.first.batch}`, attempts: 1 } },
     ]);
     expect(b.q.state.batches.flatMap((x) => x.pulls.map((p) => p.number))).toEqual([2]); // no retry of #1 stays
-    // Its retry passed before #2 did: it was a flake, and #2 passing later sends nothing away.
+    // Its retry waits for #2, whose passing would send it away; only when #2 fails too is #1 tested again.
     const d = pairFails();
-    acts = d.q.failCi(d.first.batch);
-    const retry = d.q.state.batches.find((x) => d.q.nums(x).join() === '1')!;
-    if (retry.state === 'building') d.q.built(retry.id);
-    d.q.pass(retry.id);
+    d.q.failCi(d.first.batch);
+    expect(d.q.state.batches.filter((x) => d.q.nums(x).includes(1))).toEqual([]);
     const two = d.q.state.batches.find((x) => d.q.nums(x).join() === '2')!;
     if (two.state === 'building') d.q.built(two.id);
-    expect(d.q.of('dequeue', d.q.pass(two.id))).toEqual([]);
-    expect(d.q.state.pulls.map((p) => p.number)).toEqual([2, 1]);
+    expect(d.q.of('dequeue', d.q.failCi(two.id))).toEqual([]);
+    const retry = d.q.state.batches.find((x) => d.q.nums(x).join() === '1');
+    expect(retry).toBeDefined();
+    // Its retry passes: #1's failure was a flake, and #2 has now failed twice (alone, and the pair with #1 good): it leaves.
+    if (retry!.state === 'building') d.q.built(retry!.id);
+    expect(d.q.of('dequeue', d.q.pass(retry!.id)).map((x) => x.number)).toEqual([2]);
+    expect(d.q.state.pulls.map((p) => p.number)).toEqual([1]);
     // With more retries allowed, the evidence counts one failed run, no more.
     const c = new Q({ ...SETTINGS, batch: 2, speculative: 3, waitMs: 1000, retries: 2 });
     c.state.rate = { bad: 0, seen: 1000 };
@@ -279,6 +282,29 @@ group('failures', () => {
     c.pass(first.batch);
     expect(c.of('dequeue', c.failCi(second.batch))).toEqual([]);
     expect(c.state.pulls.find((p) => p.number === 2)).toMatchObject({ fails: 1, suspect: true });
+  });
+
+  test('a bisection half that fails alone clears the other half: what follows is built on it, not hedged without it', () => {
+    const q = new Q({ ...SETTINGS, batch: 2, speculative: 3, waitMs: 1000 });
+    q.state.rate = { bad: 0, seen: 1000 };
+    const buildAll = () => {
+      for (let b = q.state.batches.find((x) => x.state === 'building'); b; b = q.state.batches.find((x) => x.state === 'building')) q.built(b.id);
+    };
+    q.join(1, 2, 3, 4, 5, 6, 7, 8);
+    buildAll();
+    q.failCi(1); // [1, 2] fails: its halves go behind [3, 4] and [5, 6], rebuilt
+    buildAll();
+    const [below, middle] = [q.state.batches.find((x) => q.nums(x).join() === '3,4')!, q.state.batches.find((x) => q.nums(x).join() === '5,6')!];
+    q.pass(below.id);
+    q.pass(middle.id);
+    buildAll();
+    const one = q.state.batches.find((x) => q.nums(x).join() === '1')!;
+    q.failCi(one.id); // #1 holds what [1, 2] failed for: #2 is as likely good as any
+    buildAll();
+    const two = q.state.batches.find((x) => q.nums(x).join() === '2')!;
+    const withSeven = q.state.batches.filter((x) => q.nums(x).includes(7));
+    expect(withSeven.length).toBeGreaterThan(0);
+    expect(withSeven.map((x) => x.parent)).toEqual(withSeven.map(() => two.id));
   });
 
   test('a retry that passes lands after what overtook it, on top of it', () => {
