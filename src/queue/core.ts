@@ -37,9 +37,13 @@
 //   it is tested again (a suspect) up to `retries` times, then leaves with
 //   `dequeue` (failed / timeout); the batch it was bisected from counts as one
 //   of its failed runs once all the batch's other pull requests have passed
-//   (evidence instead of a retry: exonerate()); while that batch's others
+//   (evidence instead of a retry: evidence.ts); while that batch's others
 //   are still to be tested, its retry waits for them (plan.ts), and the rest
-//   of the bisection is no longer suspected. Batches on top of a failed one are rebuilt
+//   of the bisection is no longer suspected. The runs on top of a failed
+//   batch that started with it run on a little (keepForEvidence: they end
+//   within a minute of it after a chain was rebuilt at once) and count the
+//   same way: a failed run against each pull request of their tree once the
+//   others passed, a pass clearing them all. Batches on top of a failed one are rebuilt
 //   without it. A batch that fails while a batch it is built on is still under
 //   test loses its place at once but blames no one yet: the failure counts
 //   (bisection, a retry) once those below it passed; if one of them fails, it
@@ -65,8 +69,9 @@
 //   and answer `landed`, so nothing lands twice.
 import { chooseBatchSize, failureRate, observe } from './adapt.js';
 import { describe } from './describe.js';
+import { dequeue, evidenceFrom, exonerate, keepForEvidence, sendAway, treeOf } from './evidence.js';
 import { plan, removeBatch, BUILD_RETRY_MS } from './plan.js';
-import { ancestors, batchById, entry, newState, queueOrder, type Batch, type QueueEntry, type QueueState } from './state.js';
+import { ancestors, batchById, entry, failedRuns, newState, queueOrder, type Batch, type QueueEntry, type QueueState } from './state.js';
 import { stagingRef, type DequeueWhy, type QueuedPull, type QueueAction, type QueueEvent, type QueueSettings } from './types.js';
 
 export type { QueueState } from './state.js';
@@ -157,6 +162,7 @@ function apply(s: QueueState, e: QueueEvent, settings: QueueSettings, now: numbe
       const b = batchById(s, e.batch);
       if (!b || b.state !== 'testing' || b.sha !== e.sha) return; // a stale result
       if (e.outcome === 'pending') b.pending = [...e.pending];
+      else if (b.evidence) evidenceFrom(s, b, e.outcome === 'success' ? null : { kind: 'failed', check: e.check, url: e.url, stagingSha: e.sha, attempts: 0 }, settings, actions);
       else if (e.outcome === 'success') {
         Object.assign(b, { state: 'passed', since: now, pending: [] });
         s.stats.batches.passed++;
@@ -164,8 +170,8 @@ function apply(s: QueueState, e: QueueEvent, settings: QueueSettings, now: numbe
           const q = entry(s, p.number);
           if (q) q.suspect = false;
         }
-        exonerate(s, b, settings, actions);
-      } else failed(s, b, { kind: 'failed', check: e.check, url: e.url, stagingSha: e.sha, attempts: 0 });
+        exonerate(s, treeOf(s, b), settings, actions);
+      } else failed(s, b, { kind: 'failed', check: e.check, url: e.url, stagingSha: e.sha, attempts: 0 }, now);
       return;
     }
     case 'landed': {
@@ -212,9 +218,9 @@ function apply(s: QueueState, e: QueueEvent, settings: QueueSettings, now: numbe
     case 'tick':
       for (const b of [...s.batches]) {
         // Batches on top of one that just timed out are dropped by the walk, not failed.
-        if (!batchById(s, b.id) || (b.parent !== null && !batchById(s, b.parent))) continue;
+        if (!batchById(s, b.id) || (b.parent !== null && !batchById(s, b.parent)) || b.evidence) continue; // (evidence: until `until`)
         if (b.state === 'testing' && b.ciStartedAt !== null && now >= b.ciStartedAt + settings.timeoutMs) {
-          failed(s, b, { kind: 'timeout', stagingSha: b.sha ?? '', attempts: 0, afterMs: now - b.ciStartedAt });
+          failed(s, b, { kind: 'timeout', stagingSha: b.sha ?? '', attempts: 0, afterMs: now - b.ciStartedAt }, now);
         }
       }
       return;
@@ -249,11 +255,12 @@ function landedPull(s: QueueState, pull: QueuedPull, now: number): void {
 }
 
 /** A batch's checks failed or timed out: it is held as `failed` until every batch it is built on has passed (settleFailures). */
-function failed(s: QueueState, b: Batch, why: DequeueWhy): void {
+function failed(s: QueueState, b: Batch, why: DequeueWhy, now: number): void {
   if (why.kind === 'timeout') s.stats.batches.timedOut++;
   else s.stats.batches.failed++;
   Object.assign(b, { state: 'failed', failure: why, pending: [] });
   demote(s, b);
+  keepForEvidence(s, b, now);
 }
 
 /**
@@ -326,34 +333,4 @@ function fail(s: QueueState, b: Batch, settings: QueueSettings, why: DequeueWhy,
     return;
   }
   sendAway(s, p, actions);
-}
-
-/** Runs it failed: alone, plus the batch it was bisected from once every other pull request of that batch has passed. */
-function failedRuns(p: QueueEntry): number {
-  return p.fails + (p.witnesses?.length === 0 ? 1 : 0);
-}
-
-function sendAway(s: QueueState, p: QueueEntry, actions: QueueAction[]): void {
-  dequeue(s, p, { ...p.failure!, attempts: p.fails } as DequeueWhy, actions);
-  if (!p.counted) s.rate = observe(s.rate, true);
-}
-
-/**
- * A batch passed: its pull requests and those of the batches it is built on are good (its tree holds them all, and a bad pull
- * request fails every run). A suspect whose failed batch's other pull requests are now all good failed twice: it leaves without
- * its retry once that makes more than `retries` failed runs.
- */
-function exonerate(s: QueueState, b: Batch, settings: QueueSettings, actions: QueueAction[]): void {
-  const good = new Set([b, ...ancestors(s, b)].flatMap((x) => x.pulls.map((p) => p.number)));
-  for (const p of [...s.pulls]) {
-    if (good.has(p.number)) p.witnesses = null; // it passed: no evidence stands against it (its failures were flakes)
-    if (!p.witnesses || p.witnesses.length === 0) continue;
-    p.witnesses = p.witnesses.filter((n) => !good.has(n));
-    if (p.suspect && failedRuns(p) > settings.retries) sendAway(s, p, actions);
-  }
-}
-
-function dequeue(s: QueueState, p: QueueEntry, why: DequeueWhy, actions: QueueAction[]): void {
-  s.pulls = s.pulls.filter((x) => x !== p);
-  actions.push({ kind: 'dequeue', number: p.number, headSha: p.headSha, why });
 }

@@ -21,7 +21,7 @@
 // stands on the base head as the core knows it and holds exactly the first
 // pull requests of the queue lands.
 import { FLAKE } from './adapt.js';
-import { entry, pullOf, samePulls, type Batch, type QueueEntry, type QueueState } from './state.js';
+import { entry, failedRuns, pullOf, samePulls, type Batch, type QueueEntry, type QueueState } from './state.js';
 import { stagingRef, type QueueAction, type QueueSettings } from './types.js';
 
 /** After a failed build, builds wait this long (an API error is often brief; this keeps a lasting one from looping). */
@@ -78,12 +78,12 @@ const MIN_NEED = 0.05;
 /** How many places the search looks at, at most (it stops sooner once likelihoods fall below MIN_NEED). */
 const MAX_STEPS = 400;
 
-/** The queue cut into units (a suspect its witnesses decide left out): a suspect alone; an existing batch's exact run of pull requests; else the adaptive size / bisection cap. */
+/** The queue cut into units (those pending evidence decides left out): a suspect alone; an existing batch's exact run of pull requests; else the adaptive size / bisection cap. */
 function units(s: QueueState, size: number, retries: number): Unit[] {
-  const q = s.pulls.filter((p) => !decidedByWitnesses(p, s, retries));
+  const q = s.pulls.filter((p) => !decidedByEvidence(p, s, retries));
   const out: Unit[] = [];
   for (let i = 0; i < q.length; ) {
-    const existing = q[i].suspect ? undefined : s.batches.find((b) => matchesAt(b, q, i));
+    const existing = q[i].suspect ? undefined : s.batches.find((b) => !b.evidence && matchesAt(b, q, i));
     const n = q[i].suspect ? 1 : existing ? existing.pulls.length : sizeAt(q, i, size).n;
     out.push({ pulls: q.slice(i, i + n), lineage: q[i].lineage ?? null });
     i += n;
@@ -128,7 +128,7 @@ function walk(s: QueueState, settings: QueueSettings, now: number, size: number,
   /** New batches in order of need; `unit: null` keeps a slot for the successor of a batch being built. */
   const wanted: { parent: Batch | null; unit: Unit | null; need: number }[] = [];
   const matches = (b: Batch, parent: Batch | null, unit: Unit) =>
-    (parent === null ? b.parent === null && b.onto === s.base : b.parent === parent.id) && samePulls(b.pulls, unit.pulls.map(pullOf));
+    !b.evidence && (parent === null ? b.parent === null && b.onto === s.base : b.parent === parent.id) && samePulls(b.pulls, unit.pulls.map(pullOf));
   const open: Position[] = [{ parent: null, units: units(s, size, settings.retries), need: 1 }];
   for (let steps = 0; open.length > 0 && steps < MAX_STEPS; steps++) {
     open.sort((a, b) => b.need - a.need);
@@ -160,6 +160,10 @@ function walk(s: QueueState, settings: QueueSettings, now: number, size: number,
 
   for (const b of [...s.batches]) {
     if (kept.has(b.id) || b.state === 'landing' || awaitingBlame(s, b)) continue;
+    if (b.evidence && b.state === 'testing' && now < b.evidence.until) {
+      deadlines.push(b.evidence.until);
+      continue;
+    }
     removeBatch(s, b, actions);
     s.stats.batches.invalidated++;
   }
@@ -230,14 +234,19 @@ export function removeBatch(s: QueueState, b: Batch, actions: QueueAction[]): vo
 }
 
 /**
- * A suspect whose witnesses passing sends it away (core.ts' evidence instead of a retry) is not retried while they are queued and
- * not suspects themselves: they are tested anyway, and its retry would almost surely fail, with whatever was built on it. Nothing
- * behind it lands before it leaves; if a witness fails instead, its retry is planned then.
+ * A pull request that failed a run of its own and whose runs waiting for evidence would then make more than `retries` (core.ts: a
+ * failed run counts once every other pull request in it has passed) is not tested while those others are queued and clear of
+ * suspicion: they are tested anyway, and its own run would almost surely fail, with whatever was built on it. Nothing behind it
+ * lands before it leaves; if one of those fails instead, it is planned then. (One under suspicion too could be waiting for it.)
  */
-function decidedByWitnesses(p: QueueEntry, s: QueueState, retries: number): boolean {
-  if (!p.suspect || !p.witnesses || p.witnesses.length === 0 || p.fails + 1 <= retries) return false;
-  return p.witnesses.every((n) => {
-    const w = entry(s, n);
-    return w !== undefined && !w.suspect;
-  });
+function decidedByEvidence(p: QueueEntry, s: QueueState, retries: number): boolean {
+  const failed = failedRuns(p);
+  if (failed === 0) return false;
+  const waiting = [p.witnesses ?? [], ...(p.moreFailures ?? [])].filter((w) => w.length > 0);
+  const likely = waiting.filter((w) =>
+    w.every((n) => {
+      const o = entry(s, n);
+      return o !== undefined && !o.suspect && failedRuns(o) === 0;
+    }));
+  return likely.length > 0 && failed + likely.length > retries;
 }

@@ -23,6 +23,11 @@ export interface QueueEntry extends QueuedPull {
    * that failure is its own: it counts as one more failed run (evidence instead of a retry). null: none.
    */
   witnesses?: number[] | null;
+  /**
+   * More failed runs it was in (the runs on top of a failed batch, finished as evidence): for each, the other pull requests of
+   * that run's tree not yet seen passing. Each that empties counts one more failed run, as `witnesses` does.
+   */
+  moreFailures?: number[][];
   /** A failed batch it was in has counted as one bad in the failure rate (its leaving later counts no more). */
   counted?: boolean;
   /** Why its last run alone failed (while it waits for its retry or for its witnesses). */
@@ -48,6 +53,11 @@ export interface Batch {
   pending: string[];
   /** Why it failed (state `failed`). */
   failure?: DequeueWhy | null;
+  /**
+   * It was built on a batch that failed, and was about to finish: it runs on for its result, which is evidence about the pull
+   * requests of its tree (`below`: those of the batches under it that had not passed), until `until`. It never lands.
+   */
+  evidence?: { below: number[]; until: number } | null;
 }
 
 export interface QueueState {
@@ -92,8 +102,9 @@ export function batchById(s: QueueState, id: number): Batch | undefined {
   return s.batches.find((b) => b.id === id);
 }
 
+/** The batch a pull request is tested in (not one run on for evidence). */
 export function batchOf(s: QueueState, n: number): Batch | undefined {
-  return s.batches.find((b) => b.pulls.some((p) => p.number === n));
+  return s.batches.find((b) => !b.evidence && b.pulls.some((p) => p.number === n));
 }
 
 /** The batches a batch is built on, nearest first. */
@@ -101,6 +112,14 @@ export function ancestors(s: QueueState, b: Batch): Batch[] {
   const out: Batch[] = [];
   for (let p = b.parent === null ? undefined : batchById(s, b.parent); p; p = p.parent === null ? undefined : batchById(s, p.parent)) out.push(p);
   return out;
+}
+
+/**
+ * Runs it failed: alone, plus the batch it was bisected from and the runs kept for evidence, each once every other pull request
+ * in it has passed.
+ */
+export function failedRuns(p: QueueEntry): number {
+  return p.fails + (p.witnesses?.length === 0 ? 1 : 0) + (p.moreFailures ?? []).filter((w) => w.length === 0).length;
 }
 
 export function queueOrder(a: QueueEntry, b: QueueEntry): number {

@@ -46,6 +46,9 @@ export class QueueModel {
   private commitSeq = 0;
   /** Batch → the commit its staging branch points at (what `build` made). */
   readonly staging = new Map<number, string>();
+  /** Batch → the commit the core asked it built on; and the batches whose checks failed (or timed out). */
+  private readonly onto = new Map<number, string>();
+  private readonly failedBatches = new Set<number>();
   /** Batch → the pull requests the core asked to land. */
   readonly landing = new Map<number, QueuedPull[]>();
   /** Batch → the base head its landing left. */
@@ -109,7 +112,10 @@ export class QueueModel {
     this.state = state;
     this.log.push(`${now} ${JSON.stringify(event)} → ${JSON.stringify(actions)}`);
     for (const a of actions) {
-      if (a.kind === 'build') this.live.set(a.batch, { pulls: a.pulls, sha: null, ciStartedAt: null });
+      if (a.kind === 'build') {
+        this.live.set(a.batch, { pulls: a.pulls, sha: null, ciStartedAt: null });
+        this.onto.set(a.batch, a.onto);
+      }
       if (a.kind === 'delete') this.live.delete(Number(a.ref.split('/').at(-1)));
       if (a.kind === 'dequeue') this.onDequeue(a.number, a.why.kind);
       if (a.kind === 'land') {
@@ -135,6 +141,10 @@ export class QueueModel {
     if (event.kind === 'land-failed' && event.reason === 'refused' && event.merged.length === 0 && b) failedBatches.push(event.batch);
     if (event.kind === 'landed') this.live.delete(event.batch);
     for (const id of failedBatches) {
+      // A run built on a batch that had already failed finishes only as evidence (core.ts' keepForEvidence): nothing moves.
+      const onFailed = this.below(id).some((b) => this.failedBatches.has(b));
+      this.failedBatches.add(id);
+      if (onFailed) continue;
       const failedOnes = new Set(this.live.get(id)!.pulls.map((p) => p.number));
       this.live.get(id)!.ciStartedAt = null;
       const others = [...this.live].filter(([x]) => x !== id).flatMap(([, o]) => o.pulls.map((p) => p.number)).filter((n) => !failedOnes.has(n));
@@ -148,6 +158,18 @@ export class QueueModel {
         this.seq += moved.length;
       }
     }
+  }
+
+  /** The batches a batch was built on, nearest first (through the staging heads its `onto` names). */
+  private below(id: number): number[] {
+    const out: number[] = [];
+    for (let onto = this.onto.get(id); onto !== undefined; ) {
+      const under = [...this.staging].find(([, sha]) => sha === onto)?.[0];
+      if (under === undefined) break;
+      out.push(under);
+      onto = this.onto.get(under);
+    }
+    return out;
   }
 
   /** When the core decides to land: its pull requests are queued with those heads, not held, none landed or bad, and nothing queued is ahead of them. */

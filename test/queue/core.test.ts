@@ -307,6 +307,64 @@ group('failures', () => {
     expect(withSeven.map((x) => x.parent)).toEqual(withSeven.map(() => two.id));
   });
 
+  group('the runs on top of a failed batch, which started with it, run on for their evidence', () => {
+    const MIN = 60_000;
+    /** [1, 2] fails after 30 minutes; [3, 4] and [5, 6], built on it at the same instant, are still running. */
+    const chainFails = () => {
+      const q = new Q({ ...SETTINGS, batch: 2, speculative: 3, waitMs: 1000 });
+      q.state.rate = { bad: 0, seen: 1000 };
+      q.join(1, 2, 3, 4, 5, 6, 7, 8);
+      for (let b = q.state.batches.find((x) => x.state === 'building'); b; b = q.state.batches.find((x) => x.state === 'building')) q.built(b.id);
+      q.now += 30 * MIN;
+      const acts = q.failCi(1);
+      return { q, acts };
+    };
+    const buildAll = (q: Q) => {
+      for (let b = q.state.batches.find((x) => x.state === 'building'); b; b = q.state.batches.find((x) => x.state === 'building')) q.built(b.id);
+    };
+
+    test('they are not cancelled, and their failure saves the retry of the pull request it then counts against', () => {
+      const { q, acts } = chainFails();
+      expect(q.of('delete', acts).map((d) => d.ref)).toEqual(['merge-gate/queue/main/1']);
+      expect(q.state.batches.find((b) => b.id === 2)?.evidence).toEqual({ below: [1, 2], until: T0 + 36 * MIN });
+      q.now += 20_000;
+      q.failCi(2); // [1, 2, 3, 4] failed too
+      q.failCi(3);
+      buildAll(q);
+      // #1 alone is tested; #2 is not while #1, #3 and #4 are: if they pass, #2 has failed twice with all else good.
+      const one = q.state.batches.find((b) => q.nums(b).join() === '1')!;
+      expect(q.state.batches.filter((b) => q.nums(b).join() === '2')).toEqual([]);
+      q.now += 30 * MIN;
+      for (const b of q.state.batches.filter((x) => x.state === 'testing' && !q.nums(x).includes(1))) q.pass(b.id);
+      const out = q.of('dequeue', q.pass(one.id));
+      expect(out.map((d) => d.number)).toEqual([2]);
+      expect(out[0].why).toMatchObject({ kind: 'failed', check: 'ci/test', stagingSha: 's2' });
+    });
+
+    test('their pass clears the pull requests below them: the failure was a flake', () => {
+      const { q } = chainFails();
+      q.now += 20_000;
+      q.pass(2);
+      for (const n of [1, 2]) expect(q.state.pulls.find((p) => p.number === n)).toMatchObject({ witnesses: null, moreFailures: [] });
+      expect(q.state.batches.some((b) => b.id === 2)).toBe(false); // dropped: it does not land
+    });
+
+    test('one that has not finished by its deadline is cancelled; a run that started much later is cancelled at once', () => {
+      const q = new Q({ ...SETTINGS, batch: 2, speculative: 3, waitMs: 1000 });
+      q.state.rate = { bad: 0, seen: 1000 };
+      q.join(1, 2, 3, 4, 5, 6);
+      q.built(1);
+      q.now += 5 * MIN;
+      q.built(2); // started 5 minutes after [1, 2]
+      q.built(3);
+      q.now += 25 * MIN;
+      expect(q.of('delete', q.failCi(1)).map((d) => d.ref)).toEqual(['merge-gate/queue/main/1', 'merge-gate/queue/main/2', 'merge-gate/queue/main/3']);
+      const r = chainFails();
+      r.q.now += 6 * MIN;
+      expect(r.q.of('delete', r.q.send({ kind: 'tick' })).map((d) => d.ref)).toEqual(['merge-gate/queue/main/2', 'merge-gate/queue/main/3']);
+    });
+  });
+
   test('a retry that passes lands after what overtook it, on top of it', () => {
     const q = new Q({ ...SETTINGS, batch: 1 });
     q.join(1, 2);
