@@ -70,9 +70,8 @@ export function sendAway(s: QueueState, p: QueueEntry, actions: QueueAction[]): 
 export function exonerate(s: QueueState, good: Set<number>, settings: QueueSettings, actions: QueueAction[]): void {
   for (const p of [...s.pulls]) {
     if (good.has(p.number)) {
-      // Its failures were flakes.
-      p.witnesses = null;
-      p.moreFailures = [];
+      // Its failures were flakes, and it is no longer part of a bisection: it is batched as any other.
+      Object.assign(p, { witnesses: null, moreFailures: [], lineage: null, group: null, cap: null });
       continue;
     }
     if (p.witnesses) p.witnesses = p.witnesses.filter((n) => !good.has(n));

@@ -341,11 +341,11 @@ group('failures', () => {
       expect(out[0].why).toMatchObject({ kind: 'failed', check: 'ci/test', stagingSha: 's2' });
     });
 
-    test('their pass clears the pull requests below them: the failure was a flake', () => {
+    test('their pass clears the pull requests below them: the failure was a flake, and they are batched as any others again', () => {
       const { q } = chainFails();
       q.now += 20_000;
       q.pass(2);
-      for (const n of [1, 2]) expect(q.state.pulls.find((p) => p.number === n)).toMatchObject({ witnesses: null, moreFailures: [] });
+      for (const n of [1, 2]) expect(q.state.pulls.find((p) => p.number === n)).toMatchObject({ witnesses: null, moreFailures: [], lineage: null, group: null, cap: null });
       expect(q.state.batches.some((b) => b.id === 2)).toBe(false); // dropped: it does not land
     });
 
