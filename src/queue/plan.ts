@@ -8,8 +8,9 @@
 // and from the base head each unit is a batch built on what the units before it
 // leave if they pass. Each unit has a chance to pass (passChance: from the
 // failure rate the queue observes, a flake rate FLAKE, and for a bisection half
-// what its failed batch tells; a suspect whose witnesses' passing would send it
-// away is left out while they are tested). A batch under test (or a suspect's retry) also
+// what its failed batch tells; a pull request that evidence will send away is
+// left out while what it waits on is tested: decidedByEvidence). A batch under
+// test (or a suspect's retry) also
 // opens the world where it fails: what failed moves behind the batches under
 // test (core.ts' order), so the units behind it are built on what it stood on
 // — that world is where hedges come from.

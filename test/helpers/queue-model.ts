@@ -141,12 +141,12 @@ export class QueueModel {
     if (event.kind === 'land-failed' && event.reason === 'refused' && event.merged.length === 0 && b) failedBatches.push(event.batch);
     if (event.kind === 'landed') this.live.delete(event.batch);
     for (const id of failedBatches) {
-      // A run built on a batch that had already failed finishes only as evidence (core.ts' keepForEvidence): nothing moves.
+      this.live.get(id)!.ciStartedAt = null;
+      // A run built on a batch that had already failed finishes only as evidence (evidence.ts' keepForEvidence): nothing moves.
       const onFailed = this.below(id).some((b) => this.failedBatches.has(b));
       this.failedBatches.add(id);
       if (onFailed) continue;
       const failedOnes = new Set(this.live.get(id)!.pulls.map((p) => p.number));
-      this.live.get(id)!.ciStartedAt = null;
       const others = [...this.live].filter(([x]) => x !== id).flatMap(([, o]) => o.pulls.map((p) => p.number)).filter((n) => !failedOnes.has(n));
       for (const priority of [true, false]) {
         const behind = Math.max(-1, ...others.map((n) => this.queued.get(n)).filter((q) => q?.priority === priority).map((q) => q!.seq));
