@@ -69,7 +69,7 @@
 //   and answer `landed`, so nothing lands twice.
 import { chooseBatchSize, failureRate, observe } from './adapt.js';
 import { describe } from './describe.js';
-import { dequeue, evidenceFrom, exonerate, keepForEvidence, sendAway, treeOf } from './evidence.js';
+import { dequeue, evidenceFrom, exonerate, keepForEvidence, seenPassing, sendAway, treeOf } from './evidence.js';
 import { plan, removeBatch, BUILD_RETRY_MS } from './plan.js';
 import { ancestors, batchById, entry, failedRuns, newState, queueOrder, type Batch, type QueueEntry, type QueueState } from './state.js';
 import { stagingRef, type DequeueWhy, type QueuedPull, type QueueAction, type QueueEvent, type QueueSettings } from './types.js';
@@ -287,7 +287,10 @@ function demote(s: QueueState, b: Batch): void {
  * dequeue its one pull request. One standing on a batch that fails too is dropped by the walk with it, blaming no one.
  */
 function settleFailures(s: QueueState, settings: QueueSettings, actions: QueueAction[]): void {
-  for (let b = ownFailure(s); b; b = ownFailure(s)) fail(s, b, settings, b.failure!, actions, false);
+  for (let b = ownFailure(s); b; b = ownFailure(s)) {
+    // One seen passing in another tree (a passed batch, or one built on this one) is good: its part of this failure was a flake.
+    fail(s, b, settings, b.failure!, actions, false, seenPassing(s));
+  }
 }
 
 function ownFailure(s: QueueState): Batch | undefined {
@@ -300,11 +303,11 @@ function ownFailure(s: QueueState): Batch | undefined {
 }
 
 /** A batch failed (a check, a timeout, a refused landing): bisect it, or retry / dequeue its one pull request. */
-function fail(s: QueueState, b: Batch, settings: QueueSettings, why: DequeueWhy, actions: QueueAction[], count = true): void {
+function fail(s: QueueState, b: Batch, settings: QueueSettings, why: DequeueWhy, actions: QueueAction[], count = true, good = new Set<number>()): void {
   if (count && why.kind === 'timeout') s.stats.batches.timedOut++;
   else if (count) s.stats.batches.failed++;
   removeBatch(s, b, actions);
-  const members = b.pulls.map((p) => entry(s, p.number)).filter((p): p is QueueEntry => p !== undefined);
+  const members = b.pulls.map((p) => entry(s, p.number)).filter((p): p is QueueEntry => p !== undefined && !good.has(p.number));
   // The failure rate learns of a bad pull request (or a flake) when a batch fails on its own account, not hours later when
   // bisection and retries have found it (until then it saw only landings, and chose batches too big); once per batch's pull requests.
   if (members.length > 0 && members.every((p) => !p.counted)) {

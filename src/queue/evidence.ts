@@ -9,7 +9,7 @@ import { removeBatch } from './plan.js';
 import type { DequeueWhy, QueueAction, QueueSettings } from './types.js';
 
 /** A run built on a failed batch runs on for evidence if it started within this share of the failed run's length after it. */
-const EVIDENCE_LAG = 0.1;
+export const EVIDENCE_LAG = 0.1;
 
 /**
  * The runs built on a failed batch hold its pull requests, so they are not needed to land; but after a failure the chain is
@@ -29,6 +29,11 @@ export function keepForEvidence(s: QueueState, failedBatch: Batch, now: number):
   }
 }
 
+/** The pull requests of the trees that passed and have not landed yet (batches passed or landing, and what they are built on). */
+export function seenPassing(s: QueueState): Set<number> {
+  return new Set(s.batches.filter((x) => x.state === 'passed' || x.state === 'landing').flatMap((x) => [...treeOf(s, x)]));
+}
+
 /** The pull requests a batch's staging head holds beyond the base: its own and those of the batches it is built on. */
 export function treeOf(s: QueueState, b: Batch): Set<number> {
   return new Set([b, ...ancestors(s, b)].flatMap((x) => x.pulls.map((p) => p.number)));
@@ -44,8 +49,8 @@ export function evidenceFrom(s: QueueState, b: Batch, why: DequeueWhy | null, se
   if (why === null) return exonerate(s, new Set(tree), settings, actions);
   // A pull request of the tree no longer queued may have been what failed it: then the run says nothing about the others.
   if (!tree.every((n) => entry(s, n))) return;
-  const passed = new Set(s.batches.filter((x) => x.state === 'passed' || x.state === 'landing').flatMap((x) => x.pulls.map((p) => p.number)));
-  for (const n of tree) {
+  const passed = seenPassing(s);
+  for (const n of tree.filter((m) => !passed.has(m))) {
     const p = entry(s, n)!;
     p.moreFailures = [...(p.moreFailures ?? []), tree.filter((m) => m !== n && !passed.has(m))];
     p.failure ??= why;

@@ -6,6 +6,7 @@
 // of SPEC §4a as it is carried out; a violation throws (QueueViolation).
 import { decide, resume, type QueueState } from '../../src/queue/core.js';
 import { initialQueue } from '../../src/queue/core.js';
+import { EVIDENCE_LAG } from '../../src/queue/evidence.js';
 import type { QueueAction, QueueEvent, QueuedPull, QueueSettings } from '../../src/queue/types.js';
 
 export class QueueViolation extends Error {}
@@ -46,9 +47,9 @@ export class QueueModel {
   private commitSeq = 0;
   /** Batch → the commit its staging branch points at (what `build` made). */
   readonly staging = new Map<number, string>();
-  /** Batch → the commit the core asked it built on; and the batches whose checks failed (or timed out). */
+  /** Batch → the commit the core asked it built on; and the runs kept for evidence (failures()). */
   private readonly onto = new Map<number, string>();
-  private readonly failedBatches = new Set<number>();
+  private readonly evidence = new Set<number>();
   /** Batch → the pull requests the core asked to land. */
   readonly landing = new Map<number, QueuedPull[]>();
   /** Batch → the base head its landing left. */
@@ -126,26 +127,32 @@ export class QueueModel {
     return actions;
   }
 
-  /** The batches this event fails, found from the outside (a failed check on a live batch's staging head, a timeout, a refusal): their pull requests move back. */
+  /**
+   * The batches this event fails, found from the outside (a failed check on a live batch's staging head, a timeout, a refusal):
+   * their pull requests move back — except a run kept for evidence: one built on a batch whose checks failed or timed out, under
+   * test then and started at most EVIDENCE_LAG of that batch's run time after it (evidence.ts), whose own failure moves nothing.
+   */
   private failures(event: QueueEvent, now: number): void {
-    const failedBatches: number[] = [];
+    const failedBatches: { id: number; start: number | null }[] = [];
     const b = 'batch' in event ? this.live.get(event.batch) : undefined;
     if (event.kind === 'built' && b?.sha === null) Object.assign(b, { sha: event.sha, ciStartedAt: now });
     if (event.kind === 'checks' && event.outcome !== 'pending' && b?.sha === event.sha && b.ciStartedAt !== null) {
-      if (event.outcome === 'failure') failedBatches.push(event.batch);
+      if (event.outcome === 'failure') failedBatches.push({ id: event.batch, start: b.ciStartedAt });
       b.ciStartedAt = null;
     }
     if (event.kind === 'tick') {
-      for (const [id, x] of this.live) if (x.ciStartedAt !== null && now >= x.ciStartedAt + this.settings.timeoutMs) failedBatches.push(id);
+      for (const [id, x] of this.live) if (x.ciStartedAt !== null && now >= x.ciStartedAt + this.settings.timeoutMs) failedBatches.push({ id, start: x.ciStartedAt });
     }
-    if (event.kind === 'land-failed' && event.reason === 'refused' && event.merged.length === 0 && b) failedBatches.push(event.batch);
+    if (event.kind === 'land-failed' && event.reason === 'refused' && event.merged.length === 0 && b) failedBatches.push({ id: event.batch, start: null });
     if (event.kind === 'landed') this.live.delete(event.batch);
-    for (const id of failedBatches) {
+    for (const { id, start } of failedBatches) {
       this.live.get(id)!.ciStartedAt = null;
-      // A run built on a batch that had already failed finishes only as evidence (evidence.ts' keepForEvidence): nothing moves.
-      const onFailed = this.below(id).some((b) => this.failedBatches.has(b));
-      this.failedBatches.add(id);
-      if (onFailed) continue;
+      if (this.evidence.has(id)) continue;
+      if (start !== null) {
+        for (const [above, x] of this.live) {
+          if (x.ciStartedAt !== null && x.ciStartedAt - start <= EVIDENCE_LAG * (now - start) && this.below(above).includes(id)) this.evidence.add(above);
+        }
+      }
       const failedOnes = new Set(this.live.get(id)!.pulls.map((p) => p.number));
       const others = [...this.live].filter(([x]) => x !== id).flatMap(([, o]) => o.pulls.map((p) => p.number)).filter((n) => !failedOnes.has(n));
       for (const priority of [true, false]) {

@@ -365,6 +365,22 @@ group('failures', () => {
     });
   });
 
+  test('a pull request seen passing is not made a suspect by a flaky run alone later: the batch that passed lands', () => {
+    const q = new Q({ ...SETTINGS, batch: 1, speculative: 2 });
+    q.state.rate = { bad: 300, seen: 1000 }; // failures are common: [3] is hedged against [2] failing
+    q.join(2);
+    q.built(1);
+    q.join(3);
+    q.built(2); // [3] on [2]
+    const hedge = q.builds(q.pass(2)).find((b) => q.nums(b).join() === '3' && b.onto === 'base0')!; // [3] alone, should [2] fail
+    q.built(hedge);
+    q.failCi(hedge.batch); // a flake: [2, 3] passed
+    expect(q.state.pulls.find((p) => p.number === 3)).toMatchObject({ fails: 0, suspect: false });
+    q.pass(1);
+    const acts = q.send({ kind: 'landed', batch: 1, after: 's1' });
+    expect(q.of('land', acts)).toEqual([expect.objectContaining({ batch: 2, onto: 's1' })]);
+  });
+
   test('a retry that passes lands after what overtook it, on top of it', () => {
     const q = new Q({ ...SETTINGS, batch: 1 });
     q.join(1, 2);
