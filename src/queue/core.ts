@@ -302,7 +302,10 @@ function ownFailure(s: QueueState): Batch | undefined {
   });
 }
 
-/** A batch failed (a check, a timeout, a refused landing): bisect it, or retry / dequeue its one pull request. */
+/**
+ * A batch failed (a check, a timeout, a refused landing): bisect it, or retry / dequeue its one pull request. Those in `good` were
+ * seen passing in another tree: their part of the failure was a flake, and they are left out.
+ */
 function fail(s: QueueState, b: Batch, settings: QueueSettings, why: DequeueWhy, actions: QueueAction[], count = true, good = new Set<number>()): void {
   if (count && why.kind === 'timeout') s.stats.batches.timedOut++;
   else if (count) s.stats.batches.failed++;

@@ -4,8 +4,8 @@
 // and a failed run counts against one of them once all the others have passed:
 // that is a failed run of its own, as good as failing alone (failedRuns).
 import { observe } from './adapt.js';
-import { ancestors, entry, failedRuns, type Batch, type QueueEntry, type QueueState } from './state.js';
 import { removeBatch } from './plan.js';
+import { ancestors, entry, failedRuns, type Batch, type QueueEntry, type QueueState } from './state.js';
 import type { DequeueWhy, QueueAction, QueueSettings } from './types.js';
 
 /** A run built on a failed batch runs on for evidence if it started within this share of the failed run's length after it. */
