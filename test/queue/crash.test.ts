@@ -4,10 +4,11 @@
 // same SQLite database takes over. Nothing lands twice, every landing is
 // announced once, orphaned staging branches are deleted. The fake GitHub over
 // real HTTP on 127.0.0.1; real SQLite (one in-memory database both apps share).
-import { afterEach, beforeEach, describe, expect, test } from '@jest/globals';
+import { describe, expect, test } from '@jest/globals';
 import { setupRepo } from '../helpers/github-scenario.js';
 import type { LandingApp } from '../helpers/landing.js';
 import { queuePolicy, QueueScenario } from '../helpers/queue-app.js';
+import { queueScenarioEachTest } from '../helpers/queue-each-test.js';
 import { ManualClock } from '../helpers/github-timers.js';
 import { openDb, type Db } from '../../src/state/db.js';
 import { octokitQueueGitHub, type QueueGitHub } from '../../src/queue/github.js';
@@ -16,15 +17,7 @@ import { stagingRef } from '../../src/queue/types.js';
 import type { Octokit } from '../../src/octokit/types.js';
 
 let q: QueueScenario;
-
-beforeEach(async () => {
-  q = await QueueScenario.start();
-});
-
-afterEach(async () => {
-  await q.close();
-  expect(q.fake.problems).toEqual([]);
-});
+queueScenarioEachTest((s) => (q = s));
 
 /** Where an app dies: after the call named (it was made, and GitHub did it), every later call of its queue fails. */
 interface Crash {

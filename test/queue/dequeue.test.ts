@@ -3,25 +3,18 @@
 // what to do); and what changes under a batch being tested: a push to the
 // base, an approval dismissed. In one process against the fake GitHub over real HTTP
 // (test/helpers/queue-app.ts).
-import { afterEach, beforeEach, describe, expect, test } from '@jest/globals';
+import { describe, expect, test } from '@jest/globals';
 import type { FakePull, FakeRepo } from '../helpers/github-fake.js';
 import { setupRepo } from '../helpers/github-scenario.js';
 import { pullPayload } from '../helpers/github-app.js';
 import { pushWebhook } from '../helpers/github-fake-webhooks.js';
 import type { LandingApp } from '../helpers/landing.js';
 import { queuePolicy, QueueScenario } from '../helpers/queue-app.js';
+import { queueScenarioEachTest } from '../helpers/queue-each-test.js';
 import { openDb } from '../../src/state/db.js';
 
 let q: QueueScenario;
-
-beforeEach(async () => {
-  q = await QueueScenario.start();
-});
-
-afterEach(async () => {
-  await q.close();
-  expect(q.fake.problems).toEqual([]);
-});
+queueScenarioEachTest((s) => (q = s));
 
 describe('pull requests the queue sends away', () => {
   /** CI on every staging head not yet reported: failure where the tree holds a file of a bad pull request. Until no staging branch is left, or `rounds` rounds. */

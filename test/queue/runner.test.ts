@@ -2,26 +2,19 @@
 // hooks) in one process against the fake GitHub over real HTTP
 // (test/helpers/queue-app.ts): batches landing, by fast-forward and by merges
 // with the tree check.
-import { afterEach, beforeEach, describe, expect, test } from '@jest/globals';
+import { describe, expect, test } from '@jest/globals';
 import { setupRepo } from '../helpers/github-scenario.js';
 import { pullPayload } from '../helpers/github-app.js';
 import { statusWebhook } from '../helpers/github-fake-webhooks.js';
 import { queuePolicy, QueueScenario } from '../helpers/queue-app.js';
+import { queueScenarioEachTest } from '../helpers/queue-each-test.js';
 import { openDb } from '../../src/state/db.js';
 import { appMetrics } from '../../src/metrics/app.js';
 import { stagingRef } from '../../src/queue/types.js';
 import { queueViews } from '../../src/pages/views.js';
 
 let q: QueueScenario;
-
-beforeEach(async () => {
-  q = await QueueScenario.start();
-});
-
-afterEach(async () => {
-  await q.close();
-  expect(q.fake.problems).toEqual([]);
-});
+queueScenarioEachTest((s) => (q = s));
 
 describe('a batch landing', () => {
   test('method merge: three pull requests tested together land with one fast-forward and one trunk-updated naming all three', async () => {

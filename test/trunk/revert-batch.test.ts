@@ -3,23 +3,16 @@
 // covers the batch — from the landing journal's `before..after` — not only the
 // pull request GitHub links to the commit. The app with the queue's shells and
 // real SQLite against the fake GitHub over HTTP (test/helpers/queue-app.ts).
-import { afterEach, beforeEach, expect, test } from '@jest/globals';
+import { expect, test } from '@jest/globals';
 import { deploymentStatusPayload } from '../helpers/github-app.js';
 import { deploy, setupRepo, TRUNK } from '../helpers/github-scenario.js';
 import { queuePolicy, QueueScenario } from '../helpers/queue-app.js';
+import { queueScenarioEachTest } from '../helpers/queue-each-test.js';
 import { openDb } from '../../src/state/db.js';
 import { revertMarker } from '../../src/trunk/marker.js';
 
 let q: QueueScenario;
-
-beforeEach(async () => {
-  q = await QueueScenario.start();
-});
-
-afterEach(async () => {
-  await q.close();
-  expect(q.fake.problems).toEqual([]);
-});
+queueScenarioEachTest((s) => (q = s));
 
 test('a squash batch whose deployment fails: one revert of the whole batch (a commit on the base after it with the tree before it), labelled, proposed once', async () => {
   const repo = setupRepo(q.fake, `${queuePolicy('squash')}${TRUNK}`);
