@@ -13,8 +13,9 @@
 //   order; the others keep theirs (demote()). So the batches behind a failed
 //   one are rebuilt without it, on what it was built on, and go on landing;
 //   its bisection halves or its retry are tested behind them (on top of the
-//   chain as it then stands, or hedged by plan.ts) and land when they pass,
-//   after whatever landed meanwhile. A priority pull request joining goes
+//   chain as it then stands, hedged, or alone on the base head beside the
+//   chain — a probe: plan.ts) and land when they pass, after whatever landed
+//   meanwhile. A priority pull request joining goes
 //   ahead of batches already built of pull requests without it: those are
 //   rebuilt (what lands is always in queue order).
 // - At most `speculative` batches with CI running or being built. Which
@@ -22,7 +23,7 @@
 //   the staging head of the one ahead of it, and where a batch under test is
 //   likely to fail, the batches that would follow its failure too (a suspect —
 //   failed alone, retry pending — on its last try: the chain goes on without
-//   it; a batch of several: its bisection halves).
+//   it; a batch of several: its bisection halves), and the probes.
 // - Batch size: adapt.ts (a decayed failure rate → the size that maximises
 //   landings per CI run), capped by bisection. A batch smaller than that size
 //   at the end of the queue waits `waitMs` from its FIRST pull request's

@@ -58,6 +58,8 @@ export interface Batch {
    * requests of its tree (`below`: those of the batches under it that had not passed), until `until`. It never lands.
    */
   evidence?: { below: number[]; until: number } | null;
+  /** A probe: a pull request under suspicion (a bisection half, a suspect) tested alone on the base head beside the chain (plan.ts). */
+  probe?: boolean;
 }
 
 export interface QueueState {

@@ -207,18 +207,17 @@ group('failures', () => {
     expect(queueStats(q.state).batches.failed).toBe(1);
   });
 
-  test('a pull request failing alone loses its place: the chain behind is rebuilt without it and lands; its retry comes behind, then it is dequeued with the check, link and staging SHA', () => {
+  test('a pull request failing alone loses its place: the chain behind is rebuilt without it and lands; its retry runs beside it, then it is dequeued with the check, link and staging SHA', () => {
     const q = new Q({ ...SETTINGS, batch: 1 });
     q.join(1, 2);
     q.built(1);
     q.built(2);
-    let acts = q.failCi(1); // batch 2 was built on batch 1: rebuilt without #1, on the base
-    expect(q.builds(acts).map((b) => [q.nums(b), b.onto])).toEqual([[[2], 'base0']]);
+    let acts = q.failCi(1); // batch 2 was built on batch 1: rebuilt without #1, on the base; #1's retry beside it (a probe)
+    expect(q.builds(acts).map((b) => [q.nums(b), b.onto])).toEqual([[[2], 'base0'], [[1], 'base0']]);
     expect(q.of('dequeue', acts)).toEqual([]);
     expect(q.state.pulls.map((p) => [p.number, p.fails])).toEqual([[2, 0], [1, 1]]);
-    const [without] = q.builds(acts);
-    const [retry] = q.builds(q.built(without)); // the retry, on top of the chain as it stands
-    expect([q.nums(retry), retry.onto]).toEqual([[1], `s${without.batch}`]);
+    const [without, retry] = q.builds(acts);
+    q.built(without);
     q.built(retry);
     expect(q.of('land', q.pass(without.batch))).toEqual([expect.objectContaining({ batch: without.batch, onto: 'base0' })]);
     q.send({ kind: 'landed', batch: without.batch, after: `s${without.batch}` });
@@ -301,10 +300,61 @@ group('failures', () => {
     const one = q.state.batches.find((x) => q.nums(x).join() === '1')!;
     q.failCi(one.id); // #1 holds what [1, 2] failed for: #2 is as likely good as any
     buildAll();
-    const two = q.state.batches.find((x) => q.nums(x).join() === '2')!;
+    const two = q.state.batches.find((x) => q.nums(x).join() === '2' && !x.probe)!; // (#2's probe, beside the chain, runs on)
     const withSeven = q.state.batches.filter((x) => q.nums(x).includes(7));
     expect(withSeven.length).toBeGreaterThan(0);
     expect(withSeven.map((x) => x.parent)).toEqual(withSeven.map(() => two.id));
+  });
+
+  group('a probe: a pull request under suspicion that no batch of the chain holds is tested alone on the base head, beside the chain', () => {
+    const pairFails = () => {
+      const q = new Q({ ...SETTINGS, batch: 2, speculative: 3, waitMs: 1000 });
+      q.state.rate = { bad: 0, seen: 1000 };
+      q.join(1, 2);
+      q.built(1);
+      const acts = q.failCi(1);
+      const [first, probe] = q.builds(acts);
+      expect([q.nums(first), first.onto, q.nums(probe), probe.onto]).toEqual([[1], 'base0', [2], 'base0']);
+      expect(q.state.batches.find((x) => x.id === probe.batch)?.probe).toBe(true);
+      q.built(first);
+      q.built(probe);
+      return { q, first: first.batch, probe: probe.batch };
+    };
+
+    test('its pass clears it; once the one ahead of it has left, it lands as it was tested', () => {
+      const { q, first, probe } = pairFails();
+      q.pass(probe);
+      expect(q.state.pulls.find((p) => p.number === 2)).toMatchObject({ lineage: null, witnesses: null });
+      expect(q.of('land', q.actions)).toEqual([]); // #1 is ahead of it
+      const acts = q.failCi(first); // #1 failed alone, and the pair failed with #2 good: two failed runs, it leaves
+      expect(q.of('dequeue', acts).map((d) => d.number)).toEqual([1]);
+      expect(q.of('land', acts)).toEqual([expect.objectContaining({ batch: probe, onto: 'base0', stagingSha: `s${probe}` })]);
+    });
+
+    test('one under way runs on while its pull requests are queued with those heads, suspected or not', () => {
+      const { q, probe } = pairFails();
+      q.send({ kind: 'base-moved', sha: 'pushed' }); // the chain is rebuilt on the new head; the probe's answer still tells
+      expect(q.state.batches.find((x) => x.id === probe)?.state).toBe('testing');
+      const first = q.state.batches.find((x) => q.nums(x).join() === '1')!;
+      expect(first.onto).toBe('pushed');
+      q.built(first.id);
+      q.failCi(first.id); // #2 is no longer suspected (and first in the queue): its probe, most of it run, is kept
+      expect(q.state.pulls.find((p) => p.number === 2)).toMatchObject({ lineage: null });
+      expect(q.state.batches.find((x) => x.id === probe)?.state).toBe('testing');
+      const acts = q.send({ kind: 'join', pull: { number: 2, headSha: 'h2b', priority: false } }); // its head moved
+      expect(q.of('delete', acts).map((d) => d.ref)).toContain(`merge-gate/queue/main/${probe}`);
+    });
+
+    test('its failure is a run failed alone: the other half is cleared, and it leaves once that one passes', () => {
+      const { q, first, probe } = pairFails();
+      expect(q.of('dequeue', q.failCi(probe))).toEqual([]);
+      expect(q.state.pulls.find((p) => p.number === 2)).toMatchObject({ fails: 1, suspect: true });
+      expect(q.state.pulls.find((p) => p.number === 1)).toMatchObject({ lineage: null });
+      expect(q.state.batches.filter((x) => q.nums(x).includes(2))).toEqual([]); // its retry waits for #1's answer
+      const acts = q.pass(first);
+      expect(q.of('dequeue', acts).map((d) => [d.number, d.why.kind === 'failed' && d.why.stagingSha])).toEqual([[2, `s${probe}`]]);
+      expect(q.of('land', acts)).toEqual([expect.objectContaining({ batch: first })]);
+    });
   });
 
   group('the runs on top of a failed batch, which started with it, run on for their evidence', () => {
@@ -523,7 +573,8 @@ group('the base and landing', () => {
     acts = q.send({ kind: 'hold', number: 2, reason: null });
     expect(q.of('land', acts)).toEqual([expect.objectContaining({ batch: id })]);
     acts = q.send({ kind: 'land-failed', batch: id, reason: 'refused', message: 'protected branch', merged: [], after: 'hand' });
-    expect(q.builds(acts).map((b) => q.nums(b))).toEqual([[1]]);
+    // The first half on the base head; the second beside it, on the base head too (a probe: plan.ts).
+    expect(q.builds(acts).map((b) => [q.nums(b), b.onto, q.state.batches.find((x) => x.id === b.batch)?.probe ?? false])).toEqual([[[1], 'hand', false], [[2], 'hand', true]]);
   });
 
   test('squash stopped part way: the merged ones count landed, the rest is rebuilt on the new head', () => {
