@@ -104,9 +104,10 @@ export function batchById(s: QueueState, id: number): Batch | undefined {
   return s.batches.find((b) => b.id === id);
 }
 
-/** The batch a pull request is tested in (not one run on for evidence). */
+/** The batch a pull request is tested in (not one run on for evidence; one of the chain rather than its probe). */
 export function batchOf(s: QueueState, n: number): Batch | undefined {
-  return s.batches.find((b) => !b.evidence && b.pulls.some((p) => p.number === n));
+  const holding = s.batches.filter((b) => !b.evidence && b.pulls.some((p) => p.number === n));
+  return holding.find((b) => !b.probe) ?? holding[0];
 }
 
 /** The batches a batch is built on, nearest first. */

@@ -36,3 +36,18 @@ test('passed and waiting for a batch ahead: started (it is not waiting for CI)',
   expect(describe(passed, 2)).toMatchObject({ kind: 'testing', pending: [], started: true, behind: [1] });
   expect(describe(passed, 1)).toMatchObject({ kind: 'testing', pending: [], started: false, behind: [] });
 });
+
+test('in a batch of the chain and in a probe (plan.ts): the check names the batch of the chain, where it would land', () => {
+  const events: QueueEvent[] = [1, 2].map((n): QueueEvent => ({ kind: 'join', pull: { number: n, headSha: `h${n}`, priority: false } }));
+  events.push({ kind: 'built', batch: 1, sha: 's1', tree: 't1' }, { kind: 'built', batch: 2, sha: 's2', tree: 't2' });
+  events.push({ kind: 'checks', batch: 1, sha: 's1', outcome: 'failure', check: 'ci/test', url: null }); // #1 failed alone
+  const [chain, probe] = run(events).batches;
+  expect([chain.pulls[0].number, chain.onto, probe.pulls[0].number, probe.onto, probe.probe]).toEqual([2, 'base0', 1, 'base0', true]);
+  events.push({ kind: 'built', batch: chain.id, sha: `s${chain.id}`, tree: 't' }, { kind: 'built', batch: probe.id, sha: `s${probe.id}`, tree: 't' });
+  events.push({ kind: 'checks', batch: chain.id, sha: `s${chain.id}`, outcome: 'success' }, { kind: 'landed', batch: chain.id, after: `s${chain.id}` });
+  // #1's retry is built on the new base head; its probe, on the old one, runs on.
+  const s = run(events);
+  const retry = s.batches.find((x) => !x.probe && x.pulls[0].number === 1)!;
+  expect(s.batches.find((x) => x.id === probe.id)?.state).toBe('testing');
+  expect(describe(s, 1)).toMatchObject({ kind: 'building', batch: retry.id });
+});
