@@ -189,6 +189,15 @@ group('the batch size', () => {
 });
 
 group('failures', () => {
+  /** Batches of 2, #1 and #2 batched together; that batch fails. The answer to the failure: the queue and its actions. */
+  const pairFailed = (retries = 1) => {
+    const q = new Q({ ...SETTINGS, batch: 2, speculative: 3, waitMs: 1000, retries });
+    q.state.rate = { bad: 0, seen: 1000 };
+    q.join(1, 2);
+    q.built(1);
+    return { q, acts: q.failCi(1) };
+  };
+
   test('a failed batch is bisected: the first half on what it was built on, the second on top of the first', () => {
     const q = new Q({ ...SETTINGS, batch: 4, speculative: 3, waitMs: 1000 });
     q.state.rate = { bad: 0, seen: 1000 };
@@ -229,11 +238,8 @@ group('failures', () => {
 
   test('evidence instead of a retry: a bisection half that fails alone while the rest of its batch passed has failed twice and leaves at once', () => {
     const pairFails = () => {
-      const q = new Q({ ...SETTINGS, batch: 2, speculative: 3, waitMs: 1000 });
-      q.state.rate = { bad: 0, seen: 1000 };
-      q.join(1, 2);
-      q.built(1);
-      const [first] = q.builds(q.failCi(1));
+      const { q, acts } = pairFailed();
+      const [first] = q.builds(acts);
       expect(q.nums(first)).toEqual([1]);
       return { q, first, second: q.builds(q.built(first)).find((b) => q.nums(b).join() === '2')! };
     };
@@ -271,11 +277,8 @@ group('failures', () => {
     expect(d.q.of('dequeue', d.q.pass(retry!.id)).map((x) => x.number)).toEqual([2]);
     expect(d.q.state.pulls.map((p) => p.number)).toEqual([1]);
     // With more retries allowed, the evidence counts one failed run, no more.
-    const c = new Q({ ...SETTINGS, batch: 2, speculative: 3, waitMs: 1000, retries: 2 });
-    c.state.rate = { bad: 0, seen: 1000 };
-    c.join(1, 2);
-    c.built(1);
-    const [first] = c.builds(c.failCi(1));
+    const { q: c, acts: failedActs } = pairFailed(2);
+    const [first] = c.builds(failedActs);
     const second = c.builds(c.built(first)).find((x) => c.nums(x).join() === '2')!;
     c.built(second);
     c.pass(first.batch);
@@ -308,11 +311,7 @@ group('failures', () => {
 
   group('a probe: a pull request under suspicion that no batch of the chain holds is tested alone on the base head, beside the chain', () => {
     const pairFails = () => {
-      const q = new Q({ ...SETTINGS, batch: 2, speculative: 3, waitMs: 1000 });
-      q.state.rate = { bad: 0, seen: 1000 };
-      q.join(1, 2);
-      q.built(1);
-      const acts = q.failCi(1);
+      const { q, acts } = pairFailed();
       const [first, probe] = q.builds(acts);
       expect([q.nums(first), first.onto, q.nums(probe), probe.onto]).toEqual([[1], 'base0', [2], 'base0']);
       expect(q.state.batches.find((x) => x.id === probe.batch)?.probe).toBe(true);
