@@ -137,7 +137,6 @@ function awaitingBlame(s: QueueState, b: Batch): boolean {
 
 function walk(s: QueueState, settings: QueueSettings, now: number, size: number, r: number, actions: QueueAction[], deadlines: number[]): void {
   const kept = new Map<number, number>(); // batch id → its need
-  /** New batches in order of need; `unit: null` keeps a slot for the successor of a batch being built. */
   const wanted: Wanted[] = [];
   const matches = (b: Batch, parent: Batch | null, unit: Unit) =>
     !b.evidence && (parent === null ? b.parent === null && b.onto === s.base : b.parent === parent.id) && samePulls(b.pulls, unit.pulls.map(pullOf));
