@@ -136,7 +136,7 @@ function awaitingBlame(s: QueueState, b: Batch): boolean {
 }
 
 function walk(s: QueueState, settings: QueueSettings, now: number, size: number, r: number, actions: QueueAction[], deadlines: number[]): void {
-  const kept = new Map<number, number>(); // batch id → its need
+  const kept = new Set<number>(); // the ids of the batches the plan keeps
   const wanted: Wanted[] = [];
   const matches = (b: Batch, parent: Batch | null, unit: Unit) =>
     !b.evidence && (parent === null ? b.parent === null && b.onto === s.base : b.parent === parent.id) && samePulls(b.pulls, unit.pulls.map(pullOf));
@@ -155,7 +155,7 @@ function walk(s: QueueState, settings: QueueSettings, now: number, size: number,
     const failed = known || (!b && !first.pulls[0].suspect) ? null : afterFailure(first, rest);
     if (failed && failed.length > 0) open.push({ parent: at.parent, units: failed, need: at.need * (1 - p) });
     if (b) {
-      kept.set(b.id, at.need);
+      kept.add(b.id);
       if (b.sha !== null && rest.length > 0 && p > 0) open.push({ parent: b, units: rest, need: at.need * p });
       else if (p > 0) wanted.push(...successorSlots(rest, at.need * p, r, settings.retries)); // the slots its successors will want once it is built
     } else if (at.parent === null || at.parent.sha !== null) {
@@ -219,12 +219,12 @@ const PROBE_NEED = 0.9;
  * a run it failed alone. A probe under way is kept while its pull requests are queued with those heads (most of its run is spent).
  * A probe lands like any batch if, when it passes, it stands on the base head and holds the first pull requests of the queue.
  */
-function probes(s: QueueState, all: Unit[], kept: Map<number, number>, wanted: Wanted[]): void {
+function probes(s: QueueState, all: Unit[], kept: Set<number>, wanted: Wanted[]): void {
   const tested = new Set(s.batches.filter((b) => kept.has(b.id)).flatMap((b) => b.pulls.map((p) => p.number)));
   for (const b of s.batches) {
     if (!b.probe || kept.has(b.id) || (b.state !== 'building' && b.state !== 'testing')) continue;
     if (!b.pulls.every((p) => entry(s, p.number)?.headSha === p.headSha)) continue;
-    kept.set(b.id, PROBE_NEED);
+    kept.add(b.id);
     for (const p of b.pulls) tested.add(p.number);
   }
   for (const u of all) {
